@@ -1,0 +1,90 @@
+import type { Argv } from "yargs";
+import { z } from "zod";
+import { RenderClient } from "../render/client.js";
+import { connectionFromEnv, loadEnv } from "../render/config.js";
+import { RENDER_LIMITS } from "../render/limits.js";
+import { credentialKey, DailyQuota, defaultQuotaFile } from "../render/quota.js";
+import { DEFAULT_STATUSES, fetchSnapshot } from "../snapshot/fetch.js";
+import { commonSchema, EXIT, info, parseOptions, printJson, progressBar, registerSecret } from "./terminal.js";
+
+const options = commonSchema.extend({
+  out: z.string().min(1),
+  project: z.array(z.string().min(1)).default([]),
+  status: z.array(z.string().min(1)).default(DEFAULT_STATUSES),
+  quota: z.number().int().positive().default(RENDER_LIMITS.dailyQuota),
+});
+
+export const fetchCommand = {
+  command: "fetch",
+  describe: "Pull projects, task types and tasks from Render into a snapshot folder",
+  builder: (y: Argv) =>
+    y
+      .option("out", { type: "string", demandOption: true, describe: "snapshot folder to write (replaced only when the fetch succeeds)" })
+      .option("project", { type: "string", array: true, describe: "project short name; repeat for several (default: all projects)" })
+      .option("status", {
+        type: "string",
+        array: true,
+        describe: `Render status filter; repeat for several (default: ${DEFAULT_STATUSES.join(", ")}). The close decides approval by approved_date, never by status.`,
+      })
+      .option("quota", { type: "number", describe: "daily request quota of the credential (counted across runs)", default: RENDER_LIMITS.dailyQuota })
+      .epilog(
+        "Reads RENDER_CLIENT_ID, RENDER_CLIENT_SECRET, RENDER_API_URL and RENDER_AUTH_URL from the environment or ./.env. " +
+          "Runs at Render's limits: 2 requests a second, 5 in flight, pages of 2000.",
+      ),
+  handler: async (argv: unknown): Promise<number> => {
+    const o = parseOptions(options, argv);
+    const env = loadEnv(process.env, process.cwd());
+    const connection = connectionFromEnv(env);
+    registerSecret(connection.clientSecret);
+    const quota = new DailyQuota({
+      limit: o.quota,
+      stateFile: defaultQuotaFile(env),
+      credentialKey: credentialKey(connection.apiUrl, connection.clientId),
+      now: () => new Date(),
+    });
+    const client = new RenderClient({
+      connection,
+      quota,
+      onRetry: (e) => info(o, `retrying ${e.request} in ${(e.delayMs / 1000).toFixed(1)} s (${e.problem})`),
+    });
+    const bar = progressBar(o, "{project} {status} |{bar}| page {value}/{total} · {tasks} tasks · ETA {eta_formatted}");
+    let current = "";
+    const summary = await fetchSnapshot(client, {
+      out: o.out,
+      projects: o.project,
+      statuses: o.status,
+      onProgress: (p) => {
+        if (!bar) return;
+        const key = `${p.project}/${p.status}`;
+        if (key !== current) {
+          if (current) bar.stop();
+          current = key;
+          bar.start(p.pages, 0, { project: p.project, status: p.status, tasks: 0 });
+        }
+        bar.setTotal(p.pages);
+        bar.update(p.page, { tasks: p.tasks });
+      },
+    });
+    bar?.stop();
+    const result = {
+      out: summary.out,
+      requests: summary.requests,
+      retries: summary.retries,
+      rate_limited: summary.rateLimited,
+      tokens_fetched: summary.tokensFetched,
+      elapsed_ms: summary.elapsedMs,
+      tasks: summary.tasks,
+      tasks_per_project: summary.tasksPerProject,
+      duplicates_dropped: summary.duplicatesDropped,
+      invalid_tasks: summary.invalidTasks,
+    };
+    if (o.json) printJson(result);
+    else {
+      info(o, `Fetched ${summary.tasks} tasks from ${Object.keys(summary.tasksPerProject).length} projects into ${summary.out}`);
+      for (const [p, n] of Object.entries(summary.tasksPerProject)) info(o, `  ${p}: ${n} tasks`);
+      info(o, `${summary.requests} requests (${summary.tokensFetched} token), ${summary.retries} retries, ${summary.rateLimited} answered 429, ${(summary.elapsedMs / 1000).toFixed(1)} s`);
+      if (summary.invalidTasks) info(o, `${summary.invalidTasks} tasks failed validation; see invalid_tasks.json (the close reports them as INVALID_TASK)`);
+    }
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { fetchCommand } from "./fetch.js";
+import { sandboxCommand } from "./sandbox.js";
+import { EXIT, reportError } from "./terminal.js";
+
+type Handler = (argv: unknown) => Promise<number>;
+interface Command {
+  command: string;
+  describe: string;
+  builder: (y: ReturnType<typeof yargs>) => ReturnType<typeof yargs>;
+  handler: Handler;
+}
+
+/** Wraps a command so that its exit code, not an exception, reaches the process. */
+function wrap(c: Command) {
+  return {
+    ...c,
+    handler: async (argv: unknown) => {
+      try {
+        process.exitCode = await c.handler(argv);
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    },
+  };
+}
+
+const commands: Command[] = [fetchCommand, sandboxCommand] as unknown as Command[];
+
+let cli = yargs(hideBin(process.argv))
+  .scriptName("capex")
+  .usage("$0 <command> [options]\n\nTurns approved fiber-construction work in Render Networks into fixed assets, depreciation and journals.")
+  .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" })
+  .option("quiet", { type: "boolean", default: false, describe: "print nothing but errors" })
+  .demandCommand(1, "Name a command; see capex --help")
+  .strict()
+  .help()
+  .alias("h", "help")
+  .version()
+  .fail((msg, err) => {
+    if (err) throw err;
+    process.stderr.write(`capex: ${msg}\nRun capex --help for usage.\n`);
+    process.exit(EXIT.badInput);
+  });
+for (const c of commands) cli = cli.command(wrap(c) as never);
+await cli.parseAsync();

@@ -1,0 +1,65 @@
+import cliProgress from "cli-progress";
+import { z } from "zod";
+import { CapexError, InputError } from "../errors.js";
+
+/** Everything the CLI prints goes through here: stdout for results, stderr for the rest. */
+export interface CommonFlags {
+  json: boolean;
+  quiet: boolean;
+}
+
+export const EXIT = { ok: 0, failure: 1, badInput: 2, exceptions: 3 } as const;
+
+/** Secrets to blank out of anything printed, whatever its source. */
+const secrets = new Set<string>();
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 4) secrets.add(value);
+}
+export function redact(text: string): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join("[redacted]");
+  return out.replace(/(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, "$1 [redacted]");
+}
+
+export function info(flags: CommonFlags, text: string): void {
+  if (!flags.quiet && !flags.json) process.stderr.write(`${redact(text)}\n`);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${redact(JSON.stringify(value, null, 2))}\n`);
+}
+
+export function showsProgress(flags: CommonFlags): boolean {
+  return Boolean(process.stderr.isTTY) && !flags.quiet && !flags.json;
+}
+
+export function progressBar(flags: CommonFlags, format: string): cliProgress.SingleBar | undefined {
+  if (!showsProgress(flags)) return undefined;
+  return new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 20 }, cliProgress.Presets.shades_classic);
+}
+
+/** Bad input (usage, files, options) exits 2; everything else that failed exits 1. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CapexError) return ["INPUT", "CONFIG", "RULES_INVALID", "SNAPSHOT"].includes(err.code) ? EXIT.badInput : EXIT.failure;
+  return EXIT.failure;
+}
+
+export function reportError(err: unknown): number {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`capex: ${redact(message)}\n`);
+  if (!(err instanceof CapexError) && err instanceof Error && process.env.CAPEX_DEBUG) process.stderr.write(`${redact(err.stack ?? "")}\n`);
+  return exitCodeFor(err);
+}
+
+/** Validates parsed CLI options with zod; the first problem becomes an InputError naming the flag. */
+export function parseOptions<S extends z.ZodType>(schema: S, argv: unknown): z.infer<S> {
+  const parsed = schema.safeParse(argv);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = `--${String(issue.path[0] ?? "option").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new InputError(flag, issue.message);
+  }
+  return parsed.data;
+}
+
+export const commonSchema = z.object({ json: z.boolean().default(false), quiet: z.boolean().default(false) });

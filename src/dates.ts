@@ -1,0 +1,102 @@
+import { TZDate } from "@date-fns/tz";
+import { addMonths, format, getDaysInMonth, isValid, lastDayOfMonth, parseISO } from "date-fns";
+import { InputError } from "./errors.js";
+
+/**
+ * Calendar dates are `YYYY-MM-DD` strings, periods `YYYY-MM`. Inside the calculators a month
+ * is an integer index (year × 12 + month − 1) so that month arithmetic is exact and cheap.
+ * Time zones appear only here, at the edge: an approval instant becomes a local date.
+ */
+export type IsoDate = string;
+export type Period = string;
+
+const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+export function parsePeriod(text: string, field = "period"): { year: number; month: number } {
+  const m = PERIOD.exec(text);
+  if (!m) throw new InputError(field, `"${text}" is not a period; write it as YYYY-MM, for example 2026-10`);
+  return { year: Number(m[1]), month: Number(m[2]) };
+}
+
+export function parseIsoDate(text: string, field = "date"): Date {
+  if (!DATE_ONLY.test(text)) throw new InputError(field, `"${text}" is not a date; write it as YYYY-MM-DD`);
+  const d = parseISO(text);
+  if (!isValid(d) || format(d, "yyyy-MM-dd") !== text) throw new InputError(field, `"${text}" is not a real calendar date`);
+  return d;
+}
+
+export function isIsoDate(text: string): boolean {
+  if (!DATE_ONLY.test(text)) return false;
+  const d = parseISO(text);
+  return isValid(d) && format(d, "yyyy-MM-dd") === text;
+}
+
+/** Month index of a period or date string (only the first 7 characters are read). */
+export function monthIndexOf(dateOrPeriod: string): number {
+  return Number(dateOrPeriod.slice(0, 4)) * 12 + Number(dateOrPeriod.slice(5, 7)) - 1;
+}
+
+export function periodOfMonthIndex(index: number): Period {
+  const year = Math.floor(index / 12);
+  const month = index - year * 12 + 1;
+  return `${String(year).padStart(4, "0")}-${month < 10 ? "0" : ""}${month}`;
+}
+
+export function periodStartDate(period: Period): IsoDate {
+  parsePeriod(period);
+  return `${period}-01`;
+}
+
+export function periodEndDate(period: Period): IsoDate {
+  const { year, month } = parsePeriod(period);
+  return format(lastDayOfMonth(new Date(year, month - 1, 1)), "yyyy-MM-dd");
+}
+
+export function previousPeriod(period: Period): Period {
+  const { year, month } = parsePeriod(period);
+  return format(addMonths(new Date(year, month - 1, 1), -1), "yyyy-MM");
+}
+
+export function daysInMonthOf(year: number, month: number): number {
+  return getDaysInMonth(new Date(year, month - 1, 1));
+}
+
+const zoneCheck = new Map<string, boolean>();
+export function isValidTimeZone(zone: string): boolean {
+  let ok = zoneCheck.get(zone);
+  if (ok === undefined) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    zoneCheck.set(zone, ok);
+  }
+  return ok;
+}
+
+const HAS_ZONE = /(Z|[+-]\d{2}:?\d{2})$/i;
+
+/**
+ * The local calendar date, in `timeZone`, of an approval timestamp. A bare date is already
+ * local and is returned as is; a date-time without an offset is read as UTC (what Render's
+ * API returns). Returns undefined for text that is not a date.
+ */
+export function localDateOf(timestamp: string, timeZone: string): IsoDate | undefined {
+  if (DATE_ONLY.test(timestamp)) return isIsoDate(timestamp) ? timestamp : undefined;
+  const instant = parseISO(HAS_ZONE.test(timestamp) ? timestamp : `${timestamp}Z`);
+  if (!isValid(instant)) return undefined;
+  return format(new TZDate(instant.getTime(), timeZone), "yyyy-MM-dd");
+}
+
+/** Midnight UTC at the start of the next UTC day, as an ISO timestamp. */
+export function nextUtcMidnight(now: Date): string {
+  const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return new Date(next).toISOString();
+}
+
+export function utcDay(now: Date): IsoDate {
+  return now.toISOString().slice(0, 10);
+}

@@ -1,0 +1,164 @@
+/**
+ * One error class per failure kind (Stripe's habit). Every message says what went wrong,
+ * where, and what to do next. No error ever carries a client secret or a bearer token:
+ * request errors name the method and path only, never headers.
+ */
+export class CapexError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Bad configuration: missing or malformed environment variables, bad URLs. */
+export class ConfigError extends CapexError {
+  constructor(message: string) {
+    super("CONFIG", message);
+  }
+}
+
+export class RenderError extends CapexError {}
+
+/** Wrong credentials, or credentials made for another Render environment. */
+export class RenderAuthError extends RenderError {
+  readonly status: number;
+  constructor(message: string, status = 401) {
+    super("RENDER_AUTH", message);
+    this.status = status;
+  }
+}
+
+/** The credential's daily request quota is used up (counted across runs). */
+export class RenderQuotaError extends RenderError {
+  readonly used: number;
+  readonly limit: number;
+  readonly resetsAt: string;
+  constructor(used: number, limit: number, resetsAt: string) {
+    super(
+      "RENDER_QUOTA",
+      `Render daily request quota reached: ${used} of ${limit} requests used today (UTC). ` +
+        `Nothing was written. The quota resets at ${resetsAt}; run the fetch again after that, ` +
+        "or fetch fewer projects (--project).",
+    );
+    this.used = used;
+    this.limit = limit;
+    this.resetsAt = resetsAt;
+  }
+}
+
+export interface FastApiDetail {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+}
+
+/** HTTP 422: Render rejected the request's parameters (FastAPI's `detail`). Never retried. */
+export class RenderValidationError extends RenderError {
+  readonly detail: FastApiDetail[];
+  readonly request: string;
+  constructor(request: string, detail: FastApiDetail[]) {
+    const what = detail.map((d) => `${d.loc.join(".")}: ${d.msg}`).join("; ");
+    super(
+      "RENDER_VALIDATION",
+      `Render rejected ${request} (422): ${what || "no detail given"}. Check the command's options (--project, --status).`,
+    );
+    this.detail = detail;
+    this.request = request;
+  }
+}
+
+/** 5xx, 429, timeouts or dropped connections that outlasted the retry budget. */
+export class RenderUnavailableError extends RenderError {
+  readonly attempts: number;
+  readonly lastStatus: number | undefined;
+  readonly request: string;
+  constructor(request: string, attempts: number, lastProblem: string, lastStatus?: number) {
+    super(
+      "RENDER_UNAVAILABLE",
+      `Render did not answer ${request} after ${attempts} attempts (last: ${lastProblem}). ` +
+        "Render may be down or overloaded; nothing was written. Try again later.",
+    );
+    this.attempts = attempts;
+    this.lastStatus = lastStatus;
+    this.request = request;
+  }
+}
+
+/** Any other 4xx: a request the client should not have made (unknown project, ...). */
+export class RenderRequestError extends RenderError {
+  readonly status: number;
+  constructor(request: string, status: number, body: string) {
+    super("RENDER_REQUEST", `Render answered ${request} with HTTP ${status}: ${body.slice(0, 300)}`);
+    this.status = status;
+  }
+}
+
+/** A response whose shape is not what the Render API documents. */
+export class RenderResponseError extends RenderError {
+  constructor(request: string, problem: string) {
+    super("RENDER_RESPONSE", `Render's answer to ${request} is not in the documented shape: ${problem}`);
+  }
+}
+
+export interface RulesProblem {
+  path: string;
+  line?: number;
+  message: string;
+  severity: "error" | "warning";
+}
+
+/** A rules file that cannot be used. Lists every problem, each with its path and line. */
+export class RulesError extends CapexError {
+  readonly file: string;
+  readonly problems: RulesProblem[];
+  constructor(file: string, problems: RulesProblem[]) {
+    const errors = problems.filter((p) => p.severity === "error");
+    super(
+      "RULES_INVALID",
+      `${file}: ${errors.length} problem${errors.length === 1 ? "" : "s"} in the rules file:\n` +
+        errors.map((p) => `  ${formatRulesProblem(p)}`).join("\n"),
+    );
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+export function formatRulesProblem(p: RulesProblem): string {
+  return `${p.path}: ${p.message}${p.line === undefined ? "" : ` (line ${p.line})`}`;
+}
+
+/** A snapshot folder that is missing files or has unreadable lines. */
+export class SnapshotError extends CapexError {
+  readonly file: string;
+  readonly line: number | undefined;
+  constructor(file: string, message: string, line?: number) {
+    super("SNAPSHOT", `${file}${line === undefined ? "" : `:${line}`}: ${message}`);
+    this.file = file;
+    this.line = line;
+  }
+}
+
+/** Invalid arguments to a calculation (life, dates, method). */
+export class InputError extends CapexError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super("INPUT", `${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+/** A journal entry that does not balance: a bug, never written. */
+export class LedgerImbalanceError extends CapexError {
+  constructor(journalId: string, debit: string, credit: string) {
+    super("LEDGER_IMBALANCE", `journal ${journalId} does not balance: debit ${debit} ≠ credit ${credit}. This is a bug; nothing was written.`);
+  }
+}
+
+/** A run identity (DESIGN §4) that does not hold: a bug, never written. */
+export class IdentityError extends CapexError {
+  constructor(identity: string, left: string, right: string) {
+    super("IDENTITY_BROKEN", `identity "${identity}" does not hold: ${left} ≠ ${right}. This is a bug; nothing was written.`);
+  }
+}

@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseEnv } from "node:util";
+import { z } from "zod";
+import { ConfigError } from "../errors.js";
+
+export interface RenderConnection {
+  apiUrl: string;
+  authUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export const TOKEN_PATH = "/oauth2/default/v1/token";
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * A bare host means https. Plain http is allowed for loopback only (the simulator, tests):
+ * credentials must never cross a network in clear text.
+ */
+export function normalizeBaseUrl(variable: string, raw: string): string {
+  const text = raw.trim().replace(/\/+$/, "");
+  const withScheme = /^[a-z]+:\/\//i.test(text) ? text : `https://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new ConfigError(`${variable}="${raw}" is not a URL; write it like https://api.produs.rendernetworks.com`);
+  }
+  if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+    throw new ConfigError(`${variable}: plain http is allowed only for loopback hosts; use https://${url.host}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`${variable}: unsupported scheme ${url.protocol}; use https://`);
+  }
+  return `${url.protocol}//${url.host}${url.pathname === "/" ? "" : url.pathname}`;
+}
+
+const envSchema = z.object({
+  RENDER_CLIENT_ID: z.string().min(1),
+  RENDER_CLIENT_SECRET: z.string().min(1),
+  RENDER_API_URL: z.string().min(1),
+  RENDER_AUTH_URL: z.string().min(1),
+});
+
+/** Reads `.env` in `cwd` (values already in the environment win), like dotenv. */
+export function loadEnv(env: NodeJS.ProcessEnv, cwd: string): Record<string, string | undefined> {
+  const file = join(cwd, ".env");
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : {};
+  return { ...fromFile, ...env };
+}
+
+export function connectionFromEnv(env: Record<string, string | undefined>): RenderConnection {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const missing = parsed.error.issues.map((i) => String(i.path[0]));
+    throw new ConfigError(
+      `missing ${missing.join(", ")}. Set them in the environment or in a .env file in this folder ` +
+        "(credentials come from your Render organisation admin; Read-Only is enough).",
+    );
+  }
+  const e = parsed.data;
+  return {
+    apiUrl: normalizeBaseUrl("RENDER_API_URL", e.RENDER_API_URL),
+    authUrl: normalizeBaseUrl("RENDER_AUTH_URL", e.RENDER_AUTH_URL),
+    clientId: e.RENDER_CLIENT_ID,
+    clientSecret: e.RENDER_CLIENT_SECRET,
+  };
+}

@@ -1,0 +1,125 @@
+import { z } from "zod";
+
+/**
+ * Zod schemas for what Render returns, tolerant as the API notes require: numbers may come
+ * as numeric strings, dates as date or date-time strings, empty strings or null (all read as
+ * absent), and unknown fields are kept (loose objects), never rejected.
+ */
+const blankToUndefined = (v: unknown) => (v === "" || v === null ? undefined : v);
+
+const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/** A decimal number kept as its text so that no value passes through a float twice. */
+export const decimalText = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const text = typeof v === "number" ? String(v) : v.trim();
+  if (typeof v === "number" ? !Number.isFinite(v) : !DECIMAL_TEXT.test(text)) {
+    ctx.addIssue({ code: "custom", message: `not a number: ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return text;
+});
+
+export const optionalDecimal = z.preprocess(blankToUndefined, decimalText.optional());
+
+export const integer = z.preprocess(
+  (v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : v),
+  z.number().int(),
+);
+
+export const optionalString = z.preprocess(
+  (v) => (typeof v === "number" ? String(v) : blankToUndefined(v)),
+  z.string().optional(),
+);
+
+export const optionalTimestamp = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .refine((s) => TIMESTAMP.test(s.trim()) && !Number.isNaN(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s)), {
+      message: "not an ISO 8601 date or date-time",
+    })
+    .optional(),
+);
+
+export const optionalObject = z.preprocess(blankToUndefined, z.record(z.string(), z.unknown()).optional());
+
+export const unitLineSchema = z.looseObject({
+  unit_code: optionalString,
+  code: optionalString,
+  description: optionalString,
+  quantity: optionalDecimal,
+  uom: optionalString,
+  unit: optionalString,
+  rate: optionalDecimal,
+  amount: optionalDecimal,
+});
+export type UnitLine = z.infer<typeof unitLineSchema>;
+
+export const taskSchema = z.looseObject({
+  project_name: optionalString,
+  project_short_name: optionalString,
+  project_task_id: integer,
+  status: optionalString,
+  task_type: z.string().min(1),
+  asset_id: optionalString,
+  work_package: optionalString,
+  subsector: optionalString,
+  street_address: optionalString,
+  road_name: optionalString,
+  road_number: optionalString,
+  geometry_type: optionalString,
+  geometry: optionalObject,
+  notes: optionalString,
+  created_date: optionalTimestamp,
+  completed_date: optionalTimestamp,
+  approved_date: optionalTimestamp,
+  approved_by: optionalString,
+  quantity: optionalDecimal,
+  units: z.preprocess((v) => (v === null || v === undefined || v === "" ? [] : v), z.array(unitLineSchema)),
+});
+export type Task = z.infer<typeof taskSchema>;
+
+export const projectSchema = z.looseObject({
+  name: z.string(),
+  short_name: z.string().min(1),
+  description: optionalString,
+  type: optionalString,
+  timezone: optionalString,
+  tenant_name: optionalString,
+});
+export type Project = z.infer<typeof projectSchema>;
+
+export const taskTypeSchema = z.looseObject({
+  name: z.string().min(1),
+  description: optionalString,
+  geometry_type: optionalString,
+  unit: optionalString,
+});
+export type TaskType = z.infer<typeof taskTypeSchema>;
+
+export const pageSchema = z.object({
+  data: z.array(z.unknown()),
+  page: integer,
+  page_size: integer.optional(),
+  page_limit: integer,
+  total_results: integer,
+});
+export type Page = z.infer<typeof pageSchema>;
+
+export const labelSchema = z.looseObject({
+  id: integer,
+  name: z.string(),
+  type: optionalString,
+  due_by_date: optionalTimestamp,
+  notes: optionalString,
+});
+export type Label = z.infer<typeof labelSchema>;
+
+/** "units.0.quantity" style path of the first problem, and all problems as text. */
+export function describeIssues(error: z.ZodError): { path: string; message: string } {
+  const first = error.issues[0];
+  const path = first ? first.path.join(".") : "";
+  const message = error.issues.map((i) => `${i.path.join(".") || "(task)"}: ${i.message}`).join("; ");
+  return { path, message };
+}

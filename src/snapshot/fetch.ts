@@ -1,0 +1,137 @@
+import { writeDirAtomically } from "../atomic-dir.js";
+import { InputError } from "../errors.js";
+import type { RenderClient } from "../render/client.js";
+import { describeIssues, taskSchema } from "../render/schemas.js";
+import { type InvalidTaskRecord, type ProjectFetchRecord, type SnapshotManifest, SnapshotWriter } from "./writer.js";
+
+/** Render's status filter used when none is given: approved work, and completed work awaiting approval. */
+export const DEFAULT_STATUSES = ["approved", "completed"];
+
+export interface FetchOptions {
+  out: string;
+  /** Project short names; all projects when empty. */
+  projects?: string[];
+  /** Status filters, one request series each; [] fetches every status in one series. */
+  statuses?: string[];
+  now?: () => Date;
+  onProgress?: (event: FetchProgress) => void;
+}
+
+export interface FetchProgress {
+  project: string;
+  status: string;
+  page: number;
+  pages: number;
+  tasks: number;
+  totalResults: number;
+}
+
+export interface FetchSummary {
+  out: string;
+  requests: number;
+  retries: number;
+  rateLimited: number;
+  tokensFetched: number;
+  elapsedMs: number;
+  tasks: number;
+  tasksPerProject: Record<string, number>;
+  duplicatesDropped: number;
+  invalidTasks: number;
+  manifest: SnapshotManifest;
+}
+
+/**
+ * Pulls projects, task types and tasks into a snapshot folder. The folder appears only
+ * when everything was fetched; a failure (quota, auth, Render down) writes nothing.
+ */
+export async function fetchSnapshot(client: RenderClient, options: FetchOptions): Promise<FetchSummary> {
+  const now = options.now ?? (() => new Date());
+  const started = Date.now();
+  const statuses = options.statuses ?? DEFAULT_STATUSES;
+  const allProjects = await client.listProjects();
+  const wanted = options.projects?.length ? options.projects : allProjects.map((p) => p.short_name);
+  const unknown = wanted.filter((s) => !allProjects.some((p) => p.short_name === s));
+  if (unknown.length) {
+    throw new InputError(
+      "--project",
+      `no project ${unknown.map((u) => `"${u}"`).join(", ")} for these credentials; known: ${allProjects.map((p) => p.short_name).join(", ")}`,
+    );
+  }
+  const projects = allProjects.filter((p) => wanted.includes(p.short_name));
+  const manifest = await writeDirAtomically(options.out, async (dir) => {
+    const writer = new SnapshotWriter(dir);
+    try {
+      await writer.writeProjects(projects);
+      const taskTypes: Record<string, unknown[]> = {};
+      for (const p of projects) taskTypes[p.short_name] = await client.listTaskTypes(p.short_name);
+      await writer.writeTaskTypes(taskTypes);
+      const invalid: InvalidTaskRecord[] = [];
+      const records: Record<string, ProjectFetchRecord> = {};
+      for (const p of projects) {
+        const record: ProjectFetchRecord = { tasks: 0, total_results: {}, duplicates_dropped: 0, invalid_tasks: 0, total_results_changes: [] };
+        records[p.short_name] = record;
+        const seen = new Set<number>();
+        for (const status of statuses.length ? statuses : [undefined]) {
+          const label = status ?? "all";
+          const changes = (c: { page: number; before: number; after: number }) => record.total_results_changes.push({ status: label, ...c });
+          for await (const page of client.taskPages(p.short_name, status, changes)) {
+            record.total_results[label] = page.total_results;
+            for (const item of page.data) {
+              const raw = (item ?? {}) as Record<string, unknown>;
+              const parsed = taskSchema.safeParse(raw);
+              if (parsed.success) {
+                if (seen.has(parsed.data.project_task_id)) {
+                  record.duplicates_dropped++;
+                  continue;
+                }
+                seen.add(parsed.data.project_task_id);
+              } else {
+                const { path, message } = describeIssues(parsed.error);
+                invalid.push({ project_short_name: p.short_name, project_task_id: raw.project_task_id ?? null, path, message });
+                record.invalid_tasks++;
+              }
+              await writer.addTask(raw, p.short_name);
+              record.tasks++;
+            }
+            options.onProgress?.({
+              project: p.short_name,
+              status: label,
+              page: page.page,
+              pages: Math.max(1, Math.ceil(page.total_results / Math.max(1, page.page_limit))),
+              tasks: record.tasks,
+              totalResults: page.total_results,
+            });
+          }
+        }
+      }
+      return await writer.finish(invalid, {
+        api_base_url: client.apiUrl,
+        fetched_at: now().toISOString(),
+        statuses,
+        request_count: client.stats.requests,
+        retries: client.stats.retries,
+        rate_limited: client.stats.rateLimited,
+        tokens_fetched: client.stats.tokensFetched,
+        projects: records,
+        invalid_tasks: invalid.length,
+      });
+    } catch (err) {
+      writer.abort();
+      throw err;
+    }
+  });
+  const tasksPerProject = Object.fromEntries(Object.entries(manifest.projects).map(([k, v]) => [k, v.tasks]));
+  return {
+    out: options.out,
+    requests: client.stats.requests,
+    retries: client.stats.retries,
+    rateLimited: client.stats.rateLimited,
+    tokensFetched: client.stats.tokensFetched,
+    elapsedMs: Date.now() - started,
+    tasks: Object.values(tasksPerProject).reduce((a, b) => a + b, 0),
+    tasksPerProject,
+    duplicatesDropped: Object.values(manifest.projects).reduce((a, r) => a + r.duplicates_dropped, 0),
+    invalidTasks: manifest.invalid_tasks,
+    manifest,
+  };
+}

@@ -1,0 +1,94 @@
+import { createHash, type Hash } from "node:crypto";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { once } from "node:events";
+import { join } from "node:path";
+
+export const SNAPSHOT_FORMAT = "fiber-capex-snapshot/1";
+
+export interface ProjectFetchRecord {
+  tasks: number;
+  total_results: Record<string, number>;
+  duplicates_dropped: number;
+  invalid_tasks: number;
+  total_results_changes: Array<{ status: string; page: number; before: number; after: number }>;
+}
+
+export interface InvalidTaskRecord {
+  project_short_name: string;
+  project_task_id: unknown;
+  path: string;
+  message: string;
+}
+
+export interface SnapshotManifest {
+  format: string;
+  api_base_url: string;
+  fetched_at: string;
+  statuses: string[];
+  request_count: number;
+  retries: number;
+  rate_limited: number;
+  tokens_fetched: number;
+  projects: Record<string, ProjectFetchRecord>;
+  invalid_tasks: number;
+  files: Record<string, string>;
+  [extra: string]: unknown;
+}
+
+export function sha256(text: string | Buffer): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * Writes the snapshot layout into a folder: projects.json, task_types.json, tasks.jsonl
+ * (streamed, one task a line, exactly as Render returned it plus project_short_name),
+ * invalid_tasks.json and manifest.json with the sha256 of each file.
+ */
+export class SnapshotWriter {
+  private readonly files: Record<string, string> = {};
+  private readonly tasksStream: WriteStream;
+  private readonly tasksHash: Hash = createHash("sha256");
+  taskCount = 0;
+
+  constructor(private readonly dir: string) {
+    this.tasksStream = createWriteStream(join(dir, "tasks.jsonl"));
+  }
+
+  private async writeJson(name: string, value: unknown): Promise<void> {
+    const text = `${JSON.stringify(value, null, 2)}\n`;
+    await writeFile(join(this.dir, name), text);
+    this.files[name] = sha256(text);
+  }
+
+  writeProjects(projects: unknown[]): Promise<void> {
+    return this.writeJson("projects.json", projects);
+  }
+
+  writeTaskTypes(byProject: Record<string, unknown[]>): Promise<void> {
+    return this.writeJson("task_types.json", byProject);
+  }
+
+  async addTask(raw: Record<string, unknown>, projectShortName: string): Promise<void> {
+    const line = `${JSON.stringify(raw.project_short_name ? raw : { ...raw, project_short_name: projectShortName })}\n`;
+    this.tasksHash.update(line);
+    this.taskCount++;
+    if (!this.tasksStream.write(line)) await once(this.tasksStream, "drain");
+  }
+
+  /** Closes tasks.jsonl, writes invalid_tasks.json and the manifest; returns the manifest. */
+  async finish(invalid: InvalidTaskRecord[], manifest: Omit<SnapshotManifest, "files" | "format">): Promise<SnapshotManifest> {
+    this.tasksStream.end();
+    await once(this.tasksStream, "finish");
+    this.files["tasks.jsonl"] = this.tasksHash.digest("hex");
+    await this.writeJson("invalid_tasks.json", invalid);
+    const full = { format: SNAPSHOT_FORMAT, ...manifest, files: { ...this.files } } as SnapshotManifest;
+    await writeFile(join(this.dir, "manifest.json"), `${JSON.stringify(full, null, 2)}\n`);
+    return full;
+  }
+
+  /** Stops writing after a failure (the folder is thrown away by the caller). */
+  abort(): void {
+    this.tasksStream.destroy();
+  }
+}

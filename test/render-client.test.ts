@@ -1,0 +1,274 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { RenderAuthError, RenderQuotaError, RenderUnavailableError, RenderValidationError } from "../src/errors.js";
+import { RenderClient } from "../src/render/client.js";
+import { DailyQuota } from "../src/render/quota.js";
+import type { HttpRequest, HttpResponse, Transport } from "../src/render/transport.js";
+import { folderData, generatedData } from "../src/sandbox/data.js";
+import { generatedProjects } from "../src/sandbox/generate.js";
+import { type Sandbox, type SandboxOptions, startSandbox } from "../src/sandbox/server.js";
+import { fetchSnapshot } from "../src/snapshot/fetch.js";
+import { baseTask, clientFor, TIME_SCALE, tmp, writeSourceFolder } from "./helpers.js";
+
+let sandbox: Sandbox | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+async function start(options: Partial<SandboxOptions> & { tasks?: number } = {}): Promise<Sandbox> {
+  const { tasks = 50, ...rest } = options;
+  sandbox = await startSandbox({ data: generatedData(7, generatedProjects(tasks)), timeScale: TIME_SCALE, ...rest });
+  return sandbox;
+}
+
+describe("token handling", () => {
+  it("caches the token and refreshes it before expires_in runs out", async () => {
+    const s = await start({ tokenTtlSeconds: 3600 });
+    let now = Date.parse("2026-11-01T00:00:00Z");
+    const client = clientFor(s, { now: () => new Date(now), refreshMarginMs: 60_000 });
+    await client.call("GET", "/ping", {}, (await import("zod")).z.unknown());
+    now += 3_500_000; // 100 s before expiry: still outside the 60 s margin
+    await client.listProjects();
+    expect(s.stats.tokensIssued).toBe(1);
+    now += 50_000; // 50 s before expiry: inside the margin, so refresh first
+    await client.listProjects();
+    expect(s.stats.tokensIssued).toBe(2);
+    expect(client.stats.tokensFetched).toBe(2);
+  });
+
+  it("shares one token fetch among concurrent callers", async () => {
+    const s = await start();
+    const client = clientFor(s);
+    await Promise.all([1, 2, 3, 4, 5].map(() => client.listProjects()));
+    expect(s.stats.tokensIssued).toBe(1);
+  });
+
+  it("refreshes once and retries once after a 401", async () => {
+    const s = await start();
+    const client = clientFor(s);
+    await client.listProjects();
+    s.revokeTokens();
+    const projects = await client.listProjects();
+    expect(projects.map((p) => p.short_name)).toEqual(["ATX-NORTH", "BOS-METRO", "SYD-WEST"]);
+    expect(s.stats.tokensIssued).toBe(2);
+  });
+
+  it("reports wrong credentials as an authentication error that names the variables, never the secret", async () => {
+    const s = await start();
+    const secret = "wrong-secret-do-not-print-9f8e7d";
+    const client = new RenderClient({
+      connection: { apiUrl: s.url, authUrl: s.url, clientId: s.clientId, clientSecret: secret },
+      limiter: { minTimeMs: 1, maxConcurrent: 5 },
+    });
+    const err = await client.listProjects().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RenderAuthError);
+    const message = (err as Error).message;
+    expect(message).toContain("RENDER_CLIENT_ID and RENDER_CLIENT_SECRET");
+    expect(message).toContain("production and UAT credentials are not interchangeable");
+    expect(message).not.toContain(secret);
+    expect(JSON.stringify(err)).not.toContain(secret);
+    expect(String((err as Error).stack)).not.toContain(secret);
+  });
+});
+
+/** A transport that replays canned answers and records what was asked (octokit's habit). */
+function cannedTransport(answers: Array<Partial<HttpResponse> | "drop">): { transport: Transport; requests: HttpRequest[] } {
+  const requests: HttpRequest[] = [];
+  const transport: Transport = async (req) => {
+    requests.push(req);
+    if (req.url.endsWith("/oauth2/default/v1/token")) {
+      return { status: 200, headers: {}, body: JSON.stringify({ access_token: "tok-123", token_type: "Bearer", expires_in: 3600 }) };
+    }
+    const next = answers.shift() ?? { status: 200 };
+    if (next === "drop") {
+      const { TransportError } = await import("../src/render/transport.js");
+      throw new TransportError("connection", "UND_ERR_SOCKET: other side closed");
+    }
+    return { status: next.status ?? 200, headers: next.headers ?? {}, body: next.body ?? JSON.stringify({ ok: true }) };
+  };
+  return { transport, requests };
+}
+
+describe("the request loop", () => {
+  const connection = { apiUrl: "https://api.test.invalid", authUrl: "https://auth.test.invalid", clientId: "id", clientSecret: "s3cr3t" };
+
+  it("honours Retry-After on a 429", async () => {
+    const { transport } = cannedTransport([{ status: 429, headers: { "retry-after": "2" } }, { status: 200 }]);
+    const slept: number[] = [];
+    const client = new RenderClient({ connection, transport, limiter: { minTimeMs: 0, maxConcurrent: 5 }, sleep: async (ms) => void slept.push(ms), random: () => 0 });
+    await client.call("GET", "/ping", {}, (await import("zod")).z.unknown());
+    expect(slept).toEqual([2000]);
+    expect(client.stats).toMatchObject({ requests: 3, retries: 1, rateLimited: 1 });
+  });
+
+  it("sends the bearer token and Basic auth, and the token call uses the documented form", async () => {
+    const { transport, requests } = cannedTransport([{ status: 200 }]);
+    const client = new RenderClient({ connection, transport, limiter: { minTimeMs: 0, maxConcurrent: 5 } });
+    await client.call("GET", "/ping", {}, (await import("zod")).z.unknown());
+    const [tokenReq, apiReq] = requests;
+    expect(tokenReq?.url).toBe("https://auth.test.invalid/oauth2/default/v1/token");
+    expect(tokenReq?.body).toBe("grant_type=client_credentials&scope=customScope");
+    expect(tokenReq?.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    expect(tokenReq?.headers.authorization).toBe(`Basic ${Buffer.from("id:s3cr3t").toString("base64")}`);
+    expect(apiReq?.headers.authorization).toBe("Bearer tok-123");
+  });
+
+  it("retries 5xx and dropped connections through the simulator", async () => {
+    const s = await start({ faults: { script: ["503", "drop", "500", "ok"] } });
+    const client = clientFor(s);
+    const projects = await client.listProjects();
+    expect(projects).toHaveLength(3);
+    expect(client.stats).toMatchObject({ retries: 3, serverErrors: 2, networkErrors: 1 });
+  });
+
+  it("gives up with RenderUnavailableError after the attempt bound", async () => {
+    const s = await start({ faults: { script: ["503", "503", "503", "503", "503", "503"] } });
+    const client = clientFor(s);
+    const err = await client.listProjects().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RenderUnavailableError);
+    expect((err as RenderUnavailableError).attempts).toBe(5);
+    expect((err as Error).message).toBe(
+      "Render did not answer GET /projects?page=1&page_limit=2000 after 5 attempts (last: HTTP 503). Render may be down or overloaded; nothing was written. Try again later.",
+    );
+  });
+
+  it("does not retry a 422 and carries FastAPI's detail", async () => {
+    const s = await start();
+    const client = clientFor(s);
+    const out = join(tmp(), "snap");
+    const err = await fetchSnapshot(client, { out, statuses: ["aproved"] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RenderValidationError);
+    const detail = (err as RenderValidationError).detail;
+    expect(detail[0]).toMatchObject({ loc: ["query", "status"], type: "enum" });
+    expect(client.stats.retries).toBe(0);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("keeps to 2 requests a second and 5 in flight, so the simulator never answers 429", async () => {
+    const s = await start({ tasks: 30_000, faults: { latencyMs: 1500 } });
+    const client = clientFor(s);
+    const summary = await fetchSnapshot(client, { out: join(tmp(), "snap"), statuses: [] });
+    expect(summary.tasks).toBe(30_000);
+    expect(s.stats.rateLimited).toBe(0);
+    expect(s.stats.peakInFlight).toBeLessThanOrEqual(5);
+    expect(s.stats.peakInFlight).toBeGreaterThan(1);
+  });
+
+  it("the simulator answers 429 with Retry-After to a client that ignores the limits", async () => {
+    const s = await start();
+    const unlimited = clientFor(s, { limiter: { minTimeMs: 0, maxConcurrent: 20 }, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxTotalWaitMs: 1 } });
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => unlimited.listProjects()));
+    expect(results.filter((r) => r.status === "rejected").length).toBeGreaterThan(0);
+    expect(s.stats.rateLimited).toBeGreaterThan(0);
+  });
+});
+
+describe("the daily quota", () => {
+  it("stops before the request that would pass it, writes nothing, and says when it resets", async () => {
+    const s = await start({ tasks: 10 });
+    const stateFile = join(tmp(), "quota.json");
+    const now = () => new Date("2026-11-23T10:00:00Z");
+    const quota = new DailyQuota({ limit: 4, stateFile, credentialKey: "k", now });
+    const client = clientFor(s, { quota, now });
+    const out = join(tmp(), "snap");
+    const err = await fetchSnapshot(client, { out }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RenderQuotaError);
+    expect((err as Error).message).toBe(
+      "Render daily request quota reached: 4 of 4 requests used today (UTC). Nothing was written. " +
+        "The quota resets at 2026-11-24T00:00:00.000Z; run the fetch again after that, or fetch fewer projects (--project).",
+    );
+    expect(existsSync(out)).toBe(false);
+    expect(s.stats.apiRequests).toBe(4);
+    // Counted across runs: a second client on the same state file starts at 4.
+    const again = new DailyQuota({ limit: 4, stateFile, credentialKey: "k", now });
+    expect(again.used()).toBe(4);
+    expect(() => again.take()).toThrow(RenderQuotaError);
+    // A new UTC day starts from zero.
+    const tomorrow = new DailyQuota({ limit: 4, stateFile, credentialKey: "k", now: () => new Date("2026-11-24T00:00:01Z") });
+    expect(tomorrow.used()).toBe(0);
+  });
+});
+
+describe("pagination", () => {
+  it("stops at total_results on an exact multiple of the page size", async () => {
+    const s = await start({ tasks: 20_000 }); // ATX-NORTH holds exactly 10,000: five full pages
+    const client = clientFor(s);
+    const pages: number[] = [];
+    for await (const page of client.taskPages("ATX-NORTH", undefined)) pages.push(page.data.length);
+    expect(pages).toEqual([2000, 2000, 2000, 2000, 2000]);
+    expect(s.stats.apiRequests).toBe(5);
+  });
+
+  it("asks for page_limit=2000 and follows the simulator's clamp", async () => {
+    const s = await start({ tasks: 10 });
+    const client = clientFor(s);
+    const { z } = await import("zod");
+    const answer = (await client.call("GET", "/projects", { page_limit: 5000 }, z.unknown())) as { page_limit: number };
+    expect(answer.page_limit).toBe(2000);
+  });
+
+  it("drops duplicate task ids and records a malformed task as invalid", async () => {
+    const src = writeSourceFolder([baseTask(1), baseTask(2), baseTask(2), baseTask(3, { quantity: "twelve" }), baseTask(4)]);
+    sandbox = await startSandbox({ data: folderData(src), timeScale: TIME_SCALE });
+    const client = clientFor(sandbox);
+    const out = join(tmp(), "snap");
+    const summary = await fetchSnapshot(client, { out, statuses: [] });
+    expect(summary.tasksPerProject).toEqual({ P1: 4 });
+    expect(summary.duplicatesDropped).toBe(1);
+    expect(JSON.parse(readFileSync(join(out, "invalid_tasks.json"), "utf8"))).toEqual([
+      { project_short_name: "P1", project_task_id: 3, path: "quantity", message: 'quantity: not a number: "twelve"' },
+    ]);
+    const lines = readFileSync(join(out, "tasks.jsonl"), "utf8").trim().split("\n");
+    expect(lines.map((l) => JSON.parse(l).project_task_id)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("records a total_results that changes while paging", async () => {
+    const base = generatedData(3, [{ ...generatedProjects(6000)[0]!, taskCount: 6000 }]);
+    let calls = 0;
+    const growing = {
+      ...base,
+      countTasks: (short: string, st: readonly string[] | undefined) => base.countTasks(short, st) + (++calls > 2 ? 5 : 0),
+    };
+    sandbox = await startSandbox({ data: growing, timeScale: TIME_SCALE });
+    const client = clientFor(sandbox);
+    const summary = await fetchSnapshot(client, { out: join(tmp(), "snap"), statuses: [] });
+    const changes = summary.manifest.projects["ATX-NORTH"]?.total_results_changes ?? [];
+    expect(changes[0]).toMatchObject({ status: "all", before: 6000, after: 6005 });
+    expect(summary.tasks).toBe(6000);
+  });
+});
+
+describe("the snapshot", () => {
+  it("holds projects, task types, tasks, a manifest with hashes, and never a secret or token", async () => {
+    const s = await start({ tasks: 300 });
+    const client = clientFor(s);
+    const out = join(tmp(), "snap");
+    const summary = await fetchSnapshot(client, { out, statuses: ["approved", "completed"] });
+    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+    expect(Object.keys(manifest.files).sort()).toEqual(["invalid_tasks.json", "projects.json", "task_types.json", "tasks.jsonl"]);
+    expect(manifest.statuses).toEqual(["approved", "completed"]);
+    expect(manifest.request_count).toBe(summary.requests);
+    expect(summary.requests).toBe(1 + 3 + 3 * 2 + 1); // projects, 3 task types, 3 projects × 2 statuses, token
+    const bearer = (s.stats.lastAuthorization ?? "").slice(7);
+    expect(bearer.length).toBeGreaterThan(10);
+    for (const f of ["manifest.json", "tasks.jsonl", "projects.json", "task_types.json"]) {
+      const text = readFileSync(join(out, f), "utf8");
+      expect(text).not.toContain(s.clientSecret);
+      expect(text).not.toContain(bearer);
+    }
+    const { createHash } = await import("node:crypto");
+    expect(createHash("sha256").update(readFileSync(join(out, "tasks.jsonl"))).digest("hex")).toBe(manifest.files["tasks.jsonl"]);
+  });
+
+  it("replaces an existing snapshot only when the new fetch succeeds", async () => {
+    const s = await start({ tasks: 30 });
+    const out = join(tmp(), "snap");
+    await fetchSnapshot(clientFor(s), { out });
+    const before = readFileSync(join(out, "manifest.json"), "utf8");
+    s.faults.script = Array(20).fill("503");
+    await expect(fetchSnapshot(clientFor(s), { out })).rejects.toBeInstanceOf(RenderUnavailableError);
+    expect(readFileSync(join(out, "manifest.json"), "utf8")).toBe(before);
+  });
+});
