@@ -104,8 +104,10 @@ export class RenderResponseError extends RenderError {
 
 export interface RulesProblem {
   path: string;
-  line?: number;
+  line?: number | undefined;
   message: string;
+  /** What to do about it, e.g. `did you mean "Infrastructure"?` */
+  hint?: string | undefined;
   severity: "error" | "warning";
 }
 
@@ -126,7 +128,7 @@ export class RulesError extends CapexError {
 }
 
 export function formatRulesProblem(p: RulesProblem): string {
-  return `${p.path}: ${p.message}${p.line === undefined ? "" : ` (line ${p.line})`}`;
+  return `${p.path}: ${p.message}${p.line === undefined ? "" : ` (line ${p.line})`}${p.hint ? `; ${p.hint}` : ""}`;
 }
 
 /** A snapshot folder that is missing files or has unreadable lines. */

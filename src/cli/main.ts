@@ -2,6 +2,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { fetchCommand } from "./fetch.js";
+import { rulesCommand } from "./rules.js";
 import { sandboxCommand } from "./sandbox.js";
 import { EXIT, reportError } from "./terminal.js";
 
@@ -27,7 +28,7 @@ function wrap(c: Command) {
   };
 }
 
-const commands: Command[] = [fetchCommand, sandboxCommand] as unknown as Command[];
+const commands: Command[] = [fetchCommand, rulesCommand, sandboxCommand] as unknown as Command[];
 
 let cli = yargs(hideBin(process.argv))
   .scriptName("capex")

@@ -1,0 +1,226 @@
+import { isValidTimeZone, localDateOf } from "../dates.js";
+import { Dec, toCents } from "../money.js";
+import type { Project, Task } from "../render/schemas.js";
+import type { Rules } from "../rules/model.js";
+import type { SnapshotRecord } from "../snapshot/reader.js";
+import type { AssetRecord, ExceptionCode, ExceptionRow, ExpensedItem, Outcome } from "./outcomes.js";
+import { priceTask } from "./price.js";
+
+export interface ProjectZone {
+  shortName: string;
+  timeZone: string;
+  /** True when Render held no usable time zone and the rules' default was used. */
+  defaulted: boolean;
+}
+
+function exception(project: string, task: Task | undefined, code: ExceptionCode, message: string, inServiceDate?: string): Outcome {
+  return {
+    kind: "exception",
+    exception: { project, taskId: task?.project_task_id, taskType: task?.task_type, code, message, severity: "error", inServiceDate },
+  };
+}
+
+function firstPoint(geometry: Record<string, unknown> | undefined): [number, number] | undefined {
+  let c: unknown = geometry?.coordinates;
+  while (Array.isArray(c) && Array.isArray(c[0])) c = c[0];
+  return Array.isArray(c) && typeof c[0] === "number" && typeof c[1] === "number" ? [c[0], c[1]] : undefined;
+}
+
+/**
+ * One task's fate, in the policy order of DESIGN §5. Pure: no I/O, no state; duplicate
+ * asset ids, which need the whole snapshot, are settled by the Classifier.
+ */
+export function classifyTask(task: Task, zone: ProjectZone, rules: Rules): Outcome {
+  const project = zone.shortName;
+  if (task.approved_date === undefined) {
+    return task.status?.toLowerCase() === "approved"
+      ? exception(project, task, "MISSING_APPROVAL_DATE", "status is approved but approved_date is empty; Render must record the approval date before the task can be capitalized")
+      : { kind: "not_approved" };
+  }
+  const inServiceDate = localDateOf(task.approved_date, zone.timeZone);
+  if (inServiceDate === undefined) return exception(project, task, "INVALID_TASK", `approved_date: "${task.approved_date}" is not a date`);
+  const rule = rules.taskTypes.get(task.task_type);
+  if (!rule) {
+    return exception(project, task, "UNMAPPED_TASK_TYPE", `task type "${task.task_type}" is not in ${rules.file}; add it under task_types with a treatment`, inServiceDate);
+  }
+  if (rule.treatment === "none") {
+    const item: ExpensedItem = { project, taskId: task.project_task_id, taskType: task.task_type, treatment: "none", amount: 0, reason: "NO_FINANCIAL_EFFECT", account: undefined, inServiceDate, elements: [] };
+    return { kind: "expensed", item };
+  }
+  const pricing = priceTask(task, inServiceDate, rules);
+  if (!pricing.ok) return exception(project, task, pricing.code, pricing.message, inServiceDate);
+  const expensed = (reason: "EXPENSE_TREATMENT" | "BELOW_THRESHOLD", account: string | undefined): Outcome => ({
+    kind: "expensed",
+    item: { project, taskId: task.project_task_id, taskType: task.task_type, treatment: "expense", amount: pricing.cost, reason, account, inServiceDate, elements: pricing.elements },
+  });
+  if (rule.treatment === "expense") return expensed("EXPENSE_TREATMENT", rule.expenseAccount);
+  const costDec = new Dec(pricing.cost).dividedBy(100);
+  if (rule.perUnitThreshold !== undefined) {
+    const units = pricing.quantity && pricing.quantity.greaterThan(0) ? pricing.quantity : new Dec(1);
+    if (costDec.dividedBy(units).lessThan(rule.perUnitThreshold)) return expensed("BELOW_THRESHOLD", rule.expenseAccount ?? rules.belowThresholdAccount);
+  }
+  if (costDec.lessThan(rules.threshold)) return expensed("BELOW_THRESHOLD", rule.expenseAccount ?? rules.belowThresholdAccount);
+  const point = firstPoint(task.geometry);
+  const asset: AssetRecord = {
+    assetId: task.asset_id ?? `${project}-${task.project_task_id}`,
+    project,
+    taskId: task.project_task_id,
+    taskType: task.task_type,
+    description: rule.description,
+    faClass: rule.faClass!,
+    quantity: pricing.quantity?.toString(),
+    uom: rule.unit ?? pricing.elements[0]?.uom,
+    location: {
+      streetAddress: task.street_address,
+      roadName: task.road_name,
+      workPackage: task.work_package,
+      subsector: task.subsector,
+      longitude: point?.[0],
+      latitude: point?.[1],
+    },
+    inServiceDate,
+    approvedBy: task.approved_by,
+    cost: pricing.cost,
+    salvage: toCents(costDec.times(rule.salvagePercent).dividedBy(100)),
+    elements: pricing.elements,
+    ruleId: `task_types.${rule.name}`,
+    rateIds: pricing.elements.flatMap((e) => (e.rateId ? [e.rateId] : [])),
+    lifeMonths: rule.lifeMonths!,
+    method: rule.method,
+    convention: rule.convention,
+    decliningBalanceRate: rule.decliningBalanceRate.toString(),
+  };
+  return { kind: "asset", asset };
+}
+
+/** Every task of a snapshot, each in exactly one list (or counted as not yet approved). */
+export interface Classification {
+  assets: AssetRecord[];
+  expensed: ExpensedItem[];
+  exceptions: ExceptionRow[];
+  notApproved: number;
+  tasksRead: number;
+}
+
+/** Zones of the snapshot's projects, and a NO_TIME_ZONE warning for each that has none. */
+export function projectZones(projects: Project[], rules: Rules): { zones: Map<string, ProjectZone>; warnings: ExceptionRow[] } {
+  const zones = new Map<string, ProjectZone>();
+  const warnings: ExceptionRow[] = [];
+  for (const p of projects) {
+    const ok = p.timezone !== undefined && isValidTimeZone(p.timezone);
+    zones.set(p.short_name, { shortName: p.short_name, timeZone: ok ? p.timezone! : rules.defaultTimeZone, defaulted: !ok });
+    if (!ok) {
+      warnings.push({
+        project: p.short_name,
+        taskId: undefined,
+        taskType: undefined,
+        code: "NO_TIME_ZONE",
+        message: `${p.timezone ? `time zone "${p.timezone}" is not an IANA zone` : "Render holds no time zone for this project"}; in-service dates used the rules' default ${rules.defaultTimeZone}. Set the project's time zone in Render`,
+        severity: "warning",
+        inServiceDate: undefined,
+      });
+    }
+  }
+  return { zones, warnings };
+}
+
+/**
+ * Classifies a stream of snapshot records. Assets sharing an asset id are all turned into
+ * DUPLICATE_ASSET_ID exceptions at the end: which one is right is for Render to say.
+ */
+export class Classifier {
+  private readonly result: Classification = { assets: [], expensed: [], exceptions: [], notApproved: 0, tasksRead: 0 };
+  private readonly byAssetId = new Map<string, number>();
+  private readonly duplicateIds = new Set<string>();
+  private readonly zones: Map<string, ProjectZone>;
+
+  constructor(
+    private readonly rules: Rules,
+    projects: Project[],
+  ) {
+    const { zones, warnings } = projectZones(projects, rules);
+    this.zones = zones;
+    this.result.exceptions.push(...warnings);
+  }
+
+  private zoneOf(shortName: string): ProjectZone {
+    let zone = this.zones.get(shortName);
+    if (!zone) {
+      const { zones, warnings } = projectZones([{ name: shortName, short_name: shortName }], this.rules);
+      zone = zones.get(shortName)!;
+      this.zones.set(shortName, zone);
+      this.result.exceptions.push(...warnings);
+    }
+    return zone;
+  }
+
+  add(record: SnapshotRecord): void {
+    const r = this.result;
+    r.tasksRead++;
+    if (!record.task) {
+      const raw = record.raw ?? {};
+      const id = Number(raw.project_task_id);
+      r.exceptions.push({
+        project: String(raw.project_short_name ?? ""),
+        taskId: Number.isInteger(id) ? id : undefined,
+        taskType: typeof raw.task_type === "string" ? raw.task_type : undefined,
+        code: "INVALID_TASK",
+        message: `tasks.jsonl line ${record.line}: ${record.issue?.message ?? "invalid"}; correct the field in Render and fetch again`,
+        severity: "error",
+        inServiceDate: undefined,
+      });
+      return;
+    }
+    const task = record.task;
+    const outcome = classifyTask(task, this.zoneOf(task.project_short_name ?? ""), this.rules);
+    switch (outcome.kind) {
+      case "asset": {
+        const id = outcome.asset.assetId;
+        if (this.byAssetId.has(id)) this.duplicateIds.add(id);
+        else this.byAssetId.set(id, r.assets.length);
+        r.assets.push(outcome.asset);
+        break;
+      }
+      case "expensed":
+        r.expensed.push(outcome.item);
+        break;
+      case "exception":
+        r.exceptions.push(outcome.exception);
+        break;
+      case "not_approved":
+        r.notApproved++;
+        break;
+    }
+  }
+
+  finish(): Classification {
+    const r = this.result;
+    if (this.duplicateIds.size > 0) {
+      const sharing = new Map<string, AssetRecord[]>();
+      for (const a of r.assets) if (this.duplicateIds.has(a.assetId)) sharing.set(a.assetId, [...(sharing.get(a.assetId) ?? []), a]);
+      r.assets = r.assets.filter((a) => !this.duplicateIds.has(a.assetId));
+      for (const [id, list] of sharing) {
+        const tasks = list.map((a) => `${a.project}#${a.taskId}`).join(", ");
+        for (const a of list) {
+          r.exceptions.push({
+            project: a.project,
+            taskId: a.taskId,
+            taskType: a.taskType,
+            code: "DUPLICATE_ASSET_ID",
+            message: `asset id ${id} is used by ${list.length} tasks (${tasks}); give each task its own asset_id in Render`,
+            severity: "error",
+            inServiceDate: a.inServiceDate,
+          });
+        }
+      }
+    }
+    return r;
+  }
+}
+
+/** Reads, validates and classifies every task of a snapshot. */
+export async function classifyRecords(records: AsyncIterable<SnapshotRecord>, rules: Rules, projects: Project[]): Promise<Classification> {
+  const classifier = new Classifier(rules, projects);
+  for await (const record of records) classifier.add(record);
+  return classifier.finish();
+}

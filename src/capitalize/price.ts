@@ -1,0 +1,72 @@
+import { type Cents, Dec, toCents } from "../money.js";
+import type { Task } from "../render/schemas.js";
+import { rateInForce, type Rules } from "../rules/model.js";
+import type { CostElement, ExceptionCode } from "./outcomes.js";
+
+export type Pricing =
+  | { ok: true; cost: Cents; elements: CostElement[]; quantity: Dec | undefined }
+  | { ok: false; code: ExceptionCode; message: string };
+
+const fail = (code: ExceptionCode, message: string): Pricing => ({ ok: false, code, message });
+
+/**
+ * The cost of a task on its in-service date, first basis that applies (DESIGN §5):
+ * unit lines (each its amount, else quantity × its own rate, else × the rate card's rate for
+ * its unit code), else task quantity × the rate card's rate for the task type. Each line is
+ * rounded half-up to cents and kept as a cost element.
+ */
+export function priceTask(task: Task, date: string, rules: Rules): Pricing {
+  const type = task.task_type;
+  if (task.quantity !== undefined && new Dec(task.quantity).isNegative()) {
+    return fail("NEGATIVE_QUANTITY", `quantity is ${task.quantity}; correct the quantity in Render`);
+  }
+  if (task.units.length > 0) {
+    const elements: CostElement[] = [];
+    let cost = 0;
+    let quantity: Dec | undefined;
+    for (let i = 0; i < task.units.length; i++) {
+      const line = task.units[i]!;
+      const code = line.unit_code ?? line.code;
+      const uom = line.uom ?? line.unit;
+      const qty = line.quantity === undefined ? undefined : new Dec(line.quantity);
+      if (qty?.isNegative()) return fail("NEGATIVE_QUANTITY", `units[${i}].quantity is ${line.quantity}${code ? ` (${code})` : ""}; correct the unit line in Render`);
+      if (qty) quantity = (quantity ?? new Dec(0)).plus(qty);
+      let element: CostElement;
+      if (line.amount !== undefined) {
+        const amount = new Dec(line.amount);
+        if (amount.isNegative()) return fail("NEGATIVE_AMOUNT", `units[${i}].amount is ${line.amount}; a credit cannot be capitalized, correct it in Render`);
+        element = { source: "line_amount", line: i, unitCode: code, quantity: line.quantity, uom, rate: line.rate, rateId: undefined, amount: toCents(amount) };
+      } else if (qty === undefined) {
+        return fail("NO_COST_BASIS", `units[${i}]${code ? ` (${code})` : ""} has neither an amount nor a quantity; add one in Render`);
+      } else if (line.rate !== undefined) {
+        element = { source: "line_rate", line: i, unitCode: code, quantity: line.quantity, uom, rate: line.rate, rateId: undefined, amount: toCents(qty.times(line.rate)) };
+      } else {
+        const entries = code === undefined ? undefined : rules.ratesByUnitCode.get(code);
+        const rate = rateInForce(entries, date);
+        if (!rate) {
+          if (code === undefined) return fail("UNKNOWN_UNIT_CODE", `units[${i}] has no unit_code and no rate; add the unit code in Render`);
+          return fail(
+            "UNKNOWN_UNIT_CODE",
+            entries
+              ? `no rate for unit code ${code} is in force on ${date} (the earliest takes effect ${entries[entries.length - 1]!.effectiveFrom}); add one to rate_card in ${rules.file}`
+              : `unit code ${code} is not in the rate card; add it to rate_card in ${rules.file} or correct the unit line in Render`,
+          );
+        }
+        element = { source: "rate_card", line: i, unitCode: code, quantity: line.quantity, uom: uom ?? rate.uom, rate: rate.rate.toString(), rateId: rate.id, amount: toCents(qty.times(rate.rate)) };
+      }
+      elements.push(element);
+      cost += element.amount;
+    }
+    return { ok: true, cost, elements, quantity: task.quantity === undefined ? quantity : new Dec(task.quantity) };
+  }
+  if (task.quantity !== undefined) {
+    const rate = rateInForce(rules.ratesByTaskType.get(type), date);
+    if (!rate) {
+      return fail("NO_COST_BASIS", `no unit lines, and no rate for task type ${type} in force on ${date} to price its quantity ${task.quantity}; add unit lines in Render or a task_type rate to rate_card in ${rules.file}`);
+    }
+    const qty = new Dec(task.quantity);
+    const element: CostElement = { source: "task_type_rate", line: undefined, unitCode: undefined, quantity: task.quantity, uom: rate.uom, rate: rate.rate.toString(), rateId: rate.id, amount: toCents(qty.times(rate.rate)) };
+    return { ok: true, cost: element.amount, elements: [element], quantity: qty };
+  }
+  return fail("NO_COST_BASIS", "the task has neither unit lines nor a quantity; add the installed units in Render");
+}

@@ -1,0 +1,230 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { closest, distance } from "fastest-levenshtein";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import type { Convention, Method, RecoveryYears } from "../depreciation/types.js";
+import { RulesError, type RulesProblem } from "../errors.js";
+import { Dec } from "../money.js";
+import { TASK_TYPE_NAMES } from "../sandbox/catalogue.js";
+import type { FaClassRule, RateEntry, Rules, TaskTypeRule } from "./model.js";
+import { type RulesFile, rulesSchema } from "./schema.js";
+
+type Path = Array<string | number>;
+
+function suggest(value: string, candidates: Iterable<string>): string | undefined {
+  const list = [...candidates];
+  if (list.length === 0) return undefined;
+  const best = closest(value, list);
+  return distance(value, best) <= Math.max(2, Math.floor(best.length / 4)) ? `did you mean "${best}"?` : undefined;
+}
+
+/**
+ * Reads the YAML keeping source positions. Every number scalar is replaced by its source
+ * text, so "0.1" stays exactly 0.1 and "18.50" keeps its digits; duplicate keys are found here
+ * because YAML would silently keep only the last.
+ */
+function parseYaml(text: string, problems: RulesProblem[]) {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
+  const lineOf = (node: Node | null | undefined) => (node?.range ? lineCounter.linePos(node.range[0]).line : undefined);
+  for (const err of doc.errors) {
+    problems.push({ path: "(file)", line: lineCounter.linePos(err.pos[0]).line, message: `YAML syntax: ${err.message.split("\n")[0]}`, severity: "error" });
+  }
+  const walk = (node: unknown, path: Path) => {
+    if (isScalar(node)) {
+      if (typeof node.value === "number") node.value = node.source ?? String(node.value);
+    } else if (isMap(node)) {
+      const seen = new Map<string, number | undefined>();
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.source ?? pair.key.value) : String(pair.key);
+        const line = lineOf(pair.key as Node);
+        if (seen.has(key)) {
+          const what = path.length === 1 && path[0] === "task_types" ? "task type listed twice" : "key listed twice";
+          problems.push({ path: [...path, key].join("."), line, message: `${what} (first at line ${seen.get(key)}); YAML would keep only the last`, severity: "error" });
+        } else seen.set(key, line);
+        walk(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) node.items.forEach((item, i) => walk(item, [...path, i]));
+  };
+  walk(doc.contents, []);
+  /** The line of the deepest node that exists along `path`. */
+  const lineAt = (path: Path): number | undefined => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? doc.contents : (doc.getIn(path.slice(0, n), true) as Node | undefined);
+      if (node && typeof node === "object" && "range" in node) return lineOf(node);
+    }
+    return undefined;
+  };
+  return { js: doc.errors.length ? undefined : (doc.toJS() as unknown), lineAt };
+}
+
+/** Cross-checks that the schema alone cannot express: references, lives, rate card keys. */
+function crossCheck(r: RulesFile, at: (path: Path) => number | undefined, problems: RulesProblem[]): void {
+  const err = (path: Path, message: string, hint?: string) => problems.push({ path: path.join("."), line: at(path), message, hint, severity: "error" });
+  const account = (path: Path, value: string | undefined) => {
+    if (value !== undefined && !(value in r.accounts)) err(path, `account "${value}" is not in accounts`, suggest(value, Object.keys(r.accounts)) ?? "add it under accounts");
+  };
+  account(["cip_account"], r.cip_account);
+  account(["capitalization", "below_threshold_account"], r.capitalization.below_threshold_account);
+  for (const [name, c] of Object.entries(r.fa_classes)) {
+    account(["fa_classes", name, "asset_account"], c.asset_account);
+    account(["fa_classes", name, "accumulated_depreciation_account"], c.accumulated_depreciation_account);
+    account(["fa_classes", name, "depreciation_expense_account"], c.depreciation_expense_account);
+  }
+  for (const [name, t] of Object.entries(r.task_types)) {
+    const p: Path = ["task_types", name];
+    if (t.treatment === "capitalize") {
+      if (t.fa_class === undefined) err([...p, "fa_class"], "a capitalized task type needs an fa_class");
+      else if (!(t.fa_class in r.fa_classes)) err([...p, "fa_class"], `unknown class "${t.fa_class}"`, suggest(t.fa_class, Object.keys(r.fa_classes)));
+      if (t.life_years === undefined && t.life_months === undefined) err(p, "a capitalized task type needs life_years or life_months");
+      if (t.life_years !== undefined && t.life_months !== undefined) err(p, "give life_years or life_months, not both");
+    }
+    if (t.treatment === "expense" && t.expense_account === undefined) err(p, "an expensed task type needs an expense_account");
+    account([...p, "expense_account"], t.expense_account);
+    if (t.per_unit_threshold !== undefined && t.treatment !== "capitalize") err([...p, "per_unit_threshold"], "per_unit_threshold applies only to capitalized task types");
+  }
+  const ids = new Map<string, number>();
+  const keys = new Set<string>();
+  r.rate_card.forEach((e, i) => {
+    const p: Path = ["rate_card", i];
+    if (ids.has(e.id)) err([...p, "id"], `rate id "${e.id}" is used twice (first at rate_card.${ids.get(e.id)})`);
+    ids.set(e.id, i);
+    if ((e.unit_code === undefined) === (e.task_type === undefined)) err(p, "a rate names exactly one of unit_code or task_type");
+    if (e.task_type !== undefined && !(e.task_type in r.task_types)) err([...p, "task_type"], `unknown task type "${e.task_type}"`, suggest(e.task_type, Object.keys(r.task_types)));
+    const key = `${e.unit_code ?? `type:${e.task_type}`}@${e.effective_from}`;
+    if (keys.has(key)) err(p, `two rates for ${e.unit_code ?? e.task_type} take effect on ${e.effective_from}`);
+    keys.add(key);
+  });
+  for (const name of TASK_TYPE_NAMES) {
+    if (!(name in r.task_types)) {
+      problems.push({
+        path: `task_types.${name}`,
+        line: at(["task_types"]),
+        message: "Render task type not covered: its tasks will be reported as UNMAPPED_TASK_TYPE",
+        severity: "warning",
+      });
+    }
+  }
+}
+
+function byNewest(entries: RateEntry[]): RateEntry[] {
+  return entries.sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? 1 : a.effectiveFrom > b.effectiveFrom ? -1 : 0));
+}
+
+function compile(r: RulesFile, file: string, sha256: string, warnings: RulesProblem[]): Rules {
+  const classes = new Map<string, FaClassRule>();
+  for (const [name, c] of Object.entries(r.fa_classes)) {
+    classes.set(name, {
+      name,
+      assetAccount: c.asset_account,
+      accumulatedDepreciationAccount: c.accumulated_depreciation_account,
+      depreciationExpenseAccount: c.depreciation_expense_account,
+      fccPart32Account: c.fcc_part32_account,
+      taxRecoveryYears: Number(c.tax_recovery_years) as RecoveryYears,
+    });
+  }
+  const taskTypes = new Map<string, TaskTypeRule>();
+  for (const [name, t] of Object.entries(r.task_types)) {
+    taskTypes.set(name, {
+      name,
+      treatment: t.treatment,
+      faClass: t.fa_class,
+      lifeMonths: t.life_months !== undefined ? Number(t.life_months) : t.life_years !== undefined ? Number(t.life_years) * 12 : undefined,
+      description: t.description ?? name,
+      unit: t.unit,
+      expenseAccount: t.expense_account,
+      perUnitThreshold: t.per_unit_threshold === undefined ? undefined : new Dec(t.per_unit_threshold),
+      method: (t.method ?? r.depreciation.method) as Method,
+      convention: (t.convention ?? r.depreciation.convention) as Convention,
+      salvagePercent: new Dec(t.salvage_percent ?? r.depreciation.salvage_percent),
+      decliningBalanceRate: new Dec(t.declining_balance_rate ?? r.depreciation.declining_balance_rate),
+    });
+  }
+  const ratesByUnitCode = new Map<string, RateEntry[]>();
+  const ratesByTaskType = new Map<string, RateEntry[]>();
+  for (const e of r.rate_card) {
+    const entry: RateEntry = { id: e.id, unitCode: e.unit_code, taskType: e.task_type, uom: e.uom, rate: new Dec(e.rate), effectiveFrom: e.effective_from };
+    const [map, key] = e.unit_code !== undefined ? [ratesByUnitCode, e.unit_code] : [ratesByTaskType, e.task_type!];
+    map.set(key, [...(map.get(key) ?? []), entry]);
+  }
+  for (const list of [...ratesByUnitCode.values(), ...ratesByTaskType.values()]) byNewest(list);
+  return {
+    file,
+    sha256,
+    version: r.version,
+    currency: r.currency,
+    fiscalYearStartMonth: Number(r.fiscal_year_start_month),
+    defaultTimeZone: r.default_time_zone,
+    threshold: new Dec(r.capitalization.threshold),
+    belowThresholdAccount: r.capitalization.below_threshold_account,
+    taxBonusPercent: new Dec(r.tax.bonus_percent),
+    accounts: new Map(Object.entries(r.accounts)),
+    cipAccount: r.cip_account,
+    classes,
+    taskTypes,
+    ratesByUnitCode,
+    ratesByTaskType,
+    warnings,
+  };
+}
+
+/** Checks rules text: every problem found, with path and line; the rules when there is no error. */
+export function checkRulesText(text: string, file: string): { rules: Rules | undefined; problems: RulesProblem[] } {
+  const problems: RulesProblem[] = [];
+  const { js, lineAt } = parseYaml(text, problems);
+  if (js === undefined) return { rules: undefined, problems };
+  const parsed = rulesSchema.safeParse(js);
+  // The cross-checks run on the raw tree too, so one pass reports every problem at once.
+  crossCheckLoosely(parsed.success ? parsed.data : js, lineAt, problems);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path as Path;
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) {
+          problems.push({ path: [...path, key].join("."), line: lineAt([...path, key]), message: `unknown setting "${key}"`, severity: "error" });
+        }
+      } else {
+        const missing = issue.code === "invalid_type" && issue.input === undefined;
+        problems.push({ path: path.join(".") || "(file)", line: lineAt(path), message: missing ? "required setting is missing" : issue.message, severity: "error" });
+      }
+    }
+    return { rules: undefined, problems: sortByLine(problems) };
+  }
+  if (problems.some((p) => p.severity === "error")) return { rules: undefined, problems };
+  const sha256 = createHash("sha256").update(text).digest("hex");
+  return { rules: compile(parsed.data, file, sha256, problems), problems };
+}
+
+/** Runs the cross-checks on a tree that may not match the schema, skipping what is unreadable. */
+function crossCheckLoosely(tree: unknown, at: (path: Path) => number | undefined, problems: RulesProblem[]): void {
+  const t = (tree ?? {}) as Partial<RulesFile>;
+  const obj = <T>(v: T | undefined): T => (v && typeof v === "object" ? v : ({} as T));
+  const safe = {
+    ...t,
+    accounts: obj(t.accounts),
+    capitalization: obj(t.capitalization),
+    fa_classes: Object.fromEntries(Object.entries(obj(t.fa_classes)).filter(([, v]) => v && typeof v === "object")),
+    task_types: Object.fromEntries(Object.entries(obj(t.task_types)).filter(([, v]) => v && typeof v === "object")),
+    rate_card: Array.isArray(t.rate_card) ? t.rate_card.filter((e) => e && typeof e === "object") : [],
+  } as RulesFile;
+  const found: RulesProblem[] = [];
+  crossCheck(safe, at, found);
+  for (const p of found) if (!problems.some((q) => q.path === p.path && q.message === p.message)) problems.push(p);
+}
+
+function sortByLine(problems: RulesProblem[]): RulesProblem[] {
+  return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+/** Loads a rules file, or throws RulesError listing every problem with its path and line. */
+export async function loadRules(file: string): Promise<Rules> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    throw new RulesError(file, [{ path: "(file)", message: `cannot read the rules file: ${(e as Error).message}`, severity: "error" }]);
+  }
+  const { rules, problems } = checkRulesText(text, file);
+  if (!rules) throw new RulesError(file, problems);
+  return rules;
+}

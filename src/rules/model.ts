@@ -1,0 +1,66 @@
+import type { Dec } from "../money.js";
+import type { RulesProblem } from "../errors.js";
+import type { Convention, Method, RecoveryYears } from "../depreciation/types.js";
+
+export type Treatment = "capitalize" | "expense" | "none";
+
+export interface FaClassRule {
+  name: string;
+  assetAccount: string;
+  accumulatedDepreciationAccount: string;
+  depreciationExpenseAccount: string;
+  fccPart32Account: string | undefined;
+  taxRecoveryYears: RecoveryYears;
+}
+
+export interface TaskTypeRule {
+  name: string;
+  treatment: Treatment;
+  faClass: string | undefined;
+  lifeMonths: number | undefined;
+  description: string;
+  unit: string | undefined;
+  expenseAccount: string | undefined;
+  perUnitThreshold: Dec | undefined;
+  method: Method;
+  convention: Convention;
+  salvagePercent: Dec;
+  decliningBalanceRate: Dec;
+}
+
+export interface RateEntry {
+  id: string;
+  unitCode: string | undefined;
+  taskType: string | undefined;
+  uom: string | undefined;
+  rate: Dec;
+  effectiveFrom: string;
+}
+
+/** A loaded, checked rules file: everything the engine needs, typed. */
+export interface Rules {
+  file: string;
+  sha256: string;
+  version: string;
+  currency: string;
+  fiscalYearStartMonth: number;
+  defaultTimeZone: string;
+  threshold: Dec;
+  belowThresholdAccount: string;
+  taxBonusPercent: Dec;
+  accounts: Map<string, string>;
+  cipAccount: string;
+  classes: Map<string, FaClassRule>;
+  taskTypes: Map<string, TaskTypeRule>;
+  /** Newest first, so the first entry on or before a date is the one in force. */
+  ratesByUnitCode: Map<string, RateEntry[]>;
+  ratesByTaskType: Map<string, RateEntry[]>;
+  warnings: RulesProblem[];
+}
+
+/** The rate in force on `date`: the latest effective_from on or before it. */
+export function rateInForce(entries: RateEntry[] | undefined, date: string): RateEntry | undefined {
+  if (!entries) return undefined;
+  for (const e of entries) if (e.effectiveFrom <= date) return e;
+  return undefined;
+}
