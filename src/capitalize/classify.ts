@@ -56,7 +56,7 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules): Outco
   if (rule.treatment === "expense") return expensed("EXPENSE_TREATMENT", rule.expenseAccount);
   const costDec = new Dec(pricing.cost).dividedBy(100);
   if (rule.perUnitThreshold !== undefined) {
-    const units = pricing.quantity && pricing.quantity.greaterThan(0) ? pricing.quantity : new Dec(1);
+    const units = pricing.quantity?.greaterThan(0) ? pricing.quantity : new Dec(1);
     if (costDec.dividedBy(units).lessThan(rule.perUnitThreshold)) return expensed("BELOW_THRESHOLD", rule.expenseAccount ?? rules.belowThresholdAccount);
   }
   if (costDec.lessThan(rules.threshold)) return expensed("BELOW_THRESHOLD", rule.expenseAccount ?? rules.belowThresholdAccount);

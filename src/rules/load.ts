@@ -44,7 +44,9 @@ function parseYaml(text: string, problems: RulesProblem[]) {
         } else seen.set(key, line);
         walk(pair.value, [...path, key]);
       }
-    } else if (isSeq(node)) node.items.forEach((item, i) => walk(item, [...path, i]));
+    } else if (isSeq(node)) {
+      for (let i = 0; i < node.items.length; i++) walk(node.items[i], [...path, i]);
+    }
   };
   walk(doc.contents, []);
   /** The line of the deepest node that exists along `path`. */
