@@ -1,6 +1,6 @@
 import { isValidTimeZone, localDateOf } from "../dates.js";
 import { Dec, toCents } from "../money.js";
-import type { Project, Task } from "../render/schemas.js";
+import type { Project, TaskFields as Task } from "../render/schemas.js";
 import type { Rules } from "../rules/model.js";
 import type { SnapshotRecord } from "../snapshot/reader.js";
 import type { AssetRecord, ExceptionCode, ExceptionRow, ExpensedItem, Outcome } from "./outcomes.js";
@@ -218,9 +218,16 @@ export class Classifier {
   }
 }
 
-/** Reads, validates and classifies every task of a snapshot. */
-export async function classifyRecords(records: AsyncIterable<SnapshotRecord>, rules: Rules, projects: Project[]): Promise<Classification> {
+/** Classifies every record of a stream (records one by one, or in batches). */
+export async function classifyRecords(
+  records: AsyncIterable<SnapshotRecord | SnapshotRecord[]>,
+  rules: Rules,
+  projects: Project[],
+): Promise<Classification> {
   const classifier = new Classifier(rules, projects);
-  for await (const record of records) classifier.add(record);
+  for await (const item of records) {
+    if (Array.isArray(item)) for (const record of item) classifier.add(record);
+    else classifier.add(item);
+  }
   return classifier.finish();
 }

@@ -1,5 +1,5 @@
 import { type Cents, Dec, toCents } from "../money.js";
-import type { Task } from "../render/schemas.js";
+import type { TaskFields as Task } from "../render/schemas.js";
 import { rateInForce, type Rules } from "../rules/model.js";
 import type { CostElement, ExceptionCode } from "./outcomes.js";
 
