@@ -4,6 +4,7 @@ import { hideBin } from "yargs/helpers";
 import { fetchCommand } from "./fetch.js";
 import { rulesCommand } from "./rules.js";
 import { sandboxCommand } from "./sandbox.js";
+import { scheduleCommand } from "./schedule.js";
 import { EXIT, reportError } from "./terminal.js";
 
 type Handler = (argv: unknown) => Promise<number>;
@@ -28,7 +29,7 @@ function wrap(c: Command) {
   };
 }
 
-const commands: Command[] = [fetchCommand, rulesCommand, sandboxCommand] as unknown as Command[];
+const commands: Command[] = [fetchCommand, rulesCommand, sandboxCommand, scheduleCommand] as unknown as Command[];
 
 let cli = yargs(hideBin(process.argv))
   .scriptName("capex")

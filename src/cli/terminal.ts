@@ -57,7 +57,7 @@ export function parseOptions<S extends z.ZodType>(schema: S, argv: unknown): z.i
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const flag = `--${String(issue.path[0] ?? "option").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    throw new InputError(flag, issue.message);
+    throw new InputError(flag, issue.message.startsWith(`${flag} `) ? issue.message.slice(flag.length + 1) : issue.message);
   }
   return parsed.data;
 }

@@ -1,0 +1,92 @@
+import type { Decimal } from "decimal.js";
+import { monthIndexOf } from "../dates.js";
+import { InputError } from "../errors.js";
+import { type Cents, Dec, toCents } from "../money.js";
+import { MACRS_HALF_YEAR, MACRS_MID_QUARTER } from "./macrs.js";
+import { fiscalYearOf } from "./schedule.js";
+import { monthsLeftInFiscalYear } from "./time.js";
+import { type RecoveryYears, TAX_RECOVERY_YEARS } from "./types.js";
+
+export type TaxConvention = "half_year" | "mid_quarter";
+
+export interface TaxAsset {
+  cost: Cents;
+  inServiceDate: string;
+  recoveryYears: RecoveryYears;
+  convention: TaxConvention;
+  /** Bonus (special) depreciation, percent of basis, taken first. */
+  bonusPercent?: string | Decimal | undefined;
+  fiscalYearStartMonth?: number | undefined;
+  /** Quarter placed in service (1..4) for mid-quarter; by default the in-service date's. */
+  quarter?: number | undefined;
+}
+
+export interface TaxYearRow {
+  taxYear: number;
+  amount: Cents;
+  accumulated: Cents;
+  remainingBasis: Cents;
+}
+
+/** Quarter (1..4) of the tax year in which a date falls. */
+export function taxQuarterOf(date: string, fiscalYearStartMonth = 1): number {
+  const left = monthsLeftInFiscalYear(Number(date.slice(5, 7)), fiscalYearStartMonth);
+  return 4 - Math.floor((left - 1) / 3);
+}
+
+export function taxYearOf(date: string, fiscalYearStartMonth = 1): number {
+  return fiscalYearOf(monthIndexOf(date), fiscalYearStartMonth);
+}
+
+/**
+ * MACRS GDS schedule from the printed tables. Bonus depreciation comes off the basis first
+ * and is taken in the first tax year. Rounding by cumulative target over the printed
+ * percentages, so the years sum to round(basis × Σ table), which is the whole basis where
+ * the printed column sums to 100.
+ */
+export function macrsSchedule(asset: TaxAsset): TaxYearRow[] {
+  if (!(TAX_RECOVERY_YEARS as readonly number[]).includes(asset.recoveryYears)) {
+    throw new InputError("recovery_years", `must be one of ${TAX_RECOVERY_YEARS.join(", ")} (got ${asset.recoveryYears})`);
+  }
+  if (!Number.isSafeInteger(asset.cost) || asset.cost < 0) throw new InputError("cost", "must be zero or more");
+  const fs = asset.fiscalYearStartMonth ?? 1;
+  const quarter = asset.quarter ?? taxQuarterOf(asset.inServiceDate, fs);
+  if (!Number.isInteger(quarter) || quarter < 1 || quarter > 4) throw new InputError("quarter", `must be 1, 2, 3 or 4 (got ${quarter})`);
+  const table = asset.convention === "half_year" ? MACRS_HALF_YEAR[asset.recoveryYears] : MACRS_MID_QUARTER[quarter - 1]![asset.recoveryYears];
+  const bonusPercent = new Dec(asset.bonusPercent ?? 0);
+  if (bonusPercent.lessThan(0) || bonusPercent.greaterThan(100)) throw new InputError("bonus_percent", "must be from 0 to 100");
+  const bonus = toCents(new Dec(asset.cost).times(bonusPercent).dividedBy(100).dividedBy(100));
+  const basis = asset.cost - bonus;
+  const firstYear = taxYearOf(asset.inServiceDate, fs);
+  const rows: TaxYearRow[] = [];
+  let cumulativePercent = new Dec(0);
+  let before = 0;
+  table.forEach((pct, i) => {
+    cumulativePercent = cumulativePercent.plus(pct);
+    const through = toCents(new Dec(basis).times(cumulativePercent).dividedBy(100).dividedBy(100));
+    const amount = through - before + (i === 0 ? bonus : 0);
+    before = through;
+    const accumulated = bonus + through;
+    rows.push({ taxYear: firstYear + i, amount, accumulated, remainingBasis: asset.cost - accumulated });
+  });
+  return rows;
+}
+
+/**
+ * The mid-quarter test (IRC §168(d)(3)): when more than 40 % of the depreciable basis placed
+ * in service in a tax year was placed in service in its last quarter, that year's assets
+ * take the mid-quarter convention. Basis is cost before bonus depreciation.
+ */
+export function taxConventionsByYear(assets: Iterable<{ cost: Cents; inServiceDate: string }>, fiscalYearStartMonth = 1): Map<number, TaxConvention> {
+  const totals = new Map<number, { all: number; q4: number }>();
+  for (const a of assets) {
+    const year = taxYearOf(a.inServiceDate, fiscalYearStartMonth);
+    const t = totals.get(year) ?? { all: 0, q4: 0 };
+    t.all += a.cost;
+    if (taxQuarterOf(a.inServiceDate, fiscalYearStartMonth) === 4) t.q4 += a.cost;
+    totals.set(year, t);
+  }
+  const out = new Map<number, TaxConvention>();
+  for (const [year, t] of totals) out.set(year, t.all > 0 && t.q4 * 10 > t.all * 4 ? "mid_quarter" : "half_year");
+  return out;
+}
