@@ -5,7 +5,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { classifyRecords } from "../capitalize/classify.js";
-import { defaultRulesFile } from "../cli/paths.js";
+import { defaultRulesFile } from "../package-info.js";
 import { loadRules } from "../rules/load.js";
 import { lineBatches } from "../snapshot/lines.js";
 import { openSnapshot } from "../snapshot/reader.js";

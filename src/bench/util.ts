@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { packageRoot } from "../cli/paths.js";
+import { packageRoot } from "../package-info.js";
 
 /** Samples resident memory every 50 ms; returns a stop function giving the peak in MB. */
 export function trackPeakMemory(): () => number {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { closeCommand } from "./close.js";
+import { demoCommand } from "./demo.js";
 import { fetchCommand } from "./fetch.js";
 import { rulesCommand } from "./rules.js";
 import { sandboxCommand } from "./sandbox.js";
@@ -29,7 +31,7 @@ function wrap(c: Command) {
   };
 }
 
-const commands: Command[] = [fetchCommand, rulesCommand, sandboxCommand, scheduleCommand] as unknown as Command[];
+const commands: Command[] = [fetchCommand, closeCommand, scheduleCommand, rulesCommand, sandboxCommand, demoCommand] as unknown as Command[];
 
 let cli = yargs(hideBin(process.argv))
   .scriptName("capex")

@@ -3,7 +3,7 @@ import type { Argv } from "yargs";
 import { z } from "zod";
 import { formatRulesProblem, InputError } from "../errors.js";
 import { checkRulesText } from "../rules/load.js";
-import { defaultRulesFile } from "./paths.js";
+import { defaultRulesFile } from "../package-info.js";
 import { commonSchema, EXIT, parseOptions, printJson } from "./terminal.js";
 
 const options = commonSchema.extend({ file: z.string().optional() });

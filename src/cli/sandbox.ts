@@ -4,7 +4,7 @@ import { z } from "zod";
 import { folderData, generatedData } from "../sandbox/data.js";
 import { generatedProjects } from "../sandbox/generate.js";
 import { startSandbox } from "../sandbox/server.js";
-import { demoFixtureDir } from "./paths.js";
+import { demoFixtureDir } from "../package-info.js";
 import { commonSchema, EXIT, info, parseOptions, printJson } from "./terminal.js";
 
 const options = commonSchema.extend({

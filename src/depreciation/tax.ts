@@ -90,3 +90,35 @@ export function taxConventionsByYear(assets: Iterable<{ cost: Cents; inServiceDa
   for (const [year, t] of totals) out.set(year, t.all > 0 && t.q4 * 10 > t.all * 4 ? "mid_quarter" : "half_year");
   return out;
 }
+
+const cumulativeCache = new Map<readonly string[], Decimal[]>();
+
+/** Cumulative printed percentages of a table column, computed once per column. */
+function cumulative(table: readonly string[]): Decimal[] {
+  let c = cumulativeCache.get(table);
+  if (!c) {
+    let sum = new Dec(0);
+    c = table.map((p) => (sum = sum.plus(p)));
+    cumulativeCache.set(table, c);
+  }
+  return c;
+}
+
+/**
+ * One tax year of an asset's MACRS schedule, without building the whole schedule: the same
+ * figures as the matching row of macrsSchedule (zero outside the recovery period).
+ */
+export function macrsYear(asset: TaxAsset, taxYear: number): TaxYearRow {
+  const fs = asset.fiscalYearStartMonth ?? 1;
+  const quarter = asset.quarter ?? taxQuarterOf(asset.inServiceDate, fs);
+  const table = asset.convention === "half_year" ? MACRS_HALF_YEAR[asset.recoveryYears] : MACRS_MID_QUARTER[quarter - 1]![asset.recoveryYears];
+  const bonusPercent = new Dec(asset.bonusPercent ?? 0);
+  const bonus = bonusPercent.isZero() ? 0 : toCents(new Dec(asset.cost).times(bonusPercent).dividedBy(10_000));
+  const basis = asset.cost - bonus;
+  const k = taxYear - taxYearOf(asset.inServiceDate, fs);
+  const cum = cumulative(table);
+  const through = (i: number): Cents => (i < 0 ? 0 : toCents(new Dec(basis).times(cum[Math.min(i, cum.length - 1)]!).dividedBy(10_000)));
+  const amount = k < 0 || k >= cum.length ? 0 : through(k) - through(k - 1) + (k === 0 ? bonus : 0);
+  const accumulated = k < 0 ? 0 : bonus + through(k);
+  return { taxYear, amount, accumulated, remainingBasis: asset.cost - accumulated };
+}

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { packageRoot } from "../cli/paths.js";
+import { packageRoot } from "../package-info.js";
 import { writeDemoFixtures } from "./demo-fixtures.js";
 
 /** `npm run fixtures`: rewrites fixtures/demo from the seeded generator. */

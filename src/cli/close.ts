@@ -1,0 +1,97 @@
+import { resolve } from "node:path";
+import type { Argv } from "yargs";
+import { z } from "zod";
+import { type CloseResult, closePeriod } from "../close/close.js";
+import { parsePeriod } from "../dates.js";
+import { formatCents } from "../money.js";
+import { defaultRulesFile } from "../package-info.js";
+import { writeCloseOutputs } from "../report/write.js";
+import { loadRules } from "../rules/load.js";
+import { openSnapshot } from "../snapshot/reader.js";
+import { type CommonFlags, commonSchema, EXIT, info, parseOptions, printJson, showsProgress } from "./terminal.js";
+
+const options = commonSchema.extend({
+  period: z.string().refine((p) => /^\d{4}-(0[1-9]|1[0-2])$/.test(p), { message: "--period must be a month written YYYY-MM, for example 2026-10" }),
+  snapshot: z.string().min(1),
+  out: z.string().optional(),
+  rules: z.string().optional(),
+  strict: z.boolean().default(false),
+});
+
+export interface CloseRun {
+  snapshot: string;
+  period: string;
+  rules?: string | undefined;
+  out?: string | undefined;
+  strict: boolean;
+}
+
+const STAGES: Record<string, string> = {
+  classify: "reading, validating and classifying tasks",
+  depreciate: "pricing the register and depreciating",
+  journal: "building and balancing the journals",
+  check: "checking the run identities",
+};
+
+/** Closes a period and writes its outputs, telling the user what happens; returns the exit code. */
+export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ code: number; result: CloseResult; out: string }> {
+  parsePeriod(run.period, "--period");
+  const progress = showsProgress(flags);
+  const started = Date.now();
+  const stage = (text: string) => {
+    if (progress) process.stderr.write(`  ${text}… (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  };
+  const rules = await loadRules(run.rules ?? defaultRulesFile());
+  for (const w of rules.warnings) info(flags, `rules warning: ${w.path}: ${w.message}`);
+  const snapshot = await openSnapshot(run.snapshot);
+  const result = await closePeriod({ snapshot, rules, period: run.period, onStage: (s) => stage(STAGES[s] ?? s) });
+  const out = run.out ?? resolve("out", run.period);
+  await writeCloseOutputs(result, rules, { out, onFile: (f) => stage(`writing ${f}`) });
+  const t = result.controlTotals;
+  const exceptions = result.exceptions.length;
+  if (flags.json) {
+    printJson({
+      period: result.period,
+      out,
+      additions: { count: result.counts.additions, cost: formatCents(t.additions) },
+      depreciation: formatCents(t.depreciation),
+      expensed_in_period: formatCents(t.expensedInPeriod),
+      tax_depreciation: { tax_year: result.taxYear, amount: formatCents(t.taxDepreciation) },
+      register: { count: result.counts.register, cost: formatCents(t.closingCost), accumulated: formatCents(t.closingAccumulated), net_book_value: formatCents(t.closingNbv) },
+      exceptions: result.counts.exceptionsByCode,
+      identities_hold: result.identities.every((i) => i.holds),
+      elapsed_ms: Date.now() - started,
+    });
+  } else if (!flags.quiet) {
+    const w = (s: string) => process.stdout.write(`${s}\n`);
+    w(`Closed ${result.period} (${result.periodStart} to ${result.periodEnd}), rules ${result.rules.version}`);
+    w(`  additions:     ${String(result.counts.additions).padStart(7)} assets   ${formatCents(t.additions).padStart(16)}`);
+    w(`  depreciation:  ${String(result.counts.register).padStart(7)} assets   ${formatCents(t.depreciation).padStart(16)}`);
+    w(`  expensed:      ${String(result.counts.expensedInPeriod).padStart(7)} tasks    ${formatCents(t.expensedInPeriod).padStart(16)}`);
+    w(`  register:      cost ${formatCents(t.closingCost)}, accumulated ${formatCents(t.closingAccumulated)}, net book value ${formatCents(t.closingNbv)}`);
+    w(`  tax book FY${result.taxYear}: ${formatCents(t.taxDepreciation)} (reporting only)`);
+    w(`  identities:    all ${result.identities.length} hold`);
+    if (exceptions) {
+      w(`  exceptions:    ${exceptions} (${Object.entries(result.counts.exceptionsByCode).map(([k, v]) => `${k} ${v}`).join(", ")}); see exceptions.csv`);
+    } else w("  exceptions:    none");
+    w(`Files in ${out}`);
+  }
+  return { code: exceptions > 0 && run.strict ? EXIT.exceptions : EXIT.ok, result, out };
+}
+
+export const closeCommand = {
+  command: "close",
+  describe: "Month-end close: capitalize, depreciate and write the journal, register, rollforward and workbook",
+  builder: (y: Argv) =>
+    y
+      .option("period", { type: "string", demandOption: true, describe: "the month to close, YYYY-MM" })
+      .option("snapshot", { type: "string", demandOption: true, describe: "snapshot folder written by capex fetch" })
+      .option("out", { type: "string", describe: "output folder (default out/YYYY-MM); replaced only when the close succeeds" })
+      .option("rules", { type: "string", describe: "rules file (default: the bundled rules/render-fiber.yaml)" })
+      .option("strict", { type: "boolean", default: false, describe: "exit 3 when there are exceptions (outputs are still written)" })
+      .epilog("Exit codes: 0 done; 1 failed, nothing written; 2 bad usage or input file; 3 done with exceptions under --strict."),
+  handler: async (argv: unknown): Promise<number> => {
+    const o = parseOptions(options, argv);
+    return (await runClose(o, o)).code;
+  },
+};

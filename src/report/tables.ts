@@ -1,0 +1,170 @@
+import type { CloseResult } from "../close/close.js";
+import type { Rules } from "../rules/model.js";
+
+/**
+ * The outputs as typed tables: one definition drives both the CSV file and the workbook
+ * sheet, so the two never disagree. Cell kinds: `amount` (integer cents), `date` (ISO),
+ * `int`, `text` (free text: neutralised in CSV), `code` (identifiers and enums).
+ */
+export type CellKind = "amount" | "date" | "int" | "text" | "code" | "number";
+export interface Column {
+  name: string;
+  kind: CellKind;
+  width?: number;
+}
+export type Cell = string | number | undefined;
+
+export interface Table {
+  /** Sheet name; the CSV file is `file`. */
+  sheet: string;
+  file: string;
+  columns: Column[];
+  rowCount: number;
+  rows: () => Iterable<Cell[]>;
+  /** Add a totals row (SUM of every amount column) to the sheet. */
+  totals: boolean;
+}
+
+const col = (name: string, kind: CellKind, width?: number): Column => ({ name, kind, ...(width ? { width } : {}) });
+
+export function closeTables(r: CloseResult): Table[] {
+  const journalRows = r.journal.flatMap((e) => e.postings.map((p, i) => ({ e, p, line: i + 1 })));
+  const elementRows = r.register.flatMap((x) => x.asset.elements.map((el) => ({ a: x.asset, el })));
+  return [
+    {
+      sheet: "Journal",
+      file: "journal.csv",
+      totals: true,
+      columns: [
+        col("journal_id", "code", 28), col("date", "date"), col("period", "code"), col("line", "int", 6), col("account", "code"), col("account_name", "text", 40),
+        col("debit", "amount"), col("credit", "amount"), col("currency", "code", 9), col("memo", "text", 40), col("project", "code", 14), col("fa_class", "code", 20), col("source", "code", 15),
+      ],
+      rowCount: journalRows.length,
+      rows: () => journalRows.map(({ e, p, line }) => [e.journalId, e.date, e.period, line, p.account, p.accountName, p.debit, p.credit, e.currency, p.memo, p.project, p.faClass, e.source]),
+    },
+    {
+      sheet: "Additions",
+      file: "additions.csv",
+      totals: true,
+      columns: [
+        col("asset_id", "code", 26), col("project", "code", 14), col("task_id", "int", 9), col("task_type", "code", 26), col("fa_class", "code", 20), col("in_service_date", "date"),
+        col("cost", "amount"), col("life_months", "int", 8), col("method", "code", 16), col("convention", "code", 13), col("quantity", "number", 10), col("uom", "code", 7), col("approved_by", "text", 14),
+        col("description", "text", 34), col("salvage", "amount"), col("rule_id", "code", 30), col("rate_ids", "code", 24), col("street_address", "text", 24), col("road_name", "text", 18),
+        col("work_package", "code", 12), col("subsector", "code", 10), col("longitude", "number", 11), col("latitude", "number", 11),
+      ],
+      rowCount: r.additions.length,
+      rows: () =>
+        r.additions.map(({ asset: a }) => [
+          a.assetId, a.project, a.taskId, a.taskType, a.faClass, a.inServiceDate, a.cost, a.lifeMonths, a.method, a.convention, a.quantity, a.uom, a.approvedBy,
+          a.description, a.salvage, a.ruleId, a.rateIds.join(" "), a.location.streetAddress, a.location.roadName, a.location.workPackage, a.location.subsector, a.location.longitude, a.location.latitude,
+        ]),
+    },
+    {
+      sheet: "Register",
+      file: "register.csv",
+      totals: true,
+      columns: [
+        col("asset_id", "code", 26), col("project", "code", 14), col("task_id", "int", 9), col("task_type", "code", 26), col("fa_class", "code", 20), col("in_service_date", "date"),
+        col("life_months", "int", 8), col("method", "code", 16), col("convention", "code", 13), col("cost", "amount"), col("salvage", "amount"), col("accumulated_depreciation", "amount"),
+        col("net_book_value", "amount"), col("period_depreciation", "amount"), col("opening_accumulated", "amount"), col("description", "text", 34), col("street_address", "text", 24), col("work_package", "code", 12),
+      ],
+      rowCount: r.register.length,
+      rows: () =>
+        r.register.map(({ asset: a, accumulated, netBookValue, amount, openingAccumulated }) => [
+          a.assetId, a.project, a.taskId, a.taskType, a.faClass, a.inServiceDate, a.lifeMonths, a.method, a.convention, a.cost, a.salvage, accumulated, netBookValue, amount, openingAccumulated,
+          a.description, a.location.streetAddress, a.location.workPackage,
+        ]),
+    },
+    {
+      sheet: "Depreciation",
+      file: "depreciation.csv",
+      totals: false,
+      columns: [col("asset_id", "code", 26), col("book", "code", 6), col("period", "code", 9), col("amount", "amount"), col("accumulated", "amount"), col("net_book_value", "amount"), col("fa_class", "code", 20), col("project", "code", 14)],
+      rowCount: r.register.length * 2,
+      *rows() {
+        for (const e of r.register) {
+          yield [e.asset.assetId, "gl", r.period, e.amount, e.accumulated, e.netBookValue, e.asset.faClass, e.asset.project];
+          yield [e.asset.assetId, "tax", `FY${e.tax.taxYear}`, e.tax.amount, e.tax.accumulated, e.tax.remainingBasis, e.asset.faClass, e.asset.project];
+        }
+      },
+    },
+    {
+      sheet: "Rollforward",
+      file: "rollforward.csv",
+      totals: false,
+      columns: [
+        col("fa_class", "code", 20), col("opening_cost", "amount"), col("additions", "amount"), col("disposals", "amount"), col("closing_cost", "amount"), col("opening_accumulated", "amount"),
+        col("depreciation", "amount"), col("closing_accumulated", "amount"), col("opening_nbv", "amount"), col("closing_nbv", "amount"),
+      ],
+      rowCount: r.rollforward.length,
+      rows: () => r.rollforward.map((x) => [x.faClass, x.openingCost, x.additions, x.disposals, x.closingCost, x.openingAccumulated, x.depreciation, x.closingAccumulated, x.openingNbv, x.closingNbv]),
+    },
+    {
+      sheet: "Expensed",
+      file: "expensed.csv",
+      totals: true,
+      columns: [
+        col("project", "code", 14), col("task_id", "int", 9), col("task_type", "code", 26), col("treatment", "code", 10), col("amount", "amount"), col("reason", "code", 20),
+        col("in_service_date", "date"), col("account", "code"), col("posted_in_period", "code", 10),
+      ],
+      rowCount: r.expensed.length,
+      rows: () =>
+        r.expensed.map((e) => [e.project, e.taskId, e.taskType, e.treatment, e.amount, e.reason, e.inServiceDate, e.account, e.treatment === "expense" && e.inServiceDate >= r.periodStart ? "yes" : "no"]),
+    },
+    {
+      sheet: "Exceptions",
+      file: "exceptions.csv",
+      totals: false,
+      columns: [col("project", "code", 14), col("task_id", "int", 9), col("task_type", "code", 26), col("code", "code", 22), col("message", "text", 90), col("severity", "code", 9), col("in_service_date", "date")],
+      rowCount: r.exceptions.length,
+      rows: () => r.exceptions.map((e) => [e.project, e.taskId, e.taskType, e.code, e.message, e.severity, e.inServiceDate]),
+    },
+    {
+      sheet: "Tax",
+      file: "tax.csv",
+      totals: true,
+      columns: [
+        col("asset_id", "code", 26), col("project", "code", 14), col("fa_class", "code", 20), col("tax_year", "int", 9), col("recovery_years", "int", 9), col("convention", "code", 12),
+        col("tax_amount", "amount"), col("tax_accumulated", "amount"), col("remaining_basis", "amount"), col("book_amount", "amount"), col("difference", "amount"),
+      ],
+      rowCount: r.register.length,
+      rows: () =>
+        r.register.map(({ asset: a, tax: t }) => [a.assetId, a.project, a.faClass, t.taxYear, t.recoveryYears, t.convention, t.amount, t.accumulated, t.remainingBasis, t.bookAmount, t.amount - t.bookAmount]),
+    },
+    {
+      sheet: "Cost elements",
+      file: "cost_elements.csv",
+      totals: true,
+      columns: [
+        col("asset_id", "code", 26), col("project", "code", 14), col("task_id", "int", 9), col("unit_line", "int", 9), col("source", "code", 15), col("unit_code", "code", 16),
+        col("quantity", "number", 10), col("uom", "code", 7), col("rate", "number", 10), col("rate_id", "code", 16), col("amount", "amount"),
+      ],
+      rowCount: elementRows.length,
+      rows: () => elementRows.map(({ a, el }) => [a.assetId, a.project, a.taskId, el.line, el.source, el.unitCode, el.quantity, el.uom, el.rate, el.rateId, el.amount]),
+    },
+  ];
+}
+
+/** The Rules sheet: the rules applied, one row per task type. */
+export function rulesTable(rules: Rules): Table {
+  const rows = [...rules.taskTypes.values()].map((t) => {
+    const k = t.faClass ? rules.classes.get(t.faClass) : undefined;
+    return [
+      t.name, t.treatment, t.faClass, t.lifeMonths, t.treatment === "capitalize" ? t.method : undefined, t.treatment === "capitalize" ? t.convention : undefined,
+      t.treatment === "capitalize" ? t.salvagePercent.toString() : undefined, k?.assetAccount, k?.accumulatedDepreciationAccount, k?.depreciationExpenseAccount, t.expenseAccount,
+      t.perUnitThreshold?.toString(), k?.fccPart32Account, k?.taxRecoveryYears, t.unit, t.description,
+    ] as Cell[];
+  });
+  return {
+    sheet: "Rules",
+    file: "",
+    totals: false,
+    columns: [
+      col("task_type", "code", 26), col("treatment", "code", 11), col("fa_class", "code", 20), col("life_months", "int", 8), col("method", "code", 16), col("convention", "code", 13),
+      col("salvage_percent", "code", 9), col("asset_account", "code", 9), col("accumulated_depreciation_account", "code", 9), col("depreciation_expense_account", "code", 9),
+      col("expense_account", "code", 9), col("per_unit_threshold", "code", 10), col("fcc_part32_account", "code", 10), col("tax_recovery_years", "int", 8), col("unit", "code", 6), col("description", "text", 40),
+    ],
+    rowCount: rows.length,
+    rows: () => rows,
+  };
+}

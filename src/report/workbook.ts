@@ -1,0 +1,123 @@
+import ExcelJS from "exceljs";
+import type { Identity } from "../close/identities.js";
+import type { Cell, Column, Table } from "./tables.js";
+
+/** Excel's accounting format: thousands separators, negatives in parentheses, zero as a dash. */
+export const ACCOUNTING_FORMAT = '_(* #,##0.00_);_(* (#,##0.00);_(* "-"??_);_(@_)';
+export const DATE_FORMAT = "yyyy-mm-dd";
+/** Excel's row limit, header included. */
+export const EXCEL_MAX_ROWS = 1_048_576;
+
+export interface SummaryLine {
+  label: string;
+  value: string | number | Date;
+  kind?: "amount" | "date" | "text";
+}
+
+export interface WorkbookContent {
+  title: string;
+  summary: SummaryLine[];
+  identities: Identity[];
+  tables: Table[];
+}
+
+export function columnLetter(n: number): string {
+  let s = "";
+  for (let x = n; x > 0; x = Math.floor((x - 1) / 26)) s = String.fromCharCode(65 + ((x - 1) % 26)) + s;
+  return s;
+}
+
+function excelValue(column: Column, value: Cell): ExcelJS.CellValue {
+  if (value === undefined || value === "") return null;
+  switch (column.kind) {
+    case "amount":
+      return (value as number) / 100;
+    case "date":
+      return new Date(`${value}T00:00:00Z`);
+    case "int":
+      return Number(value);
+    case "number": {
+      const n = Number(value);
+      return Number.isFinite(n) ? n : String(value);
+    }
+    default:
+      return String(value);
+  }
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Writes the workbook with exceljs's streaming writer: rows are committed as they are made
+ * and the event loop gets a turn every thousand rows, so memory stays flat. A table longer
+ * than a sheet holds continues on "Name (2)", each part with its own totals row.
+ */
+export async function writeWorkbook(path: string, content: WorkbookContent, options: { created: Date; maxRowsPerSheet?: number }): Promise<void> {
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useStyles: true, useSharedStrings: false });
+  wb.creator = "fiber-capex";
+  wb.created = options.created;
+  wb.modified = options.created;
+  const maxData = (options.maxRowsPerSheet ?? EXCEL_MAX_ROWS) - 2; // header and totals rows
+
+  const summary = wb.addWorksheet("Summary", { views: [{ state: "frozen", ySplit: 1 }] });
+  summary.columns = [{ width: 70 }, { width: 70 }, { width: 24 }, { width: 8 }];
+  const head = summary.addRow([content.title]);
+  head.font = { bold: true, size: 14 };
+  head.commit();
+  for (const line of content.summary) {
+    const row = summary.addRow([line.label, line.value]);
+    if (line.kind === "amount") row.getCell(2).numFmt = ACCOUNTING_FORMAT;
+    if (line.kind === "date") row.getCell(2).numFmt = DATE_FORMAT;
+    row.commit();
+  }
+  summary.addRow([]).commit();
+  const ih = summary.addRow(["Identity", "Left side", "Right side", "Holds"]);
+  ih.font = { bold: true };
+  ih.commit();
+  for (const i of content.identities) summary.addRow([i.name, i.left, i.right, i.holds ? "yes" : "NO"]).commit();
+  summary.commit();
+
+  for (const table of content.tables) {
+    const parts = Math.max(1, Math.ceil(table.rowCount / maxData));
+    const rows = table.rows()[Symbol.iterator]();
+    for (let part = 1; part <= parts; part++) {
+      const name = part === 1 ? table.sheet : `${table.sheet} (${part})`;
+      const inPart = Math.min(maxData, table.rowCount - (part - 1) * maxData);
+      const ws = wb.addWorksheet(name, { views: [{ state: "frozen", ySplit: 1 }] });
+      ws.columns = table.columns.map((c) => ({
+        width: c.width ?? (c.kind === "amount" ? 16 : c.kind === "date" ? 12 : Math.max(10, c.name.length + 2)),
+        style: c.kind === "amount" ? { numFmt: ACCOUNTING_FORMAT } : c.kind === "date" ? { numFmt: DATE_FORMAT } : {},
+      }));
+      ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: Math.max(1, inPart + 1), column: table.columns.length } };
+      const header = ws.addRow(table.columns.map((c) => c.name));
+      header.font = { bold: true };
+      header.commit();
+      const sums = table.columns.map(() => 0);
+      for (let i = 0; i < inPart; i++) {
+        const next = rows.next();
+        if (next.done) break;
+        const values = table.columns.map((c, k) => {
+          if (c.kind === "amount" && typeof next.value[k] === "number") sums[k]! += next.value[k] as number;
+          return excelValue(c, next.value[k]);
+        });
+        ws.addRow(values).commit();
+        if (i % 1000 === 999) await yieldToLoop();
+      }
+      if (table.totals) {
+        const last = inPart + 1;
+        const totals = ws.addRow(
+          table.columns.map((c, k) => {
+            if (k === 0) return "Total";
+            if (c.kind !== "amount") return null;
+            const letter = columnLetter(k + 1);
+            return { formula: `SUM(${letter}2:${letter}${last})`, result: sums[k]! / 100 };
+          }),
+        );
+        totals.font = { bold: true };
+        totals.commit();
+      }
+      ws.commit();
+    }
+  }
+  await wb.commit();
+}
