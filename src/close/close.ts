@@ -4,7 +4,7 @@ import { monthIndexOf, parsePeriod, periodEndDate, periodStartDate } from "../da
 import { DepreciationSchedule, fiscalYearOf } from "../depreciation/schedule.js";
 import { macrsYear, type TaxConvention, taxConventionsByYear, taxYearOf } from "../depreciation/tax.js";
 import type { RecoveryYears } from "../depreciation/types.js";
-import { type Cents } from "../money.js";
+import type { Cents } from "../money.js";
 import { assertBalanced, buildEntries, type JournalEntry } from "../ledger/journal.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
