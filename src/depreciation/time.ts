@@ -28,9 +28,8 @@ export interface TimeProfile {
 export function unitsUsed(p: TimeProfile, j: number): number {
   if (j < 0) return 0;
   const n = j + 1;
-  const first = n < p.firstMonths ? n : p.firstMonths;
-  const used = p.firstRate * first + (n > p.firstMonths ? p.laterRate * (n - p.firstMonths) : 0);
-  return used < p.totalUnits ? used : p.totalUnits;
+  const used = p.firstRate * Math.min(n, p.firstMonths) + p.laterRate * Math.max(0, n - p.firstMonths);
+  return Math.min(used, p.totalUnits);
 }
 
 /** Index j of the last month that uses any time: the schedule's final period. */
