@@ -1,0 +1,73 @@
+/**
+ * fiber-capex as a library, for ERP integration jobs: typed functions for each stage, typed
+ * errors, no console output and no process.exit.
+ *
+ *   const snapshot = await openSnapshot("snapshots/2026-11-02");
+ *   const rules = await loadRules("rules/render-fiber.yaml");
+ *   const result = await closePeriod({ snapshot, rules, period: "2026-10" });
+ *   await writeCloseOutputs(result, rules, { out: "out/2026-10" });
+ */
+
+// Errors
+export {
+  CapexError,
+  ConfigError,
+  type FastApiDetail,
+  IdentityError,
+  InputError,
+  LedgerImbalanceError,
+  RenderAuthError,
+  RenderError,
+  RenderQuotaError,
+  RenderRequestError,
+  RenderResponseError,
+  RenderUnavailableError,
+  RenderValidationError,
+  RulesError,
+  type RulesProblem,
+  SnapshotError,
+} from "./errors.js";
+
+// Render: connection, client, fetch to a snapshot
+export { connectionFromEnv, loadEnv, normalizeBaseUrl, type RenderConnection } from "./render/config.js";
+export { type ClientStats, RenderClient, type RenderClientOptions } from "./render/client.js";
+export { limiterSettings, RENDER_LIMITS } from "./render/limits.js";
+export { credentialKey, DailyQuota, defaultQuotaFile } from "./render/quota.js";
+export { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from "./render/retry-policy.js";
+export type { Project, Task, TaskFields, TaskType, UnitLine } from "./render/schemas.js";
+export { taskSchema } from "./render/schemas.js";
+export type { HttpRequest, HttpResponse, Transport } from "./render/transport.js";
+export { TransportError, undiciTransport } from "./render/transport.js";
+export { DEFAULT_STATUSES, type FetchOptions, type FetchSummary, fetchSnapshot } from "./snapshot/fetch.js";
+
+// Snapshots
+export { openSnapshot, type Snapshot, type SnapshotRecord } from "./snapshot/reader.js";
+export type { SnapshotManifest } from "./snapshot/writer.js";
+
+// Rules
+export { checkRulesText, loadRules } from "./rules/load.js";
+export { rateInForce, type Rules, type TaskTypeRule } from "./rules/model.js";
+
+// Capitalization
+export { type Classification, Classifier, classifyRecords, classifyTask } from "./capitalize/classify.js";
+export type { AssetRecord, CostElement, ExceptionCode, ExceptionRow, ExpensedItem, Outcome } from "./capitalize/outcomes.js";
+export { priceTask } from "./capitalize/price.js";
+
+// Depreciation
+export { type BookAsset, DepreciationSchedule, type FiscalYearTotal, fiscalYearOf, type SchedulePeriod, scheduleFor } from "./depreciation/schedule.js";
+export { macrsSchedule, macrsYear, type TaxAsset, type TaxConvention, taxConventionsByYear, type TaxYearRow } from "./depreciation/tax.js";
+export { CONVENTIONS, type Convention, METHODS, type Method, type RecoveryYears, TAX_RECOVERY_YEARS } from "./depreciation/types.js";
+
+// The close and its outputs
+export { type CloseInput, type CloseResult, closePeriod, type RegisterEntry, type RollforwardRow } from "./close/close.js";
+export { checkIdentities, type Identity } from "./close/identities.js";
+export { latestCompletePeriod } from "./close/period.js";
+export { assertBalanced, type JournalEntry, type Posting } from "./ledger/journal.js";
+export { type CloseManifest, type WriteOptions, writeCloseOutputs } from "./report/write.js";
+
+// Money
+export { type Cents, formatCents } from "./money.js";
+
+// The local Render simulator (tests, demos, integration rehearsals)
+export { folderData, generatedData, type SandboxData } from "./sandbox/data.js";
+export { type Sandbox, type SandboxOptions, startSandbox } from "./sandbox/server.js";

@@ -1,0 +1,111 @@
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { folderData } from "../src/sandbox/data.js";
+import { type Sandbox, startSandbox } from "../src/sandbox/server.js";
+import { tmp } from "./helpers.js";
+
+/** The built CLI (npm test builds before it runs vitest), run as a user runs it. */
+const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
+const run = promisify(execFile);
+
+async function capex(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: tmp(), CAPEX_QUOTA_FILE: join(tmp(), "q.json"), ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe("capex", () => {
+  it("lists its commands", async () => {
+    const r = await capex(["--help"]);
+    expect(r.code).toBe(0);
+    for (const c of ["fetch", "close", "schedule", "rules", "sandbox", "demo"]) expect(r.stdout).toContain(`capex ${c}`);
+  });
+
+  it("refuses bad usage with exit 2 and names the option", async () => {
+    expect(await capex(["close", "--period", "2026-13", "--snapshot", "x"])).toMatchObject({ code: 2, stderr: "capex: --period: must be a month written YYYY-MM, for example 2026-10\n" });
+    const missing = await capex(["close", "--period", "2026-10", "--snapshot", "/no/such/snapshot"]);
+    expect(missing).toMatchObject({ code: 2, stderr: "capex: /no/such/snapshot: no such snapshot folder; run capex fetch --out DIR first\n" });
+    expect((await capex(["frobnicate"])).code).toBe(2);
+  });
+
+  it("close --strict writes everything, then exits 3 on exceptions; --json prints a summary", async () => {
+    const out = join(tmp(), "2026-10");
+    const r = await capex(["close", "--period", "2026-10", "--snapshot", "fixtures/demo", "--out", out, "--strict", "--json"]);
+    expect(r.code).toBe(3);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ period: "2026-10", out, identities_hold: true });
+    expect(summary.exceptions).toEqual({
+      NO_TIME_ZONE: 1, UNMAPPED_TASK_TYPE: 1, NO_COST_BASIS: 1, MISSING_APPROVAL_DATE: 1, UNKNOWN_UNIT_CODE: 1, NEGATIVE_QUANTITY: 1, INVALID_TASK: 1, DUPLICATE_ASSET_ID: 2,
+    });
+    expect(existsSync(join(out, "capex-2026-10.xlsx"))).toBe(true);
+  });
+
+  it("rules check lists each problem with file, line and path, and exits 2", async () => {
+    const file = join(tmp(), "rules.yaml");
+    writeFileSync(file, readFileSync("rules/render-fiber.yaml", "utf8").replace("fa_class: Test Equipment", "fa_class: Test Equipmnt"));
+    const r = await capex(["rules", "check", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:190: error: task_types.nap_otdr.fa_class: unknown class "Test Equipmnt" (line 190); did you mean "Test Equipment"?`);
+    expect((await capex(["rules", "check"])).code).toBe(0);
+  });
+
+  it("schedule prints one asset's schedule as CSV", async () => {
+    const r = await capex(["schedule", "--cost", "1000", "--in-service", "2026-01-31", "--life-months", "3"]);
+    expect(r).toMatchObject({ code: 0, stdout: "period,amount,accumulated,net_book_value\r\n2026-01,333.33,333.33,666.67\r\n2026-02,333.34,666.67,333.33\r\n2026-03,333.33,1000.00,0.00\r\n" });
+    expect(r.stderr).toBe("total 1000.00 over 3 periods; net book value at the end 0.00\n");
+    const tax = await capex(["schedule", "--cost", "10000", "--in-service", "2026-11-15", "--book", "tax", "--recovery-years", "7", "--convention", "mid_quarter"]);
+    expect(tax.stdout.split("\r\n").slice(0, 3)).toEqual(["tax_year,amount,accumulated,remaining_basis", "2026,357.00,357.00,9643.00", "2027,2755.00,3112.00,6888.00"]);
+    expect(await capex(["schedule", "--cost", "10000", "--in-service", "2026-11-15", "--book", "tax", "--recovery-years", "4"])).toMatchObject({
+      code: 2,
+      stderr: "capex: --recovery-years: the tax book needs --recovery-years, one of 3, 5, 7, 10, 15, 20\n",
+    });
+  });
+});
+
+describe("capex fetch against the simulator", () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ data: folderData("fixtures/demo"), timeScale: 50 });
+  });
+  afterAll(() => sandbox.close());
+  const env = () => ({ RENDER_API_URL: sandbox.url, RENDER_AUTH_URL: sandbox.url, RENDER_CLIENT_ID: sandbox.clientId });
+
+  it("never shows the secret, even when the credentials are wrong", async () => {
+    const secret = "Sup3r-Secret-Value-42";
+    const r = await capex(["fetch", "--out", join(tmp(), "s")], { ...env(), RENDER_CLIENT_SECRET: secret });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("refused the credentials (HTTP 401)");
+    expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+
+  it("refuses plain http to a host that is not loopback", async () => {
+    const r = await capex(["fetch", "--out", join(tmp(), "s")], { ...env(), RENDER_API_URL: "http://api.example.com", RENDER_CLIENT_SECRET: "x" });
+    expect(r).toMatchObject({ code: 2, stderr: "capex: RENDER_API_URL: plain http is allowed only for loopback hosts; use https://api.example.com\n" });
+  });
+
+  it("fetches a snapshot and prints a JSON summary", async () => {
+    const out = join(tmp(), "snapshot");
+    const r = await capex(["fetch", "--out", out, "--project", "SYD-WEST", "--json"], { ...env(), RENDER_CLIENT_SECRET: sandbox.clientSecret });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ out, tasks_per_project: { "SYD-WEST": 191 }, invalid_tasks: 1, rate_limited: 0 });
+  });
+});
+
+describe("capex demo", () => {
+  it("fetches the bundled data over HTTP and closes the latest complete month", async () => {
+    const out = join(tmp(), "demo");
+    const r = await capex(["demo", "--out", out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Closed 2026-10 (2026-10-01 to 2026-10-31), rules 2026.1");
+    expect(r.stdout).toContain("identities:    all 16 hold");
+    expect(existsSync(join(out, "2026-10", "capex-2026-10.xlsx"))).toBe(true);
+    expect(existsSync(join(out, "snapshot", "tasks.jsonl"))).toBe(true);
+  }, 30_000);
+});
