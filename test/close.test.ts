@@ -161,7 +161,10 @@ describe("the workbook", () => {
     await writeCloseOutputs(await close(), rules, { out });
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(join(out, "capex-2026-10.xlsx"));
-    expect(wb.worksheets.map((w) => w.name)).toEqual(["Summary", "Journal", "Additions", "Register", "Depreciation", "Rollforward", "Expensed", "Exceptions", "Rules", "Tax", "Cost elements"]);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(["Summary", "Journal", "Additions", "Register", "Depreciation", "Rollforward", "Expensed", "Exceptions", "Rules", "Tax"]);
+    const tax = wb.getWorksheet("Tax")!;
+    expect(tax.getRow(1).values).toEqual([undefined, "fa_class", "tax_year", "tax_depreciation", "book_depreciation", "difference"]);
+    expect(tax.getRow(3).values).toEqual([undefined, "Infrastructure", 2026, 72.15, 12.83, 59.32]); // book: Sep-Dec, 4 × 1,924/600
     const journal = wb.getWorksheet("Journal")!;
     expect(journal.views[0]).toMatchObject({ state: "frozen", ySplit: 1 });
     expect(journal.autoFilter).toBe("A1:M9");

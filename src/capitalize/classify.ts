@@ -83,12 +83,12 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules): Outco
     cost: pricing.cost,
     salvage: toCents(costDec.times(rule.salvagePercent).dividedBy(100)),
     elements: pricing.elements,
-    ruleId: `task_types.${rule.name}`,
+    ruleId: rule.ruleId,
     rateIds: pricing.elements.flatMap((e) => (e.rateId ? [e.rateId] : [])),
     lifeMonths: rule.lifeMonths!,
     method: rule.method,
     convention: rule.convention,
-    decliningBalanceRate: rule.decliningBalanceRate.toString(),
+    decliningBalanceRate: rule.decliningBalanceRateText,
   };
   return { kind: "asset", asset };
 }

@@ -64,13 +64,15 @@ export function checkIdentities(r: CloseResult): Identity[] {
   const taskExceptions = r.exceptions.filter((e) => e.taskId !== undefined || e.severity === "error");
   const approvedInScope = r.counts.tasksRead - r.counts.notApproved - r.counts.approvedAfterPeriod;
   count("completeness: approved tasks in service by period end = register + expensed + exceptions", approvedInScope, r.register.length + r.expensed.length + taskExceptions.length);
-  const seen = new Set<string>();
+  // Task ids per project as integers: a million of them cost a few MB, not a string each.
+  const seen = new Map<string, Set<number>>();
   let twice = 0;
   const note = (project: string, taskId: number | undefined) => {
     if (taskId === undefined) return;
-    const key = `${project}#${taskId}`;
-    if (seen.has(key)) twice++;
-    else seen.add(key);
+    let ids = seen.get(project);
+    if (!ids) seen.set(project, (ids = new Set()));
+    if (ids.has(taskId)) twice++;
+    else ids.add(taskId);
   };
   for (const e of r.register) note(e.asset.project, e.asset.taskId);
   for (const e of r.expensed) note(e.project, e.taskId);

@@ -28,8 +28,6 @@ export interface Table {
 const col = (name: string, kind: CellKind, width?: number): Column => ({ name, kind, ...(width ? { width } : {}) });
 
 export function closeTables(r: CloseResult): Table[] {
-  const journalRows = r.journal.flatMap((e) => e.postings.map((p, i) => ({ e, p, line: i + 1 })));
-  const elementRows = r.register.flatMap((x) => x.asset.elements.map((el) => ({ a: x.asset, el })));
   return [
     {
       sheet: "Journal",
@@ -39,8 +37,13 @@ export function closeTables(r: CloseResult): Table[] {
         col("journal_id", "code", 28), col("date", "date"), col("period", "code"), col("line", "int", 6), col("account", "code"), col("account_name", "text", 40),
         col("debit", "amount"), col("credit", "amount"), col("currency", "code", 9), col("memo", "text", 40), col("project", "code", 14), col("fa_class", "code", 20), col("source", "code", 15),
       ],
-      rowCount: journalRows.length,
-      rows: () => journalRows.map(({ e, p, line }) => [e.journalId, e.date, e.period, line, p.account, p.accountName, p.debit, p.credit, e.currency, p.memo, p.project, p.faClass, e.source]),
+      rowCount: r.journal.reduce((n, e) => n + e.postings.length, 0),
+      *rows() {
+        for (const e of r.journal) {
+          let line = 0;
+          for (const p of e.postings) yield [e.journalId, e.date, e.period, ++line, p.account, p.accountName, p.debit, p.credit, e.currency, p.memo, p.project, p.faClass, e.source];
+        }
+      },
     },
     {
       sheet: "Additions",
@@ -53,11 +56,13 @@ export function closeTables(r: CloseResult): Table[] {
         col("work_package", "code", 12), col("subsector", "code", 10), col("longitude", "number", 11), col("latitude", "number", 11),
       ],
       rowCount: r.additions.length,
-      rows: () =>
-        r.additions.map(({ asset: a }) => [
+      *rows() {
+        for (const { asset: a } of r.additions)
+          yield [
           a.assetId, a.project, a.taskId, a.taskType, a.faClass, a.inServiceDate, a.cost, a.lifeMonths, a.method, a.convention, a.quantity, a.uom, a.approvedBy,
           a.description, a.salvage, a.ruleId, a.rateIds.join(" "), a.location.streetAddress, a.location.roadName, a.location.workPackage, a.location.subsector, a.location.longitude, a.location.latitude,
-        ]),
+          ];
+      },
     },
     {
       sheet: "Register",
@@ -69,11 +74,13 @@ export function closeTables(r: CloseResult): Table[] {
         col("net_book_value", "amount"), col("period_depreciation", "amount"), col("opening_accumulated", "amount"), col("description", "text", 34), col("street_address", "text", 24), col("work_package", "code", 12),
       ],
       rowCount: r.register.length,
-      rows: () =>
-        r.register.map(({ asset: a, accumulated, netBookValue, amount, openingAccumulated }) => [
+      *rows() {
+        for (const { asset: a, accumulated, netBookValue, amount, openingAccumulated } of r.register)
+          yield [
           a.assetId, a.project, a.taskId, a.taskType, a.faClass, a.inServiceDate, a.lifeMonths, a.method, a.convention, a.cost, a.salvage, accumulated, netBookValue, amount, openingAccumulated,
           a.description, a.location.streetAddress, a.location.workPackage,
-        ]),
+          ];
+      },
     },
     {
       sheet: "Depreciation",
@@ -108,8 +115,11 @@ export function closeTables(r: CloseResult): Table[] {
         col("in_service_date", "date"), col("account", "code"), col("posted_in_period", "code", 10),
       ],
       rowCount: r.expensed.length,
-      rows: () =>
-        r.expensed.map((e) => [e.project, e.taskId, e.taskType, e.treatment, e.amount, e.reason, e.inServiceDate, e.account, e.treatment === "expense" && e.inServiceDate >= r.periodStart ? "yes" : "no"]),
+      *rows() {
+        for (const e of r.expensed) {
+          yield [e.project, e.taskId, e.taskType, e.treatment, e.amount, e.reason, e.inServiceDate, e.account, e.treatment === "expense" && e.inServiceDate >= r.periodStart ? "yes" : "no"];
+        }
+      },
     },
     {
       sheet: "Exceptions",
@@ -128,8 +138,11 @@ export function closeTables(r: CloseResult): Table[] {
         col("tax_amount", "amount"), col("tax_accumulated", "amount"), col("remaining_basis", "amount"), col("book_amount", "amount"), col("difference", "amount"),
       ],
       rowCount: r.register.length,
-      rows: () =>
-        r.register.map(({ asset: a, tax: t }) => [a.assetId, a.project, a.faClass, t.taxYear, t.recoveryYears, t.convention, t.amount, t.accumulated, t.remainingBasis, t.bookAmount, t.amount - t.bookAmount]),
+      *rows() {
+        for (const { asset: a, tax: t } of r.register) {
+          yield [a.assetId, a.project, a.faClass, t.taxYear, t.recoveryYears, t.convention, t.amount, t.accumulated, t.remainingBasis, t.bookAmount, t.amount - t.bookAmount];
+        }
+      },
     },
     {
       sheet: "Cost elements",
@@ -139,10 +152,26 @@ export function closeTables(r: CloseResult): Table[] {
         col("asset_id", "code", 26), col("project", "code", 14), col("task_id", "int", 9), col("unit_line", "int", 9), col("source", "code", 15), col("unit_code", "code", 16),
         col("quantity", "number", 10), col("uom", "code", 7), col("rate", "number", 10), col("rate_id", "code", 16), col("amount", "amount"),
       ],
-      rowCount: elementRows.length,
-      rows: () => elementRows.map(({ a, el }) => [a.assetId, a.project, a.taskId, el.line, el.source, el.unitCode, el.quantity, el.uom, el.rate, el.rateId, el.amount]),
+      rowCount: r.register.reduce((n, e) => n + e.asset.elements.length, 0),
+      *rows() {
+        for (const { asset: a } of r.register) {
+          for (const el of a.elements) yield [a.assetId, a.project, a.taskId, el.line, el.source, el.unitCode, el.quantity, el.uom, el.rate, el.rateId, el.amount];
+        }
+      },
     },
   ];
+}
+
+/** The Tax sheet: book-to-tax by class for the tax year (per asset it is tax.csv). */
+export function taxByClassTable(r: CloseResult): Table {
+  return {
+    sheet: "Tax",
+    file: "",
+    totals: true,
+    columns: [col("fa_class", "code", 22), col("tax_year", "int", 9), col("tax_depreciation", "amount"), col("book_depreciation", "amount"), col("difference", "amount")],
+    rowCount: r.taxByClass.length,
+    rows: () => r.taxByClass.map((t) => [t.faClass, t.taxYear, t.taxAmount, t.bookAmount, t.difference]),
+  };
 }
 
 /** The Rules sheet: the rules applied, one row per task type. */

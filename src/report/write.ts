@@ -8,7 +8,7 @@ import { formatCents } from "../money.js";
 import { toolVersion } from "../package-info.js";
 import type { Rules } from "../rules/model.js";
 import { writeCsvTable } from "./csv-file.js";
-import { closeTables, rulesTable } from "./tables.js";
+import { closeTables, rulesTable, taxByClassTable } from "./tables.js";
 import { type SummaryLine, writeWorkbook } from "./workbook.js";
 
 export interface WriteOptions {
@@ -97,14 +97,16 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     }
     const workbook = workbookName(result.period);
     options.onFile?.(workbook);
-    const [journal, additions, register, depreciation, rollforward, expensed, exceptions, ...extra] = tables;
+    // The workbook is for people: the contracted sheets, Rules, and tax by class. Per-asset
+    // tax and cost elements (a million rows each on a big close) stay in their CSV files.
+    const [journal, additions, register, depreciation, rollforward, expensed, exceptions] = tables;
     await writeWorkbook(
       join(dir, workbook),
       {
         title: `fiber-capex month-end close ${result.period}`,
         summary: summaryLines(result, projects),
         identities: result.identities,
-        tables: [journal!, additions!, register!, depreciation!, rollforward!, expensed!, exceptions!, rulesTable(rules), ...extra],
+        tables: [journal!, additions!, register!, depreciation!, rollforward!, expensed!, exceptions!, rulesTable(rules), taxByClassTable(result)],
       },
       // The workbook's own dates are the period end, so its content depends on the inputs only.
       { created: new Date(`${result.periodEnd}T00:00:00Z`), maxRowsPerSheet: options.maxRowsPerSheet },

@@ -140,6 +140,8 @@ function compile(r: RulesFile, file: string, sha256: string, warnings: RulesProb
       convention: (t.convention ?? r.depreciation.convention) as Convention,
       salvagePercent: new Dec(t.salvage_percent ?? r.depreciation.salvage_percent),
       decliningBalanceRate: new Dec(t.declining_balance_rate ?? r.depreciation.declining_balance_rate),
+      ruleId: `task_types.${name}`,
+      decliningBalanceRateText: new Dec(t.declining_balance_rate ?? r.depreciation.declining_balance_rate).toString(),
     });
   }
   const ratesByUnitCode = new Map<string, RateEntry[]>();

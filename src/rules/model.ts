@@ -26,6 +26,9 @@ export interface TaskTypeRule {
   convention: Convention;
   salvagePercent: Dec;
   decliningBalanceRate: Dec;
+  /** Shared strings each asset of this type carries (one string, not one per asset). */
+  ruleId: string;
+  decliningBalanceRateText: string;
 }
 
 export interface RateEntry {
