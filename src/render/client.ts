@@ -205,9 +205,10 @@ export class RenderClient {
     path: string,
     query: Query,
     onTotalChange?: (change: { page: number; before: number; after: number }) => void,
+    firstPage?: Promise<Page>,
   ): AsyncGenerator<Page> {
     const fetchPage = (page: number) => this.call("GET", path, { ...query, page, page_limit: RENDER_LIMITS.maxPageLimit }, pageSchema);
-    const first = await fetchPage(1);
+    const first = await (firstPage ?? fetchPage(1));
     yield first;
     let total = first.total_results;
     const limit = Math.max(1, first.page_limit);
@@ -258,9 +259,19 @@ export class RenderClient {
     return out;
   }
 
-  /** Raw task pages (validated per task by the caller, so one bad task never aborts a fetch). */
-  taskPages(shortName: string, status: string | undefined, onTotalChange?: (c: { page: number; before: number; after: number }) => void) {
-    return this.paginate(`/projects/${encodeURIComponent(shortName)}/tasks`, { status }, onTotalChange);
+  /**
+   * Raw task pages (validated per task by the caller, so one bad task never aborts a fetch).
+   * `firstPage` may be a page 1 requested earlier (see firstTaskPage) so series overlap.
+   */
+  taskPages(shortName: string, status: string | undefined, onTotalChange?: (c: { page: number; before: number; after: number }) => void, firstPage?: Promise<Page>) {
+    return this.paginate(`/projects/${encodeURIComponent(shortName)}/tasks`, { status }, onTotalChange, firstPage);
+  }
+
+  /** Page 1 of a task series, requested now so that it can be in flight while another series pages. */
+  firstTaskPage(shortName: string, status: string | undefined): Promise<Page> {
+    const page = this.call("GET", `/projects/${encodeURIComponent(shortName)}/tasks`, { status, page: 1, page_limit: RENDER_LIMITS.maxPageLimit }, pageSchema);
+    page.catch(() => undefined); // awaited by taskPages; never an unhandled rejection
+    return page;
   }
 
   async listLabels(shortName: string): Promise<Label[]> {

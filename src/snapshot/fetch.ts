@@ -62,46 +62,54 @@ export async function fetchSnapshot(client: RenderClient, options: FetchOptions)
     const writer = new SnapshotWriter(dir);
     try {
       await writer.writeProjects(projects);
-      const taskTypes: Record<string, unknown[]> = {};
-      for (const p of projects) taskTypes[p.short_name] = await client.listTaskTypes(p.short_name);
-      await writer.writeTaskTypes(taskTypes);
+      // In parallel: the limiter keeps the pace, and latency no longer adds up per project.
+      const lists = await Promise.all(projects.map((p) => client.listTaskTypes(p.short_name)));
+      await writer.writeTaskTypes(Object.fromEntries(projects.map((p, i) => [p.short_name, lists[i]!])));
       const invalid: InvalidTaskRecord[] = [];
       const records: Record<string, ProjectFetchRecord> = {};
-      for (const p of projects) {
-        const record: ProjectFetchRecord = { tasks: 0, total_results: {}, duplicates_dropped: 0, invalid_tasks: 0, total_results_changes: [] };
-        records[p.short_name] = record;
-        const seen = new Set<number>();
-        for (const status of statuses.length ? statuses : [undefined]) {
-          const label = status ?? "all";
-          const changes = (c: { page: number; before: number; after: number }) => record.total_results_changes.push({ status: label, ...c });
-          for await (const page of client.taskPages(p.short_name, status, changes)) {
-            record.total_results[label] = page.total_results;
-            for (const item of page.data) {
-              const raw = (item ?? {}) as Record<string, unknown>;
-              const parsed = taskSchema.safeParse(raw);
-              if (parsed.success) {
-                if (seen.has(parsed.data.project_task_id)) {
-                  record.duplicates_dropped++;
-                  continue;
-                }
-                seen.add(parsed.data.project_task_id);
-              } else {
-                const { path, message } = describeIssues(parsed.error);
-                invalid.push({ project_short_name: p.short_name, project_task_id: raw.project_task_id ?? null, path, message });
-                record.invalid_tasks++;
+      // Each series (project × status) is paged in order; the next series' first page is
+      // requested as soon as the current one starts, so the pipe never drains between them.
+      const series = projects.flatMap((p) => (statuses.length ? statuses : [undefined]).map((status) => ({ p, status })));
+      let nextFirst = series[0] ? client.firstTaskPage(series[0].p.short_name, series[0].status) : undefined;
+      const seenByProject = new Map<string, Set<number>>();
+      for (let i = 0; i < series.length; i++) {
+        const { p, status } = series[i]!;
+        const first = nextFirst;
+        nextFirst = series[i + 1] ? client.firstTaskPage(series[i + 1]!.p.short_name, series[i + 1]!.status) : undefined;
+        let record = records[p.short_name];
+        if (!record) records[p.short_name] = record = { tasks: 0, total_results: {}, duplicates_dropped: 0, invalid_tasks: 0, total_results_changes: [] };
+        let seen = seenByProject.get(p.short_name);
+        if (!seen) seenByProject.set(p.short_name, (seen = new Set<number>()));
+        const label = status ?? "all";
+        const rec = record;
+        const changes = (c: { page: number; before: number; after: number }) => rec.total_results_changes.push({ status: label, ...c });
+        for await (const page of client.taskPages(p.short_name, status, changes, first)) {
+          record.total_results[label] = page.total_results;
+          for (const item of page.data) {
+            const raw = (item ?? {}) as Record<string, unknown>;
+            const parsed = taskSchema.safeParse(raw);
+            if (parsed.success) {
+              if (seen.has(parsed.data.project_task_id)) {
+                record.duplicates_dropped++;
+                continue;
               }
-              await writer.addTask(raw, p.short_name);
-              record.tasks++;
+              seen.add(parsed.data.project_task_id);
+            } else {
+              const { path, message } = describeIssues(parsed.error);
+              invalid.push({ project_short_name: p.short_name, project_task_id: raw.project_task_id ?? null, path, message });
+              record.invalid_tasks++;
             }
-            options.onProgress?.({
-              project: p.short_name,
-              status: label,
-              page: page.page,
-              pages: Math.max(1, Math.ceil(page.total_results / Math.max(1, page.page_limit))),
-              tasks: record.tasks,
-              totalResults: page.total_results,
-            });
+            await writer.addTask(raw, p.short_name);
+            record.tasks++;
           }
+          options.onProgress?.({
+            project: p.short_name,
+            status: label,
+            page: page.page,
+            pages: Math.max(1, Math.ceil(page.total_results / Math.max(1, page.page_limit))),
+            tasks: record.tasks,
+            totalResults: page.total_results,
+          });
         }
       }
       return await writer.finish(invalid, {
