@@ -30,7 +30,22 @@ function firstPoint(geometry: Record<string, unknown> | undefined): [number, num
  * One task's fate, in the policy order of DESIGN §5. Pure: no I/O, no state; duplicate
  * asset ids, which need the whole snapshot, are settled by the Classifier.
  */
-export function classifyTask(task: Task, zone: ProjectZone, rules: Rules): Outcome {
+/** Returns one shared copy of each distinct string (crews, roads, work packages repeat a lot). */
+export type Interner = (text: string | undefined) => string | undefined;
+const noInterning: Interner = (t) => t;
+
+export function makeInterner(): Interner {
+  const seen = new Map<string, string>();
+  return (text) => {
+    if (text === undefined) return undefined;
+    const known = seen.get(text);
+    if (known !== undefined) return known;
+    seen.set(text, text);
+    return text;
+  };
+}
+
+export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern: Interner = noInterning): Outcome {
   const project = zone.shortName;
   if (task.approved_date === undefined) {
     return task.status?.toLowerCase() === "approved"
@@ -44,14 +59,14 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules): Outco
     return exception(project, task, "UNMAPPED_TASK_TYPE", `task type "${task.task_type}" is not in ${rules.file}; add it under task_types with a treatment`, inServiceDate);
   }
   if (rule.treatment === "none") {
-    const item: ExpensedItem = { project, taskId: task.project_task_id, taskType: task.task_type, treatment: "none", amount: 0, reason: "NO_FINANCIAL_EFFECT", account: undefined, inServiceDate, elements: [] };
+    const item: ExpensedItem = { project, taskId: task.project_task_id, taskType: rule.name, treatment: "none", amount: 0, reason: "NO_FINANCIAL_EFFECT", account: undefined, inServiceDate, elements: [] };
     return { kind: "expensed", item };
   }
   const pricing = priceTask(task, inServiceDate, rules);
   if (!pricing.ok) return exception(project, task, pricing.code, pricing.message, inServiceDate);
   const expensed = (reason: "EXPENSE_TREATMENT" | "BELOW_THRESHOLD", account: string | undefined): Outcome => ({
     kind: "expensed",
-    item: { project, taskId: task.project_task_id, taskType: task.task_type, treatment: "expense", amount: pricing.cost, reason, account, inServiceDate, elements: pricing.elements },
+    item: { project, taskId: task.project_task_id, taskType: rule.name, treatment: "expense", amount: pricing.cost, reason, account, inServiceDate, elements: pricing.elements },
   });
   if (rule.treatment === "expense") return expensed("EXPENSE_TREATMENT", rule.expenseAccount);
   const costDec = new Dec(pricing.cost).dividedBy(100);
@@ -65,21 +80,21 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules): Outco
     assetId: task.asset_id ?? `${project}-${task.project_task_id}`,
     project,
     taskId: task.project_task_id,
-    taskType: task.task_type,
+    taskType: rule.name,
     description: rule.description,
     faClass: rule.faClass!,
     quantity: pricing.quantity?.toString(),
     uom: rule.unit ?? pricing.elements[0]?.uom,
     location: {
       streetAddress: task.street_address,
-      roadName: task.road_name,
-      workPackage: task.work_package,
-      subsector: task.subsector,
+      roadName: intern(task.road_name),
+      workPackage: intern(task.work_package),
+      subsector: intern(task.subsector),
       longitude: point?.[0],
       latitude: point?.[1],
     },
     inServiceDate,
-    approvedBy: task.approved_by,
+    approvedBy: intern(task.approved_by),
     cost: pricing.cost,
     salvage: toCents(costDec.times(rule.salvagePercent).dividedBy(100)),
     elements: pricing.elements,
@@ -133,6 +148,7 @@ export class Classifier {
   private readonly byAssetId = new Map<string, number>();
   private readonly duplicateIds = new Set<string>();
   private readonly zones: Map<string, ProjectZone>;
+  private readonly intern = makeInterner();
 
   constructor(
     private readonly rules: Rules,
@@ -172,7 +188,7 @@ export class Classifier {
       return;
     }
     const task = record.task;
-    const outcome = classifyTask(task, this.zoneOf(task.project_short_name ?? ""), this.rules);
+    const outcome = classifyTask(task, this.zoneOf(task.project_short_name ?? ""), this.rules, this.intern);
     switch (outcome.kind) {
       case "asset": {
         const id = outcome.asset.assetId;

@@ -44,7 +44,7 @@ export const optionalTimestamp = z.preprocess(
 
 export const optionalObject = z.preprocess(blankToUndefined, z.record(z.string(), z.unknown()).optional());
 
-export const unitLineSchema = z.looseObject({
+const unitLineShape = {
   unit_code: optionalString,
   code: optionalString,
   description: optionalString,
@@ -53,8 +53,10 @@ export const unitLineSchema = z.looseObject({
   unit: optionalString,
   rate: optionalDecimal,
   amount: optionalDecimal,
-});
+};
+export const unitLineSchema = z.looseObject(unitLineShape);
 export type UnitLine = z.infer<typeof unitLineSchema>;
+const unitLineFieldsSchema = z.object(unitLineShape);
 
 const taskShape = {
   project_name: optionalString,
@@ -102,7 +104,7 @@ export const taskFieldsSchema = z.object({
   approved_date: taskShape.approved_date,
   approved_by: taskShape.approved_by,
   quantity: taskShape.quantity,
-  units: taskShape.units,
+  units: z.preprocess((v) => (v === null || v === undefined || v === "" ? [] : v), z.array(unitLineFieldsSchema)),
 });
 /** The fields of a task that the engine reads. */
 export type TaskFields = z.infer<typeof taskFieldsSchema>;
