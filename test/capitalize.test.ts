@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Classifier, classifyRecords, classifyTask, type ProjectZone } from "../src/capitalize/classify.js";
@@ -6,7 +8,8 @@ import { type Task, taskSchema } from "../src/render/schemas.js";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
 import { openSnapshot } from "../src/snapshot/reader.js";
-import { baseTask } from "./helpers.js";
+import { writeDemoFixtures } from "../src/sandbox/demo-fixtures.js";
+import { baseTask, tmp } from "./helpers.js";
 
 let rules: Rules;
 beforeAll(async () => {
@@ -227,5 +230,15 @@ describe("completeness on the demo snapshot", () => {
       "UNKNOWN_UNIT_CODE",
       "UNMAPPED_TASK_TYPE",
     ]);
+  });
+});
+
+describe("the demo fixtures", () => {
+  it("are exactly what the seeded generator writes (npm run fixtures)", async () => {
+    const dir = join(tmp(), "demo");
+    await writeDemoFixtures(dir);
+    for (const f of ["projects.json", "task_types.json", "tasks.jsonl", "invalid_tasks.json", "manifest.json"]) {
+      expect(readFileSync(join(dir, f), "utf8")).toBe(readFileSync(join("fixtures/demo", f), "utf8"));
+    }
   });
 });

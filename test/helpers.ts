@@ -55,7 +55,7 @@ export function writeSourceFolder(tasks: Record<string, unknown>[], projects?: R
 
 /** A snapshot folder written the way capex fetch writes one. */
 export async function writeSnapshot(tasks: Record<string, unknown>[], projects?: Record<string, unknown>[]): Promise<string> {
-  const { SnapshotWriter } = await import("../src/snapshot/writer.js");
+  const { NOT_FETCHED, SnapshotWriter } = await import("../src/snapshot/writer.js");
   const dir = join(tmp("capex-snap-"), "snapshot");
   mkdirSync(dir, { recursive: true });
   const projs = projects ?? [{ name: "Project One", short_name: "P1", timezone: "America/New_York", description: "", type: "FTTH", tenant_name: "T" }];
@@ -63,16 +63,6 @@ export async function writeSnapshot(tasks: Record<string, unknown>[], projects?:
   await w.writeProjects(projs);
   await w.writeTaskTypes({});
   for (const t of tasks) await w.addTask(t, String(t.project_short_name ?? "P1"));
-  await w.finish([], {
-    api_base_url: "http://127.0.0.1:1",
-    fetched_at: "2026-11-02T06:00:00.000Z",
-    statuses: [],
-    request_count: 0,
-    retries: 0,
-    rate_limited: 0,
-    tokens_fetched: 0,
-    projects: {},
-    invalid_tasks: 0,
-  });
+  await w.finish([], { ...NOT_FETCHED, api_base_url: "http://127.0.0.1:1", fetched_at: "2026-11-02T06:00:00.000Z" });
   return dir;
 }

@@ -43,7 +43,7 @@ export async function generatedSnapshot(tasks: number): Promise<string> {
   const { existsSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { writeDirAtomically } = await import("../atomic-dir.js");
-  const { SnapshotWriter } = await import("../snapshot/writer.js");
+  const { NOT_FETCHED, SnapshotWriter } = await import("../snapshot/writer.js");
   const gen = await import("../sandbox/generate.js");
   const dir = join(tmpdir(), `capex-bench-snapshot-${tasks}`);
   if (existsSync(join(dir, "manifest.json"))) return dir;
@@ -53,17 +53,7 @@ export async function generatedSnapshot(tasks: number): Promise<string> {
     await w.writeProjects(projects.map(gen.projectRecord));
     await w.writeTaskTypes(Object.fromEntries(projects.map((p) => [p.short_name, gen.generatedTaskTypes()])));
     for (const p of projects) for (let i = 0; i < p.taskCount; i++) await w.addTask(gen.generateTask(1, p, i), p.short_name);
-    await w.finish([], {
-      api_base_url: "generated",
-      fetched_at: "2026-11-02T00:00:00.000Z",
-      statuses: [],
-      request_count: 0,
-      retries: 0,
-      rate_limited: 0,
-      tokens_fetched: 0,
-      projects: {},
-      invalid_tasks: 0,
-    });
+    await w.finish([], { ...NOT_FETCHED, api_base_url: "generated", fetched_at: "2026-11-02T00:00:00.000Z" });
   });
   return dir;
 }

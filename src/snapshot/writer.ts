@@ -36,6 +36,17 @@ export interface SnapshotManifest {
   [extra: string]: unknown;
 }
 
+/** The fetch fields of a snapshot written without a fetch (fixtures, generated data, tests). */
+export const NOT_FETCHED = {
+  statuses: [] as string[],
+  request_count: 0,
+  retries: 0,
+  rate_limited: 0,
+  tokens_fetched: 0,
+  projects: {} as Record<string, ProjectFetchRecord>,
+  invalid_tasks: 0,
+};
+
 export function sha256(text: string | Buffer): string {
   return createHash("sha256").update(text).digest("hex");
 }
