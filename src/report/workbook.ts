@@ -47,6 +47,26 @@ function excelValue(column: Column, value: Cell): ExcelJS.CellValue {
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+type Drainable = { writableNeedDrain?: boolean; _writableState?: { needDrain?: boolean }; once(event: "drain", fn: () => void): unknown };
+
+/**
+ * Backpressure exceljs does not apply: its sheet buffer writes into the zip entry without
+ * heeding write()'s return, so on a big sheet megabytes of XML queue up waiting for deflate
+ * (a gigabyte at a million rows). Waiting for the entry and the file to drain keeps memory
+ * flat. exceljs keeps these streams internal (sheet `stream.pipes`, workbook `stream`), and
+ * archiver's pipe is a readable-stream PassThrough without the modern `writableNeedDrain`
+ * getter, hence `_writableState`. If a version renames them this finds nothing and only the
+ * event-loop yield remains.
+ */
+async function waitForDrain(ws: unknown, wb: unknown): Promise<void> {
+  const pipes = ((ws as { stream?: { pipes?: unknown[] } }).stream?.pipes ?? []) as Drainable[];
+  const file = (wb as { stream?: Drainable }).stream;
+  for (const d of [...pipes, file]) {
+    if (d && (d.writableNeedDrain ?? d._writableState?.needDrain)) await new Promise<void>((resolve) => d.once("drain", () => resolve()));
+  }
+  await yieldToLoop();
+}
+
 /**
  * Shared style objects: exceljs caches a style's id by object identity, so giving every
  * cell one of these (rather than a column style, which it copies into each cell) turns its
@@ -121,7 +141,7 @@ export async function writeWorkbook(path: string, content: WorkbookContent, opti
         const row = ws.addRow(values);
         styleRow(row, styles);
         row.commit();
-        if (i % 1000 === 999) await yieldToLoop();
+        if (i % 1000 === 999) await waitForDrain(ws, wb);
       }
       if (table.totals) {
         const last = inPart + 1;
