@@ -55,7 +55,7 @@ export { priceTask } from "./capitalize/price.js";
 
 // Depreciation
 export { type BookAsset, DepreciationSchedule, type FiscalYearTotal, fiscalYearOf, type SchedulePeriod, scheduleFor } from "./depreciation/schedule.js";
-export { macrsSchedule, macrsYear, type TaxAsset, type TaxConvention, taxConventionsByYear, type TaxYearRow } from "./depreciation/tax.js";
+export { type BookTaxYear, bookToTaxByYear, macrsSchedule, macrsYear, type TaxAsset, type TaxConvention, taxConventionsByYear, type TaxYearRow } from "./depreciation/tax.js";
 export { CONVENTIONS, type Convention, METHODS, type Method, type RecoveryYears, TAX_RECOVERY_YEARS } from "./depreciation/types.js";
 
 // The close and its outputs

@@ -4,7 +4,7 @@ import { InputError } from "../src/errors.js";
 import { Dec } from "../src/money.js";
 import { MACRS_HALF_YEAR, MACRS_MID_QUARTER } from "../src/depreciation/macrs.js";
 import { type BookAsset, DepreciationSchedule } from "../src/depreciation/schedule.js";
-import { macrsSchedule, taxConventionsByYear, taxQuarterOf } from "../src/depreciation/tax.js";
+import { bookToTaxByYear, macrsSchedule, taxConventionsByYear, taxQuarterOf } from "../src/depreciation/tax.js";
 import { timeProfile, unitsUsed } from "../src/depreciation/time.js";
 import { CONVENTIONS, TAX_RECOVERY_YEARS } from "../src/depreciation/types.js";
 
@@ -243,6 +243,20 @@ describe("MACRS tax book (IRS Publication 946, Appendix A)", () => {
     const rows = macrsSchedule({ cost: 1_000_000, inServiceDate: "2026-03-01", recoveryYears: 5, convention: "half_year", bonusPercent: "60" });
     expect(rows[0]).toEqual({ taxYear: 2026, amount: 680_000, accumulated: 680_000, remainingBasis: 320_000 });
     expect(rows.reduce((s, r) => s + r.amount, 0)).toBe(1_000_000);
+  });
+
+  it("gives the book-to-tax difference for every year", () => {
+    // 10,000 of 5-year property in service 1 July 2026: GL straight line over 60 months vs MACRS half-year.
+    const book = new DepreciationSchedule(asset({ cost: 1_000_000, inServiceDate: "2026-07-01", lifeMonths: 60 })).annualTotals();
+    const tax = macrsSchedule({ cost: 1_000_000, inServiceDate: "2026-07-01", recoveryYears: 5, convention: "half_year" });
+    expect(bookToTaxByYear(book, tax)).toEqual([
+      { fiscalYear: 2026, book: 100_000, tax: 200_000, difference: 100_000 },
+      { fiscalYear: 2027, book: 200_000, tax: 320_000, difference: 120_000 },
+      { fiscalYear: 2028, book: 200_000, tax: 192_000, difference: -8000 },
+      { fiscalYear: 2029, book: 200_000, tax: 115_200, difference: -84_800 },
+      { fiscalYear: 2030, book: 200_000, tax: 115_200, difference: -84_800 },
+      { fiscalYear: 2031, book: 100_000, tax: 57_600, difference: -42_400 },
+    ]);
   });
 
   it("applies the 40 % mid-quarter test per tax year, on the fiscal year's quarters", () => {

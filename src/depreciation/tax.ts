@@ -122,3 +122,29 @@ export function macrsYear(asset: TaxAsset, taxYear: number): TaxYearRow {
   const accumulated = k < 0 ? 0 : bonus + through(k);
   return { taxYear, amount, accumulated, remainingBasis: asset.cost - accumulated };
 }
+
+export interface BookTaxYear {
+  fiscalYear: number;
+  book: Cents;
+  tax: Cents;
+  /** tax − book: positive when the tax book runs ahead (a deferred tax liability builds). */
+  difference: Cents;
+}
+
+/**
+ * Book-to-tax difference for every fiscal year either book depreciates in. The GL book's
+ * fiscal years and the tax years are the same years (named by the year they end in).
+ */
+export function bookToTaxByYear(book: Iterable<{ fiscalYear: number; amount: Cents }>, tax: Iterable<{ taxYear: number; amount: Cents }>): BookTaxYear[] {
+  const years = new Map<number, BookTaxYear>();
+  const at = (y: number) => {
+    let row = years.get(y);
+    if (!row) years.set(y, (row = { fiscalYear: y, book: 0, tax: 0, difference: 0 }));
+    return row;
+  };
+  for (const b of book) at(b.fiscalYear).book += b.amount;
+  for (const t of tax) at(t.taxYear).tax += t.amount;
+  const rows = [...years.values()].sort((a, b) => a.fiscalYear - b.fiscalYear);
+  for (const r of rows) r.difference = r.tax - r.book;
+  return rows;
+}

@@ -281,10 +281,6 @@ export class RenderClient {
     return out;
   }
 
-  async waitIdle(): Promise<void> {
-    await this.limiter.stop({ dropWaitingJobs: false });
-  }
-
   private item<S extends z.ZodType>(schema: S, item: unknown, label: string): z.infer<S> {
     const parsed = schema.safeParse(item);
     if (!parsed.success) throw new RenderResponseError(label, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
