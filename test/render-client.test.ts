@@ -123,6 +123,13 @@ describe("the request loop", () => {
     expect(client.stats).toMatchObject({ retries: 3, serverErrors: 2, networkErrors: 1 });
   });
 
+  it("retries a request that times out", async () => {
+    const s = await start({ faults: { script: ["stall", "ok"] } });
+    const client = clientFor(s, { timeoutMs: 200 });
+    expect(await client.listProjects()).toHaveLength(3);
+    expect(client.stats).toMatchObject({ retries: 1, networkErrors: 1 });
+  });
+
   it("gives up with RenderUnavailableError after the attempt bound", async () => {
     const s = await start({ faults: { script: ["503", "503", "503", "503", "503", "503"] } });
     const client = clientFor(s);

@@ -19,7 +19,7 @@ export interface SandboxFaults {
   /** Added to every API answer, in (scaled) milliseconds. */
   latencyMs?: number;
   /** Scripted faults for the next API requests, one entry a request, consumed in order. */
-  script?: Array<"500" | "503" | "429" | "drop" | "ok">;
+  script?: Array<"500" | "503" | "429" | "drop" | "stall" | "ok">;
 }
 
 export interface SandboxOptions {
@@ -251,6 +251,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         if (++quotaUsed > quota) throw new HttpProblem(429, { detail: "Daily request quota exceeded" }, { "retry-after": "3600" });
         const scripted = faults.script?.shift();
         if (faults.latencyMs) await sleep(faults.latencyMs / scale);
+        // A stalled answer: long enough for any client timeout, then answered as usual.
+        if (scripted === "stall") await sleep(60_000 / scale);
         const roll = random();
         if (scripted === "drop" || (!scripted && roll < (faults.dropRate ?? 0))) {
           stats.faultsInjected++;
