@@ -94,6 +94,15 @@ function cannedTransport(answers: Array<Partial<HttpResponse> | "drop">): { tran
 describe("the request loop", () => {
   const connection = { apiUrl: "https://api.test.invalid", authUrl: "https://auth.test.invalid", clientId: "id", clientSecret: "s3cr3t" };
 
+  it("reads a 400 from the auth server as bad credentials", async () => {
+    const transport: Transport = async (req) =>
+      req.url.endsWith("/token") ? { status: 400, headers: {}, body: '{"error":"invalid_client"}' } : { status: 200, headers: {}, body: "{}" };
+    const client = new RenderClient({ connection, transport, limiter: { minTimeMs: 0, maxConcurrent: 5 } });
+    const err = await client.listProjects().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RenderAuthError);
+    expect((err as RenderAuthError).status).toBe(400);
+  });
+
   it("honours Retry-After on a 429", async () => {
     const { transport } = cannedTransport([{ status: 429, headers: { "retry-after": "2" } }, { status: 200 }]);
     const slept: number[] = [];

@@ -136,7 +136,10 @@ export class RenderClient {
       } else {
         if (result.status === 429) this.stats.rateLimited++;
         if (result.status >= 500) this.stats.serverErrors++;
-        if (result.status < 400 || result.status === 401 || result.status === 422) return { res: result, token };
+        // 401 and 422 are the caller's to interpret; so is any other 4xx from the auth server,
+        // where a 400 means bad client credentials.
+        const callersToRead = result.status === 401 || result.status === 422 || (!limited && result.status < 500 && result.status !== 429);
+        if (result.status < 400 || callersToRead) return { res: result, token };
         outcome = { kind: "response", status: result.status, retryAfter: result.headers["retry-after"] };
         problem = `HTTP ${result.status}`;
       }
