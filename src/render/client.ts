@@ -53,11 +53,12 @@ export interface ClientStats {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
-function describe(method: string, path: string, query: Query): string {
+/** "?page=1&page_limit=2000", or "" when there is nothing to ask. Never holds a secret. */
+function queryString(query: Query): string {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
   const q = qs.toString();
-  return `${method} ${path}${q ? `?${q}` : ""}`;
+  return q ? `?${q}` : "";
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -159,10 +160,8 @@ export class RenderClient {
 
   /** GET or POST an API path and validate the JSON answer with `schema`. */
   async call<S extends z.ZodType>(method: "GET" | "POST", path: string, query: Query, schema: S, body?: unknown): Promise<z.infer<S>> {
-    const label = describe(method, path, query);
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
-    const url = `${this.apiUrl}${path}${qs.size ? `?${qs}` : ""}`;
+    const label = `${method} ${path}${queryString(query)}`;
+    const url = `${this.apiUrl}${path}${queryString(query)}`;
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     const req = { method, url, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
