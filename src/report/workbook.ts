@@ -21,6 +21,32 @@ export interface WorkbookContent {
   tables: Table[];
 }
 
+/**
+ * Runs a synchronous constructor with `new Date()` fixed at `at`. exceljs's workbook writer
+ * adds its theme and relationships to the zip inside its constructor, where archiver dates
+ * them with a bare `new Date()`. Nothing else can run during a synchronous call, and the real
+ * Date is restored before it returns.
+ */
+function constructAt<T>(at: Date, make: () => T): T {
+  const RealDate = globalThis.Date;
+  const fixed = at.getTime();
+  class FixedDate extends RealDate {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(fixed);
+      else super(...(args as [number]));
+    }
+    static override now(): number {
+      return fixed;
+    }
+  }
+  globalThis.Date = FixedDate as DateConstructor;
+  try {
+    return make();
+  } finally {
+    globalThis.Date = RealDate;
+  }
+}
+
 export function columnLetter(n: number): string {
   let s = "";
   for (let x = n; x > 0; x = Math.floor((x - 1) / 26)) s = String.fromCharCode(65 + ((x - 1) % 26)) + s;
@@ -93,7 +119,17 @@ function styleRow(row: ExcelJS.Row, styles: Array<Partial<ExcelJS.Style>>): void
  * than a sheet holds continues on "Name (2)", each part with its own totals row.
  */
 export async function writeWorkbook(path: string, content: WorkbookContent, options: { created: Date; maxRowsPerSheet?: number }): Promise<void> {
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useStyles: true, useSharedStrings: false });
+  // archiver writes entry times as UTC fields, so one instant gives the same bytes in every zone.
+  const zipDate = options.created;
+  const wb = constructAt(zipDate, () => new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useStyles: true, useSharedStrings: false }));
+  // archiver stamps each zip entry with the time it is added, which would make two runs of the
+  // same close differ in their bytes. exceljs adds the later entries through zip.append, so
+  // each gets the workbook's own date; the file is then reproducible byte for byte.
+  const zip = (wb as unknown as { zip?: { append: (source: unknown, data: Record<string, unknown>) => unknown } }).zip;
+  if (zip) {
+    const append = zip.append.bind(zip);
+    zip.append = (source, data) => append(source, { ...data, date: zipDate });
+  }
   wb.creator = "fiber-capex";
   wb.created = options.created;
   wb.modified = options.created;
