@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +22,10 @@ async function capex(args: string[], env: Record<string, string> = {}): Promise<
 }
 
 describe("capex", () => {
+  it("is built executable, so npx capex can run it directly", () => {
+    expect(statSync(CLI).mode & 0o111).toBe(0o111);
+  });
+
   it("lists its commands", async () => {
     const r = await capex(["--help"]);
     expect(r.code).toBe(0);
