@@ -164,3 +164,49 @@ export class IdentityError extends CapexError {
     super("IDENTITY_BROKEN", `identity "${identity}" does not hold: ${left} ≠ ${right}. This is a bug; nothing was written.`);
   }
 }
+
+/**
+ * The register refuses what would make the books disagree with what was posted. Bad input
+ * (a period out of order, a closed period with other inputs, a file that is not a register)
+ * exits 2; a register busy with another close or out of reach exits 1.
+ */
+export class RegisterError extends CapexError {}
+
+/** A close out of sequence, or a period already closed with different inputs. */
+export class PeriodOrderError extends RegisterError {
+  constructor(message: string) {
+    super("REGISTER_ORDER", message);
+  }
+}
+
+/** Another run is closing (or reopening) this register right now. */
+export class RegisterBusyError extends RegisterError {
+  constructor(where: string) {
+    super(
+      "REGISTER_BUSY",
+      `the register ${where} is being closed by another run; nothing was changed. Wait for that run to finish, then run this command again.`,
+    );
+  }
+}
+
+/** Not a register, a register from a newer fiber-capex, or a database that cannot be reached. */
+export class RegisterOpenError extends RegisterError {
+  constructor(code: "REGISTER_INVALID" | "REGISTER_NEWER" | "REGISTER_UNREACHABLE", message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** A retirements or take-on file with bad rows: every problem, each with its line. */
+export class RegisterInputError extends RegisterError {
+  readonly file: string;
+  readonly problems: Array<{ line: number; message: string }>;
+  constructor(file: string, problems: Array<{ line: number; message: string }>, what: string) {
+    super(
+      "REGISTER_INPUT",
+      `${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the ${what}; nothing was done:\n` +
+        problems.map((p) => `  line ${p.line}: ${p.message}`).join("\n"),
+    );
+    this.file = file;
+    this.problems = problems;
+  }
+}

@@ -55,7 +55,11 @@ describe("the close, worked by hand", () => {
       notApproved: 1,
       approvedAfterPeriod: 1,
       register: 2,
+      registerFromSnapshot: 2,
+      retiredInSnapshot: 0,
       additions: 1,
+      adjustments: 0,
+      disposals: 0,
       expensed: 2,
       expensedInPeriod: 1,
       exceptions: 1,
@@ -64,6 +68,10 @@ describe("the close, worked by hand", () => {
     expect(r.controlTotals).toEqual({
       additions: 400_000,
       depreciation: 1987,
+      costAdjustments: 0,
+      accumulatedAdjustments: 0,
+      disposals: 0,
+      gainLoss: 0,
       expensedInPeriod: 65_000,
       taxDepreciation: r.register.reduce((s, e) => s + e.tax.amount, 0),
       closingCost: 592_400,
@@ -92,19 +100,20 @@ describe("the close, worked by hand", () => {
     );
     expect(readFileSync(join(out, "rollforward.csv"), "utf8")).toBe(
       [
-        "fa_class,opening_cost,additions,disposals,closing_cost,opening_accumulated,depreciation,closing_accumulated,opening_nbv,closing_nbv",
-        "Fiber Plant,0.00,4000.00,0.00,4000.00,0.00,16.67,16.67,0.00,3983.33",
-        "Infrastructure,1924.00,0.00,0.00,1924.00,3.21,3.20,6.41,1920.79,1917.59",
-        "Equipment (Tooling),0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00",
-        "Test Equipment,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00",
-        "TOTAL,1924.00,4000.00,0.00,5924.00,3.21,19.87,23.08,1920.79,5900.92",
+        "fa_class,opening_cost,additions,disposals,closing_cost,opening_accumulated,depreciation,closing_accumulated,opening_nbv,closing_nbv," +
+          "cost_adjustments,transfers,accumulated_adjustments,accumulated_transfers,accumulated_on_disposals",
+        "Fiber Plant,0.00,4000.00,0.00,4000.00,0.00,16.67,16.67,0.00,3983.33,0.00,0.00,0.00,0.00,0.00",
+        "Infrastructure,1924.00,0.00,0.00,1924.00,3.21,3.20,6.41,1920.79,1917.59,0.00,0.00,0.00,0.00,0.00",
+        "Equipment (Tooling),0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00",
+        "Test Equipment,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00",
+        "TOTAL,1924.00,4000.00,0.00,5924.00,3.21,19.87,23.08,1920.79,5900.92,0.00,0.00,0.00,0.00,0.00",
         "",
       ].join("\r\n"),
     );
     expect(readFileSync(join(out, "expensed.csv"), "utf8").split("\r\n").slice(0, 3)).toEqual([
-      "project,task_id,task_type,treatment,amount,reason,in_service_date,account,posted_in_period",
-      "P1,3,permitting,expense,650.00,EXPENSE_TREATMENT,2026-10-12,6720,yes",
-      "P1,4,field_observation,none,0.00,NO_FINANCIAL_EFFECT,2026-10-13,,no",
+      "project,task_id,task_type,treatment,amount,reason,in_service_date,account,posted_in_period,posted_amount",
+      "P1,3,permitting,expense,650.00,EXPENSE_TREATMENT,2026-10-12,6720,yes,650.00",
+      "P1,4,field_observation,none,0.00,NO_FINANCIAL_EFFECT,2026-10-13,,no,0.00",
     ]);
     expect(readFileSync(join(out, "exceptions.csv"), "utf8").split("\r\n")[1]).toBe(
       'P1,7,install_microduct,UNMAPPED_TASK_TYPE,"task type ""install_microduct"" is not in rules/render-fiber.yaml; add it under task_types with a treatment",error,2026-10-20',
@@ -132,7 +141,7 @@ describe("the close, worked by hand", () => {
     expect(m.generated_at).toBe("2026-11-03T00:00:00.000Z");
     expect(m.rules).toEqual({ path: "rules/render-fiber.yaml", version: "2026.1", sha256: rules.sha256 });
     expect(Object.keys(m.files).sort()).toEqual([
-      "additions.csv", "capex-2026-10.xlsx", "cost_elements.csv", "depreciation.csv", "exceptions.csv", "expensed.csv", "journal.csv", "register.csv", "rollforward.csv", "tax.csv",
+      "additions.csv", "adjustments.csv", "capex-2026-10.xlsx", "cost_elements.csv", "depreciation.csv", "disposals.csv", "exceptions.csv", "expensed.csv", "journal.csv", "register.csv", "rollforward.csv", "tax.csv",
     ]);
     expect(m.identities.every((i: { holds: boolean }) => i.holds)).toBe(true);
     expect(m.identities.find((i: { name: string }) => i.name === "rollforward depreciation = depreciation journal debits")).toEqual({
@@ -162,7 +171,7 @@ describe("the workbook", () => {
     await writeCloseOutputs(await close(), rules, { out });
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(join(out, "capex-2026-10.xlsx"));
-    expect(wb.worksheets.map((w) => w.name)).toEqual(["Summary", "Journal", "Additions", "Register", "Depreciation", "Rollforward", "Expensed", "Exceptions", "Rules", "Tax"]);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(["Summary", "Journal", "Additions", "Register", "Depreciation", "Rollforward", "Adjustments", "Disposals", "Expensed", "Exceptions", "Rules", "Tax"]);
     const tax = wb.getWorksheet("Tax")!;
     expect(tax.getRow(1).values).toEqual([undefined, "fa_class", "tax_year", "tax_depreciation", "book_depreciation", "difference"]);
     expect(tax.getRow(3).values).toEqual([undefined, "Infrastructure", 2026, 72.15, 12.83, 59.32]); // book: Sep-Dec, 4 × 1,924/600

@@ -1,11 +1,16 @@
 import { type Classification, classifyRecords } from "../capitalize/classify.js";
 import type { AssetRecord, ExceptionRow, ExpensedItem } from "../capitalize/outcomes.js";
 import { monthIndexOf, parsePeriod, periodEndDate, periodStartDate } from "../dates.js";
-import { DepreciationSchedule, fiscalYearOf } from "../depreciation/schedule.js";
+import { fiscalYearOf } from "../depreciation/schedule.js";
 import { macrsYear, type TaxConvention, taxConventionsByYear, taxYearOf } from "../depreciation/tax.js";
 import type { RecoveryYears } from "../depreciation/types.js";
+import { InputError } from "../errors.js";
+import { assertBalanced, buildEntries, type JournalEntry, PostingBook } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
-import { assertBalanced, buildEntries, type JournalEntry } from "../ledger/journal.js";
+import { AssetBook } from "../register/book.js";
+import { type AssetBalance, type AssetEvent, type AssetSource, type ClassBalance, emptyRegisterState, ledgerKey, type RegisterState, stateDigest } from "../register/model.js";
+import { type AdjustmentRow, type DisposalRow, type ExpensePosting, reconcile } from "../register/reconcile.js";
+import type { RetirementRequest } from "../register/retirements.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
 import { checkIdentities, type Identity } from "./identities.js";
@@ -24,6 +29,8 @@ export interface TaxFigures {
 /** One asset in the register at period end, with its figures for the period. */
 export interface RegisterEntry {
   asset: AssetRecord;
+  /** From a Render task, or taken on from another system (capex register import). */
+  source: AssetSource;
   openingAccumulated: Cents;
   amount: Cents;
   accumulated: Cents;
@@ -42,6 +49,14 @@ export interface RollforwardRow {
   closingAccumulated: Cents;
   openingNbv: Cents;
   closingNbv: Cents;
+  /** Late additions, cost changes and withdrawals (signed). */
+  costAdjustments: Cents;
+  /** Cost moved between classes by reclassification (signed; Σ over classes = 0). */
+  transfers: Cents;
+  /** Depreciation caught up and withdrawals' depreciation reversed (signed). */
+  accumulatedAdjustments: Cents;
+  accumulatedTransfers: Cents;
+  accumulatedOnDisposals: Cents;
 }
 
 export interface TaxClassRow {
@@ -57,26 +72,54 @@ export interface CloseResult {
   periodStart: string;
   periodEnd: string;
   currency: string;
+  /** Construction in progress: the account capitalization and expensing credit. */
+  cipAccount: string;
   taxYear: number;
   rules: { file: string; version: string; sha256: string };
   snapshot: { dir: string; manifestSha256: string; fetchedAt: string; apiBaseUrl: string };
-  /** Assets in service on or before the period's last day, by project and task id. */
+  /** The register before the period: its latest closed period and the digest of its state. */
+  registerBefore: { lastClosed: string | undefined; digest: string; firstClose: boolean };
+  /** Assets in the register at the period end, by asset id. */
   register: RegisterEntry[];
   /** The register entries placed in service during the period. */
   additions: RegisterEntry[];
+  /** Changes since the register's last close (DESIGN §8). */
+  adjustments: AdjustmentRow[];
+  /** Retirements posted in the period. */
+  disposals: DisposalRow[];
   /** Expensed and no-effect tasks in service on or before the period end. */
   expensed: ExpensedItem[];
+  /** Expense posted in the period per task ("PROJECT#taskId"): new, late or changed expensed work. */
+  expensePosted: Map<string, Cents>;
   exceptions: ExceptionRow[];
   journal: JournalEntry[];
   rollforward: RollforwardRow[];
   taxByClass: TaxClassRow[];
   identities: Identity[];
+  /** What the close commits to the register (see PeriodPosting). */
+  posting: {
+    events: AssetEvent[];
+    balances: AssetBalance[];
+    classes: ClassBalance[];
+    openingBalances: Array<{ account: string; faClass: string; balance: Cents }>;
+    expensed: Array<{ project: string; taskId: number; amount: Cents; account: string; faClass: string }>;
+  };
+  /** The two ties with the register, per class account (DESIGN §4 continuity). */
+  ties: {
+    continuity: Array<{ faClass: string; postedCost: Cents; openingCost: Cents; postedAccumulated: Cents; openingAccumulated: Cents }> | undefined;
+    ledger: Array<{ account: string; faClass: string; ledger: Cents; register: Cents }>;
+  };
   counts: {
     tasksRead: number;
     notApproved: number;
     approvedAfterPeriod: number;
     register: number;
+    /** Register entries whose task is in this snapshot (imported assets and other projects' are not). */
+    registerFromSnapshot: number;
+    retiredInSnapshot: number;
     additions: number;
+    adjustments: number;
+    disposals: number;
     expensed: number;
     expensedInPeriod: number;
     exceptions: number;
@@ -85,6 +128,10 @@ export interface CloseResult {
   controlTotals: {
     additions: Cents;
     depreciation: Cents;
+    costAdjustments: Cents;
+    accumulatedAdjustments: Cents;
+    disposals: Cents;
+    gainLoss: Cents;
     expensedInPeriod: Cents;
     taxDepreciation: Cents;
     closingCost: Cents;
@@ -97,6 +144,10 @@ export interface CloseInput {
   snapshot: Snapshot;
   rules: Rules;
   period: string;
+  /** The register as it stood after its latest closed period (empty: a first close takes on history). */
+  register?: RegisterState;
+  /** Checked retirements to post in the period (see checkRetirements). */
+  retirements?: readonly RetirementRequest[];
   /** A classification already made of this snapshot with these rules (else it is made here). */
   classification?: Classification;
   onStage?: (stage: string) => void;
@@ -110,54 +161,282 @@ function fiscalYearMonths(fiscalYear: number, startMonth: number): [number, numb
   return [first, first + 11];
 }
 
+function emptyRow(faClass: string): RollforwardRow {
+  return {
+    faClass,
+    openingCost: 0,
+    additions: 0,
+    disposals: 0,
+    closingCost: 0,
+    openingAccumulated: 0,
+    depreciation: 0,
+    closingAccumulated: 0,
+    openingNbv: 0,
+    closingNbv: 0,
+    costAdjustments: 0,
+    transfers: 0,
+    accumulatedAdjustments: 0,
+    accumulatedTransfers: 0,
+    accumulatedOnDisposals: 0,
+  };
+}
+
 /**
- * The month-end close, in memory and pure: the same snapshot, rules and period give the
- * same result. Opening balances come from the same snapshot (what the register held at the
- * end of the previous period), so the rollforward ties without stored state. Throws
+ * The month-end close, in memory and pure: the same snapshot, rules, period and register
+ * state give the same result. Reconciles the register with the snapshot, depreciates every
+ * registered asset, posts retirements, and builds journals and the rollforward. Throws
  * LedgerImbalanceError or IdentityError, as bugs, before anything could be written.
  */
 export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const { snapshot, rules, period } = input;
+  const state = input.register ?? emptyRegisterState();
   parsePeriod(period, "--period");
   const periodStart = periodStartDate(period);
   const periodEnd = periodEndDate(period);
   const month = monthIndexOf(period);
   const fs = rules.fiscalYearStartMonth;
+  if ((input.retirements?.length ?? 0) > 0 && !rules.disposal) {
+    throw new InputError("rules", `${rules.file} has no disposal section (clearing_account, gain_account, loss_account); add one before retiring assets`);
+  }
   input.onStage?.("classify");
   const c = input.classification ?? (await classifyRecords(snapshot.batches(), rules, snapshot.projects));
 
+  input.onStage?.("reconcile");
+  const covered = new Set<string>(snapshot.projects.map((p) => p.short_name));
+  for (const list of [c.assets, c.expensed, c.exceptions]) for (const x of list) if (x.project) covered.add(x.project);
+  const rec = reconcile({ state, period, rules, classification: c, coveredProjects: covered, retirements: input.retirements ?? [] });
+
   input.onStage?.("depreciate");
   const inScope = (date: string | undefined) => date === undefined || date <= periodEnd;
-  const assets = c.assets.filter((a) => a.inServiceDate <= periodEnd).sort(byTask);
   const taxYear = fiscalYearOf(month, fs);
   const [fyFirst, fyLast] = fiscalYearMonths(taxYear, fs);
-  const conventions = taxConventionsByYear(assets, fs);
-  const register: RegisterEntry[] = assets.map((asset) => {
-    const schedule = new DepreciationSchedule({ ...asset, fiscalYearStartMonth: fs });
-    const openingAccumulated = schedule.accumulatedThroughMonth(month - 1);
-    const accumulated = schedule.accumulatedThroughMonth(month);
-    const faClass = rules.classes.get(asset.faClass)!;
+  const staying = rec.assets.filter((a) => a.after !== undefined);
+  const conventions = taxConventionsByYear(
+    staying.map((a) => a.record),
+    fs,
+  );
+  const entryOf = (a: (typeof staying)[number]): RegisterEntry => {
+    const asset = a.record;
+    const after = a.after!;
+    const faClass = rules.classes.get(asset.faClass);
+    if (!faClass) throw new InputError("rules", `asset ${asset.assetId} is in class "${asset.faClass}", which ${rules.file} no longer defines; add the class back (its balances are in the register)`);
     const convention = conventions.get(taxYearOf(asset.inServiceDate, fs)) ?? "half_year";
     const tax = macrsYear(
       { cost: asset.cost, inServiceDate: asset.inServiceDate, recoveryYears: faClass.taxRecoveryYears, convention, bonusPercent: rules.taxBonusPercent, fiscalYearStartMonth: fs },
       taxYear,
     );
-    const bookAmount = schedule.accumulatedThroughMonth(fyLast) - schedule.accumulatedThroughMonth(fyFirst - 1);
+    const book = new AssetBook(asset, fs, after.rebase);
+    const bookAmount = book.accumulatedThroughMonth(fyLast) - book.accumulatedThroughMonth(fyFirst - 1);
     return {
       asset,
-      openingAccumulated,
-      amount: accumulated - openingAccumulated,
-      accumulated,
-      netBookValue: asset.cost - accumulated,
+      source: after.source,
+      openingAccumulated: a.openingAccumulated,
+      amount: a.depreciation,
+      accumulated: after.accumulated,
+      netBookValue: asset.cost - after.accumulated,
       tax: { ...tax, recoveryYears: faClass.taxRecoveryYears, convention, bookAmount },
     };
-  });
-  const additions = register.filter((r) => r.asset.inServiceDate >= periodStart);
+  };
+  // By project and task, as Render lists them (imported assets, which have no task, by id).
+  const order = (a: AssetRecord, b: AssetRecord) => byTask(a, b) || (a.assetId < b.assetId ? -1 : a.assetId > b.assetId ? 1 : 0);
+  staying.sort((a, b) => order(a.record, b.record));
+  const register = staying.map(entryOf);
+  const additions = register.filter((_, i) => staying[i]!.addition);
   const expensed = c.expensed.filter((e) => e.inServiceDate <= periodEnd).sort(byTask);
-  const expensedInPeriod = expensed.filter((e) => e.inServiceDate >= periodStart && e.treatment === "expense");
+  const expensePosted = new Map<string, Cents>();
+  const posted = rec.expense.filter((e) => !e.takeOn);
+  for (const e of posted) expensePosted.set(`${e.project}#${e.taskId}`, e.amount);
   const exceptions = c.exceptions.filter((e) => inScope(e.inServiceDate));
+  const adjustments = rec.assets.flatMap((a) => a.adjustments);
+  const disposals = rec.assets.flatMap((a) => (a.disposal ? [a.disposal] : []));
 
   input.onStage?.("journal");
+  const journal = buildJournal(rules, period, periodEnd, rec.assets, posted);
+  assertBalanced(journal);
+
+  // The rollforward, class by class, from each asset's movements.
+  const classes = new Map<string, RollforwardRow>();
+  const taxClasses = new Map<string, TaxClassRow>();
+  for (const name of rules.classes.keys()) {
+    classes.set(name, emptyRow(name));
+    taxClasses.set(name, { faClass: name, taxYear, taxAmount: 0, bookAmount: 0, difference: 0 });
+  }
+  const row = (name: string) => {
+    let r = classes.get(name);
+    if (!r) classes.set(name, (r = emptyRow(name)));
+    return r;
+  };
+  for (const a of rec.assets) {
+    if (a.before) {
+      const opening = row(a.before.record.faClass);
+      opening.openingCost += a.before.record.cost;
+      opening.openingAccumulated += a.before.accumulated;
+    } else if (a.takeOn) {
+      const opening = row(a.record.faClass);
+      opening.openingCost += a.record.cost;
+      opening.openingAccumulated += a.openingAccumulated;
+    }
+    const cur = row(a.record.faClass);
+    if (a.addition) cur.additions += a.record.cost;
+    if (a.before && a.before.record.faClass !== a.record.faClass) {
+      const from = row(a.before.record.faClass);
+      from.transfers -= a.before.record.cost;
+      cur.transfers += a.before.record.cost;
+      from.accumulatedTransfers -= a.before.accumulated;
+      cur.accumulatedTransfers += a.before.accumulated;
+    }
+    for (const adj of a.adjustments) {
+      const r = adj.kind === "withdrawal" ? row(a.before!.record.faClass) : cur;
+      r.costAdjustments += adj.costChange;
+      r.accumulatedAdjustments += adj.accumulatedChange;
+    }
+    // A negative period amount moved into the catch-up has no adjustment row of its own.
+    const listed = a.adjustments.reduce((sum, adj) => sum + (adj.kind === "withdrawal" ? 0 : adj.accumulatedChange), 0);
+    cur.accumulatedAdjustments += a.catchUp - listed;
+    cur.depreciation += a.depreciation;
+    if (a.disposal) {
+      cur.disposals += a.disposal.costRetired;
+      cur.accumulatedOnDisposals += a.disposal.accumulatedOnDisposal;
+    }
+  }
+  for (const e of register) {
+    const t = taxClasses.get(e.asset.faClass) ?? { faClass: e.asset.faClass, taxYear, taxAmount: 0, bookAmount: 0, difference: 0 };
+    taxClasses.set(e.asset.faClass, t);
+    t.taxAmount += e.tax.amount;
+    t.bookAmount += e.tax.bookAmount;
+  }
+  const openingReserve = (k: string) => rec.opening.get(k)?.reserve ?? 0;
+  const rollforward = [...classes.values()];
+  for (const r of rollforward) {
+    r.openingAccumulated += openingReserve(r.faClass);
+    r.closingCost = r.openingCost + r.additions + r.costAdjustments + r.transfers - r.disposals;
+    r.closingAccumulated = r.openingAccumulated + r.depreciation + r.accumulatedAdjustments + r.accumulatedTransfers - r.accumulatedOnDisposals;
+    r.openingNbv = r.openingCost - r.openingAccumulated;
+    r.closingNbv = r.closingCost - r.closingAccumulated;
+  }
+  const total = emptyRow("TOTAL");
+  for (const r of rollforward) for (const k of Object.keys(total) as Array<keyof RollforwardRow>) if (k !== "faClass") (total[k] as number) += r[k] as number;
+  rollforward.push(total);
+  const taxByClass = [...taxClasses.values()].map((t) => ({ ...t, difference: t.taxAmount - t.bookAmount }));
+
+  // What the register will hold after the period, and its ties to what it held before.
+  const closingClasses: ClassBalance[] = [];
+  for (const name of classes.keys()) {
+    let cost = 0;
+    let accumulated = 0;
+    for (const e of register) {
+      if (e.asset.faClass !== name) continue;
+      cost += e.asset.cost;
+      accumulated += e.accumulated;
+    }
+    const reserve = rec.reserve.get(name) ?? 0;
+    closingClasses.push({ faClass: name, cost, accumulated: accumulated + reserve, reserve });
+  }
+  const firstClose = state.lastClosed === undefined || (state.closes === 0 && state.classes.size === 0);
+  const continuity = firstClose
+    ? undefined
+    : [...classes.values()].map((r) => {
+        const p = state.classes.get(r.faClass);
+        return { faClass: r.faClass, postedCost: p?.cost ?? 0, openingCost: r.openingCost, postedAccumulated: p?.accumulated ?? 0, openingAccumulated: r.openingAccumulated };
+      });
+  const openingBalances: Array<{ account: string; faClass: string; balance: Cents }> = [];
+  for (const r of classes.values()) {
+    const k = rules.classes.get(r.faClass);
+    if (!k) continue;
+    let takeOnCost = 0;
+    let takeOnAccumulated = 0;
+    for (const a of rec.assets) {
+      if (!a.takeOn || a.record.faClass !== r.faClass) continue;
+      takeOnCost += a.record.cost;
+      takeOnAccumulated += a.openingAccumulated;
+    }
+    if (takeOnCost) openingBalances.push({ account: k.assetAccount, faClass: r.faClass, balance: takeOnCost });
+    if (takeOnAccumulated) openingBalances.push({ account: k.accumulatedDepreciationAccount, faClass: r.faClass, balance: -takeOnAccumulated });
+  }
+  const ledgerAfter = new Map(state.ledger);
+  const bump = (key: string, amount: Cents) => ledgerAfter.set(key, (ledgerAfter.get(key) ?? 0) + amount);
+  for (const o of openingBalances) bump(ledgerKey(o.account, o.faClass), o.balance);
+  for (const e of journal) for (const p of e.postings) bump(ledgerKey(p.account, p.faClass), p.debit - p.credit);
+  const ledgerTies: CloseResult["ties"]["ledger"] = [];
+  for (const cb of closingClasses) {
+    const k = rules.classes.get(cb.faClass);
+    if (!k) continue;
+    ledgerTies.push({ account: k.assetAccount, faClass: cb.faClass, ledger: ledgerAfter.get(ledgerKey(k.assetAccount, cb.faClass)) ?? 0, register: cb.cost });
+    ledgerTies.push({ account: k.accumulatedDepreciationAccount, faClass: cb.faClass, ledger: -(ledgerAfter.get(ledgerKey(k.accumulatedDepreciationAccount, cb.faClass)) ?? 0), register: cb.accumulated });
+  }
+
+  const exceptionsByCode: Record<string, number> = {};
+  for (const e of exceptions) exceptionsByCode[e.code] = (exceptionsByCode[e.code] ?? 0) + 1;
+  const inServiceByEnd = c.assets.filter((a) => a.inServiceDate <= periodEnd).length;
+  const approvedAfterPeriod =
+    c.assets.length - inServiceByEnd + (c.expensed.length - expensed.length) + c.exceptions.filter((e) => !inScope(e.inServiceDate)).length;
+  const registerFromSnapshot = staying.filter((a) => a.after!.source === "render" && covered.has(a.record.project)).length;
+  const expensedInPeriod = posted.reduce((sum, e) => sum + e.amount, 0);
+  const result: CloseResult = {
+    period,
+    periodStart,
+    periodEnd,
+    currency: rules.currency,
+    cipAccount: rules.cipAccount,
+    taxYear,
+    rules: { file: rules.file, version: rules.version, sha256: rules.sha256 },
+    snapshot: { dir: snapshot.dir, manifestSha256: snapshot.manifestSha256, fetchedAt: snapshot.manifest.fetched_at, apiBaseUrl: snapshot.manifest.api_base_url },
+    registerBefore: { lastClosed: state.lastClosed, digest: stateDigest(state), firstClose },
+    register,
+    additions,
+    adjustments,
+    disposals,
+    expensed,
+    expensePosted,
+    exceptions,
+    journal,
+    rollforward,
+    taxByClass,
+    identities: [],
+    posting: {
+      events: rec.assets.flatMap((a) => a.events),
+      balances: register.map((e) => ({ assetId: e.asset.assetId, depreciation: e.amount, accumulated: e.accumulated })),
+      classes: closingClasses,
+      openingBalances,
+      expensed: rec.expense.map((e) => ({ project: e.project, taskId: e.taskId, amount: e.amount, account: e.account, faClass: e.faClass })),
+    },
+    ties: { continuity, ledger: ledgerTies },
+    counts: {
+      tasksRead: c.tasksRead,
+      notApproved: c.notApproved,
+      approvedAfterPeriod,
+      register: register.length,
+      registerFromSnapshot,
+      retiredInSnapshot: rec.retiredInSnapshot + disposals.filter((d) => d.wholly && covered.has(d.project) && c.assets.some((a) => a.assetId === d.assetId)).length,
+      additions: additions.length,
+      adjustments: adjustments.length,
+      disposals: disposals.length,
+      expensed: expensed.length,
+      expensedInPeriod: posted.length,
+      exceptions: exceptions.length,
+      exceptionsByCode,
+    },
+    controlTotals: {
+      additions: total.additions,
+      depreciation: total.depreciation,
+      costAdjustments: total.costAdjustments,
+      accumulatedAdjustments: total.accumulatedAdjustments,
+      disposals: total.disposals,
+      gainLoss: disposals.reduce((sum, d) => sum + d.gainLoss, 0),
+      expensedInPeriod,
+      taxDepreciation: taxByClass.reduce((sum, t) => sum + t.taxAmount, 0),
+      closingCost: total.closingCost,
+      closingAccumulated: total.closingAccumulated,
+      closingNbv: total.closingNbv,
+    },
+  };
+  input.onStage?.("check");
+  result.identities = checkIdentities(result);
+  return result;
+}
+
+/** The period's journals: capitalization, expense and depreciation as before, then adjustments and retirements. */
+function buildJournal(rules: Rules, period: string, date: string, assets: ReturnType<typeof reconcile>["assets"], expense: ExpensePosting[]): JournalEntry[] {
   const accountName = (account: string) => rules.accounts.get(account) ?? account;
   type Amounts = Map<string, Map<string, { debitAccount: string; creditAccount: string; faClass: string; amount: Cents; memo: string }>>;
   const add = (m: Amounts, project: string, key: string, seed: { debitAccount: string; creditAccount: string; faClass: string; memo: string }, amount: Cents) => {
@@ -169,98 +448,56 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   };
   const capitalization: Amounts = new Map();
   const depreciation: Amounts = new Map();
-  const expense: Amounts = new Map();
-  for (const r of additions) {
-    const k = rules.classes.get(r.asset.faClass)!;
-    add(capitalization, r.asset.project, k.name, { debitAccount: k.assetAccount, creditAccount: rules.cipAccount, faClass: k.name, memo: `${period} additions, ${k.name}` }, r.asset.cost);
+  const expenses: Amounts = new Map();
+  const adjustments = new PostingBook();
+  const disposals = new PostingBook();
+  const cls = (name: string) => rules.classes.get(name)!;
+  for (const a of assets) {
+    const k = cls(a.record.faClass);
+    const project = a.record.project;
+    if (a.addition) {
+      add(capitalization, project, k.name, { debitAccount: k.assetAccount, creditAccount: rules.cipAccount, faClass: k.name, memo: `${period} additions, ${k.name}` }, a.record.cost);
+    }
+    if (a.after) {
+      add(depreciation, project, k.name, { debitAccount: k.depreciationExpenseAccount, creditAccount: k.accumulatedDepreciationAccount, faClass: k.name, memo: `${period} depreciation, ${k.name}` }, a.depreciation);
+    }
+    if (a.before && a.before.record.faClass !== a.record.faClass && a.after) {
+      const from = cls(a.before.record.faClass);
+      const memo = `${period} reclassification ${from.name} → ${k.name}`;
+      adjustments.pair(project, k.name, memo, k.assetAccount, from.assetAccount, a.before.record.cost);
+      adjustments.pair(project, k.name, memo, from.accumulatedDepreciationAccount, k.accumulatedDepreciationAccount, a.before.accumulated);
+    }
+    for (const adj of a.adjustments) {
+      const target = adj.kind === "withdrawal" ? cls(a.before!.record.faClass) : k;
+      const memo = `${period} ${adj.kind.replace("_", " ")}s, ${target.name}`;
+      adjustments.pair(project, target.name, memo, target.assetAccount, rules.cipAccount, adj.costChange);
+      adjustments.pair(project, target.name, memo, target.depreciationExpenseAccount, target.accumulatedDepreciationAccount, adj.kind === "withdrawal" ? adj.accumulatedChange : 0);
+    }
+    adjustments.pair(project, k.name, `${period} depreciation catch-up, ${k.name}`, k.depreciationExpenseAccount, k.accumulatedDepreciationAccount, a.catchUp);
+    const d = a.disposal;
+    if (d) {
+      const accounts = rules.disposal!;
+      const memo = `${period} retirements, ${k.name}`;
+      disposals.add(project, k.name, memo, k.assetAccount, -d.costRetired);
+      disposals.add(project, k.name, memo, accounts.clearingAccount, d.proceeds - d.removalCost);
+      if (rules.retirementAccounting === "group") {
+        disposals.add(project, k.name, memo, k.accumulatedDepreciationAccount, d.accumulatedOnDisposal);
+      } else {
+        disposals.add(project, k.name, memo, k.accumulatedDepreciationAccount, d.accumulatedRetired);
+        if (d.gainLoss > 0) disposals.add(project, k.name, memo, accounts.gainAccount, -d.gainLoss);
+        if (d.gainLoss < 0) disposals.add(project, k.name, memo, accounts.lossAccount, -d.gainLoss);
+      }
+    }
   }
-  for (const r of register) {
-    const k = rules.classes.get(r.asset.faClass)!;
-    add(depreciation, r.asset.project, k.name, { debitAccount: k.depreciationExpenseAccount, creditAccount: k.accumulatedDepreciationAccount, faClass: k.name, memo: `${period} depreciation, ${k.name}` }, r.amount);
+  for (const e of expense) {
+    const why = e.item ? (e.item.reason === "BELOW_THRESHOLD" ? "below the capitalization threshold" : e.item.taskType) : "withdrawn";
+    add(expenses, e.project, `${e.account}|${e.faClass}`, { debitAccount: e.account, creditAccount: rules.cipAccount, faClass: e.faClass, memo: `${period} expensed, ${why}` }, e.amount);
   }
-  for (const e of expensedInPeriod) {
-    const account = e.account ?? rules.belowThresholdAccount;
-    const faClass = rules.taskTypes.get(e.taskType)?.faClass ?? "";
-    const why = e.reason === "BELOW_THRESHOLD" ? "below the capitalization threshold" : e.taskType;
-    add(expense, e.project, `${account}|${faClass}`, { debitAccount: account, creditAccount: rules.cipAccount, faClass, memo: `${period} expensed, ${why}` }, e.amount);
-  }
-  const journal = [
-    ...buildEntries("capitalization", period, periodEnd, rules.currency, accountName, capitalization),
-    ...buildEntries("expense", period, periodEnd, rules.currency, accountName, expense),
-    ...buildEntries("depreciation", period, periodEnd, rules.currency, accountName, depreciation),
+  return [
+    ...buildEntries("capitalization", period, date, rules.currency, accountName, capitalization),
+    ...buildEntries("expense", period, date, rules.currency, accountName, expenses),
+    ...buildEntries("depreciation", period, date, rules.currency, accountName, depreciation),
+    ...adjustments.entries("adjustment", period, date, rules.currency, accountName),
+    ...disposals.entries("disposal", period, date, rules.currency, accountName),
   ];
-  assertBalanced(journal);
-
-  const classes = new Map<string, RollforwardRow>();
-  const taxClasses = new Map<string, TaxClassRow>();
-  for (const name of rules.classes.keys()) {
-    classes.set(name, { faClass: name, openingCost: 0, additions: 0, disposals: 0, closingCost: 0, openingAccumulated: 0, depreciation: 0, closingAccumulated: 0, openingNbv: 0, closingNbv: 0 });
-    taxClasses.set(name, { faClass: name, taxYear, taxAmount: 0, bookAmount: 0, difference: 0 });
-  }
-  for (const r of register) {
-    const row = classes.get(r.asset.faClass)!;
-    if (r.asset.inServiceDate >= periodStart) row.additions += r.asset.cost;
-    else row.openingCost += r.asset.cost;
-    row.openingAccumulated += r.openingAccumulated;
-    row.depreciation += r.amount;
-    row.closingAccumulated += r.accumulated;
-    const t = taxClasses.get(r.asset.faClass)!;
-    t.taxAmount += r.tax.amount;
-    t.bookAmount += r.tax.bookAmount;
-  }
-  const rollforward = [...classes.values()];
-  for (const row of rollforward) {
-    row.closingCost = row.openingCost + row.additions - row.disposals;
-    row.openingNbv = row.openingCost - row.openingAccumulated;
-    row.closingNbv = row.closingCost - row.closingAccumulated;
-  }
-  const total: RollforwardRow = { faClass: "TOTAL", openingCost: 0, additions: 0, disposals: 0, closingCost: 0, openingAccumulated: 0, depreciation: 0, closingAccumulated: 0, openingNbv: 0, closingNbv: 0 };
-  for (const row of rollforward) for (const k of Object.keys(total) as Array<keyof RollforwardRow>) if (k !== "faClass") (total[k] as number) += row[k] as number;
-  rollforward.push(total);
-  const taxByClass = [...taxClasses.values()].map((t) => ({ ...t, difference: t.taxAmount - t.bookAmount }));
-
-  const exceptionsByCode: Record<string, number> = {};
-  for (const e of exceptions) exceptionsByCode[e.code] = (exceptionsByCode[e.code] ?? 0) + 1;
-  const approvedAfterPeriod =
-    c.assets.length - assets.length + (c.expensed.length - expensed.length) + c.exceptions.filter((e) => !inScope(e.inServiceDate)).length;
-  const result: CloseResult = {
-    period,
-    periodStart,
-    periodEnd,
-    currency: rules.currency,
-    taxYear,
-    rules: { file: rules.file, version: rules.version, sha256: rules.sha256 },
-    snapshot: { dir: snapshot.dir, manifestSha256: snapshot.manifestSha256, fetchedAt: snapshot.manifest.fetched_at, apiBaseUrl: snapshot.manifest.api_base_url },
-    register,
-    additions,
-    expensed,
-    exceptions,
-    journal,
-    rollforward,
-    taxByClass,
-    identities: [],
-    counts: {
-      tasksRead: c.tasksRead,
-      notApproved: c.notApproved,
-      approvedAfterPeriod,
-      register: register.length,
-      additions: additions.length,
-      expensed: expensed.length,
-      expensedInPeriod: expensedInPeriod.length,
-      exceptions: exceptions.length,
-      exceptionsByCode,
-    },
-    controlTotals: {
-      additions: total.additions,
-      depreciation: total.depreciation,
-      expensedInPeriod: expensedInPeriod.reduce((s, e) => s + e.amount, 0),
-      taxDepreciation: taxByClass.reduce((s, t) => s + t.taxAmount, 0),
-      closingCost: total.closingCost,
-      closingAccumulated: total.closingAccumulated,
-      closingNbv: total.closingNbv,
-    },
-  };
-  input.onStage?.("check");
-  result.identities = checkIdentities(result);
-  return result;
 }

@@ -102,9 +102,38 @@ export function closeTables(r: CloseResult): Table[] {
       columns: [
         col("fa_class", "code", 20), col("opening_cost", "amount"), col("additions", "amount"), col("disposals", "amount"), col("closing_cost", "amount"), col("opening_accumulated", "amount"),
         col("depreciation", "amount"), col("closing_accumulated", "amount"), col("opening_nbv", "amount"), col("closing_nbv", "amount"),
+        col("cost_adjustments", "amount"), col("transfers", "amount"), col("accumulated_adjustments", "amount"), col("accumulated_transfers", "amount"), col("accumulated_on_disposals", "amount"),
       ],
       rowCount: r.rollforward.length,
-      rows: () => r.rollforward.map((x) => [x.faClass, x.openingCost, x.additions, x.disposals, x.closingCost, x.openingAccumulated, x.depreciation, x.closingAccumulated, x.openingNbv, x.closingNbv]),
+      rows: () =>
+        r.rollforward.map((x) => [
+          x.faClass, x.openingCost, x.additions, x.disposals, x.closingCost, x.openingAccumulated, x.depreciation, x.closingAccumulated, x.openingNbv, x.closingNbv,
+          x.costAdjustments, x.transfers, x.accumulatedAdjustments, x.accumulatedTransfers, x.accumulatedOnDisposals,
+        ]),
+    },
+    {
+      sheet: "Adjustments",
+      file: "adjustments.csv",
+      totals: true,
+      columns: [
+        col("asset_id", "code", 26), col("project", "code", 14), col("task_id", "int", 9), col("kind", "code", 17), col("effective_date", "date"), col("cost_change", "amount"),
+        col("accumulated_change", "amount"), col("depreciation_catch_up", "amount"), col("fa_class", "code", 20), col("previous_fa_class", "code", 20), col("message", "text", 80),
+      ],
+      rowCount: r.adjustments.length,
+      rows: () =>
+        r.adjustments.map((a) => [a.assetId, a.project, a.taskId, a.kind, a.effectiveDate, a.costChange, a.accumulatedChange, a.depreciationCatchUp, a.faClass, a.previousFaClass, a.message]),
+    },
+    {
+      sheet: "Disposals",
+      file: "disposals.csv",
+      totals: true,
+      columns: [
+        col("asset_id", "code", 26), col("project", "code", 14), col("fa_class", "code", 20), col("date", "date"), col("portion", "code", 9), col("cost_retired", "amount"),
+        col("accumulated_retired", "amount"), col("proceeds", "amount"), col("removal_cost", "amount"), col("gain_loss", "amount"), col("accumulated_on_disposal", "amount"), col("reason", "text", 40),
+      ],
+      rowCount: r.disposals.length,
+      rows: () =>
+        r.disposals.map((d) => [d.assetId, d.project, d.faClass, d.date, d.portion, d.costRetired, d.accumulatedRetired, d.proceeds, d.removalCost, d.gainLoss, d.accumulatedOnDisposal, d.reason]),
     },
     {
       sheet: "Expensed",
@@ -112,12 +141,13 @@ export function closeTables(r: CloseResult): Table[] {
       totals: true,
       columns: [
         col("project", "code", 14), col("task_id", "int", 9), col("task_type", "code", 26), col("treatment", "code", 10), col("amount", "amount"), col("reason", "code", 20),
-        col("in_service_date", "date"), col("account", "code"), col("posted_in_period", "code", 10),
+        col("in_service_date", "date"), col("account", "code"), col("posted_in_period", "code", 10), col("posted_amount", "amount"),
       ],
       rowCount: r.expensed.length,
       *rows() {
         for (const e of r.expensed) {
-          yield [e.project, e.taskId, e.taskType, e.treatment, e.amount, e.reason, e.inServiceDate, e.account, e.treatment === "expense" && e.inServiceDate >= r.periodStart ? "yes" : "no"];
+          const posted = r.expensePosted.get(`${e.project}#${e.taskId}`);
+          yield [e.project, e.taskId, e.taskType, e.treatment, e.amount, e.reason, e.inServiceDate, e.account, posted !== undefined ? "yes" : "no", posted ?? 0];
         }
       },
     },

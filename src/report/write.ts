@@ -99,14 +99,14 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     options.onFile?.(workbook);
     // The workbook is for people: the contracted sheets, Rules, and tax by class. Per-asset
     // tax and cost elements (a million rows each on a big close) stay in their CSV files.
-    const [journal, additions, register, depreciation, rollforward, expensed, exceptions] = tables;
+    const [journal, additions, register, depreciation, rollforward, adjustments, disposals, expensed, exceptions] = tables;
     await writeWorkbook(
       join(dir, workbook),
       {
         title: `fiber-capex month-end close ${result.period}`,
         summary: summaryLines(result, projects),
         identities: result.identities,
-        tables: [journal!, additions!, register!, depreciation!, rollforward!, expensed!, exceptions!, rulesTable(rules), taxByClassTable(result)],
+        tables: [journal!, additions!, register!, depreciation!, rollforward!, adjustments!, disposals!, expensed!, exceptions!, rulesTable(rules), taxByClassTable(result)],
       },
       // The workbook's own dates are the period end, so its content depends on the inputs only.
       { created: new Date(`${result.periodEnd}T00:00:00Z`), maxRowsPerSheet: options.maxRowsPerSheet },

@@ -68,6 +68,11 @@ function crossCheck(r: RulesFile, at: (path: Path) => number | undefined, proble
   };
   account(["cip_account"], r.cip_account);
   account(["capitalization", "below_threshold_account"], r.capitalization.below_threshold_account);
+  if (r.disposal && typeof r.disposal === "object") {
+    account(["disposal", "clearing_account"], r.disposal.clearing_account);
+    account(["disposal", "gain_account"], r.disposal.gain_account);
+    account(["disposal", "loss_account"], r.disposal.loss_account);
+  }
   for (const [name, c] of Object.entries(r.fa_classes)) {
     account(["fa_classes", name, "asset_account"], c.asset_account);
     account(["fa_classes", name, "accumulated_depreciation_account"], c.accumulated_depreciation_account);
@@ -168,6 +173,9 @@ function compile(r: RulesFile, file: string, sha256: string, warnings: RulesProb
     taskTypes,
     ratesByUnitCode,
     ratesByTaskType,
+    changesAfterClose: r.changes_after_close,
+    retirementAccounting: r.retirement_accounting,
+    disposal: r.disposal && { clearingAccount: r.disposal.clearing_account, gainAccount: r.disposal.gain_account, lossAccount: r.disposal.loss_account },
     warnings,
   };
 }

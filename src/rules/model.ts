@@ -58,6 +58,12 @@ export interface Rules {
   /** Newest first, so the first entry on or before a date is the one in force. */
   ratesByUnitCode: Map<string, RateEntry[]>;
   ratesByTaskType: Map<string, RateEntry[]>;
+  /** DESIGN §8: how a change found after a period was closed reaches the books. */
+  changesAfterClose: "catch_up" | "prospective";
+  /** DESIGN §8: gain or loss per retirement, or FCC Part 32 group accounting. */
+  retirementAccounting: "gain_loss" | "group";
+  /** Accounts retirements post to; required only when a close retires something. */
+  disposal: { clearingAccount: string; gainAccount: string; lossAccount: string } | undefined;
   warnings: RulesProblem[];
 }
 

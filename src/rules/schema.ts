@@ -72,6 +72,15 @@ export const rulesSchema = z.strictObject({
   fa_classes: z.record(z.string(), faClassSchema),
   task_types: z.record(z.string(), taskTypeRuleSchema),
   rate_card: z.array(rateEntrySchema).default([]),
+  changes_after_close: z.enum(["catch_up", "prospective"], { message: 'changes_after_close must be "catch_up" or "prospective"' }).default("catch_up"),
+  retirement_accounting: z.enum(["gain_loss", "group"], { message: 'retirement_accounting must be "gain_loss" or "group"' }).default("gain_loss"),
+  disposal: z
+    .strictObject({
+      clearing_account: text,
+      gain_account: text,
+      loss_account: text,
+    })
+    .optional(),
 });
 
 export type RulesFile = z.infer<typeof rulesSchema>;

@@ -1,0 +1,44 @@
+import type { AssetRecord } from "../capitalize/outcomes.js";
+import { monthIndexOf } from "../dates.js";
+import { DepreciationSchedule } from "../depreciation/schedule.js";
+import { type Cents, mulDivRoundHalfUp } from "../money.js";
+import type { Rebase } from "./model.js";
+
+/**
+ * An asset's GL book as the register keeps it: its schedule from the in-service date, or,
+ * from a rebase point on, what was left (cost − salvage − accumulated then) spread over
+ * what is left of the schedule in the schedule's own shape:
+ *
+ *   acc(m) = A + round((B − A) · (S(m) − S(q−1)) / (B − S(q−1)))   for m ≥ q
+ *
+ * where S is the schedule, B = cost − salvage, q the rebase month and A the accumulated
+ * depreciation at its start. Straight line thus becomes straight line over the remaining
+ * months, and the book still ends at salvage exactly.
+ */
+export class AssetBook {
+  readonly schedule: DepreciationSchedule;
+  private readonly rebaseMonth: number | undefined;
+
+  constructor(
+    record: AssetRecord,
+    fiscalYearStartMonth: number,
+    readonly rebase: Rebase | undefined,
+  ) {
+    this.schedule = new DepreciationSchedule({ ...record, fiscalYearStartMonth });
+    this.rebaseMonth = rebase ? monthIndexOf(rebase.period) : undefined;
+  }
+
+  /** Accumulated depreciation at the end of month `m` (a month index). */
+  accumulatedThroughMonth(m: number): Cents {
+    const s = this.schedule;
+    if (this.rebase === undefined || this.rebaseMonth === undefined) return s.accumulatedThroughMonth(m);
+    const q = this.rebaseMonth;
+    const a = this.rebase.accumulatedBefore;
+    if (m < q) return a;
+    const b = s.basis;
+    const before = s.accumulatedThroughMonth(q - 1);
+    // Nothing left of the schedule (or more posted than the basis): the rest goes at once.
+    if (b - before <= 0 || a >= b) return b;
+    return a + mulDivRoundHalfUp(b - a, s.accumulatedThroughMonth(m) - before, b - before);
+  }
+}

@@ -1,0 +1,161 @@
+import { createHash } from "node:crypto";
+import type { AssetRecord } from "../capitalize/outcomes.js";
+import type { JournalEntry } from "../ledger/journal.js";
+import type { Cents } from "../money.js";
+
+/**
+ * The register's model: what the closes so far have posted, asset by asset. Nothing here
+ * touches the database; the store (store.ts) reads and writes these shapes.
+ */
+
+export type AssetSource = "render" | "import";
+export type AssetStatus = "active" | "withdrawn" | "retired";
+
+export const EVENT_KINDS = ["take_on", "import", "addition", "late_addition", "cost_change", "reclassification", "withdrawal", "retirement"] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** The changes since the last close that adjustments.csv lists (DESIGN §8). */
+export type AdjustmentKind = "late_addition" | "cost_change" | "reclassification" | "withdrawal";
+
+/**
+ * A point from which an asset depreciates what is left over what is left of its life: set
+ * by a take-on from another system, a partial retirement, or a change in estimate under
+ * `changes_after_close: prospective`. Accumulated depreciation at the end of the month
+ * before `period` was `accumulatedBefore`.
+ */
+export interface Rebase {
+  period: string;
+  accumulatedBefore: Cents;
+}
+
+/** One asset as the register holds it after its latest closed period. */
+export interface RegisteredAsset {
+  source: AssetSource;
+  /** The asset's attributes as last posted (cost, salvage, class, life, location, ...). */
+  record: AssetRecord;
+  status: AssetStatus;
+  /** GL accumulated depreciation posted through the register's latest closed period. */
+  accumulated: Cents;
+  rebase: Rebase | undefined;
+}
+
+/** A class's closing balances as posted. `reserve` is what group retirements left in the class's accumulated depreciation beyond its assets' own. */
+export interface ClassBalance {
+  faClass: string;
+  cost: Cents;
+  accumulated: Cents;
+  reserve: Cents;
+}
+
+export interface RegisterState {
+  /** The latest closed period (by a close or a take-on import), undefined for an empty register. */
+  lastClosed: string | undefined;
+  /** How many periods a close (not an import) has posted: the first close takes on history. */
+  closes: number;
+  assets: Map<string, RegisteredAsset>;
+  /** Expense posted per task ("PROJECT#taskId"), so late or changed expensed work is posted once. */
+  expensed: Map<string, PostedExpense>;
+  /** Closing balances of `lastClosed` by class. */
+  classes: Map<string, ClassBalance>;
+  /** Per "account|fa_class": take-on balance + Σ (debit − credit) of every journal line posted. */
+  ledger: Map<string, Cents>;
+}
+
+/** What the register posted for one expensed task, and to which account (a reversal goes back there). */
+export interface PostedExpense {
+  amount: Cents;
+  account: string;
+  faClass: string;
+}
+
+export function emptyRegisterState(): RegisterState {
+  return { lastClosed: undefined, closes: 0, assets: new Map(), expensed: new Map(), classes: new Map(), ledger: new Map() };
+}
+
+export const ledgerKey = (account: string, faClass: string) => `${account}|${faClass}`;
+export const expensedKey = (project: string, taskId: number) => `${project}#${taskId}`;
+
+/** A change to one asset, posted in a period: never updated afterwards (corrections are new events). */
+export interface AssetEvent {
+  assetId: string;
+  source: AssetSource;
+  kind: EventKind;
+  record: AssetRecord;
+  status: AssetStatus;
+  rebase: Rebase | undefined;
+  costChange: Cents;
+  accumulatedChange: Cents;
+  catchUp: Cents;
+  message: string;
+}
+
+/** The register after one asset's period: its depreciation for the period and accumulated at its end. */
+export interface AssetBalance {
+  assetId: string;
+  depreciation: Cents;
+  accumulated: Cents;
+}
+
+/** What a close (or a take-on import) commits to the register, in one transaction. */
+export interface PeriodPosting {
+  period: string;
+  kind: "close" | "import";
+  closedAt: string;
+  closedBy: string;
+  snapshotSha256: string;
+  rulesSha256: string;
+  rulesVersion: string;
+  toolVersion: string;
+  stateDigestBefore: string;
+  controlTotals: Record<string, string>;
+  /** sha256 of every output file (empty for an import). */
+  outputHashes: Record<string, string>;
+  events: AssetEvent[];
+  balances: AssetBalance[];
+  journal: JournalEntry[];
+  classes: ClassBalance[];
+  /** Take-on balances per account and class (first close or import only). */
+  openingBalances: Array<{ account: string; faClass: string; balance: Cents }>;
+  /** Expense posted in the period per task (the change since what was posted before). */
+  expensed: Array<{ project: string; taskId: number; amount: Cents; account: string; faClass: string }>;
+}
+
+/** The closed periods as `capex register status` shows them. */
+export interface ClosedPeriod {
+  period: string;
+  kind: "close" | "import";
+  closedAt: string;
+  closedBy: string;
+  snapshotSha256: string;
+  rulesSha256: string;
+  rulesVersion: string;
+  toolVersion: string;
+  stateDigestBefore: string;
+  controlTotals: Record<string, string>;
+  outputHashes: Record<string, string>;
+}
+
+/**
+ * A digest of the register's state, recorded in each close's manifest: two registers with the
+ * same digest give the same close. Canonical: assets by id, fields in a fixed order.
+ */
+export function stateDigest(state: RegisterState): string {
+  const h = createHash("sha256");
+  h.update(`closed ${state.lastClosed ?? "-"} ${state.closes}\n`);
+  for (const id of [...state.assets.keys()].sort()) {
+    const a = state.assets.get(id)!;
+    const r = a.record;
+    h.update(
+      `${id}\t${a.source}\t${a.status}\t${r.project}\t${r.taskId}\t${r.faClass}\t${r.inServiceDate}\t${r.cost}\t${r.salvage}\t${r.lifeMonths}\t${r.method}\t${r.convention}\t${r.decliningBalanceRate}\t${r.quantity ?? ""}\t${a.accumulated}\t${a.rebase ? `${a.rebase.period}:${a.rebase.accumulatedBefore}` : ""}\n`,
+    );
+  }
+  for (const k of [...state.expensed.keys()].sort()) {
+    const e = state.expensed.get(k)!;
+    h.update(`E\t${k}\t${e.amount}\t${e.account}\t${e.faClass}\n`);
+  }
+  for (const k of [...state.classes.keys()].sort()) {
+    const c = state.classes.get(k)!;
+    h.update(`C\t${k}\t${c.cost}\t${c.accumulated}\t${c.reserve}\n`);
+  }
+  return h.digest("hex");
+}

@@ -1,0 +1,349 @@
+import type { Classification } from "../capitalize/classify.js";
+import type { AssetRecord, ExpensedItem } from "../capitalize/outcomes.js";
+import { monthIndexOf, periodEndDate, periodStartDate } from "../dates.js";
+import { type Cents, Dec, toCents } from "../money.js";
+import type { Rules } from "../rules/model.js";
+import { AssetBook } from "./book.js";
+import { type AdjustmentKind, type AssetEvent, type ClassBalance, expensedKey, type Rebase, type RegisteredAsset, type RegisterState } from "./model.js";
+import { type RetirementRequest, retiredFraction } from "./retirements.js";
+
+/** One row of adjustments.csv: a change found since the register's last close. */
+export interface AdjustmentRow {
+  assetId: string;
+  project: string;
+  taskId: number | undefined;
+  kind: AdjustmentKind;
+  effectiveDate: string;
+  costChange: Cents;
+  accumulatedChange: Cents;
+  depreciationCatchUp: Cents;
+  faClass: string;
+  previousFaClass: string;
+  message: string;
+}
+
+/** One row of disposals.csv: a retirement posted in the period. */
+export interface DisposalRow {
+  assetId: string;
+  project: string;
+  faClass: string;
+  date: string;
+  portion: string;
+  costRetired: Cents;
+  accumulatedRetired: Cents;
+  proceeds: Cents;
+  removalCost: Cents;
+  gainLoss: Cents;
+  /** What leaves the class's accumulated depreciation: the asset's own (gain/loss) or cost − proceeds + removal (group). */
+  accumulatedOnDisposal: Cents;
+  reason: string;
+  wholly: boolean;
+}
+
+/** One asset's period: where it stood, what changed, and where it stands at the period end. */
+export interface AssetPeriod {
+  assetId: string;
+  before: RegisteredAsset | undefined;
+  /** Undefined when the asset leaves the register (withdrawn or wholly retired). */
+  after: RegisteredAsset | undefined;
+  /** The asset's attributes now (after changes), or as registered when it left. */
+  record: AssetRecord;
+  /** A first close's opening balance for an asset in service before the period (no journal). */
+  takeOn: boolean;
+  /** Placed in service in the period (an addition, not a late one). */
+  addition: boolean;
+  /** The period's own depreciation (GL), and the catch-up of earlier months posted with it. */
+  depreciation: Cents;
+  catchUp: Cents;
+  /** Accumulated as posted before the period (or taken on), in the class it was in. */
+  openingAccumulated: Cents;
+  adjustments: AdjustmentRow[];
+  disposal: DisposalRow | undefined;
+  events: AssetEvent[];
+}
+
+export interface ExpensePosting {
+  item: ExpensedItem | undefined;
+  project: string;
+  taskId: number;
+  account: string;
+  faClass: string;
+  /** The change to post in this period (negative reverses an earlier posting). */
+  amount: Cents;
+  /** A first close's history: recorded as posted, no journal. */
+  takeOn: boolean;
+}
+
+export interface Reconciliation {
+  assets: AssetPeriod[];
+  expense: ExpensePosting[];
+  /** Class balances as the register closed the previous period (empty on a first close). */
+  opening: Map<string, ClassBalance>;
+  /** Group-accounting residual per class after the period. */
+  reserve: Map<string, Cents>;
+  /** Render assets wholly retired (now or before) whose task is still approved in the snapshot. */
+  retiredInSnapshot: number;
+}
+
+export interface ReconcileInput {
+  state: RegisterState;
+  period: string;
+  rules: Rules;
+  classification: Classification;
+  /** Projects the snapshot covers: their registered assets are checked against it. */
+  coveredProjects: ReadonlySet<string>;
+  retirements: readonly RetirementRequest[];
+}
+
+const FINANCIAL: Array<[keyof AssetRecord, string]> = [
+  ["faClass", "class"],
+  ["lifeMonths", "life (months)"],
+  ["method", "method"],
+  ["convention", "convention"],
+  ["decliningBalanceRate", "declining balance rate"],
+  ["salvage", "salvage"],
+  ["inServiceDate", "in-service date"],
+];
+
+function describeChanges(before: AssetRecord, now: AssetRecord): string[] {
+  return FINANCIAL.filter(([k]) => before[k] !== now[k]).map(([k, label]) => `${label} ${String(before[k])} → ${String(now[k])}`);
+}
+
+const money = (c: Cents) => (c / 100).toFixed(2);
+
+/**
+ * The period's movements of every asset, as a pure function of the register's state, the
+ * snapshot's classification and the period (DESIGN §8). Under `changes_after_close: catch_up`
+ * an asset's accumulated depreciation after the period is what its schedule gives from its
+ * in-service date, so the register agrees with a fresh close of the same snapshot; under
+ * `prospective` a changed asset spreads what is left over what is left of its life.
+ */
+export function reconcile(input: ReconcileInput): Reconciliation {
+  const { state, period, rules, classification: c, coveredProjects } = input;
+  const start = periodStartDate(period);
+  const end = periodEndDate(period);
+  const month = monthIndexOf(period);
+  const fs = rules.fiscalYearStartMonth;
+  const firstClose = state.closes === 0;
+  const prospective = rules.changesAfterClose === "prospective";
+  const retireBy = new Map(input.retirements.map((r) => [r.assetId, r]));
+  const current = new Map<string, AssetRecord>();
+  for (const a of c.assets) if (a.inServiceDate <= end) current.set(a.assetId, a);
+
+  const reserve = new Map<string, Cents>();
+  for (const [k, v] of state.classes) reserve.set(k, v.reserve);
+  const out: AssetPeriod[] = [];
+  let retiredInSnapshot = 0;
+
+  const ids = new Set<string>([...state.assets.keys(), ...current.keys()]);
+  for (const assetId of [...ids].sort()) {
+    const before = state.assets.get(assetId);
+    const now = current.get(assetId);
+    if (before?.status === "retired") {
+      if (now) retiredInSnapshot++;
+      continue;
+    }
+    const active = before?.status === "active" ? before : undefined;
+    const reconciled = active !== undefined && active.source === "render" && coveredProjects.has(active.record.project);
+    const p: AssetPeriod = {
+      assetId,
+      before: active,
+      after: undefined,
+      record: now ?? active?.record ?? (before!.record as AssetRecord),
+      takeOn: false,
+      addition: false,
+      depreciation: 0,
+      catchUp: 0,
+      openingAccumulated: active?.accumulated ?? 0,
+      adjustments: [],
+      disposal: undefined,
+      events: [],
+    };
+    const event = (kind: AssetEvent["kind"], record: AssetRecord, rebase: Rebase | undefined, costChange: Cents, accumulatedChange: Cents, catchUp: Cents, message: string, status: AssetEvent["status"] = "active") =>
+      p.events.push({ assetId, source: active?.source ?? "render", kind, record, status, rebase, costChange, accumulatedChange, catchUp, message });
+    const adjust = (kind: AdjustmentKind, record: AssetRecord, costChange: Cents, accumulatedChange: Cents, catchUp: Cents, previousFaClass: string, message: string, effectiveDate: string) =>
+      p.adjustments.push({
+        assetId,
+        project: record.project,
+        taskId: record.taskId,
+        kind,
+        effectiveDate,
+        costChange,
+        accumulatedChange,
+        depreciationCatchUp: catchUp,
+        faClass: record.faClass,
+        previousFaClass: previousFaClass,
+        message,
+      });
+
+    // Where the asset stands once this period's changes are known, before its depreciation.
+    let record: AssetRecord;
+    let rebase: Rebase | undefined;
+    let posted: Cents; // accumulated through the previous month, after any catch-up
+
+    if (!active) {
+      if (!now) continue; // withdrawn earlier and still not approved
+      record = now;
+      rebase = undefined;
+      const book = new AssetBook(record, fs, undefined);
+      if (record.inServiceDate >= start) {
+        p.addition = true;
+        posted = 0;
+        event("addition", record, undefined, record.cost, 0, 0, `placed in service ${record.inServiceDate}`);
+      } else if (firstClose && !before) {
+        p.takeOn = true;
+        posted = book.accumulatedThroughMonth(month - 1);
+        p.openingAccumulated = posted;
+        event("take_on", record, undefined, record.cost, posted, 0, `in service ${record.inServiceDate}, before the register's first close: taken on at its accumulated depreciation to ${periodEndDate(periodOfPrevious(period))}`);
+      } else {
+        posted = book.accumulatedThroughMonth(month - 1);
+        p.catchUp = posted;
+        const message = `approved after the close of its in-service month (${record.inServiceDate.slice(0, 7)}); ${monthsBetween(record.inServiceDate, period)} closed month(s) of depreciation caught up`;
+        adjust("late_addition", record, record.cost, posted, posted, record.faClass, message, record.inServiceDate);
+        event("late_addition", record, undefined, record.cost, posted, posted, message);
+      }
+    } else if (reconciled && !now) {
+      // In a covered project but no longer an approved, capitalized task in service: reversed.
+      const why = withdrawalReason(c, active.record, end);
+      adjust("withdrawal", active.record, -active.record.cost, -active.accumulated, -active.accumulated, active.record.faClass, why, start);
+      event("withdrawal", active.record, active.rebase, -active.record.cost, -active.accumulated, -active.accumulated, why, "withdrawn");
+      p.record = active.record;
+      out.push(p);
+      continue;
+    } else {
+      record = active.record;
+      rebase = active.rebase;
+      posted = active.accumulated;
+      if (reconciled && now) {
+        const changes = describeChanges(active.record, now);
+        const costChange = now.cost - active.record.cost;
+        if (changes.length || costChange !== 0) {
+          record = now;
+          if (prospective) rebase = { period, accumulatedBefore: active.accumulated };
+          const target = new AssetBook(record, fs, rebase).accumulatedThroughMonth(month - 1);
+          const catchUp = prospective ? 0 : target - active.accumulated;
+          posted = active.accumulated + catchUp;
+          p.catchUp = catchUp;
+          const effective = prospective ? start : record.inServiceDate;
+          if (changes.length) {
+            const message = `${changes.join("; ")} (rule ${record.ruleId})`;
+            adjust("reclassification", record, 0, costChange === 0 ? catchUp : 0, costChange === 0 ? catchUp : 0, active.record.faClass, message, effective);
+            event("reclassification", record, rebase, 0, costChange === 0 ? catchUp : 0, costChange === 0 ? catchUp : 0, message);
+          }
+          if (costChange !== 0) {
+            const message = `task now prices to ${money(now.cost)} (was ${money(active.record.cost)})${prospective ? "; the new cost is spread over the remaining life" : "; depreciation caught up to the new cost"}`;
+            adjust("cost_change", record, costChange, catchUp, catchUp, active.record.faClass, message, effective);
+            event("cost_change", record, rebase, costChange, catchUp, catchUp, message);
+          }
+        }
+      }
+    }
+
+    // Retirement: the retired portion takes depreciation through the previous month only.
+    const retirement = retireBy.get(assetId);
+    if (retirement && active) {
+      const fraction = retiredFraction(retirement, record.quantity);
+      const wholly = fraction.gte(1);
+      const costRetired = wholly ? record.cost : toCents(new Dec(record.cost).times(fraction).dividedBy(100));
+      const accumulatedRetired = wholly ? posted : toCents(new Dec(posted).times(fraction).dividedBy(100));
+      const nbv = costRetired - accumulatedRetired;
+      const group = rules.retirementAccounting === "group";
+      const gainLoss = group ? 0 : retirement.proceeds - retirement.removalCost - nbv;
+      const accumulatedOnDisposal = group ? costRetired - retirement.proceeds + retirement.removalCost : accumulatedRetired;
+      if (group) reserve.set(record.faClass, (reserve.get(record.faClass) ?? 0) - (accumulatedOnDisposal - accumulatedRetired));
+      const portion = retirement.portion.kind === "all" ? "all" : retirement.portion.kind === "percent" ? `${retirement.portion.percent}%` : retirement.portion.quantity.toString();
+      p.disposal = {
+        assetId,
+        project: record.project,
+        faClass: record.faClass,
+        date: retirement.date,
+        portion,
+        costRetired,
+        accumulatedRetired,
+        proceeds: retirement.proceeds,
+        removalCost: retirement.removalCost,
+        gainLoss,
+        accumulatedOnDisposal,
+        reason: retirement.reason,
+        wholly,
+      };
+      const message = `retired ${portion} on ${retirement.date}${retirement.reason ? `: ${retirement.reason}` : ""}`;
+      if (wholly) {
+        event("retirement", record, rebase, -costRetired, -accumulatedRetired, 0, message, "retired");
+        p.record = record;
+        out.push(p);
+        continue;
+      }
+      const remainingQuantity = record.quantity !== undefined && retirement.portion.kind === "quantity" ? new Dec(record.quantity).minus(retirement.portion.quantity) : record.quantity !== undefined ? new Dec(record.quantity).times(new Dec(1).minus(fraction)) : undefined;
+      record = {
+        ...record,
+        cost: record.cost - costRetired,
+        salvage: record.salvage - toCents(new Dec(record.salvage).times(fraction).dividedBy(100)),
+        quantity: remainingQuantity?.toString(),
+      };
+      posted -= accumulatedRetired;
+      rebase = { period, accumulatedBefore: posted };
+      event("retirement", record, rebase, -costRetired, -accumulatedRetired, 0, message);
+    }
+
+    // The period's own depreciation. A negative amount can only come from a basis cut below
+    // what was posted; it is a catch-up (a reversal), never the period's depreciation.
+    const accumulated = new AssetBook(record, fs, rebase).accumulatedThroughMonth(month);
+    let depreciation = accumulated - posted;
+    if (depreciation < 0) {
+      p.catchUp += depreciation;
+      depreciation = 0;
+    }
+    p.depreciation = depreciation;
+    p.record = record;
+    p.after = { source: active?.source ?? "render", record, status: "active", accumulated, rebase };
+    out.push(p);
+  }
+
+  return { assets: out, expense: reconcileExpense(state, c, rules, start, end, firstClose, coveredProjects), opening: new Map(state.classes), reserve, retiredInSnapshot };
+}
+
+function periodOfPrevious(period: string): string {
+  const m = monthIndexOf(period) - 1;
+  const y = Math.floor(m / 12);
+  return `${String(y).padStart(4, "0")}-${String(m - y * 12 + 1).padStart(2, "0")}`;
+}
+
+function monthsBetween(date: string, period: string): number {
+  return monthIndexOf(period) - monthIndexOf(date);
+}
+
+function withdrawalReason(c: Classification, record: AssetRecord, end: string): string {
+  const same = (x: { project: string; taskId: number | undefined }) => x.project === record.project && x.taskId === record.taskId;
+  const later = c.assets.find(same);
+  if (later) return `task ${record.project}#${record.taskId} is now in service on ${later.inServiceDate}, after ${end}; reversed until then`;
+  const exception = c.exceptions.find(same);
+  if (exception) return `task ${record.project}#${record.taskId} is now an exception (${exception.code}); reversed until it is resolved`;
+  const expensed = c.expensed.find(same);
+  if (expensed) return `task ${record.project}#${record.taskId} is now ${expensed.treatment === "expense" ? "expensed" : "of no financial effect"} (${expensed.reason}); reversed out of the register`;
+  return `task ${record.project}#${record.taskId} lost its approval, was rejected or is missing from the snapshot, which covers project ${record.project}; reversed`;
+}
+
+/** The expense to post: every expensed task's amount less what the register already posted for it. */
+function reconcileExpense(state: RegisterState, c: Classification, rules: Rules, start: string, end: string, firstClose: boolean, covered: ReadonlySet<string>): ExpensePosting[] {
+  const out: ExpensePosting[] = [];
+  const seen = new Set<string>();
+  for (const e of c.expensed) {
+    if (e.treatment !== "expense" || e.inServiceDate > end) continue;
+    const key = expensedKey(e.project, e.taskId);
+    seen.add(key);
+    const takeOn = firstClose && !state.expensed.has(key) && e.inServiceDate < start;
+    const amount = takeOn ? e.amount : e.amount - (state.expensed.get(key)?.amount ?? 0);
+    const account = e.account ?? rules.belowThresholdAccount;
+    const faClass = rules.taskTypes.get(e.taskType)?.faClass ?? "";
+    if (amount !== 0) out.push({ item: e, project: e.project, taskId: e.taskId, account, faClass, amount, takeOn });
+  }
+  for (const [key, posted] of state.expensed) {
+    if (posted.amount === 0 || seen.has(key)) continue;
+    const cut = key.lastIndexOf("#");
+    const project = key.slice(0, cut);
+    if (!covered.has(project)) continue;
+    out.push({ item: undefined, project, taskId: Number(key.slice(cut + 1)), account: posted.account, faClass: posted.faClass, amount: -posted.amount, takeOn: false });
+  }
+  return out;
+}

@@ -1,0 +1,137 @@
+import { readFile } from "node:fs/promises";
+import { parse } from "csv-parse/sync";
+import { isIsoDate, periodEndDate, periodStartDate } from "../dates.js";
+import { RegisterInputError } from "../errors.js";
+import { type Cents, Dec, parseDecimal, toCents } from "../money.js";
+import type { RegisterState } from "./model.js";
+
+/**
+ * A retirements file (DESIGN §8): `asset_id,date,portion,proceeds,removal_cost,reason`.
+ * `portion` is `all`, a quantity in the asset's unit, or a percentage (`25%`).
+ */
+export interface RetirementRequest {
+  line: number;
+  assetId: string;
+  date: string;
+  portion: { kind: "all" } | { kind: "quantity"; quantity: Dec } | { kind: "percent"; percent: Dec };
+  proceeds: Cents;
+  removalCost: Cents;
+  reason: string;
+}
+
+export const RETIREMENT_COLUMNS = ["asset_id", "date", "portion", "proceeds", "removal_cost", "reason"] as const;
+
+type Problem = { line: number; message: string };
+
+function money(text: string | undefined, column: string, line: number, problems: Problem[]): Cents {
+  if (text === undefined || text.trim() === "") return 0;
+  try {
+    const d = parseDecimal(text);
+    if (d.isNegative()) throw new Error("negative");
+    return toCents(d);
+  } catch {
+    problems.push({ line, message: `${column} "${text}" is not an amount; write it like 1250.00 (no sign, no thousands separator)` });
+    return 0;
+  }
+}
+
+/** Reads and checks the file's shape; the checks against the register come in checkRetirements. */
+export function parseRetirements(text: string, file: string): RetirementRequest[] {
+  const problems: Problem[] = [];
+  let rows: string[][];
+  try {
+    rows = parse(text.replace(/^\uFEFF/, ""), { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][];
+  } catch (e) {
+    throw new RegisterInputError(file, [{ line: (e as { lines?: number }).lines ?? 1, message: `not a CSV file: ${(e as Error).message}` }], "retirements file");
+  }
+  const header = rows[0]?.map((h) => h.toLowerCase());
+  if (!header || !header.includes("asset_id") || !header.includes("date") || !header.includes("portion")) {
+    throw new RegisterInputError(file, [{ line: 1, message: `the first line must name the columns ${RETIREMENT_COLUMNS.join(",")} (proceeds, removal_cost and reason may be empty)` }], "retirements file");
+  }
+  const unknown = header.filter((h) => !(RETIREMENT_COLUMNS as readonly string[]).includes(h));
+  if (unknown.length) problems.push({ line: 1, message: `unknown column${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; the columns are ${RETIREMENT_COLUMNS.join(",")}` });
+  const col = (row: string[], name: string) => {
+    const i = header.indexOf(name);
+    return i < 0 ? undefined : row[i];
+  };
+  const out: RetirementRequest[] = [];
+  rows.slice(1).forEach((row, i) => {
+    const line = i + 2;
+    const assetId = col(row, "asset_id") ?? "";
+    const date = col(row, "date") ?? "";
+    const portionText = (col(row, "portion") ?? "").toLowerCase();
+    if (!assetId) problems.push({ line, message: "asset_id is empty" });
+    if (!isIsoDate(date)) problems.push({ line, message: `date "${date}" is not a date written YYYY-MM-DD` });
+    let portion: RetirementRequest["portion"] | undefined;
+    if (portionText === "all") portion = { kind: "all" };
+    else if (/^\d+(\.\d+)?%$/.test(portionText)) {
+      const percent = new Dec(portionText.slice(0, -1));
+      if (percent.lte(0) || percent.gt(100)) problems.push({ line, message: `portion ${portionText} must be more than 0% and at most 100%` });
+      else portion = { kind: "percent", percent };
+    } else if (/^\d+(\.\d+)?$/.test(portionText)) {
+      const quantity = new Dec(portionText);
+      if (quantity.lte(0)) problems.push({ line, message: `portion ${portionText} must be more than 0` });
+      else portion = { kind: "quantity", quantity };
+    } else problems.push({ line, message: `portion "${portionText}" must be all, a quantity in the asset's unit (120.5) or a percentage (25%)` });
+    const proceeds = money(col(row, "proceeds"), "proceeds", line, problems);
+    const removalCost = money(col(row, "removal_cost"), "removal_cost", line, problems);
+    if (portion) out.push({ line, assetId, date, portion, proceeds, removalCost, reason: col(row, "reason") ?? "" });
+  });
+  if (problems.length) throw new RegisterInputError(file, problems, "retirements file");
+  return out;
+}
+
+export async function readRetirements(file: string): Promise<RetirementRequest[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    throw new RegisterInputError(file, [{ line: 0, message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }], "retirements file");
+  }
+  return parseRetirements(text, file);
+}
+
+/** The fraction of an asset a request retires, exactly; 1 for all. */
+export function retiredFraction(r: RetirementRequest, assetQuantity: string | undefined): Dec {
+  switch (r.portion.kind) {
+    case "all":
+      return new Dec(1);
+    case "percent":
+      return r.portion.percent.dividedBy(100);
+    case "quantity":
+      return r.portion.quantity.dividedBy(new Dec(assetQuantity ?? "0"));
+  }
+}
+
+/**
+ * Checks every request against the register before any work: unknown, withdrawn or retired
+ * assets, dates outside the period, more than remains, an asset named twice. Throws one
+ * error listing every problem with its line.
+ */
+export function checkRetirements(requests: RetirementRequest[], state: RegisterState, period: string, file: string): void {
+  const problems: Problem[] = [];
+  const start = periodStartDate(period);
+  const end = periodEndDate(period);
+  const seen = new Map<string, number>();
+  for (const r of requests) {
+    const first = seen.get(r.assetId);
+    if (first !== undefined) problems.push({ line: r.line, message: `asset ${r.assetId} is already retired on line ${first}; put one row per asset` });
+    seen.set(r.assetId, r.line);
+    if (r.date < start || r.date > end) problems.push({ line: r.line, message: `date ${r.date} is not in the period being closed (${start} to ${end})` });
+    const a = state.assets.get(r.assetId);
+    if (!a) {
+      problems.push({ line: r.line, message: `asset ${r.assetId} is not in the register; check the id with capex register status or register.csv` });
+      continue;
+    }
+    if (a.status === "withdrawn") problems.push({ line: r.line, message: `asset ${r.assetId} was withdrawn (its Render task lost its approval); it cannot be retired` });
+    if (a.status === "retired") problems.push({ line: r.line, message: `asset ${r.assetId} is already wholly retired` });
+    if (a.status !== "active") continue;
+    if (r.date < a.record.inServiceDate) problems.push({ line: r.line, message: `date ${r.date} is before the asset's in-service date ${a.record.inServiceDate}` });
+    if (r.portion.kind === "quantity") {
+      const q = a.record.quantity;
+      if (q === undefined || new Dec(q).lte(0)) problems.push({ line: r.line, message: `asset ${r.assetId} has no quantity; retire it by percentage (25%) or all` });
+      else if (r.portion.quantity.gt(q)) problems.push({ line: r.line, message: `portion ${r.portion.quantity} is more than remains of asset ${r.assetId} (${q} ${a.record.uom ?? ""})`.trimEnd() });
+    }
+  }
+  if (problems.length) throw new RegisterInputError(file, problems, "retirements file");
+}
