@@ -110,6 +110,8 @@ export interface PeriodPosting {
   controlTotals: Record<string, string>;
   /** sha256 of every output file (empty for an import). */
   outputHashes: Record<string, string>;
+  /** Other inputs that decide the close (the retirements file's sha256, ...). */
+  inputs: Record<string, string>;
   events: AssetEvent[];
   balances: AssetBalance[];
   journal: JournalEntry[];
@@ -133,6 +135,7 @@ export interface ClosedPeriod {
   stateDigestBefore: string;
   controlTotals: Record<string, string>;
   outputHashes: Record<string, string>;
+  inputs: Record<string, string>;
 }
 
 /**

@@ -17,6 +17,12 @@ export interface WriteOptions {
   /** Rows per sheet before a table continues on a second sheet (Excel's limit by default). */
   maxRowsPerSheet?: number;
   onFile?: (file: string) => void;
+  /**
+   * Runs once every file is written and hashed, before the folder is renamed into place: the
+   * register commits the period here, so a close killed before it leaves no output and a
+   * close killed after it leaves outputs a re-run rewrites byte for byte.
+   */
+  beforePublish?: (manifest: CloseManifest) => Promise<void>;
 }
 
 export interface CloseManifest {
@@ -28,6 +34,8 @@ export interface CloseManifest {
   currency: string;
   rules: { path: string; version: string; sha256: string };
   snapshot: { path: string; manifest_sha256: string; fetched_at: string; api_base_url: string };
+  /** The register before the period: its latest closed period and the digest of its state. */
+  register_before: { last_closed_period: string | null; state_digest: string; first_close: boolean };
   counts: Record<string, number | Record<string, number>>;
   control_totals: Record<string, string>;
   identities: CloseResult["identities"];
@@ -122,12 +130,14 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       currency: result.currency,
       rules: { path: result.rules.file, version: result.rules.version, sha256: result.rules.sha256 },
       snapshot: { path: result.snapshot.dir, manifest_sha256: result.snapshot.manifestSha256, fetched_at: result.snapshot.fetchedAt, api_base_url: result.snapshot.apiBaseUrl },
+      register_before: { last_closed_period: result.registerBefore.lastClosed ?? null, state_digest: result.registerBefore.digest, first_close: result.registerBefore.firstClose },
       counts: Object.fromEntries(Object.entries(result.counts).map(([k, v]) => [snake(k), v])),
       control_totals: Object.fromEntries(Object.entries(result.controlTotals).map(([k, v]) => [snake(k), formatCents(v)])),
       identities: result.identities,
       files,
     };
     await writeFile(join(dir, "manifest.json"), `${JSON.stringify(m, null, 2)}\n`);
+    await options.beforePublish?.(m);
     return m;
   });
   return { dir: options.out, manifest };

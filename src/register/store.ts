@@ -1,0 +1,495 @@
+import { existsSync, openSync, readSync, closeSync } from "node:fs";
+import { hostname, userInfo } from "node:os";
+import { resolve } from "node:path";
+import Database from "better-sqlite3";
+import { type Dialect, Kysely, Migrator, type Transaction, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import type { AssetRecord } from "../capitalize/outcomes.js";
+import { monthIndexOf } from "../dates.js";
+import { RegisterBusyError, RegisterOpenError } from "../errors.js";
+import type { JournalEntry, JournalSource } from "../ledger/journal.js";
+import type { Cents } from "../money.js";
+import { type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting, type RegisterState } from "./model.js";
+import { type Backend, migrations, REGISTER_MARK, type RegisterTables } from "./schema.js";
+
+/**
+ * The register store: the only module that touches the database. SQLite (a file, the
+ * default) or PostgreSQL (a shared server), through one Kysely schema. A close runs inside
+ * `exclusive`, which holds the register's close lock in one transaction: SQLite's write lock
+ * (BEGIN IMMEDIATE, no waiting), PostgreSQL's transaction advisory lock. A killed process
+ * releases either, and its transaction rolls back.
+ */
+
+type Db = Kysely<RegisterTables>;
+type Tx = Transaction<RegisterTables> | Db;
+
+export interface RegisterLocation {
+  /** A file path or a postgres:// URL, as the user gave it (secrets never shown). */
+  location: string;
+  backend: Backend;
+  dialect: Dialect;
+}
+
+/** One event of an asset's story, as `capex register asset` shows it. */
+export interface AssetEventRow {
+  period: string;
+  kind: EventKind;
+  status: AssetStatus;
+  record: AssetRecord;
+  costChange: Cents;
+  accumulatedChange: Cents;
+  catchUp: Cents;
+  message: string;
+}
+
+export interface AssetHistory {
+  assetId: string;
+  source: AssetSource;
+  project: string;
+  taskId: number | undefined;
+  firstPeriod: string;
+  events: AssetEventRow[];
+  depreciation: Array<{ period: string; amount: Cents; accumulated: Cents }>;
+  /** The journal entries of the periods and classes the asset reached (entries are per project and class). */
+  journalIds: string[];
+}
+
+export interface RegisterStatus {
+  location: string;
+  backend: Backend;
+  periods: ClosedPeriod[];
+  assetsByStatus: Record<AssetStatus, number>;
+}
+
+/** Password-free form of a database location, for messages. */
+export function describeLocation(location: string): string {
+  return /^postgres(ql)?:\/\//i.test(location) ? location.replace(/\/\/([^:@/]+)(:[^@/]*)?@/, "//$1@") : location;
+}
+
+const SQLITE_HEADER = "SQLite format 3\u0000";
+
+function sqliteDialect(file: string): Dialect {
+  if (existsSync(file)) {
+    // A file that is not SQLite at all would otherwise fail on the first query with a vague message.
+    const fd = openSync(file, "r");
+    const head = Buffer.alloc(16);
+    const n = readSync(fd, head, 0, 16, 0);
+    closeSync(fd);
+    if (n > 0 && head.toString("latin1", 0, n) !== SQLITE_HEADER.slice(0, n)) {
+      throw new RegisterOpenError("REGISTER_INVALID", `${file} is not a fiber-capex register (not an SQLite database); name another file with --db or CAPEX_DB`);
+    }
+  }
+  return new SqliteDialect({
+    database: async () => {
+      const db = new Database(file, { timeout: 0 });
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.defaultSafeIntegers(false);
+      return db;
+    },
+  });
+}
+
+function postgresDialect(url: string): Dialect {
+  // BIGINT (20) and NUMERIC sums (1700) arrive as strings by default; cents are safe integers.
+  const types = { getTypeParser: (oid: number, format?: string) => (oid === 20 || oid === 1700 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) };
+  return new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2, types: types as pg.CustomTypesConfig }) });
+}
+
+/** Where `--db` / CAPEX_DB points: a postgres:// URL, else a SQLite file (capex.db by default). */
+export function registerLocation(db: string | undefined): RegisterLocation {
+  const location = db ?? process.env.CAPEX_DB ?? "capex.db";
+  if (/^postgres(ql)?:\/\//i.test(location)) return { location, backend: "postgres", dialect: postgresDialect(location) };
+  const file = resolve(location);
+  return { location, backend: "sqlite", dialect: sqliteDialect(file) };
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const CHUNK_PARAMS = 30_000;
+
+async function insertChunked<T extends keyof RegisterTables>(tx: Tx, table: T, rows: Array<Record<string, unknown>>): Promise<void> {
+  if (rows.length === 0) return;
+  const per = Math.max(1, Math.floor(CHUNK_PARAMS / Object.keys(rows[0]!).length));
+  for (let i = 0; i < rows.length; i += per) {
+    await tx.insertInto(table).values(rows.slice(i, i + per) as never).execute();
+  }
+}
+
+export class RegisterStore {
+  private constructor(
+    readonly db: Db,
+    readonly location: string,
+    readonly backend: Backend,
+  ) {}
+
+  /** Opens (and creates, or migrates) a register. Refuses files that are not registers and registers of a newer fiber-capex. */
+  static async open(where: string | RegisterLocation | undefined): Promise<RegisterStore> {
+    const loc = typeof where === "object" ? where : registerLocation(where);
+    const shown = describeLocation(loc.location);
+    const db = new Kysely<RegisterTables>({ dialect: loc.dialect });
+    const store = new RegisterStore(db, shown, loc.backend);
+    try {
+      await store.checkAndMigrate();
+    } catch (e) {
+      await db.destroy().catch(() => undefined);
+      throw store.openError(e);
+    }
+    return store;
+  }
+
+  private openError(e: unknown): Error {
+    if (e instanceof RegisterOpenError) return e;
+    const err = e as NodeJS.ErrnoException & { code?: string };
+    const text = String(err?.message ?? e);
+    if (["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH", "28P01", "3D000", "28000"].includes(String(err?.code))) {
+      return new RegisterOpenError(
+        "REGISTER_UNREACHABLE",
+        `cannot reach the PostgreSQL register ${this.location}: ${err.code === "3D000" ? "the database does not exist" : err.code === "28P01" || err.code === "28000" ? "the server refused the user or password" : `${err.code}`}. Check the URL in --db or CAPEX_DB and that the server is running.`,
+        { cause: e },
+      );
+    }
+    if (err?.code === "SQLITE_NOTADB" || /file is not a database/i.test(text)) {
+      return new RegisterOpenError("REGISTER_INVALID", `${this.location} is not a fiber-capex register (not an SQLite database); name another file with --db or CAPEX_DB`, { cause: e });
+    }
+    if (err?.code === "SQLITE_CANTOPEN" || err?.code === "SQLITE_READONLY") {
+      return new RegisterOpenError("REGISTER_INVALID", `cannot open the register ${this.location} for writing (${err.code}); check the folder exists and is writable`, { cause: e });
+    }
+    return new RegisterOpenError("REGISTER_INVALID", `cannot open the register ${this.location}: ${text}`, { cause: e });
+  }
+
+  private async checkAndMigrate(): Promise<void> {
+    const tables = await this.db.introspection.getTables({ withInternalKyselyTables: true });
+    const names = new Set(tables.map((t) => t.name));
+    const known = Object.keys(migrations(this.backend));
+    if (names.has("capex_register")) {
+      const mark = await this.db.selectFrom("capex_register").select("value").where("key", "=", "kind").executeTakeFirst();
+      if (mark?.value !== REGISTER_MARK) throw new RegisterOpenError("REGISTER_INVALID", `${this.location} is not a fiber-capex register; name another database with --db or CAPEX_DB`);
+      const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(this.db);
+      const newer = applied.rows.map((r) => r.name).filter((n) => !known.includes(n));
+      if (newer.length) {
+        throw new RegisterOpenError(
+          "REGISTER_NEWER",
+          `the register ${this.location} was written by a newer fiber-capex (schema ${newer.join(", ")}); upgrade fiber-capex to use it. Nothing was changed.`,
+        );
+      }
+    } else if ([...names].some((n) => !n.startsWith("kysely_") && !n.startsWith("sqlite_"))) {
+      throw new RegisterOpenError("REGISTER_INVALID", `${this.location} holds other tables and is not a fiber-capex register; name another database with --db or CAPEX_DB`);
+    }
+    const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => migrations(this.backend) } });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error;
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  /**
+   * Runs `fn` holding the register's close lock inside one transaction. `fn` commits by
+   * calling `commit` (before it renames its outputs into place); if it returns without
+   * committing, or throws, everything rolls back. A second run meanwhile gets RegisterBusyError.
+   */
+  async exclusive<T>(fn: (tx: RegisterTransaction) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(async (conn) => {
+      try {
+        if (this.backend === "sqlite") await sql`begin immediate`.execute(conn);
+        else {
+          await sql`begin`.execute(conn);
+          const got = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(7320114, 1) as ok`.execute(conn);
+          if (!got.rows[0]?.ok) {
+            await sql`rollback`.execute(conn);
+            throw new RegisterBusyError(this.location);
+          }
+        }
+      } catch (e) {
+        if (e instanceof RegisterBusyError) throw e;
+        const code = String((e as { code?: string }).code);
+        if (code.startsWith("SQLITE_BUSY") || code === "SQLITE_LOCKED") throw new RegisterBusyError(this.location);
+        throw e;
+      }
+      const tx = new RegisterTransaction(conn as unknown as Db, this.backend);
+      try {
+        const out = await fn(tx);
+        if (!tx.committed) await sql`rollback`.execute(conn);
+        return out;
+      } catch (e) {
+        if (!tx.committed) await sql`rollback`.execute(conn).catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  /** The register's state after `asOf` (by default its latest closed period). */
+  loadState(asOf?: string): Promise<RegisterState> {
+    return loadState(this.db, asOf);
+  }
+
+  async status(): Promise<RegisterStatus> {
+    const periods = await closedPeriods(this.db);
+    const assetsByStatus: Record<AssetStatus, number> = { active: 0, withdrawn: 0, retired: 0 };
+    const rows = await sql<{ status: AssetStatus; n: number }>`
+      select e.status as status, count(*) as n from asset_events e
+      join (select asset_no, max(event_no) as last from asset_events group by asset_no) l on e.event_no = l.last
+      group by e.status`.execute(this.db);
+    for (const r of rows.rows) assetsByStatus[r.status] = num(r.n);
+    return { location: this.location, backend: this.backend, periods, assetsByStatus };
+  }
+
+  async closedPeriod(period: string): Promise<ClosedPeriod | undefined> {
+    return (await closedPeriods(this.db)).find((p) => p.period === period);
+  }
+
+  async assetHistory(assetId: string): Promise<AssetHistory | undefined> {
+    const a = await this.db.selectFrom("assets").selectAll().where("asset_id", "=", assetId).executeTakeFirst();
+    if (!a) return undefined;
+    const events = await this.db.selectFrom("asset_events").selectAll().where("asset_no", "=", a.asset_no).orderBy("event_no").execute();
+    const balances = await this.db.selectFrom("asset_balances").selectAll().where("asset_no", "=", a.asset_no).orderBy("period_no").execute();
+    const periods = new Set(balances.map((b) => periodOf(num(b.period_no))).concat(events.map((e) => e.period)));
+    const classes = new Set(events.map((e) => e.fa_class));
+    const journalIds: string[] = [];
+    if (periods.size) {
+      const lines = await this.db
+        .selectFrom("journal_lines")
+        .select(["journal_id", "period", "fa_class"])
+        .distinct()
+        .where("project", "=", a.project)
+        .where("period", "in", [...periods])
+        .orderBy("period")
+        .orderBy("journal_id")
+        .execute();
+      for (const l of lines) if (classes.has(l.fa_class) && !journalIds.includes(l.journal_id)) journalIds.push(l.journal_id);
+    }
+    return {
+      assetId,
+      source: a.source as AssetSource,
+      project: a.project,
+      taskId: a.task_id === null ? undefined : num(a.task_id),
+      firstPeriod: a.first_period,
+      events: events.map((e) => ({
+        period: e.period,
+        kind: e.kind as EventKind,
+        status: e.status as AssetStatus,
+        record: JSON.parse(e.record) as AssetRecord,
+        costChange: num(e.cost_change),
+        accumulatedChange: num(e.accumulated_change),
+        catchUp: num(e.catch_up),
+        message: e.message,
+      })),
+      depreciation: balances.map((b) => ({ period: periodOf(num(b.period_no)), amount: num(b.depreciation), accumulated: num(b.accumulated) })),
+      journalIds,
+    };
+  }
+
+  /** The journal lines the register posted for a period, in journal order. */
+  async journal(period: string): Promise<JournalEntry[]> {
+    const rows = await this.db.selectFrom("journal_lines").selectAll().where("period", "=", period).orderBy("journal_id").orderBy("line").execute();
+    return journalFromRows(rows);
+  }
+}
+
+/** The register's own transaction while a close holds its lock. */
+export class RegisterTransaction {
+  committed = false;
+  constructor(
+    private readonly tx: Db,
+    readonly backend: Backend,
+  ) {}
+
+  loadState(asOf?: string): Promise<RegisterState> {
+    return loadState(this.tx, asOf);
+  }
+
+  async closedPeriods(): Promise<ClosedPeriod[]> {
+    return closedPeriods(this.tx);
+  }
+
+  /** Inserts a period's posting and commits: after this returns the period is closed. */
+  async commit(posting: PeriodPosting): Promise<void> {
+    await writePosting(this.tx, posting);
+    await sql`commit`.execute(this.tx);
+    this.committed = true;
+  }
+
+  /** Removes the latest closed period (it must be `period`) and commits. */
+  async reopen(period: string): Promise<void> {
+    const t = this.tx;
+    await t.deleteFrom("asset_balances").where("period_no", "=", monthIndexOf(period)).execute();
+    await t.deleteFrom("asset_events").where("period", "=", period).execute();
+    await t.deleteFrom("assets").where("first_period", "=", period).execute();
+    for (const table of ["journal_lines", "class_balances", "opening_balances", "expensed_postings", "periods"] as const) {
+      await t.deleteFrom(table).where("period", "=", period).execute();
+    }
+    await sql`commit`.execute(t);
+    this.committed = true;
+  }
+}
+
+function periodOf(monthIndex: number): string {
+  const y = Math.floor(monthIndex / 12);
+  return `${String(y).padStart(4, "0")}-${String(monthIndex - y * 12 + 1).padStart(2, "0")}`;
+}
+
+async function closedPeriods(db: Tx): Promise<ClosedPeriod[]> {
+  const rows = await db.selectFrom("periods").selectAll().orderBy("period").execute();
+  return rows.map((r) => ({
+    period: r.period,
+    kind: r.kind as "close" | "import",
+    closedAt: r.closed_at,
+    closedBy: r.closed_by,
+    snapshotSha256: r.snapshot_sha256,
+    rulesSha256: r.rules_sha256,
+    rulesVersion: r.rules_version,
+    toolVersion: r.tool_version,
+    stateDigestBefore: r.state_digest_before,
+    controlTotals: JSON.parse(r.control_totals) as Record<string, string>,
+    outputHashes: JSON.parse(r.output_hashes) as Record<string, string>,
+    inputs: JSON.parse(r.inputs) as Record<string, string>,
+  }));
+}
+
+function journalFromRows(rows: Array<RegisterTables["journal_lines"]>): JournalEntry[] {
+  const out: JournalEntry[] = [];
+  for (const r of rows) {
+    let e = out[out.length - 1];
+    if (!e || e.journalId !== r.journal_id) {
+      e = { journalId: r.journal_id, date: r.date, period: r.period, source: r.source as JournalSource, project: r.project, currency: r.currency, postings: [] };
+      out.push(e);
+    }
+    e.postings.push({ account: r.account, accountName: r.account_name, debit: num(r.debit), credit: num(r.credit), memo: r.memo, project: r.project, faClass: r.fa_class });
+  }
+  return out;
+}
+
+async function loadState(db: Tx, asOf?: string): Promise<RegisterState> {
+  const state = emptyRegisterState();
+  const periods = (await closedPeriods(db)).filter((p) => asOf === undefined || p.period <= asOf);
+  const last = periods[periods.length - 1];
+  if (!last) return state;
+  const upTo = last.period;
+  state.lastClosed = upTo;
+  state.closes = periods.filter((p) => p.kind === "close").length;
+  const events = await sql<{ asset_id: string; source: string; status: string; record: string; rebase_period: string | null; rebase_accumulated: number | null; asset_no: number }>`
+    select a.asset_id, a.source, e.status, e.record, e.rebase_period, e.rebase_accumulated, a.asset_no
+    from asset_events e
+    join (select asset_no, max(event_no) as last from asset_events where period <= ${upTo} group by asset_no) l on e.event_no = l.last
+    join assets a on a.asset_no = e.asset_no`.execute(db);
+  const balances = await db.selectFrom("asset_balances").select(["asset_no", "accumulated"]).where("period_no", "=", monthIndexOf(upTo)).execute();
+  const accumulated = new Map<number, number>();
+  for (const b of balances) accumulated.set(num(b.asset_no), num(b.accumulated));
+  for (const e of events.rows) {
+    state.assets.set(e.asset_id, {
+      source: e.source as AssetSource,
+      record: JSON.parse(e.record) as AssetRecord,
+      status: e.status as AssetStatus,
+      accumulated: accumulated.get(num(e.asset_no)) ?? 0,
+      rebase: e.rebase_period === null ? undefined : { period: e.rebase_period, accumulatedBefore: num(e.rebase_accumulated) },
+    });
+  }
+  const expensed = await db.selectFrom("expensed_postings").selectAll().where("period", "<=", upTo).orderBy("period").execute();
+  for (const x of expensed) {
+    const key = expensedKey(x.project, num(x.task_id));
+    const cur = state.expensed.get(key);
+    state.expensed.set(key, { amount: (cur?.amount ?? 0) + num(x.amount), account: x.account, faClass: x.fa_class });
+  }
+  const classes = await db.selectFrom("class_balances").selectAll().where("period", "=", upTo).execute();
+  for (const c of classes) state.classes.set(c.fa_class, { faClass: c.fa_class, cost: num(c.cost), accumulated: num(c.accumulated), reserve: num(c.reserve) } satisfies ClassBalance);
+  const ledger = await sql<{ account: string; fa_class: string; balance: number }>`
+    select account, fa_class, sum(balance) as balance from (
+      select account, fa_class, debit - credit as balance from journal_lines where period <= ${upTo}
+      union all
+      select account, fa_class, balance from opening_balances where period <= ${upTo}
+    ) t group by account, fa_class`.execute(db);
+  for (const l of ledger.rows) state.ledger.set(ledgerKey(l.account, l.fa_class), num(l.balance));
+  return state;
+}
+
+async function writePosting(tx: Tx, p: PeriodPosting): Promise<void> {
+  await tx
+    .insertInto("periods")
+    .values({
+      period: p.period,
+      kind: p.kind,
+      closed_at: p.closedAt,
+      closed_by: p.closedBy,
+      snapshot_sha256: p.snapshotSha256,
+      rules_sha256: p.rulesSha256,
+      rules_version: p.rulesVersion,
+      tool_version: p.toolVersion,
+      state_digest_before: p.stateDigestBefore,
+      control_totals: JSON.stringify(p.controlTotals),
+      output_hashes: JSON.stringify(p.outputHashes),
+      inputs: JSON.stringify(p.inputs),
+    })
+    .execute();
+  // Asset numbers: the narrow key the per-period rows use instead of the asset id.
+  const numbers = new Map<string, number>();
+  for (const r of await tx.selectFrom("assets").select(["asset_id", "asset_no"]).execute()) numbers.set(r.asset_id, num(r.asset_no));
+  const fresh = new Map<string, { asset_id: string; source: string; project: string; task_id: number | null; first_period: string }>();
+  for (const e of p.events) {
+    if (!numbers.has(e.assetId) && !fresh.has(e.assetId)) {
+      fresh.set(e.assetId, { asset_id: e.assetId, source: e.source, project: e.record.project, task_id: e.source === "render" ? e.record.taskId : null, first_period: p.period });
+    }
+  }
+  await insertChunked(tx, "assets", [...fresh.values()]);
+  if (fresh.size) {
+    for (const r of await tx.selectFrom("assets").select(["asset_id", "asset_no"]).where("first_period", "=", p.period).execute()) numbers.set(r.asset_id, num(r.asset_no));
+  }
+  await insertChunked(
+    tx,
+    "asset_events",
+    p.events.map((e) => ({
+      asset_no: numbers.get(e.assetId)!,
+      period: p.period,
+      kind: e.kind,
+      status: e.status,
+      record: JSON.stringify(e.record),
+      cost: e.record.cost,
+      fa_class: e.record.faClass,
+      rebase_period: e.rebase?.period ?? null,
+      rebase_accumulated: e.rebase?.accumulatedBefore ?? null,
+      cost_change: e.costChange,
+      accumulated_change: e.accumulatedChange,
+      catch_up: e.catchUp,
+      message: e.message,
+    })),
+  );
+  const periodNo = monthIndexOf(p.period);
+  await insertChunked(
+    tx,
+    "asset_balances",
+    p.balances.map((b) => ({ period_no: periodNo, asset_no: numbers.get(b.assetId)!, depreciation: b.depreciation, accumulated: b.accumulated })),
+  );
+  await insertChunked(
+    tx,
+    "journal_lines",
+    p.journal.flatMap((e) =>
+      e.postings.map((l, i) => ({
+        period: p.period,
+        journal_id: e.journalId,
+        line: i + 1,
+        date: e.date,
+        source: e.source,
+        project: e.project,
+        currency: e.currency,
+        account: l.account,
+        account_name: l.accountName,
+        debit: l.debit,
+        credit: l.credit,
+        memo: l.memo,
+        fa_class: l.faClass,
+      })),
+    ),
+  );
+  await insertChunked(tx, "class_balances", p.classes.map((c) => ({ period: p.period, fa_class: c.faClass, cost: c.cost, accumulated: c.accumulated, reserve: c.reserve })));
+  await insertChunked(tx, "opening_balances", p.openingBalances.map((o) => ({ period: p.period, account: o.account, fa_class: o.faClass, balance: o.balance })));
+  await insertChunked(tx, "expensed_postings", p.expensed.map((x) => ({ period: p.period, project: x.project, task_id: x.taskId, amount: x.amount, account: x.account, fa_class: x.faClass })));
+}
+
+/** Who ran a close, for the period's record (no secrets: the OS user and host). */
+export function closedBy(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `pid ${process.pid}@${hostname()}`;
+  }
+}
