@@ -1,19 +1,167 @@
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { OutputFolderError } from "./errors.js";
+
+/**
+ * A kind of folder fiber-capex writes whole (close outputs, a snapshot). Writing one replaces
+ * the folder at its path, so only a folder this kind of writer made before may be replaced.
+ */
+export interface OutputFolderKind {
+  /** How a person calls it, e.g. "close output folder". */
+  noun: string;
+  /** A path to suggest instead, e.g. "out/2026-10". */
+  example: string;
+  /** Whether a parsed manifest.json is one this kind of writer wrote. */
+  owns(manifest: unknown): boolean;
+}
+
+/** An existing path with every symbolic link resolved, so that two spellings of one folder compare equal. */
+function canonical(path: string): string {
+  const full = resolve(path);
+  let existing = full;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  try {
+    return join(realpathSync.native(existing), relative(existing, full));
+  } catch {
+    return full;
+  }
+}
+
+function isSameOrInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+function readManifest(dir: string): unknown {
+  try {
+    return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+const FS_PROBLEMS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only",
+  ENOTDIR: "part of the path is a file, not a folder",
+  EEXIST: "part of the path is a file, not a folder",
+  ENOSPC: "the disk is full",
+  ENAMETOOLONG: "the path is too long",
+};
+
+/** A file-system failure on an output path in plain words, naming the path. */
+export function outputFolderProblem(path: string, err: unknown): OutputFolderError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? "";
+  const what = FS_PROBLEMS[code] ?? (err instanceof Error ? err.message : String(err));
+  return new OutputFolderError(path, `cannot be written: ${what}. Nothing was written. Choose a folder you can write to.`);
+}
+
+/**
+ * Refuses an output path that writing `kind` there would destroy or cannot use: a file, the
+ * current folder or one containing it, a folder holding one of the run's `inputs`, or a
+ * non-empty folder that is not a `kind` fiber-capex wrote. Throws OutputFolderError before
+ * any work is done; a path that does not exist yet, or an empty folder, is fine.
+ */
+export function checkOutputFolder(target: string, kind: OutputFolderKind, inputs: string[] = []): void {
+  const full = canonical(target);
+  const nothing = "Nothing was written.";
+  if (isSameOrInside(canonical(process.cwd()), full)) {
+    throw new OutputFolderError(
+      target,
+      `is the current folder or contains it; writing a ${kind.noun} there would replace everything in it. ${nothing} Choose a new folder, for example ${kind.example}.`,
+    );
+  }
+  // An input that does not exist cannot be destroyed (the bundled rules' recorded name, say).
+  for (const input of inputs.filter((i) => existsSync(i))) {
+    const inside = canonical(input);
+    if (isSameOrInside(inside, full)) {
+      throw new OutputFolderError(
+        target,
+        `${inside === full ? "is" : "contains"} ${input}, an input of this run; writing a ${kind.noun} there would destroy it. ${nothing} Choose a folder outside the inputs, for example ${kind.example}.`,
+      );
+    }
+  }
+  let existing = full;
+  while (!existsSync(existing)) existing = dirname(existing);
+  if (!statSync(existing).isDirectory()) {
+    const where = existing === full ? "is a file, not a folder" : `cannot be created: ${existing} is a file, not a folder`;
+    throw new OutputFolderError(target, `${where}; a ${kind.noun} is a folder of files. ${nothing} Choose a path that does not exist yet, or an empty folder.`);
+  }
+  if (existing === full && readdirSync(full).length > 0 && !kind.owns(readManifest(full))) {
+    throw new OutputFolderError(
+      target,
+      `the folder is not empty and is not a ${kind.noun} that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +
+        `${nothing} Choose a new or empty folder, for example ${kind.example}, or a ${kind.noun} fiber-capex wrote before.`,
+    );
+  }
+  try {
+    accessSync(existing === full ? dirname(full) : existing, constants.W_OK);
+  } catch (err) {
+    throw outputFolderProblem(target, err);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Removes the temporary folders that runs killed before finishing left beside `full`
+ * (`.NAME.tmp-PID-HEX`, `.NAME.old-PID-HEX` whose PID is no longer running). Only names of
+ * this helper's own pattern are touched; live runs' folders stay.
+ */
+async function removeStaleTemporaries(full: string): Promise<void> {
+  const parent = dirname(full);
+  const pattern = new RegExp(`^\\.${escapeRegExp(basename(full))}\\.(tmp|old)-(\\d+)-[0-9a-f]{8}$`);
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return;
+  }
+  const stale = names.map((n) => pattern.exec(n)).filter((m): m is RegExpExecArray => m !== null && !isRunning(Number(m[2])));
+  // A run killed between its two renames left the previous good output only as .old: put it back.
+  const orphan = existsSync(full) ? undefined : stale.find((m) => m[1] === "old");
+  if (orphan) await rename(join(parent, orphan[0]), full);
+  for (const m of stale) if (m !== orphan) await rm(join(parent, m[0]), { recursive: true, force: true });
+}
 
 /**
  * Fills a temporary sibling folder and renames it onto `target` only when `fill` succeeds:
- * a failed run leaves no half-written output and never replaces a good one.
+ * a failed run leaves no half-written output and never replaces a good one. `target` must
+ * pass checkOutputFolder for `kind`, so nothing but a folder of that kind is ever replaced.
  */
-export async function writeDirAtomically<T>(target: string, fill: (tmpDir: string) => Promise<T>): Promise<T> {
+export async function writeDirAtomically<T>(target: string, kind: OutputFolderKind, fill: (tmpDir: string) => Promise<T>, inputs: string[] = []): Promise<T> {
   const full = resolve(target);
   const parent = dirname(full);
-  await mkdir(parent, { recursive: true });
+  checkOutputFolder(target, kind, inputs);
   const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const tmp = join(parent, `.${basename(full)}.tmp-${tag}`);
-  await mkdir(tmp);
+  try {
+    await mkdir(parent, { recursive: true });
+    await removeStaleTemporaries(full);
+  } catch (err) {
+    throw outputFolderProblem(target, err);
+  }
+  // Again after the clean-up, which may have put a killed run's previous output back.
+  checkOutputFolder(target, kind, inputs);
+  try {
+    await mkdir(tmp);
+  } catch (err) {
+    throw outputFolderProblem(target, err);
+  }
   let result: T;
   try {
     result = await fill(tmp);

@@ -142,6 +142,18 @@ export class SnapshotError extends CapexError {
   }
 }
 
+/**
+ * An output path that must not be written: replacing it would destroy files fiber-capex did
+ * not write (or an input of the run), or it cannot be written at all.
+ */
+export class OutputFolderError extends CapexError {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super("OUTPUT_FOLDER", `${path}: ${message}`);
+    this.path = path;
+  }
+}
+
 /** Invalid arguments to a calculation (life, dates, method). */
 export class InputError extends CapexError {
   readonly field: string;

@@ -1,9 +1,9 @@
 /**
  * fiber-capex as a library, for ERP integration jobs: typed functions for each stage, typed
- * errors, no console output and no process.exit.
+ * errors, no console output and no process.exit. ESM only.
  *
  *   const snapshot = await openSnapshot("snapshots/2026-11-02");
- *   const rules = await loadRules("rules/render-fiber.yaml");
+ *   const rules = await loadDefaultRules(); // or loadRules("my-rules.yaml")
  *   const result = await closePeriod({ snapshot, rules, period: "2026-10" });
  *   await writeCloseOutputs(result, rules, { out: "out/2026-10" });
  */
@@ -16,6 +16,7 @@ export {
   IdentityError,
   InputError,
   LedgerImbalanceError,
+  OutputFolderError,
   RenderAuthError,
   RenderError,
   RenderQuotaError,
@@ -40,12 +41,16 @@ export type { HttpRequest, HttpResponse, Transport } from "./render/transport.js
 export { TransportError, undiciTransport } from "./render/transport.js";
 export { DEFAULT_STATUSES, type FetchOptions, type FetchSummary, fetchSnapshot } from "./snapshot/fetch.js";
 
+// Output folders: what a writer may replace (checked before any work)
+export { checkOutputFolder, type OutputFolderKind } from "./atomic-dir.js";
+
 // Snapshots
 export { openSnapshot, type Snapshot, type SnapshotRecord } from "./snapshot/reader.js";
-export type { SnapshotManifest } from "./snapshot/writer.js";
+export { checkSnapshotFolder, SNAPSHOT_FOLDER, SNAPSHOT_FORMAT, type SnapshotManifest } from "./snapshot/writer.js";
 
 // Rules
 export { checkRulesText, loadRules } from "./rules/load.js";
+export { BUNDLED_RULES_NAME, defaultRulesFile, loadDefaultRules } from "./package-info.js";
 export { rateInForce, type Rules, type TaskTypeRule } from "./rules/model.js";
 
 // Capitalization
@@ -63,7 +68,7 @@ export { type CloseInput, type CloseResult, closePeriod, type RegisterEntry, typ
 export { checkIdentities, type Identity } from "./close/identities.js";
 export { latestCompletePeriod } from "./close/period.js";
 export { assertBalanced, type JournalEntry, type Posting } from "./ledger/journal.js";
-export { type CloseManifest, type WriteOptions, writeCloseOutputs } from "./report/write.js";
+export { CLOSE_FORMAT, CLOSE_OUTPUT_FOLDER, type CloseManifest, checkCloseOutputFolder, recordedPath, type WriteOptions, writeCloseOutputs } from "./report/write.js";
 
 // Money
 export { type Cents, formatCents } from "./money.js";

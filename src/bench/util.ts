@@ -43,12 +43,12 @@ export async function generatedSnapshot(tasks: number): Promise<string> {
   const { existsSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { writeDirAtomically } = await import("../atomic-dir.js");
-  const { NOT_FETCHED, SnapshotWriter } = await import("../snapshot/writer.js");
+  const { NOT_FETCHED, SNAPSHOT_FOLDER, SnapshotWriter } = await import("../snapshot/writer.js");
   const gen = await import("../sandbox/generate.js");
   const dir = join(tmpdir(), `capex-bench-snapshot-${tasks}`);
   if (existsSync(join(dir, "manifest.json"))) return dir;
   const projects = gen.generatedProjects(tasks);
-  await writeDirAtomically(dir, async (tmp) => {
+  await writeDirAtomically(dir, SNAPSHOT_FOLDER, async (tmp) => {
     const w = new SnapshotWriter(tmp);
     await w.writeProjects(projects.map(gen.projectRecord));
     await w.writeTaskTypes(Object.fromEntries(projects.map((p) => [p.short_name, gen.generatedTaskTypes()])));

@@ -4,8 +4,8 @@ import { z } from "zod";
 import { type CloseResult, closePeriod } from "../close/close.js";
 import { parsePeriod } from "../dates.js";
 import { formatCents } from "../money.js";
-import { defaultRulesFile } from "../package-info.js";
-import { writeCloseOutputs } from "../report/write.js";
+import { loadDefaultRules } from "../package-info.js";
+import { checkCloseOutputFolder, recordedPath, writeCloseOutputs } from "../report/write.js";
 import { loadRules } from "../rules/load.js";
 import { openSnapshot } from "../snapshot/reader.js";
 import { type CommonFlags, commonSchema, EXIT, info, parseOptions, printJson, showsProgress } from "./terminal.js";
@@ -35,17 +35,18 @@ const STAGES: Record<string, string> = {
 
 /** Closes a period and writes its outputs, telling the user what happens; returns the exit code. */
 export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ code: number; result: CloseResult; out: string }> {
+  const out = run.out ?? resolve("out", run.period);
+  checkCloseOutputFolder(out, [run.snapshot, ...(run.rules ? [run.rules] : [])]);
   parsePeriod(run.period, "--period");
   const progress = showsProgress(flags);
   const started = Date.now();
   const stage = (text: string) => {
     if (progress) process.stderr.write(`  ${text}… (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   };
-  const rules = await loadRules(run.rules ?? defaultRulesFile());
+  const rules = run.rules ? await loadRules(recordedPath(run.rules)) : await loadDefaultRules();
   for (const w of rules.warnings) info(flags, `rules warning: ${w.path}: ${w.message}`);
   const snapshot = await openSnapshot(run.snapshot);
   const result = await closePeriod({ snapshot, rules, period: run.period, onStage: (s) => stage(STAGES[s] ?? s) });
-  const out = run.out ?? resolve("out", run.period);
   await writeCloseOutputs(result, rules, { out, onFile: (f) => stage(`writing ${f}`) });
   const t = result.controlTotals;
   const exceptions = result.exceptions.length;
@@ -86,7 +87,7 @@ export const closeCommand = {
     y
       .option("period", { type: "string", demandOption: true, describe: "the month to close, YYYY-MM" })
       .option("snapshot", { type: "string", demandOption: true, describe: "snapshot folder written by capex fetch" })
-      .option("out", { type: "string", describe: "output folder (default out/YYYY-MM); replaced only when the close succeeds" })
+      .option("out", { type: "string", describe: "output folder (default out/YYYY-MM); must be new, empty or an earlier close's output folder, which is replaced only when the close succeeds" })
       .option("rules", { type: "string", describe: "rules file (default: the bundled rules/render-fiber.yaml)" })
       .option("strict", { type: "boolean", default: false, describe: "exit 3 when there are exceptions (outputs are still written)" })
       .epilog("Exit codes: 0 done; 1 failed, nothing written; 2 bad usage or input file; 3 done with exceptions under --strict."),

@@ -1,10 +1,12 @@
 import type { Argv } from "yargs";
 import { z } from "zod";
+import { InputError, RenderValidationError } from "../errors.js";
 import { RenderClient } from "../render/client.js";
 import { connectionFromEnv, loadEnv } from "../render/config.js";
 import { RENDER_LIMITS } from "../render/limits.js";
 import { credentialKey, DailyQuota, defaultQuotaFile } from "../render/quota.js";
 import { DEFAULT_STATUSES, fetchSnapshot } from "../snapshot/fetch.js";
+import { checkSnapshotFolder } from "../snapshot/writer.js";
 import { commonSchema, EXIT, info, parseOptions, printJson, progressBar, registerSecret } from "./terminal.js";
 
 const options = commonSchema.extend({
@@ -14,12 +16,24 @@ const options = commonSchema.extend({
   quota: z.number().int().positive().default(RENDER_LIMITS.dailyQuota),
 });
 
+/** Render's 422 on the status filter, said in terms of the --status option the user typed. */
+function statusRefusal(err: unknown, statuses: string[]): InputError | undefined {
+  if (!(err instanceof RenderValidationError)) return undefined;
+  const onStatus = err.detail.filter((d) => d.loc.includes("status"));
+  if (!onStatus.length) return undefined;
+  return new InputError(
+    "--status",
+    `Render does not accept the status filter ${statuses.map((s) => `"${s}"`).join(", ")} (${onStatus.map((d) => d.msg).join("; ")}). ` +
+      `Nothing was written. Give statuses Render knows, for example --status ${DEFAULT_STATUSES.join(" --status ")}.`,
+  );
+}
+
 export const fetchCommand = {
   command: "fetch",
   describe: "Pull projects, task types and tasks from Render into a snapshot folder",
   builder: (y: Argv) =>
     y
-      .option("out", { type: "string", demandOption: true, describe: "snapshot folder to write (replaced only when the fetch succeeds)" })
+      .option("out", { type: "string", demandOption: true, describe: "snapshot folder to write: new, empty or an earlier snapshot, which is replaced only when the fetch succeeds" })
       .option("project", { type: "string", array: true, describe: "project short name; repeat for several (default: all projects)" })
       .option("status", {
         type: "string",
@@ -33,6 +47,7 @@ export const fetchCommand = {
       ),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
+    checkSnapshotFolder(o.out);
     const env = loadEnv(process.env, process.cwd());
     const connection = connectionFromEnv(env);
     registerSecret(connection.clientSecret);
@@ -64,6 +79,8 @@ export const fetchCommand = {
         bar.setTotal(p.pages);
         bar.update(p.page, { tasks: p.tasks });
       },
+    }).catch((err: unknown) => {
+      throw statusRefusal(err, o.status) ?? err;
     });
     bar?.stop();
     const result = {

@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import type { Argv } from "yargs";
 import { z } from "zod";
 import { folderData, generatedData } from "../sandbox/data.js";
@@ -31,7 +30,7 @@ export const sandboxCommand = {
       .option("latency", { type: "number", default: 0, describe: "milliseconds added to each answer" }),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
-    const data = o.tasks ? generatedData(o.seed, generatedProjects(o.tasks)) : folderData(resolve(o.data ?? demoFixtureDir()));
+    const data = o.tasks ? generatedData(o.seed, generatedProjects(o.tasks)) : folderData(o.data ?? demoFixtureDir());
     const s = await startSandbox({ data, port: o.port, faults: { errorRate: o.errorRate, dropRate: o.dropRate, latencyMs: o.latency } });
     const env = { RENDER_API_URL: s.url, RENDER_AUTH_URL: s.url, RENDER_CLIENT_ID: s.clientId, RENDER_CLIENT_SECRET: s.clientSecret };
     if (o.json) printJson({ url: s.url, env });

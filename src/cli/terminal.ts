@@ -38,9 +38,13 @@ export function progressBar(flags: CommonFlags, format: string): cliProgress.Sin
   return new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 20 }, cliProgress.Presets.shades_classic);
 }
 
-/** Bad input (usage, files, options) exits 2; everything else that failed exits 1. */
+/**
+ * Bad input (usage, files, options) exits 2; everything else that failed exits 1. Render's 422
+ * is bad input too: it rejects the options the user gave (a --status Render does not know).
+ */
+const BAD_INPUT_CODES = new Set(["INPUT", "CONFIG", "RULES_INVALID", "SNAPSHOT", "OUTPUT_FOLDER", "RENDER_VALIDATION"]);
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof CapexError) return ["INPUT", "CONFIG", "RULES_INVALID", "SNAPSHOT"].includes(err.code) ? EXIT.badInput : EXIT.failure;
+  if (err instanceof CapexError) return BAD_INPUT_CODES.has(err.code) ? EXIT.badInput : EXIT.failure;
   return EXIT.failure;
 }
 

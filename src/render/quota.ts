@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { nextUtcMidnight, utcDay } from "../dates.js";
-import { RenderQuotaError } from "../errors.js";
+import { z } from "zod";
+import { ConfigError, RenderQuotaError } from "../errors.js";
 
 /**
  * The daily request quota, counted across runs in a small state file: one count per
@@ -16,7 +17,8 @@ export interface QuotaOptions {
   now: () => Date;
 }
 
-type QuotaState = Record<string, { day: string; used: number }>;
+const quotaStateSchema = z.record(z.string(), z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), used: z.number().int().nonnegative() }));
+type QuotaState = z.infer<typeof quotaStateSchema>;
 
 export function defaultQuotaFile(env: Record<string, string | undefined>): string {
   if (env.CAPEX_QUOTA_FILE) return env.CAPEX_QUOTA_FILE;
@@ -31,12 +33,32 @@ export function credentialKey(apiUrl: string, clientId: string): string {
 export class DailyQuota {
   constructor(private readonly options: QuotaOptions) {}
 
+  /**
+   * The counts so far; none before the first request. A file that cannot be read is refused,
+   * never taken as zero: that would let a run pass the quota Render enforces.
+   */
   private read(): QuotaState {
+    const file = this.options.stateFile;
+    let text: string;
     try {
-      return JSON.parse(readFileSync(this.options.stateFile, "utf8")) as QuotaState;
-    } catch {
-      return {};
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
+      throw new ConfigError(`${file}: cannot read the daily quota file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Make it readable, or set CAPEX_QUOTA_FILE to another file.`);
     }
+    let parsed: ReturnType<typeof quotaStateSchema.safeParse> | undefined;
+    try {
+      parsed = quotaStateSchema.safeParse(JSON.parse(text));
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed?.success) {
+      throw new ConfigError(
+        `${file}: the daily quota file is damaged (expected {"<credential>": {"day": "YYYY-MM-DD", "used": N}}), so today's request count is unknown. ` +
+          "Fix it, or delete it to start counting again from 0 (Render still enforces its own quota).",
+      );
+    }
+    return parsed.data;
   }
 
   /** Requests used today by this credential. */

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { writeDirAtomically } from "../atomic-dir.js";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { checkOutputFolder, type OutputFolderKind, writeDirAtomically } from "../atomic-dir.js";
 import type { CloseResult } from "../close/close.js";
 import { formatCents } from "../money.js";
 import { toolVersion } from "../package-info.js";
@@ -25,7 +25,10 @@ export interface WriteOptions {
   beforePublish?: (manifest: CloseManifest) => Promise<void>;
 }
 
+export const CLOSE_FORMAT = "fiber-capex-close/1";
+
 export interface CloseManifest {
+  format: string;
   tool: { name: string; version: string };
   period: string;
   period_start: string;
@@ -40,6 +43,36 @@ export interface CloseManifest {
   control_totals: Record<string, string>;
   identities: CloseResult["identities"];
   files: Record<string, string>;
+}
+
+/** A close output folder: its manifest.json names the format (or, before 0.x had one, the tool). */
+export const CLOSE_OUTPUT_FOLDER: OutputFolderKind = {
+  noun: "close output folder",
+  example: "out/2026-10",
+  owns: (manifest) => {
+    const m = manifest as { format?: unknown; tool?: { name?: unknown } } | undefined;
+    return m?.format === CLOSE_FORMAT || (m?.format === undefined && m?.tool?.name === "fiber-capex");
+  },
+};
+
+/**
+ * Refuses an output path a close would destroy: anything but an earlier close output folder,
+ * an empty folder or a new path, and any folder holding one of the run's `inputs` (snapshot,
+ * rules). Call it before any work.
+ */
+export function checkCloseOutputFolder(out: string, inputs: string[] = []): void {
+  checkOutputFolder(out, CLOSE_OUTPUT_FOLDER, inputs);
+}
+
+/**
+ * A path as the outputs record it: relative to the working folder when it lies inside it
+ * (given relative, or absolute but inside), so two checkouts of the same inputs give the same
+ * bytes and no local folder shows; a path outside the working folder stays as given.
+ */
+export function recordedPath(path: string): string {
+  const rel = relative(process.cwd(), resolve(path));
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return path;
+  return rel.split(sep).join("/");
 }
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -66,10 +99,10 @@ function summaryLines(r: CloseResult, projects: string[]): SummaryLine[] {
     { label: "Period end (journal date)", value: new Date(`${r.periodEnd}T00:00:00Z`), kind: "date" },
     { label: "Currency", value: r.currency },
     { label: "Projects", value: projects.join(", ") },
-    { label: "Rules file", value: r.rules.file },
+    { label: "Rules file", value: recordedPath(r.rules.file) },
     { label: "Rules version", value: r.rules.version },
     { label: "Rules sha256", value: r.rules.sha256 },
-    { label: "Snapshot", value: r.snapshot.dir },
+    { label: "Snapshot", value: recordedPath(r.snapshot.dir) },
     { label: "Snapshot manifest sha256", value: r.snapshot.manifestSha256 },
     { label: "Snapshot fetched at", value: r.snapshot.fetchedAt },
     { label: "Tasks read", value: r.counts.tasksRead },
@@ -92,13 +125,15 @@ function summaryLines(r: CloseResult, projects: string[]): SummaryLine[] {
  * Writes every output of a close into `out`: the CSV files, the workbook and manifest.json
  * with the sha256 of each. Everything is written to a temporary folder first and renamed
  * into place at the end, so a failure leaves no half-written output and never replaces a
- * good one.
+ * good one. `out` may replace only an earlier close output folder (checkCloseOutputFolder).
  */
 export async function writeCloseOutputs(result: CloseResult, rules: Rules, options: WriteOptions): Promise<{ dir: string; manifest: CloseManifest }> {
+  const inputs = [result.snapshot.dir, result.rules.file];
+  checkCloseOutputFolder(options.out, inputs);
   const generatedAt = options.generatedAt ?? new Date();
   const tables = closeTables(result);
   const projects = [...new Set(result.register.map((e) => e.asset.project).concat(result.expensed.map((e) => e.project)))].sort();
-  const manifest = await writeDirAtomically(options.out, async (dir) => {
+  const manifest = await writeDirAtomically(options.out, CLOSE_OUTPUT_FOLDER, async (dir) => {
     for (const table of tables) {
       options.onFile?.(table.file);
       await writeCsvTable(join(dir, table.file), table);
@@ -122,14 +157,15 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     const files: Record<string, string> = {};
     for (const name of [...tables.map((t) => t.file), workbook]) files[name] = await sha256File(join(dir, name));
     const m: CloseManifest = {
+      format: CLOSE_FORMAT,
       tool: { name: "fiber-capex", version: toolVersion() },
       period: result.period,
       period_start: result.periodStart,
       period_end: result.periodEnd,
       generated_at: generatedAt.toISOString(),
       currency: result.currency,
-      rules: { path: result.rules.file, version: result.rules.version, sha256: result.rules.sha256 },
-      snapshot: { path: result.snapshot.dir, manifest_sha256: result.snapshot.manifestSha256, fetched_at: result.snapshot.fetchedAt, api_base_url: result.snapshot.apiBaseUrl },
+      rules: { path: recordedPath(result.rules.file), version: result.rules.version, sha256: result.rules.sha256 },
+      snapshot: { path: recordedPath(result.snapshot.dir), manifest_sha256: result.snapshot.manifestSha256, fetched_at: result.snapshot.fetchedAt, api_base_url: result.snapshot.apiBaseUrl },
       register_before: { last_closed_period: result.registerBefore.lastClosed ?? null, state_digest: result.registerBefore.digest, first_close: result.registerBefore.firstClose },
       counts: Object.fromEntries(Object.entries(result.counts).map(([k, v]) => [snake(k), v])),
       control_totals: Object.fromEntries(Object.entries(result.controlTotals).map(([k, v]) => [snake(k), formatCents(v)])),
@@ -139,6 +175,6 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     await writeFile(join(dir, "manifest.json"), `${JSON.stringify(m, null, 2)}\n`);
     await options.beforePublish?.(m);
     return m;
-  });
+  }, inputs);
   return { dir: options.out, manifest };
 }

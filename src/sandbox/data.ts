@@ -1,5 +1,6 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { SnapshotError } from "../errors.js";
 import { type GeneratedProject, generatedStatus, generatedTaskTypes, generateTask, projectRecord, type RawTask } from "./generate.js";
 
 /** What the simulator serves: a snapshot-layout folder, or generated data. */
@@ -11,14 +12,36 @@ export interface SandboxData {
   task(shortName: string, id: number): RawTask | undefined;
 }
 
+const LAYOUT = "a folder in the snapshot layout (projects.json, task_types.json, tasks.jsonl), such as one capex fetch wrote";
+
+function readSource(dir: string, name: string): string {
+  const file = join(dir, name);
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SnapshotError(file, code === "ENOENT" ? `missing; the simulator serves ${LAYOUT}` : `cannot be read (${code ?? (err as Error).message})`);
+  }
+}
+
+function parseSource<T>(file: string, text: string, line?: number): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new SnapshotError(file, `not valid JSON: ${(err as Error).message}`, line);
+  }
+}
+
 /** Serves a folder in the snapshot layout (projects.json, task_types.json, tasks.jsonl). */
 export function folderData(dir: string): SandboxData {
-  const projects = JSON.parse(readFileSync(join(dir, "projects.json"), "utf8")) as RawTask[];
-  const taskTypes = JSON.parse(readFileSync(join(dir, "task_types.json"), "utf8")) as Record<string, RawTask[]>;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SnapshotError(dir, `no such folder; the simulator serves ${LAYOUT}`);
+  const projects = parseSource<RawTask[]>(join(dir, "projects.json"), readSource(dir, "projects.json"));
+  const taskTypes = parseSource<Record<string, RawTask[]>>(join(dir, "task_types.json"), readSource(dir, "task_types.json"));
   const byProject = new Map<string, RawTask[]>();
-  for (const line of readFileSync(join(dir, "tasks.jsonl"), "utf8").split("\n")) {
+  const lines = readSource(dir, "tasks.jsonl").split("\n");
+  for (const [i, line] of lines.entries()) {
     if (line.trim() === "") continue;
-    const task = JSON.parse(line) as RawTask;
+    const task = parseSource<RawTask>(join(dir, "tasks.jsonl"), line, i + 1);
     const short = String(task.project_short_name);
     let list = byProject.get(short);
     if (!list) byProject.set(short, (list = []));

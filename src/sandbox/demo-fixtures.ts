@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { writeDirAtomically } from "../atomic-dir.js";
-import { NOT_FETCHED, SnapshotWriter } from "../snapshot/writer.js";
+import { NOT_FETCHED, SNAPSHOT_FOLDER, SnapshotWriter } from "../snapshot/writer.js";
 import { type GeneratedProject, generatedTaskTypes, generateTask, projectRecord, type RawTask } from "./generate.js";
 
 /**
@@ -46,7 +46,7 @@ function badRecords(): Array<{ project: string; task: RawTask }> {
 
 export async function writeDemoFixtures(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeDirAtomically(dir, async (tmp) => {
+  await writeDirAtomically(dir, SNAPSHOT_FOLDER, async (tmp) => {
     const writer = new SnapshotWriter(tmp);
     await writer.writeProjects(DEMO_PROJECTS.map(projectRecord));
     await writer.writeTaskTypes(Object.fromEntries(DEMO_PROJECTS.map((p) => [p.short_name, generatedTaskTypes()])));

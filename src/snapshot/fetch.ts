@@ -2,7 +2,7 @@ import { writeDirAtomically } from "../atomic-dir.js";
 import { InputError } from "../errors.js";
 import type { RenderClient } from "../render/client.js";
 import { describeIssues, taskSchema } from "../render/schemas.js";
-import { type InvalidTaskRecord, type ProjectFetchRecord, type SnapshotManifest, SnapshotWriter } from "./writer.js";
+import { checkSnapshotFolder, type InvalidTaskRecord, type ProjectFetchRecord, SNAPSHOT_FOLDER, type SnapshotManifest, SnapshotWriter } from "./writer.js";
 
 /** Render's status filter used when none is given: approved work, and completed work awaiting approval. */
 export const DEFAULT_STATUSES = ["approved", "completed"];
@@ -42,9 +42,11 @@ export interface FetchSummary {
 
 /**
  * Pulls projects, task types and tasks into a snapshot folder. The folder appears only
- * when everything was fetched; a failure (quota, auth, Render down) writes nothing.
+ * when everything was fetched; a failure (quota, auth, Render down) writes nothing. `out`
+ * may replace only an earlier snapshot folder (OutputFolderError before any request).
  */
 export async function fetchSnapshot(client: RenderClient, options: FetchOptions): Promise<FetchSummary> {
+  checkSnapshotFolder(options.out);
   const now = options.now ?? (() => new Date());
   const started = Date.now();
   const statuses = options.statuses ?? DEFAULT_STATUSES;
@@ -58,7 +60,7 @@ export async function fetchSnapshot(client: RenderClient, options: FetchOptions)
     );
   }
   const projects = allProjects.filter((p) => wanted.includes(p.short_name));
-  const manifest = await writeDirAtomically(options.out, async (dir) => {
+  const manifest = await writeDirAtomically(options.out, SNAPSHOT_FOLDER, async (dir) => {
     const writer = new SnapshotWriter(dir);
     try {
       await writer.writeProjects(projects);

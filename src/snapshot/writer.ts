@@ -3,8 +3,27 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { once } from "node:events";
 import { join } from "node:path";
+import { checkOutputFolder, type OutputFolderKind } from "../atomic-dir.js";
 
 export const SNAPSHOT_FORMAT = "fiber-capex-snapshot/1";
+
+/** A snapshot folder: its manifest.json carries `format: "fiber-capex-snapshot/N"`. */
+export const SNAPSHOT_FOLDER: OutputFolderKind = {
+  noun: "snapshot folder",
+  example: "snapshots/2026-11-02",
+  owns: (manifest) => {
+    const format = (manifest as { format?: unknown } | undefined)?.format;
+    return typeof format === "string" && format.startsWith("fiber-capex-snapshot/");
+  },
+};
+
+/**
+ * Refuses a snapshot path whose folder a fetch would destroy (anything but an earlier
+ * snapshot, an empty folder or a new path); call it before any work.
+ */
+export function checkSnapshotFolder(out: string): void {
+  checkOutputFolder(out, SNAPSHOT_FOLDER);
+}
 
 export interface ProjectFetchRecord {
   tasks: number;
