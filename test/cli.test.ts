@@ -56,7 +56,7 @@ describe("capex", () => {
     writeFileSync(file, readFileSync("rules/render-fiber.yaml", "utf8").replace("fa_class: Test Equipment", "fa_class: Test Equipmnt"));
     const r = await capex(["rules", "check", file]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${file}:190: error: task_types.nap_otdr.fa_class: unknown class "Test Equipmnt" (line 190); did you mean "Test Equipment"?`);
+    expect(r.stderr).toContain(`${file}:215: error: task_types.nap_otdr.fa_class: unknown class "Test Equipmnt" (line 215); did you mean "Test Equipment"?`);
     expect((await capex(["rules", "check"])).code).toBe(0);
   });
 

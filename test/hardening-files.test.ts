@@ -331,9 +331,9 @@ describe("outputs record paths that do not depend on where the files sit", () =>
       }
       const runs = await Promise.all(
         copies.flatMap((dir) => [
-          capex(["close", "--period", "2026-10", "--snapshot", "snap", "--rules", "my-rules.yaml", "--out", "given"], dir),
+          capex(["close", "--period", "2026-10", "--snapshot", "snap", "--rules", "my-rules.yaml", "--out", "given", "--db", "given.db"], dir),
           // The bundled rules, and the snapshot given absolute (as capex demo does).
-          capex(["close", "--period", "2026-10", "--snapshot", join(dir, "snap"), "--out", "bundled"], dir),
+          capex(["close", "--period", "2026-10", "--snapshot", join(dir, "snap"), "--out", "bundled", "--db", "bundled.db"], dir),
         ]),
       );
       expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);

@@ -1,11 +1,13 @@
 import { resolve } from "node:path";
 import type { Argv } from "yargs";
 import { z } from "zod";
-import { type CloseResult, closePeriod } from "../close/close.js";
+import type { CloseResult } from "../close/close.js";
+import { runMonthEnd } from "../close/month-end.js";
 import { parsePeriod } from "../dates.js";
 import { formatCents } from "../money.js";
 import { loadDefaultRules } from "../package-info.js";
-import { checkCloseOutputFolder, recordedPath, writeCloseOutputs } from "../report/write.js";
+import { RegisterStore } from "../register/store.js";
+import { checkCloseOutputFolder, recordedPath } from "../report/write.js";
 import { loadRules } from "../rules/load.js";
 import { openSnapshot } from "../snapshot/reader.js";
 import { type CommonFlags, commonSchema, EXIT, info, parseOptions, printJson, showsProgress } from "./terminal.js";
@@ -16,6 +18,8 @@ const options = commonSchema.extend({
   out: z.string().optional(),
   rules: z.string().optional(),
   strict: z.boolean().default(false),
+  db: z.string().optional(),
+  retirements: z.string().optional(),
 });
 
 export interface CloseRun {
@@ -24,10 +28,14 @@ export interface CloseRun {
   rules?: string | undefined;
   out?: string | undefined;
   strict: boolean;
+  /** The register: a SQLite file or a postgres:// URL (default CAPEX_DB, else capex.db). */
+  db?: string | undefined;
+  retirements?: string | undefined;
 }
 
 const STAGES: Record<string, string> = {
   classify: "reading, validating and classifying tasks",
+  reconcile: "reconciling with the register",
   depreciate: "pricing the register and depreciating",
   journal: "building and balancing the journals",
   check: "checking the run identities",
@@ -46,29 +54,58 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
   const rules = run.rules ? await loadRules(recordedPath(run.rules)) : await loadDefaultRules();
   for (const w of rules.warnings) info(flags, `rules warning: ${w.path}: ${w.message}`);
   const snapshot = await openSnapshot(run.snapshot);
-  const result = await closePeriod({ snapshot, rules, period: run.period, onStage: (s) => stage(STAGES[s] ?? s) });
-  await writeCloseOutputs(result, rules, { out, onFile: (f) => stage(`writing ${f}`) });
+  const register = await RegisterStore.open(run.db);
+  let outcome: Awaited<ReturnType<typeof runMonthEnd>>;
+  try {
+    outcome = await runMonthEnd({
+      register,
+      snapshot,
+      rules,
+      period: run.period,
+      out,
+      retirementsFile: run.retirements,
+      onStage: (s) => stage(STAGES[s] ?? s),
+      onFile: (f) => stage(`writing ${f}`),
+    });
+  } finally {
+    await register.close();
+  }
+  const { result } = outcome;
   const t = result.controlTotals;
   const exceptions = result.exceptions.length;
   if (flags.json) {
     printJson({
       period: result.period,
+      status: outcome.status,
+      register: { location: register.location, last_closed_before: result.registerBefore.lastClosed ?? null },
       out,
       additions: { count: result.counts.additions, cost: formatCents(t.additions) },
       depreciation: formatCents(t.depreciation),
       expensed_in_period: formatCents(t.expensedInPeriod),
+      adjustments: { count: result.counts.adjustments, cost: formatCents(t.costAdjustments), accumulated: formatCents(t.accumulatedAdjustments) },
+      disposals: { count: result.counts.disposals, cost: formatCents(t.disposals), gain_loss: formatCents(t.gainLoss) },
       tax_depreciation: { tax_year: result.taxYear, amount: formatCents(t.taxDepreciation) },
-      register: { count: result.counts.register, cost: formatCents(t.closingCost), accumulated: formatCents(t.closingAccumulated), net_book_value: formatCents(t.closingNbv) },
+      assets: { count: result.counts.register, cost: formatCents(t.closingCost), accumulated: formatCents(t.closingAccumulated), net_book_value: formatCents(t.closingNbv) },
       exceptions: result.counts.exceptionsByCode,
       identities_hold: result.identities.every((i) => i.holds),
       elapsed_ms: Date.now() - started,
     });
   } else if (!flags.quiet) {
     const w = (s: string) => process.stdout.write(`${s}\n`);
-    w(`Closed ${result.period} (${result.periodStart} to ${result.periodEnd}), rules ${result.rules.version}`);
+    const verb = outcome.status === "rewritten" ? "Already closed with these inputs; outputs written again for" : "Closed";
+    w(`${verb} ${result.period} (${result.periodStart} to ${result.periodEnd}), rules ${result.rules.version}, register ${register.location}`);
+    if (result.registerBefore.firstClose && result.register.length > result.counts.additions) {
+      w(`  opening:       ${String(result.register.length - result.counts.additions).padStart(7)} assets taken on from the snapshot (first close of this register; no journal)`);
+    }
     w(`  additions:     ${String(result.counts.additions).padStart(7)} assets   ${formatCents(t.additions).padStart(16)}`);
     w(`  depreciation:  ${String(result.counts.register).padStart(7)} assets   ${formatCents(t.depreciation).padStart(16)}`);
     w(`  expensed:      ${String(result.counts.expensedInPeriod).padStart(7)} tasks    ${formatCents(t.expensedInPeriod).padStart(16)}`);
+    if (result.counts.adjustments) {
+      const kinds: Record<string, number> = {};
+      for (const a of result.adjustments) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
+      w(`  adjustments:   ${String(result.counts.adjustments).padStart(7)} (${Object.entries(kinds).map(([k, v]) => `${k} ${v}`).join(", ")})  cost ${formatCents(t.costAdjustments)}, accumulated ${formatCents(t.accumulatedAdjustments)}; see adjustments.csv`);
+    }
+    if (result.counts.disposals) w(`  retirements:   ${String(result.counts.disposals).padStart(7)} assets   cost ${formatCents(t.disposals)}, gain/loss ${formatCents(t.gainLoss)}; see disposals.csv`);
     w(`  register:      cost ${formatCents(t.closingCost)}, accumulated ${formatCents(t.closingAccumulated)}, net book value ${formatCents(t.closingNbv)}`);
     w(`  tax book FY${result.taxYear}: ${formatCents(t.taxDepreciation)} (reporting only)`);
     w(`  identities:    all ${result.identities.length} hold`);
@@ -90,6 +127,8 @@ export const closeCommand = {
       .option("out", { type: "string", describe: "output folder (default out/YYYY-MM); must be new, empty or an earlier close's output folder, which is replaced only when the close succeeds" })
       .option("rules", { type: "string", describe: "rules file (default: the bundled rules/render-fiber.yaml)" })
       .option("strict", { type: "boolean", default: false, describe: "exit 3 when there are exceptions (outputs are still written)" })
+      .option("db", { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" })
+      .option("retirements", { type: "string", describe: "CSV of assets to retire in the period: asset_id,date,portion,proceeds,removal_cost,reason" })
       .epilog("Exit codes: 0 done; 1 failed, nothing written; 2 bad usage or input file; 3 done with exceptions under --strict."),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);

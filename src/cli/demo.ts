@@ -1,48 +1,97 @@
+import { existsSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { z } from "zod";
 import { latestCompletePeriod } from "../close/period.js";
+import { monthIndexOf, periodOfMonthIndex } from "../dates.js";
 import { demoFixtureDir } from "../package-info.js";
 import { RenderClient } from "../render/client.js";
 import { credentialKey, DailyQuota } from "../render/quota.js";
-import { folderData } from "../sandbox/data.js";
+import type { RegisterState } from "../register/model.js";
+import { RegisterStore } from "../register/store.js";
+import { folderData, type SandboxData } from "../sandbox/data.js";
+import { demoChanges } from "../sandbox/demo-changes.js";
 import { startSandbox } from "../sandbox/server.js";
 import { fetchSnapshot } from "../snapshot/fetch.js";
 import { openSnapshot } from "../snapshot/reader.js";
 import { runClose } from "./close.js";
-import { commonSchema, info, parseOptions } from "./terminal.js";
+import { type CommonFlags, commonSchema, info, parseOptions } from "./terminal.js";
 
 const options = commonSchema.extend({ out: z.string().default("capex-demo"), strict: z.boolean().default(false) });
 
+/** Starts the simulator on `data`, fetches everything from it over HTTP into `dir`, and stops it. */
+async function fetchFrom(data: SandboxData, dir: string, flags: CommonFlags): Promise<void> {
+  const sandbox = await startSandbox({ data });
+  try {
+    const connection = { apiUrl: sandbox.url, authUrl: sandbox.url, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret };
+    const client = new RenderClient({
+      connection,
+      quota: new DailyQuota({ limit: 10_000, stateFile: join(tmpdir(), "fiber-capex-demo-quota.json"), credentialKey: credentialKey(sandbox.url, sandbox.clientId), now: () => new Date() }),
+    });
+    info(flags, `Fetching from the Render simulator on ${sandbox.url} at Render's limits (2 requests a second)…`);
+    const fetched = await fetchSnapshot(client, { out: dir });
+    info(flags, `Fetched ${fetched.tasks} tasks in ${fetched.requests} requests (${fetched.rateLimited} answered 429) into ${dir}`);
+  } finally {
+    await sandbox.close();
+  }
+}
+
+/** Two retirements for the second month, picked from the register by rule: a tool sold, a quarter of a cable cut. */
+function demoRetirements(state: RegisterState, period: string): string {
+  const active = [...state.assets.entries()].filter(([, a]) => a.status === "active").sort(([x], [y]) => (x < y ? -1 : 1));
+  const sold = active.find(([, a]) => a.record.faClass === "Equipment (Tooling)");
+  const cut = active.find(([, a]) => a.record.faClass === "Fiber Plant" && a.record.quantity !== undefined && Number(a.record.quantity) > 0);
+  const lines = ["asset_id,date,portion,proceeds,removal_cost,reason"];
+  if (sold) lines.push(`${sold[0]},${period}-12,all,150.00,,sold at auction`);
+  if (cut) lines.push(`${cut[0]},${period}-20,25%,,320.00,section destroyed by road works and abandoned in place`);
+  return `${lines.join("\n")}\n`;
+}
+
 export const demoCommand = {
   command: "demo",
-  describe: "Start the simulator on the bundled demo data, fetch from it over HTTP, and close the latest complete month",
+  describe: "Run two month-end closes on the bundled demo data: fetch from the simulator over HTTP, close, let Render change, fetch and close the next month",
   builder: (y: Argv) =>
     y
-      .option("out", { type: "string", default: "capex-demo", describe: "folder for the snapshot and the close outputs" })
+      .option("out", { type: "string", default: "capex-demo", describe: "folder for the snapshots, the register (capex.db) and the close outputs" })
       .option("strict", { type: "boolean", default: false, describe: "exit 3 when there are exceptions (the demo data has some on purpose)" }),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
     const out = resolve(o.out);
-    const sandbox = await startSandbox({ data: folderData(demoFixtureDir()) });
-    try {
-      info(o, `Render simulator on ${sandbox.url}, serving ${demoFixtureDir()}`);
-      info(o, "Fetching over HTTP at Render's limits (2 requests a second)…");
-      const connection = { apiUrl: sandbox.url, authUrl: sandbox.url, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret };
-      const client = new RenderClient({
-        connection,
-        quota: new DailyQuota({ limit: 10_000, stateFile: join(tmpdir(), "fiber-capex-demo-quota.json"), credentialKey: credentialKey(sandbox.url, sandbox.clientId), now: () => new Date() }),
-      });
-      const snapshotDir = join(out, "snapshot");
-      const fetched = await fetchSnapshot(client, { out: snapshotDir });
-      info(o, `Fetched ${fetched.tasks} tasks in ${fetched.requests} requests (${fetched.rateLimited} answered 429) into ${snapshotDir}`);
-      const period = await latestCompletePeriod(await openSnapshot(snapshotDir), new Date());
-      info(o, `Closing ${period}…`);
-      const { code } = await runClose({ snapshot: snapshotDir, period, out: join(out, period), strict: o.strict }, o);
-      return code;
-    } finally {
-      await sandbox.close();
+    await mkdir(out, { recursive: true });
+    const base = folderData(demoFixtureDir());
+    info(o, `Demo data: ${demoFixtureDir()}`);
+
+    const firstSnapshot = join(out, "snapshot-1");
+    await fetchFrom(base, firstSnapshot, o);
+    const period = await latestCompletePeriod(await openSnapshot(firstSnapshot), new Date());
+    const first = periodOfMonthIndex(monthIndexOf(period) - 1);
+
+    // The demo's own register starts empty each run; only a register the demo wrote is removed.
+    const db = join(out, "capex.db");
+    if (existsSync(db)) {
+      await (await RegisterStore.open(db)).close();
+      for (const f of [db, `${db}-wal`, `${db}-shm`]) await rm(f, { force: true });
     }
+
+    info(o, `\n== Month 1: closing ${first} on a new register (${db}) ==`);
+    const one = await runClose({ snapshot: firstSnapshot, period: first, out: join(out, first), strict: o.strict, db }, o);
+
+    const { data, changes } = demoChanges(base, first);
+    info(o, `\n== Meanwhile in Render ==`);
+    for (const c of changes) info(o, `  ${c.kind.replace("_", " ")}: ${c.project} task ${c.taskId}, ${c.what}`);
+    const secondSnapshot = join(out, "snapshot-2");
+    await fetchFrom(data, secondSnapshot, o);
+
+    const store = await RegisterStore.open(db);
+    const state = await store.loadState().finally(() => store.close());
+    const retirements = join(out, `retirements-${period}.csv`);
+    await writeFile(retirements, demoRetirements(state, period));
+    info(o, `Retirements for ${period}: ${retirements}`);
+
+    info(o, `\n== Month 2: closing ${period} on the same register ==`);
+    const two = await runClose({ snapshot: secondSnapshot, period, out: join(out, period), strict: o.strict, db, retirements }, o);
+    return Math.max(one.code, two.code);
   },
 };

@@ -1,0 +1,128 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { periodOfMonthIndex, monthIndexOf, parsePeriod } from "../dates.js";
+import { PeriodOrderError } from "../errors.js";
+import { formatCents } from "../money.js";
+import { toolVersion } from "../package-info.js";
+import type { PeriodPosting } from "../register/model.js";
+import { checkRetirements, parseRetirements, type RetirementRequest } from "../register/retirements.js";
+import { closedBy, type RegisterStore } from "../register/store.js";
+import { type CloseManifest, writeCloseOutputs } from "../report/write.js";
+import type { Rules } from "../rules/model.js";
+import type { Snapshot } from "../snapshot/reader.js";
+import { type CloseResult, closePeriod } from "./close.js";
+
+/**
+ * The month-end run shared by the CLI, the demo and the library: load the register's state,
+ * reconcile and close in memory, write the outputs to a temporary folder, commit the period
+ * to the register in one transaction, then rename the outputs into place.
+ */
+export interface MonthEndInput {
+  register: RegisterStore;
+  snapshot: Snapshot;
+  rules: Rules;
+  period: string;
+  out: string;
+  /** A retirements file (DESIGN §8), checked row by row before any work. */
+  retirementsFile?: string | undefined;
+  /** The close's clock, for the register's record of when it was closed. */
+  now?: () => Date;
+  onStage?: (stage: string) => void;
+  onFile?: (file: string) => void;
+}
+
+export interface MonthEndOutcome {
+  result: CloseResult;
+  manifest: CloseManifest;
+  /** `closed`: the period was posted; `rewritten`: it was closed already with the same inputs, and its outputs were written again. */
+  status: "closed" | "rewritten";
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** The control totals the register records for a period, as the manifest prints them. */
+function controlTotals(result: CloseResult): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(result.controlTotals)) out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = formatCents(v);
+  return out;
+}
+
+export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: Record<string, string>, at: Date): PeriodPosting {
+  return {
+    period: result.period,
+    kind: "close",
+    closedAt: at.toISOString(),
+    closedBy: closedBy(),
+    snapshotSha256: result.snapshot.manifestSha256,
+    rulesSha256: result.rules.sha256,
+    rulesVersion: result.rules.version,
+    toolVersion: toolVersion(),
+    stateDigestBefore: result.registerBefore.digest,
+    controlTotals: controlTotals(result),
+    outputHashes: manifest.files,
+    inputs,
+    events: result.posting.events,
+    balances: result.posting.balances,
+    journal: result.journal,
+    classes: result.posting.classes,
+    openingBalances: result.posting.openingBalances,
+    expensed: result.posting.expensed,
+  };
+}
+
+export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome> {
+  const { register, snapshot, rules, period } = input;
+  parsePeriod(period, "--period");
+  let retirements: RetirementRequest[] = [];
+  const inputs: Record<string, string> = {};
+  if (input.retirementsFile) {
+    const text = await readFile(input.retirementsFile, "utf8").catch((e: NodeJS.ErrnoException) => {
+      throw new PeriodOrderError(`${input.retirementsFile}: cannot read the retirements file (${e.code ?? e.message})`);
+    });
+    retirements = parseRetirements(text, input.retirementsFile);
+    inputs.retirements_sha256 = sha256(text);
+  }
+  const now = input.now ?? (() => new Date());
+  return register.exclusive(async (tx) => {
+    const periods = await tx.closedPeriods();
+    const last = periods[periods.length - 1];
+    let rerun = false;
+    if (last && period <= last.period) {
+      if (period < last.period) {
+        throw new PeriodOrderError(
+          `${period} is closed and only the latest closed period (${last.period}) can be re-run or reopened; corrections to ${period} flow through the adjustments of the next close`,
+        );
+      }
+      if (last.kind === "import") throw new PeriodOrderError(`${period} holds the assets taken on by capex register import; close ${periodOfMonthIndex(monthIndexOf(period) + 1)} next`);
+      const differs = [
+        last.snapshotSha256 !== snapshot.manifestSha256 ? `the snapshot (closed with manifest sha256 ${last.snapshotSha256.slice(0, 12)}…, given ${snapshot.manifestSha256.slice(0, 12)}…)` : undefined,
+        last.rulesSha256 !== rules.sha256 ? `the rules (closed with sha256 ${last.rulesSha256.slice(0, 12)}…, given ${rules.sha256.slice(0, 12)}…)` : undefined,
+        (last.inputs.retirements_sha256 ?? "") !== (inputs.retirements_sha256 ?? "") ? "the retirements file" : undefined,
+      ].filter((x) => x !== undefined);
+      if (differs.length) {
+        throw new PeriodOrderError(
+          `${period} is already closed, with other inputs: ${differs.join("; ")}. A closed period never changes behind the ledger's back: ` +
+            `to close it again run capex reopen --period ${period} first (only the latest closed period can be reopened), or close the next period and let the changes flow through its adjustments.`,
+        );
+      }
+      rerun = true;
+    } else if (last && period !== periodOfMonthIndex(monthIndexOf(last.period) + 1)) {
+      throw new PeriodOrderError(
+        `the register's latest closed period is ${last.period}; close ${periodOfMonthIndex(monthIndexOf(last.period) + 1)} next (periods are closed in order, none skipped)`,
+      );
+    }
+    const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined);
+    if (rerun && state.lastClosed === undefined && periods.length > 1) throw new PeriodOrderError(`cannot rebuild the register as it stood before ${period}`);
+    checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements");
+    const result = await closePeriod({ snapshot, rules, period, register: state, retirements, onStage: input.onStage });
+    const { manifest } = await writeCloseOutputs(result, rules, {
+      out: input.out,
+      generatedAt: now(),
+      onFile: input.onFile,
+      beforePublish: rerun ? undefined : async (m) => tx.commit(postingOf(result, m, inputs, now())),
+    });
+    return { result, manifest, status: rerun ? "rewritten" : "closed" };
+  });
+}
