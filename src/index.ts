@@ -63,7 +63,7 @@ export { type CloseInput, type CloseResult, closePeriod, type RegisterEntry, typ
 export { checkIdentities, type Identity } from "./close/identities.js";
 export { latestCompletePeriod } from "./close/period.js";
 export { assertBalanced, type JournalEntry, type Posting } from "./ledger/journal.js";
-export { type CloseManifest, type WriteOptions, writeCloseOutputs } from "./report/write.js";
+export { type CloseManifest, type WriteOptions, type WriteResult, writeCloseOutputs } from "./report/write.js";
 
 // Money
 export { type Cents, formatCents } from "./money.js";

@@ -46,7 +46,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
   const snapshot = await openSnapshot(run.snapshot);
   const result = await closePeriod({ snapshot, rules, period: run.period, onStage: (s) => stage(STAGES[s] ?? s) });
   const out = run.out ?? resolve("out", run.period);
-  await writeCloseOutputs(result, rules, { out, onFile: (f) => stage(`writing ${f}`) });
+  const { warnings } = await writeCloseOutputs(result, rules, { out, onFile: (f) => stage(`writing ${f}`), onWarning: (w) => info(flags, `output warning: ${w}`) });
   const t = result.controlTotals;
   const exceptions = result.exceptions.length;
   if (flags.json) {
@@ -60,6 +60,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       register: { count: result.counts.register, cost: formatCents(t.closingCost), accumulated: formatCents(t.closingAccumulated), net_book_value: formatCents(t.closingNbv) },
       exceptions: result.counts.exceptionsByCode,
       identities_hold: result.identities.every((i) => i.holds),
+      output_warnings: warnings,
       elapsed_ms: Date.now() - started,
     });
   } else if (!flags.quiet) {

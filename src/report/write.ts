@@ -17,6 +17,16 @@ export interface WriteOptions {
   /** Rows per sheet before a table continues on a second sheet (Excel's limit by default). */
   maxRowsPerSheet?: number;
   onFile?: (file: string) => void;
+  /** Told each warning about the outputs (a cell cut at Excel's limit) once, as it is found. */
+  onWarning?: (message: string) => void;
+}
+
+/** What was written, and what the user should hear about it. */
+export interface WriteResult {
+  dir: string;
+  manifest: CloseManifest;
+  /** Each warning once, in the order found (also given to `onWarning`). */
+  warnings: string[];
 }
 
 export interface CloseManifest {
@@ -86,14 +96,21 @@ function summaryLines(r: CloseResult, projects: string[]): SummaryLine[] {
  * into place at the end, so a failure leaves no half-written output and never replaces a
  * good one.
  */
-export async function writeCloseOutputs(result: CloseResult, rules: Rules, options: WriteOptions): Promise<{ dir: string; manifest: CloseManifest }> {
+export async function writeCloseOutputs(result: CloseResult, rules: Rules, options: WriteOptions): Promise<WriteResult> {
   const generatedAt = options.generatedAt ?? new Date();
+  // The CSV file and the sheet of a table meet the same cell, and say so once.
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    if (warnings.includes(message)) return;
+    warnings.push(message);
+    options.onWarning?.(message);
+  };
   const tables = closeTables(result);
   const projects = [...new Set(result.register.map((e) => e.asset.project).concat(result.expensed.map((e) => e.project)))].sort();
   const manifest = await writeDirAtomically(options.out, async (dir) => {
     for (const table of tables) {
       options.onFile?.(table.file);
-      await writeCsvTable(join(dir, table.file), table);
+      await writeCsvTable(join(dir, table.file), table, warn);
     }
     const workbook = workbookName(result.period);
     options.onFile?.(workbook);
@@ -104,12 +121,13 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       join(dir, workbook),
       {
         title: `fiber-capex month-end close ${result.period}`,
+        footer: `fiber-capex close ${result.period}`,
         summary: summaryLines(result, projects),
         identities: result.identities,
         tables: [journal!, additions!, register!, depreciation!, rollforward!, expensed!, exceptions!, rulesTable(rules), taxByClassTable(result)],
       },
       // The workbook's own dates are the period end, so its content depends on the inputs only.
-      { created: new Date(`${result.periodEnd}T00:00:00Z`), maxRowsPerSheet: options.maxRowsPerSheet },
+      { created: new Date(`${result.periodEnd}T00:00:00Z`), maxRowsPerSheet: options.maxRowsPerSheet, onWarning: warn },
     );
     const files: Record<string, string> = {};
     for (const name of [...tables.map((t) => t.file), workbook]) files[name] = await sha256File(join(dir, name));
@@ -130,5 +148,5 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     await writeFile(join(dir, "manifest.json"), `${JSON.stringify(m, null, 2)}\n`);
     return m;
   });
-  return { dir: options.out, manifest };
+  return { dir: options.out, manifest, warnings };
 }
