@@ -79,17 +79,24 @@ export function describeRow(table: Table, row: readonly Cell[], index: number): 
 }
 
 export function closeTables(r: CloseResult): Table[] {
-  // Wide enough for the longest account name this close posts to.
+  // Wide enough for the longest account name and memo this close posts.
   let accountName = 0;
-  for (const e of r.journal) for (const p of e.postings) accountName = Math.max(accountName, p.accountName.length);
+  let memo = 0;
+  for (const e of r.journal) {
+    for (const p of e.postings) {
+      accountName = Math.max(accountName, p.accountName.length);
+      memo = Math.max(memo, p.memo.length);
+    }
+  }
+  const widthFor = (chars: number) => Math.min(80, Math.max(24, chars + 2));
   return [
     {
       sheet: "Journal",
       file: "journal.csv",
       totals: TOTAL,
       columns: [
-        col("journal_id", "code", 28), col("date", "date"), col("period", "code"), col("line", "int", 6), col("account", "account", 9), col("account_name", "text", Math.min(80, Math.max(24, accountName + 2))),
-        col("debit", "amount"), col("credit", "amount"), col("currency", "code", 9), col("memo", "text", 40), col("project", "code", 14), col("fa_class", "code", 20), col("source", "code", 15),
+        col("journal_id", "code", 28), col("date", "date"), col("period", "code"), col("line", "int", 6), col("account", "account", 9), col("account_name", "text", widthFor(accountName)),
+        col("debit", "amount"), col("credit", "amount"), col("currency", "code", 9), col("memo", "text", widthFor(memo)), col("project", "code", 14), col("fa_class", "code", 20), col("source", "code", 15),
       ],
       rowCount: r.journal.reduce((n, e) => n + e.postings.length, 0),
       *rows() {

@@ -116,20 +116,22 @@ async function waitForDrain(ws: unknown, wb: unknown): Promise<void> {
 const FONT = { name: "Calibri", family: 2, size: 11 };
 const BOLD_FONT = { ...FONT, bold: true };
 const TOP_BORDER: Partial<ExcelJS.Borders> = { top: { style: "thin" } };
+// Right-aligned numbers and dates keep a space from the text after them (the accounting format has its own).
+const RIGHT = { horizontal: "right", indent: 1 } as const;
 const STYLE_FOR: Record<Column["kind"], Partial<ExcelJS.Style>> = {
   amount: { font: FONT, numFmt: ACCOUNTING_FORMAT },
-  date: { font: FONT, numFmt: DATE_FORMAT },
-  int: { font: FONT },
-  number: { font: FONT },
+  date: { font: FONT, numFmt: DATE_FORMAT, alignment: RIGHT },
+  int: { font: FONT, alignment: RIGHT },
+  number: { font: FONT, alignment: RIGHT },
   text: { font: FONT },
   code: { font: FONT },
   // A code, though written as a number when it is one: placed like the other codes.
   account: { font: FONT, alignment: { horizontal: "left" } },
 };
-/** Numbers' headers stand over the numbers, on the right. */
-const NUMERIC_KINDS: ReadonlySet<Column["kind"]> = new Set(["amount", "int", "number"]);
+/** Numbers' and dates' headers stand over them, on the right. */
+const NUMERIC_KINDS: ReadonlySet<Column["kind"]> = new Set(["amount", "int", "number", "date"]);
 const HEADER: Partial<ExcelJS.Style> = { font: BOLD_FONT, alignment: { vertical: "bottom", wrapText: true } };
-const HEADER_NUMERIC: Partial<ExcelJS.Style> = { font: BOLD_FONT, alignment: { vertical: "bottom", horizontal: "right", wrapText: true } };
+const HEADER_NUMERIC: Partial<ExcelJS.Style> = { font: BOLD_FONT, alignment: { vertical: "bottom", wrapText: true, ...RIGHT } };
 const TOTAL_LABEL: Partial<ExcelJS.Style> = { font: BOLD_FONT, border: TOP_BORDER };
 const TOTAL_AMOUNT: Partial<ExcelJS.Style> = { font: BOLD_FONT, border: TOP_BORDER, numFmt: ACCOUNTING_FORMAT };
 const BOLD: Partial<ExcelJS.Style> = { font: BOLD_FONT };
@@ -201,10 +203,11 @@ function writeSummary(wb: ExcelJS.stream.xlsx.WorkbookWriter, content: WorkbookC
   for (const i of content.identities) {
     const left = identitySide(i.left);
     const right = identitySide(i.right);
-    const r = summary.rowCount + 1;
+    const flag = i.holds ? "yes" : "NO";
+    const row = summary.addRow([cellText(i.name).text, left.value, right.value, flag]);
     // Live: the flag follows the two sides if anyone changes them.
-    const holds = typeof left.value === "number" && typeof right.value === "number" ? { formula: `IF(ROUND(B${r}-C${r},2)=0,"yes","NO")`, result: i.holds ? "yes" : "NO" } : i.holds ? "yes" : "NO";
-    const row = summary.addRow([cellText(i.name).text, left.value, right.value, holds]);
+    const r = row.number;
+    if (typeof left.value === "number" && typeof right.value === "number") row.getCell(4).value = { formula: `IF(ROUND(B${r}-C${r},2)=0,"yes","NO")`, result: flag };
     styleRow(row, [PLAIN, left.style, right.style, i.holds ? PLAIN : BOLD]);
     row.commit();
   }
