@@ -68,7 +68,7 @@ export { type CloseInput, type CloseResult, closePeriod, type RegisterEntry, typ
 export { checkIdentities, type Identity } from "./close/identities.js";
 export { latestCompletePeriod } from "./close/period.js";
 export { assertBalanced, type JournalEntry, type Posting } from "./ledger/journal.js";
-export { CLOSE_FORMAT, CLOSE_OUTPUT_FOLDER, type CloseManifest, checkCloseOutputFolder, recordedPath, type WriteOptions, writeCloseOutputs } from "./report/write.js";
+export { CLOSE_FORMAT, CLOSE_OUTPUT_FOLDER, type CloseManifest, checkCloseOutputFolder, recordedPath, type WriteOptions, type WriteResult, writeCloseOutputs } from "./report/write.js";
 
 // Money
 export { type Cents, formatCents } from "./money.js";

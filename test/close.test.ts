@@ -173,12 +173,12 @@ describe("the workbook", () => {
     await wb.xlsx.readFile(join(out, "capex-2026-10.xlsx"));
     expect(wb.worksheets.map((w) => w.name)).toEqual(["Summary", "Journal", "Additions", "Register", "Depreciation", "Rollforward", "Adjustments", "Disposals", "Expensed", "Exceptions", "Rules", "Tax"]);
     const tax = wb.getWorksheet("Tax")!;
-    expect(tax.getRow(1).values).toEqual([undefined, "fa_class", "tax_year", "tax_depreciation", "book_depreciation", "difference"]);
+    expect(tax.getRow(1).values).toEqual([undefined, "FA class", "Tax year", "Tax depreciation", "Book depreciation", "Difference"]);
     expect(tax.getRow(3).values).toEqual([undefined, "Infrastructure", 2026, 72.15, 12.83, 59.32]); // book: Sep-Dec, 4 × 1,924/600
     const journal = wb.getWorksheet("Journal")!;
     expect(journal.views[0]).toMatchObject({ state: "frozen", ySplit: 1 });
     expect(journal.autoFilter).toBe("A1:M9");
-    expect(journal.getRow(1).values).toEqual([undefined, "journal_id", "date", "period", "line", "account", "account_name", "debit", "credit", "currency", "memo", "project", "fa_class", "source"]);
+    expect(journal.getRow(1).values).toEqual([undefined, "Journal ID", "Date", "Period", "Line", "Account", "Account name", "Debit", "Credit", "Currency", "Memo", "Project", "FA class", "Source"]);
     expect(journal.getCell("B2").value).toEqual(new Date("2026-10-31T00:00:00Z"));
     expect(journal.getCell("B2").numFmt).toBe("yyyy-mm-dd");
     expect(journal.getCell("G2").value).toBe(4000);

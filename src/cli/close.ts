@@ -66,11 +66,12 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       retirementsFile: run.retirements,
       onStage: (s) => stage(STAGES[s] ?? s),
       onFile: (f) => stage(`writing ${f}`),
+      onWarning: (w) => info(flags, `output warning: ${w}`),
     });
   } finally {
     await register.close();
   }
-  const { result } = outcome;
+  const { result, warnings } = outcome;
   const t = result.controlTotals;
   const exceptions = result.exceptions.length;
   if (flags.json) {
@@ -88,6 +89,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       assets: { count: result.counts.register, cost: formatCents(t.closingCost), accumulated: formatCents(t.closingAccumulated), net_book_value: formatCents(t.closingNbv) },
       exceptions: result.counts.exceptionsByCode,
       identities_hold: result.identities.every((i) => i.holds),
+      output_warnings: warnings,
       elapsed_ms: Date.now() - started,
     });
   } else if (!flags.quiet) {

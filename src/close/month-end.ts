@@ -29,6 +29,8 @@ export interface MonthEndInput {
   now?: () => Date;
   onStage?: (stage: string) => void;
   onFile?: (file: string) => void;
+  /** Told each warning about the outputs (a cell cut at Excel's limit) once. */
+  onWarning?: (message: string) => void;
 }
 
 export interface MonthEndOutcome {
@@ -36,6 +38,7 @@ export interface MonthEndOutcome {
   manifest: CloseManifest;
   /** `closed`: the period was posted; `rewritten`: it was closed already with the same inputs, and its outputs were written again. */
   status: "closed" | "rewritten";
+  warnings: string[];
 }
 
 function sha256(text: string): string {
@@ -117,12 +120,13 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     if (rerun && state.lastClosed === undefined && periods.length > 1) throw new PeriodOrderError(`cannot rebuild the register as it stood before ${period}`);
     checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements");
     const result = await closePeriod({ snapshot, rules, period, register: state, retirements, onStage: input.onStage });
-    const { manifest } = await writeCloseOutputs(result, rules, {
+    const { manifest, warnings } = await writeCloseOutputs(result, rules, {
       out: input.out,
       generatedAt: now(),
       onFile: input.onFile,
+      onWarning: input.onWarning,
       beforePublish: rerun ? undefined : async (m) => tx.commit(postingOf(result, m, inputs, now())),
     });
-    return { result, manifest, status: rerun ? "rewritten" : "closed" };
+    return { result, manifest, status: rerun ? "rewritten" : "closed", warnings };
   });
 }

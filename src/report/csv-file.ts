@@ -1,42 +1,53 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { finished } from "node:stream/promises";
-import { stringify } from "csv-stringify";
+import { InputError } from "../errors.js";
 import { formatCents } from "../money.js";
-import { neutralise } from "./csv.js";
+import { cellString, type RowContext, type Warn } from "./cells.js";
+import { csvLine, neutralise } from "./csv.js";
 import type { Cell, Column, Table } from "./tables.js";
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** A cell as CSV text: amounts validated and formatted to two decimals, free text neutralised. */
-export function csvCell(column: Column, value: Cell): string {
+/** A cell as CSV text: amounts validated and formatted to two decimals, free text neutralised, keys validated. */
+export function csvCell(column: Column, value: Cell, at: RowContext): string {
   if (value === undefined || value === "") return "";
   switch (column.kind) {
     case "amount":
-      if (typeof value !== "number" || !Number.isSafeInteger(value)) throw new Error(`${column.name}: not an amount in cents: ${value}`);
+      if (typeof value !== "number" || !Number.isSafeInteger(value)) throw new InputError(column.name, `not an amount in cents: ${value}`);
       return formatCents(value);
     case "date":
-      if (typeof value !== "string" || !ISO_DATE.test(value)) throw new Error(`${column.name}: not an ISO date: ${value}`);
+      if (typeof value !== "string" || !ISO_DATE.test(value)) throw new InputError(column.name, `not an ISO date: ${value}`);
       return value;
     case "int":
     case "number":
       return String(value);
     case "text":
+      return neutralise(cellString(column, value, at));
     case "code":
-      return neutralise(String(value));
+    case "account":
+      return cellString(column, value, at);
   }
 }
 
-/** Streams a table to an RFC 4180 CSV file (CRLF, UTF-8), with backpressure. */
-export async function writeCsvTable(path: string, table: Table): Promise<void> {
+/** Streams a table to an RFC 4180 CSV file (CRLF, UTF-8, no BOM), with backpressure. */
+export async function writeCsvTable(path: string, table: Table, warn: Warn = () => {}): Promise<void> {
   const out = createWriteStream(path);
-  const csv = stringify({ record_delimiter: "\r\n" });
-  csv.pipe(out);
-  const write = async (row: string[]) => {
-    if (!csv.write(row)) await once(csv, "drain");
+  const write = async (line: string) => {
+    if (!out.write(line)) await once(out, "drain");
   };
-  await write(table.columns.map((c) => c.name));
-  for (const row of table.rows()) await write(table.columns.map((c, i) => csvCell(c, row[i])));
-  csv.end();
+  try {
+    await write(csvLine(table.columns.map((c) => c.name)));
+    const at: RowContext = { table, row: [], index: 0, warn };
+    for (const row of table.rows()) {
+      at.row = row;
+      at.index++;
+      await write(csvLine(table.columns.map((c, i) => csvCell(c, row[i], at))));
+    }
+  } catch (err) {
+    out.destroy();
+    throw err;
+  }
+  out.end();
   await finished(out);
 }

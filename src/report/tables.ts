@@ -4,15 +4,26 @@ import type { Rules } from "../rules/model.js";
 /**
  * The outputs as typed tables: one definition drives both the CSV file and the workbook
  * sheet, so the two never disagree. Cell kinds: `amount` (integer cents), `date` (ISO),
- * `int`, `text` (free text: neutralised in CSV), `code` (identifiers and enums).
+ * `int`, `number`, `text` (free text: cleaned, cut at Excel's cell limit, and neutralised in
+ * CSV), `code` (identifiers and enums: validated, never altered), `account` (an account code:
+ * a code the workbook writes as a number when it is one).
  */
-export type CellKind = "amount" | "date" | "int" | "text" | "code" | "number";
+export type CellKind = "amount" | "date" | "int" | "text" | "code" | "account" | "number";
 export interface Column {
+  /** The contracted CSV header (snake_case). */
   name: string;
+  /** The workbook's header, for people. */
+  label: string;
   kind: CellKind;
   width?: number;
 }
 export type Cell = string | number | undefined;
+
+/** A totals row of a sheet: SUM of every amount column, or SUMIF over the rows where `column` is `equals`. */
+export interface TotalLine {
+  label: string;
+  where?: { column: string; equals: string };
+}
 
 export interface Table {
   /** Sheet name; the CSV file is `file`. */
@@ -21,21 +32,71 @@ export interface Table {
   columns: Column[];
   rowCount: number;
   rows: () => Iterable<Cell[]>;
-  /** Add a totals row (SUM of every amount column) to the sheet. */
-  totals: boolean;
+  /** Totals rows under the sheet's data, outside its autofilter. */
+  totals: TotalLine[];
+  /**
+   * The last row is the table's own total (the rollforward's TOTAL): the CSV keeps it as data,
+   * the sheet writes it as SUM formulas over the rows above, labelled with its first cell.
+   */
+  lastRowIsTotal?: boolean;
 }
 
-const col = (name: string, kind: CellKind, width?: number): Column => ({ name, kind, ...(width ? { width } : {}) });
+const WORDS: Record<string, string> = { id: "ID", ids: "IDs", fa: "FA", nbv: "NBV", uom: "UoM", gl: "GL", fcc: "FCC", part32: "Part 32" };
+const LABELS: Record<string, string> = { in_service_date: "In-service date", posted_in_period: "Posted in the period" };
+
+/** A header for people from a snake_case name: `net_book_value` → "Net book value". */
+export function labelOf(name: string): string {
+  const known = LABELS[name];
+  if (known) return known;
+  const text = name
+    .split("_")
+    .map((w) => WORDS[w] ?? w)
+    .join(" ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+const col = (name: string, kind: CellKind, width?: number): Column => ({ name, label: labelOf(name), kind, ...(width ? { width } : {}) });
+const TOTAL: TotalLine[] = [{ label: "Total" }];
+
+/**
+ * Names a row the way an accountant finds it (task, asset, journal line) for warnings about
+ * its cells; `index` is the row's place in the table, counted from 1.
+ */
+export function describeRow(table: Table, row: readonly Cell[], index: number): string {
+  const at = (name: string) => {
+    const k = table.columns.findIndex((c) => c.name === name);
+    return k < 0 || row[k] === undefined || row[k] === "" ? undefined : String(row[k]);
+  };
+  const parts: string[] = [];
+  const task = at("task_id");
+  if (task !== undefined) parts.push(`task ${at("project") ?? "?"}#${task}`);
+  const asset = at("asset_id");
+  if (asset !== undefined) parts.push(`asset ${asset}`);
+  const journal = at("journal_id");
+  if (journal !== undefined) parts.push(`journal ${journal} line ${at("line") ?? "?"}`);
+  if (parts.length === 0 && at("task_type") !== undefined) parts.push(`task type ${at("task_type")}`);
+  return `${table.file || `${table.sheet} sheet`} row ${index}${parts.length ? ` (${parts.join(", ")})` : ""}`;
+}
 
 export function closeTables(r: CloseResult): Table[] {
+  // Wide enough for the longest account name and memo this close posts.
+  let accountName = 0;
+  let memo = 0;
+  for (const e of r.journal) {
+    for (const p of e.postings) {
+      accountName = Math.max(accountName, p.accountName.length);
+      memo = Math.max(memo, p.memo.length);
+    }
+  }
+  const widthFor = (chars: number) => Math.min(80, Math.max(24, chars + 2));
   return [
     {
       sheet: "Journal",
       file: "journal.csv",
-      totals: true,
+      totals: TOTAL,
       columns: [
-        col("journal_id", "code", 28), col("date", "date"), col("period", "code"), col("line", "int", 6), col("account", "code"), col("account_name", "text", 40),
-        col("debit", "amount"), col("credit", "amount"), col("currency", "code", 9), col("memo", "text", 40), col("project", "code", 14), col("fa_class", "code", 20), col("source", "code", 15),
+        col("journal_id", "code", 28), col("date", "date"), col("period", "code"), col("line", "int", 6), col("account", "account", 9), col("account_name", "text", widthFor(accountName)),
+        col("debit", "amount"), col("credit", "amount"), col("currency", "code", 9), col("memo", "text", widthFor(memo)), col("project", "code", 14), col("fa_class", "code", 20), col("source", "code", 15),
       ],
       rowCount: r.journal.reduce((n, e) => n + e.postings.length, 0),
       *rows() {
@@ -48,12 +109,12 @@ export function closeTables(r: CloseResult): Table[] {
     {
       sheet: "Additions",
       file: "additions.csv",
-      totals: true,
+      totals: TOTAL,
       columns: [
         col("asset_id", "code", 26), col("project", "code", 14), col("task_id", "int", 9), col("task_type", "code", 26), col("fa_class", "code", 20), col("in_service_date", "date"),
-        col("cost", "amount"), col("life_months", "int", 8), col("method", "code", 16), col("convention", "code", 13), col("quantity", "number", 10), col("uom", "code", 7), col("approved_by", "text", 14),
+        col("cost", "amount"), col("life_months", "int", 8), col("method", "code", 16), col("convention", "code", 13), col("quantity", "number", 10), col("uom", "text", 7), col("approved_by", "text", 14),
         col("description", "text", 34), col("salvage", "amount"), col("rule_id", "code", 30), col("rate_ids", "code", 24), col("street_address", "text", 24), col("road_name", "text", 18),
-        col("work_package", "code", 12), col("subsector", "code", 10), col("longitude", "number", 11), col("latitude", "number", 11),
+        col("work_package", "text", 12), col("subsector", "text", 10), col("longitude", "number", 11), col("latitude", "number", 11),
       ],
       rowCount: r.additions.length,
       *rows() {
@@ -67,11 +128,11 @@ export function closeTables(r: CloseResult): Table[] {
     {
       sheet: "Register",
       file: "register.csv",
-      totals: true,
+      totals: TOTAL,
       columns: [
         col("asset_id", "code", 26), col("project", "code", 14), col("task_id", "int", 9), col("task_type", "code", 26), col("fa_class", "code", 20), col("in_service_date", "date"),
         col("life_months", "int", 8), col("method", "code", 16), col("convention", "code", 13), col("cost", "amount"), col("salvage", "amount"), col("accumulated_depreciation", "amount"),
-        col("net_book_value", "amount"), col("period_depreciation", "amount"), col("opening_accumulated", "amount"), col("description", "text", 34), col("street_address", "text", 24), col("work_package", "code", 12),
+        col("net_book_value", "amount"), col("period_depreciation", "amount"), col("opening_accumulated", "amount"), col("description", "text", 34), col("street_address", "text", 24), col("work_package", "text", 12),
       ],
       rowCount: r.register.length,
       *rows() {
@@ -85,7 +146,7 @@ export function closeTables(r: CloseResult): Table[] {
     {
       sheet: "Depreciation",
       file: "depreciation.csv",
-      totals: false,
+      totals: [],
       columns: [col("asset_id", "code", 26), col("book", "code", 6), col("period", "code", 9), col("amount", "amount"), col("accumulated", "amount"), col("net_book_value", "amount"), col("fa_class", "code", 20), col("project", "code", 14)],
       rowCount: r.register.length * 2,
       *rows() {
@@ -98,7 +159,8 @@ export function closeTables(r: CloseResult): Table[] {
     {
       sheet: "Rollforward",
       file: "rollforward.csv",
-      totals: false,
+      totals: [{ label: "TOTAL" }],
+      lastRowIsTotal: true,
       columns: [
         col("fa_class", "code", 20), col("opening_cost", "amount"), col("additions", "amount"), col("disposals", "amount"), col("closing_cost", "amount"), col("opening_accumulated", "amount"),
         col("depreciation", "amount"), col("closing_accumulated", "amount"), col("opening_nbv", "amount"), col("closing_nbv", "amount"),
@@ -114,7 +176,7 @@ export function closeTables(r: CloseResult): Table[] {
     {
       sheet: "Adjustments",
       file: "adjustments.csv",
-      totals: true,
+      totals: TOTAL,
       columns: [
         col("asset_id", "code", 26), col("project", "code", 14), col("task_id", "int", 9), col("kind", "code", 17), col("effective_date", "date"), col("cost_change", "amount"),
         col("accumulated_change", "amount"), col("depreciation_catch_up", "amount"), col("fa_class", "code", 20), col("previous_fa_class", "code", 20), col("message", "text", 80),
@@ -126,7 +188,7 @@ export function closeTables(r: CloseResult): Table[] {
     {
       sheet: "Disposals",
       file: "disposals.csv",
-      totals: true,
+      totals: TOTAL,
       columns: [
         col("asset_id", "code", 26), col("project", "code", 14), col("fa_class", "code", 20), col("date", "date"), col("portion", "code", 9), col("cost_retired", "amount"),
         col("accumulated_retired", "amount"), col("proceeds", "amount"), col("removal_cost", "amount"), col("gain_loss", "amount"), col("accumulated_on_disposal", "amount"), col("reason", "text", 40),
@@ -138,10 +200,11 @@ export function closeTables(r: CloseResult): Table[] {
     {
       sheet: "Expensed",
       file: "expensed.csv",
-      totals: true,
+      // The rows run back to the first task in service; only this period's are in the journal.
+      totals: [{ label: "Posted in the period (expense journal)", where: { column: "posted_in_period", equals: "yes" } }, { label: "All rows, in service to period end" }],
       columns: [
         col("project", "code", 14), col("task_id", "int", 9), col("task_type", "code", 26), col("treatment", "code", 10), col("amount", "amount"), col("reason", "code", 20),
-        col("in_service_date", "date"), col("account", "code"), col("posted_in_period", "code", 10), col("posted_amount", "amount"),
+        col("in_service_date", "date"), col("account", "account", 9), col("posted_in_period", "code", 10), col("posted_amount", "amount"),
       ],
       rowCount: r.expensed.length,
       *rows() {
@@ -154,15 +217,16 @@ export function closeTables(r: CloseResult): Table[] {
     {
       sheet: "Exceptions",
       file: "exceptions.csv",
-      totals: false,
-      columns: [col("project", "code", 14), col("task_id", "int", 9), col("task_type", "code", 26), col("code", "code", 22), col("message", "text", 90), col("severity", "code", 9), col("in_service_date", "date")],
+      totals: [],
+            // An exception row shows what Render sent, unvalidated: project and task type are text here.
+      columns: [col("project", "text", 14), col("task_id", "int", 9), col("task_type", "text", 26), col("code", "code", 22), col("message", "text", 90), col("severity", "code", 9), col("in_service_date", "date")],
       rowCount: r.exceptions.length,
       rows: () => r.exceptions.map((e) => [e.project, e.taskId, e.taskType, e.code, e.message, e.severity, e.inServiceDate]),
     },
     {
       sheet: "Tax",
       file: "tax.csv",
-      totals: true,
+      totals: TOTAL,
       columns: [
         col("asset_id", "code", 26), col("project", "code", 14), col("fa_class", "code", 20), col("tax_year", "int", 9), col("recovery_years", "int", 9), col("convention", "code", 12),
         col("tax_amount", "amount"), col("tax_accumulated", "amount"), col("remaining_basis", "amount"), col("book_amount", "amount"), col("difference", "amount"),
@@ -177,10 +241,10 @@ export function closeTables(r: CloseResult): Table[] {
     {
       sheet: "Cost elements",
       file: "cost_elements.csv",
-      totals: true,
+      totals: TOTAL,
       columns: [
-        col("asset_id", "code", 26), col("project", "code", 14), col("task_id", "int", 9), col("unit_line", "int", 9), col("source", "code", 15), col("unit_code", "code", 16),
-        col("quantity", "number", 10), col("uom", "code", 7), col("rate", "number", 10), col("rate_id", "code", 16), col("amount", "amount"),
+        col("asset_id", "code", 26), col("project", "code", 14), col("task_id", "int", 9), col("unit_line", "int", 9), col("source", "code", 15), col("unit_code", "text", 16),
+        col("quantity", "number", 10), col("uom", "text", 7), col("rate", "number", 10), col("rate_id", "code", 16), col("amount", "amount"),
       ],
       rowCount: r.register.reduce((n, e) => n + e.asset.elements.length, 0),
       *rows() {
@@ -197,7 +261,7 @@ export function taxByClassTable(r: CloseResult): Table {
   return {
     sheet: "Tax",
     file: "",
-    totals: true,
+    totals: TOTAL,
     columns: [col("fa_class", "code", 22), col("tax_year", "int", 9), col("tax_depreciation", "amount"), col("book_depreciation", "amount"), col("difference", "amount")],
     rowCount: r.taxByClass.length,
     rows: () => r.taxByClass.map((t) => [t.faClass, t.taxYear, t.taxAmount, t.bookAmount, t.difference]),
@@ -217,11 +281,11 @@ export function rulesTable(rules: Rules): Table {
   return {
     sheet: "Rules",
     file: "",
-    totals: false,
+    totals: [],
     columns: [
       col("task_type", "code", 26), col("treatment", "code", 11), col("fa_class", "code", 20), col("life_months", "int", 8), col("method", "code", 16), col("convention", "code", 13),
-      col("salvage_percent", "code", 9), col("asset_account", "code", 9), col("accumulated_depreciation_account", "code", 9), col("depreciation_expense_account", "code", 9),
-      col("expense_account", "code", 9), col("per_unit_threshold", "code", 10), col("fcc_part32_account", "code", 10), col("tax_recovery_years", "int", 8), col("unit", "code", 6), col("description", "text", 40),
+      col("salvage_percent", "number", 9), col("asset_account", "account", 9), col("accumulated_depreciation_account", "account", 14), col("depreciation_expense_account", "account", 14),
+      col("expense_account", "account", 9), col("per_unit_threshold", "number", 10), col("fcc_part32_account", "account", 10), col("tax_recovery_years", "int", 8), col("unit", "code", 6), col("description", "text", 40),
     ],
     rowCount: rows.length,
     rows: () => rows,

@@ -23,6 +23,16 @@ export interface WriteOptions {
    * close killed after it leaves outputs a re-run rewrites byte for byte.
    */
   beforePublish?: (manifest: CloseManifest) => Promise<void>;
+  /** Told each warning about the outputs (a cell cut at Excel's limit) once, as it is found. */
+  onWarning?: (message: string) => void;
+}
+
+/** What was written, and what the user should hear about it. */
+export interface WriteResult {
+  dir: string;
+  manifest: CloseManifest;
+  /** Each warning once, in the order found (also given to `onWarning`). */
+  warnings: string[];
 }
 
 export const CLOSE_FORMAT = "fiber-capex-close/1";
@@ -127,16 +137,23 @@ function summaryLines(r: CloseResult, projects: string[]): SummaryLine[] {
  * into place at the end, so a failure leaves no half-written output and never replaces a
  * good one. `out` may replace only an earlier close output folder (checkCloseOutputFolder).
  */
-export async function writeCloseOutputs(result: CloseResult, rules: Rules, options: WriteOptions): Promise<{ dir: string; manifest: CloseManifest }> {
+export async function writeCloseOutputs(result: CloseResult, rules: Rules, options: WriteOptions): Promise<WriteResult> {
   const inputs = [result.snapshot.dir, result.rules.file];
   checkCloseOutputFolder(options.out, inputs);
   const generatedAt = options.generatedAt ?? new Date();
+  // The CSV file and the sheet of a table meet the same cell, and say so once.
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    if (warnings.includes(message)) return;
+    warnings.push(message);
+    options.onWarning?.(message);
+  };
   const tables = closeTables(result);
   const projects = [...new Set(result.register.map((e) => e.asset.project).concat(result.expensed.map((e) => e.project)))].sort();
   const manifest = await writeDirAtomically(options.out, CLOSE_OUTPUT_FOLDER, async (dir) => {
     for (const table of tables) {
       options.onFile?.(table.file);
-      await writeCsvTable(join(dir, table.file), table);
+      await writeCsvTable(join(dir, table.file), table, warn);
     }
     const workbook = workbookName(result.period);
     options.onFile?.(workbook);
@@ -147,12 +164,13 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       join(dir, workbook),
       {
         title: `fiber-capex month-end close ${result.period}`,
+        footer: `fiber-capex close ${result.period}`,
         summary: summaryLines(result, projects),
         identities: result.identities,
         tables: [journal!, additions!, register!, depreciation!, rollforward!, adjustments!, disposals!, expensed!, exceptions!, rulesTable(rules), taxByClassTable(result)],
       },
       // The workbook's own dates are the period end, so its content depends on the inputs only.
-      { created: new Date(`${result.periodEnd}T00:00:00Z`), maxRowsPerSheet: options.maxRowsPerSheet },
+      { created: new Date(`${result.periodEnd}T00:00:00Z`), maxRowsPerSheet: options.maxRowsPerSheet, onWarning: warn },
     );
     const files: Record<string, string> = {};
     for (const name of [...tables.map((t) => t.file), workbook]) files[name] = await sha256File(join(dir, name));
@@ -176,5 +194,5 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     await options.beforePublish?.(m);
     return m;
   }, inputs);
-  return { dir: options.out, manifest };
+  return { dir: options.out, manifest, warnings };
 }
