@@ -4,7 +4,7 @@ import { monthIndexOf, parsePeriod, periodEndDate, periodStartDate } from "../da
 import { DepreciationSchedule, fiscalYearOf } from "../depreciation/schedule.js";
 import { macrsYear, type TaxConvention, taxConventionsByYear, taxYearOf } from "../depreciation/tax.js";
 import type { RecoveryYears } from "../depreciation/types.js";
-import type { Cents } from "../money.js";
+import { type Cents, checkTotal } from "../money.js";
 import { assertBalanced, buildEntries, type JournalEntry } from "../ledger/journal.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
@@ -156,6 +156,15 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const expensed = c.expensed.filter((e) => e.inServiceDate <= periodEnd).sort(byTask);
   const expensedInPeriod = expensed.filter((e) => e.inServiceDate >= periodStart && e.treatment === "expense");
   const exceptions = c.exceptions.filter((e) => inScope(e.inServiceDate));
+  // Each amount is bounded; their sum is bounded here once, so no total below can round.
+  checkTotal(
+    (function* () {
+      for (const a of assets) yield a.cost;
+      for (const e of expensed) yield e.amount;
+    })(),
+    snapshot.dir,
+    `the costs of the assets and expensed tasks in service by ${periodEnd}`,
+  );
 
   input.onStage?.("journal");
   const accountName = (account: string) => rules.accounts.get(account) ?? account;
