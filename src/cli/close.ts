@@ -16,6 +16,7 @@ const options = commonSchema.extend({
   out: z.string().optional(),
   rules: z.string().optional(),
   strict: z.boolean().default(false),
+  allowOpenPeriod: z.boolean().default(false),
 });
 
 export interface CloseRun {
@@ -24,6 +25,7 @@ export interface CloseRun {
   rules?: string | undefined;
   out?: string | undefined;
   strict: boolean;
+  allowOpenPeriod?: boolean | undefined;
 }
 
 const STAGES: Record<string, string> = {
@@ -44,7 +46,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
   const rules = await loadRules(run.rules ?? defaultRulesFile());
   for (const w of rules.warnings) info(flags, `rules warning: ${w.path}: ${w.message}`);
   const snapshot = await openSnapshot(run.snapshot);
-  const result = await closePeriod({ snapshot, rules, period: run.period, onStage: (s) => stage(STAGES[s] ?? s) });
+  const result = await closePeriod({ snapshot, rules, period: run.period, allowOpenPeriod: run.allowOpenPeriod, onStage: (s) => stage(STAGES[s] ?? s) });
   const out = run.out ?? resolve("out", run.period);
   await writeCloseOutputs(result, rules, { out, onFile: (f) => stage(`writing ${f}`) });
   const t = result.controlTotals;
@@ -52,6 +54,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
   if (flags.json) {
     printJson({
       period: result.period,
+      open_period: result.openPeriod,
       out,
       additions: { count: result.counts.additions, cost: formatCents(t.additions) },
       depreciation: formatCents(t.depreciation),
@@ -65,6 +68,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
   } else if (!flags.quiet) {
     const w = (s: string) => process.stdout.write(`${s}\n`);
     w(`Closed ${result.period} (${result.periodStart} to ${result.periodEnd}), rules ${result.rules.version}`);
+    if (result.openPeriod) w(`  provisional:   ${result.period} had not ended when the snapshot was fetched (${result.snapshot.fetchedAt})`);
     w(`  additions:     ${String(result.counts.additions).padStart(7)} assets   ${formatCents(t.additions).padStart(16)}`);
     w(`  depreciation:  ${String(result.counts.register).padStart(7)} assets   ${formatCents(t.depreciation).padStart(16)}`);
     w(`  expensed:      ${String(result.counts.expensedInPeriod).padStart(7)} tasks    ${formatCents(t.expensedInPeriod).padStart(16)}`);
@@ -89,6 +93,7 @@ export const closeCommand = {
       .option("out", { type: "string", describe: "output folder (default out/YYYY-MM); replaced only when the close succeeds" })
       .option("rules", { type: "string", describe: "rules file (default: the bundled rules/render-fiber.yaml)" })
       .option("strict", { type: "boolean", default: false, describe: "exit 3 when there are exceptions (outputs are still written)" })
+      .option("allow-open-period", { type: "boolean", default: false, describe: "close a month that had not ended when the snapshot was fetched (marked provisional)" })
       .epilog("Exit codes: 0 done; 1 failed, nothing written; 2 bad usage or input file; 3 done with exceptions under --strict."),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);

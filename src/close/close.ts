@@ -1,14 +1,17 @@
-import { type Classification, classifyRecords } from "../capitalize/classify.js";
+import { join } from "node:path";
+import { type Classification, classifyRecords, projectZones } from "../capitalize/classify.js";
 import type { AssetRecord, ExceptionRow, ExpensedItem } from "../capitalize/outcomes.js";
 import { monthIndexOf, parsePeriod, periodEndDate, periodStartDate } from "../dates.js";
 import { DepreciationSchedule, fiscalYearOf } from "../depreciation/schedule.js";
 import { macrsYear, type TaxConvention, taxConventionsByYear, taxYearOf } from "../depreciation/tax.js";
 import type { RecoveryYears } from "../depreciation/types.js";
 import { type Cents, checkTotal } from "../money.js";
+import { InputError, SnapshotError } from "../errors.js";
 import { assertBalanced, buildEntries, type JournalEntry } from "../ledger/journal.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
 import { checkIdentities, type Identity } from "./identities.js";
+import { periodEndsAt } from "./period.js";
 
 export interface TaxFigures {
   taxYear: number;
@@ -60,6 +63,8 @@ export interface CloseResult {
   taxYear: number;
   rules: { file: string; version: string; sha256: string };
   snapshot: { dir: string; manifestSha256: string; fetchedAt: string; apiBaseUrl: string };
+  /** True when the period had not ended when the snapshot was fetched (closed with allowOpenPeriod). */
+  openPeriod: boolean;
   /** Assets in service on or before the period's last day, by project and task id. */
   register: RegisterEntry[];
   /** The register entries placed in service during the period. */
@@ -99,7 +104,37 @@ export interface CloseInput {
   period: string;
   /** A classification already made of this snapshot with these rules (else it is made here). */
   classification?: Classification;
+  /**
+   * Close a period that had not ended when the snapshot was fetched (`--allow-open-period`):
+   * approvals still to come are missing, so the result is provisional and marked so.
+   */
+  allowOpenPeriod?: boolean;
   onStage?: (stage: string) => void;
+}
+
+/**
+ * Whether the period was still open when the snapshot was fetched, in the time zone of any of
+ * its projects; refused unless the caller allows it.
+ */
+function checkPeriodEnded(snapshot: Snapshot, rules: Rules, period: string, allowOpenPeriod: boolean): boolean {
+  const fetchedAtText = snapshot.manifest.fetched_at;
+  const fetchedAt = typeof fetchedAtText === "string" ? Date.parse(fetchedAtText) : Number.NaN;
+  if (Number.isNaN(fetchedAt)) {
+    throw new SnapshotError(join(snapshot.dir, "manifest.json"), `fetched_at ${JSON.stringify(fetchedAtText)} is not a time; fetch the snapshot again with capex fetch`);
+  }
+  const { zones } = projectZones(snapshot.projects, rules);
+  const timeZones = zones.size ? [...zones.values()].map((z) => z.timeZone) : [rules.defaultTimeZone];
+  const endsAt = periodEndsAt(period, timeZones);
+  const open = fetchedAt < endsAt;
+  if (open && !allowOpenPeriod) {
+    throw new InputError(
+      "--period",
+      `${period} had not ended when the snapshot was fetched (${fetchedAtText}; it ends ${new Date(endsAt).toISOString()} in the projects' time zones), ` +
+        "so work approved after the fetch would be missing. Fetch again after the period ends, " +
+        "or pass --allow-open-period (allowOpenPeriod in the library) to close it provisionally",
+    );
+  }
+  return open;
 }
 
 const byTask = <T extends { project: string; taskId: number | undefined }>(a: T, b: T) =>
@@ -119,12 +154,13 @@ function fiscalYearMonths(fiscalYear: number, startMonth: number): [number, numb
 export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const { snapshot, rules, period } = input;
   parsePeriod(period, "--period");
+  const openPeriod = checkPeriodEnded(snapshot, rules, period, input.allowOpenPeriod ?? false);
   const periodStart = periodStartDate(period);
   const periodEnd = periodEndDate(period);
   const month = monthIndexOf(period);
   const fs = rules.fiscalYearStartMonth;
   input.onStage?.("classify");
-  const c = input.classification ?? (await classifyRecords(snapshot.batches(), rules, snapshot.projects));
+  const c = input.classification ?? (await classifyRecords(snapshot.batches(), rules, snapshot.projects, { fetchedAt: snapshot.manifest.fetched_at }));
 
   input.onStage?.("depreciate");
   const inScope = (date: string | undefined) => date === undefined || date <= periodEnd;
@@ -240,6 +276,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     taxYear,
     rules: { file: rules.file, version: rules.version, sha256: rules.sha256 },
     snapshot: { dir: snapshot.dir, manifestSha256: snapshot.manifestSha256, fetchedAt: snapshot.manifest.fetched_at, apiBaseUrl: snapshot.manifest.api_base_url },
+    openPeriod,
     register,
     additions,
     expensed,

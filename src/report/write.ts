@@ -28,6 +28,8 @@ export interface CloseManifest {
   currency: string;
   rules: { path: string; version: string; sha256: string };
   snapshot: { path: string; manifest_sha256: string; fetched_at: string; api_base_url: string };
+  /** The period had not ended when the snapshot was fetched: a provisional close. */
+  open_period: boolean;
   counts: Record<string, number | Record<string, number>>;
   control_totals: Record<string, string>;
   identities: CloseResult["identities"];
@@ -64,6 +66,7 @@ function summaryLines(r: CloseResult, projects: string[]): SummaryLine[] {
     { label: "Snapshot", value: r.snapshot.dir },
     { label: "Snapshot manifest sha256", value: r.snapshot.manifestSha256 },
     { label: "Snapshot fetched at", value: r.snapshot.fetchedAt },
+    { label: "Period still open when fetched", value: r.openPeriod ? "yes (provisional close)" : "no" },
     { label: "Tasks read", value: r.counts.tasksRead },
     { label: "Tasks not yet approved", value: r.counts.notApproved },
     { label: "Assets in the register", value: r.counts.register },
@@ -122,6 +125,7 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       currency: result.currency,
       rules: { path: result.rules.file, version: result.rules.version, sha256: result.rules.sha256 },
       snapshot: { path: result.snapshot.dir, manifest_sha256: result.snapshot.manifestSha256, fetched_at: result.snapshot.fetchedAt, api_base_url: result.snapshot.apiBaseUrl },
+      open_period: result.openPeriod,
       counts: Object.fromEntries(Object.entries(result.counts).map(([k, v]) => [snake(k), v])),
       control_totals: Object.fromEntries(Object.entries(result.controlTotals).map(([k, v]) => [snake(k), formatCents(v)])),
       identities: result.identities,
