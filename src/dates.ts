@@ -13,10 +13,20 @@ export type Period = string;
 const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
+/**
+ * The years fiber-capex closes. Years 0–99 would silently become 1900–1999 in date
+ * arithmetic (a period 0000-01 printed "to 1900-01-31"), and no fiber was capitalized before
+ * 1900 or will be after 2999: such a period is a typing slip.
+ */
+export const MIN_YEAR = 1900;
+export const MAX_YEAR = 2999;
+
 export function parsePeriod(text: string, field = "period"): { year: number; month: number } {
   const m = PERIOD.exec(text);
   if (!m) throw new InputError(field, `"${text}" is not a period; write it as YYYY-MM, for example 2026-10`);
-  return { year: Number(m[1]), month: Number(m[2]) };
+  const year = Number(m[1]);
+  if (year < MIN_YEAR || year > MAX_YEAR) throw new InputError(field, `"${text}" is outside the years fiber-capex closes (${MIN_YEAR} to ${MAX_YEAR}); check the year`);
+  return { year, month: Number(m[2]) };
 }
 
 export function parseIsoDate(text: string, field = "date"): Date {

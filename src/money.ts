@@ -1,4 +1,5 @@
 import { Decimal } from "decimal.js";
+import { InputError } from "./errors.js";
 
 /**
  * Money is exact: decimal.js where amounts are parsed or multiplied (rate × quantity),
@@ -19,11 +20,54 @@ export function parseDecimal(text: string): Decimal {
   return new Dec(t);
 }
 
-/** Rounds half-up (away from zero) to cents and returns integer cents. */
-export function toCents(amount: Decimal): Cents {
-  const cents = amount.times(100).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
-  if (!Number.isSafeInteger(cents)) throw new RangeError(`amount out of range: ${amount.toString()}`);
+/**
+ * The largest amount any single figure may hold: 100,000,000,000.00 (10^13 cents). No task
+ * costs that much, and below it rate × quantity, salvage and depreciation stay exact in
+ * integer cents. Totals over many assets are guarded separately (checkTotal).
+ */
+export const MAX_AMOUNT_CENTS = 10 ** 13;
+export const MAX_AMOUNT = new Dec(MAX_AMOUNT_CENTS).dividedBy(100);
+/** "100000000000.00", for messages. */
+export const MAX_AMOUNT_TEXT = MAX_AMOUNT.toFixed(2);
+
+/**
+ * The largest total a close may add up: half of Number.MAX_SAFE_INTEGER cents (about
+ * 45 trillion). Every total a close prints (a class's cost, all journal debits, which add
+ * depreciation to additions and expense) is at most twice the sum this bounds, so each stays
+ * an exact integer instead of silently rounding.
+ */
+export const MAX_TOTAL_CENTS = Math.floor(Number.MAX_SAFE_INTEGER / 2);
+
+/** Rounds half-up (away from zero) to cents; undefined beyond ±MAX_AMOUNT_CENTS. */
+export function centsWithinLimit(amount: Decimal): Cents | undefined {
+  if (!amount.isFinite() || amount.abs().greaterThan(MAX_AMOUNT)) return undefined;
+  return amount.times(100).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
+}
+
+/** Rounds half-up (away from zero) to cents and returns integer cents; refuses amounts beyond MAX_AMOUNT. */
+export function toCents(amount: Decimal, field = "amount"): Cents {
+  const cents = centsWithinLimit(amount);
+  if (cents === undefined) throw new InputError(field, `${amount.toString()} is beyond the largest amount fiber-capex accepts (${MAX_AMOUNT_TEXT}); check the figure`);
   return cents;
+}
+
+/**
+ * Refuses amounts whose magnitudes add up to more than MAX_TOTAL_CENTS. Adding safe integers
+ * is exact while the sum stays below 2^53, and a sum beyond that can only round upwards, so
+ * the running comparison never misses an overflow.
+ */
+export function checkTotal(amounts: Iterable<Cents>, field: string, what: string): void {
+  let sum = 0;
+  for (const a of amounts) {
+    sum += Math.abs(a);
+    if (sum > MAX_TOTAL_CENTS) {
+      throw new InputError(
+        field,
+        `${what} add up to more than ${formatCents(MAX_TOTAL_CENTS)}, beyond what fiber-capex can total exactly in cents; ` +
+          "look for absurd amounts in Render, or close fewer projects at a time",
+      );
+    }
+  }
 }
 
 export function centsToDecimal(cents: Cents): Decimal {

@@ -85,8 +85,8 @@ describe("rules check", () => {
     const problems = checkRulesText(t, FILE).problems.map(formatRulesProblem);
     expect(problems).toEqual([
       `currency: currency must be an ISO 4217 code like USD (line ${lineOf(t, "currency: usd")})`,
-      `curency: unknown setting "curency" (line ${lineOf(t, "curency: USD")})`,
-      `task_types.install_anchor.life_years: life_years must be a positive whole number of years (use life_months for part years) (line ${lineOf(t, "life_years: 2.5")})`,
+      `curency: unknown setting "curency" (line ${lineOf(t, "curency: USD")}); did you mean "currency"?`,
+      `task_types.install_anchor.life_years: life_years must be a whole number from 1 to 100 (use life_months for part years) (got 2.5) (line ${lineOf(t, "life_years: 2.5")})`,
       `task_types.install_vault: task type listed twice (first at line ${lineOf(t, "  install_vault:")}); YAML would keep only the last (line ${lineOf(t, "  install_vault:", t.indexOf("  install_vault:") + 5)})`,
       `task_types.nap_otdr.fa_class: unknown class "Test Equipmnt" (line ${lineOf(t, "fa_class: Test Equipmnt")}); did you mean "Test Equipment"?`,
       `task_types.permitting.expense_account: account "6721" is not in accounts (line ${lineOf(t, 'expense_account: "6721"')}); did you mean "6720"?`,

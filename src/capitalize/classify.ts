@@ -1,4 +1,5 @@
-import { isValidTimeZone, localDateOf } from "../dates.js";
+import { addYears, format } from "date-fns";
+import { isValidTimeZone, localDateOf, MAX_YEAR } from "../dates.js";
 import { Dec, toCents } from "../money.js";
 import type { Project, TaskFields as Task } from "../render/schemas.js";
 import type { Rules } from "../rules/model.js";
@@ -45,7 +46,27 @@ export function makeInterner(): Interner {
   };
 }
 
-export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern: Interner = noInterning): Outcome {
+/**
+ * The in-service dates a task may have. Render went live long after 1990, and nothing can be
+ * approved a year after it was fetched (a day or two would be clock skew or a late time
+ * zone); a date outside is a typing slip in Render (year 1, 9999), which would otherwise be
+ * silently capitalized in the wrong decade or never.
+ */
+export interface PlausibleDates {
+  earliest: string;
+  latest: string;
+}
+export const EARLIEST_APPROVAL = "1990-01-01";
+
+/** The plausible dates for a snapshot fetched at `fetchedAt` (without one: up to the last year fiber-capex closes). */
+export function plausibleDates(fetchedAt?: string): PlausibleDates {
+  const fetched = fetchedAt === undefined ? Number.NaN : Date.parse(fetchedAt);
+  const latest = Number.isNaN(fetched) ? `${MAX_YEAR}-12-31` : format(addYears(new Date(fetched), 1), "yyyy-MM-dd");
+  return { earliest: EARLIEST_APPROVAL, latest };
+}
+const ANY_TIME = plausibleDates();
+
+export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern: Interner = noInterning, dates: PlausibleDates = ANY_TIME): Outcome {
   const project = zone.shortName;
   if (task.approved_date === undefined) {
     return task.status?.toLowerCase() === "approved"
@@ -54,6 +75,15 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern
   }
   const inServiceDate = localDateOf(task.approved_date, zone.timeZone);
   if (inServiceDate === undefined) return exception(project, task, "INVALID_TASK", `approved_date: "${task.approved_date}" is not a date`);
+  if (inServiceDate < dates.earliest || inServiceDate > dates.latest) {
+    // No in-service date on the row: it stays in every close's exceptions until Render corrects it.
+    return exception(
+      project,
+      task,
+      "IMPLAUSIBLE_DATE",
+      `approved_date: "${task.approved_date}" is outside the approval dates fiber-capex accepts (${dates.earliest} to ${dates.latest}); correct the approval date in Render`,
+    );
+  }
   const rule = rules.taskTypes.get(task.task_type);
   if (!rule) {
     return exception(project, task, "UNMAPPED_TASK_TYPE", `task type "${task.task_type}" is not in ${rules.file}; add it under task_types with a treatment`, inServiceDate);
@@ -149,11 +179,15 @@ export class Classifier {
   private readonly duplicateIds = new Set<string>();
   private readonly zones: Map<string, ProjectZone>;
   private readonly intern = makeInterner();
+  private readonly dates: PlausibleDates;
 
+  /** `fetchedAt`: when the snapshot was fetched (its manifest's fetched_at), which bounds plausible approval dates. */
   constructor(
     private readonly rules: Rules,
     projects: Project[],
+    options: { fetchedAt?: string | undefined } = {},
   ) {
+    this.dates = plausibleDates(options.fetchedAt);
     const { zones, warnings } = projectZones(projects, rules);
     this.zones = zones;
     this.result.exceptions.push(...warnings);
@@ -188,7 +222,7 @@ export class Classifier {
       return;
     }
     const task = record.task;
-    const outcome = classifyTask(task, this.zoneOf(task.project_short_name ?? ""), this.rules, this.intern);
+    const outcome = classifyTask(task, this.zoneOf(task.project_short_name ?? ""), this.rules, this.intern, this.dates);
     switch (outcome.kind) {
       case "asset": {
         const id = outcome.asset.assetId;
@@ -239,8 +273,9 @@ export async function classifyRecords(
   records: AsyncIterable<SnapshotRecord | SnapshotRecord[]>,
   rules: Rules,
   projects: Project[],
+  options: { fetchedAt?: string | undefined } = {},
 ): Promise<Classification> {
-  const classifier = new Classifier(rules, projects);
+  const classifier = new Classifier(rules, projects, options);
   for await (const item of records) {
     if (Array.isArray(item)) for (const record of item) classifier.add(record);
     else classifier.add(item);

@@ -1,4 +1,4 @@
-import { type Cents, Dec, toCents } from "../money.js";
+import { type Cents, centsWithinLimit, Dec, MAX_AMOUNT_CENTS, MAX_AMOUNT_TEXT } from "../money.js";
 import type { TaskFields as Task } from "../render/schemas.js";
 import { rateInForce, type Rules } from "../rules/model.js";
 import type { CostElement, ExceptionCode } from "./outcomes.js";
@@ -8,6 +8,10 @@ export type Pricing =
   | { ok: false; code: ExceptionCode; message: string };
 
 const fail = (code: ExceptionCode, message: string): Pricing => ({ ok: false, code, message });
+
+/** A product or sum beyond the largest amount: the task's exception, never the run's end. */
+const tooLarge = (path: string, what: string, fix: string): Pricing =>
+  fail("INVALID_TASK", `${path}: ${what} is beyond the largest amount a task may carry (${MAX_AMOUNT_TEXT}); ${fix}`);
 
 /**
  * The cost of a task on its in-service date, first basis that applies (DESIGN §5):
@@ -35,11 +39,15 @@ export function priceTask(task: Task, date: string, rules: Rules): Pricing {
       if (line.amount !== undefined) {
         const amount = new Dec(line.amount);
         if (amount.isNegative()) return fail("NEGATIVE_AMOUNT", `units[${i}].amount is ${line.amount}; a credit cannot be capitalized, correct it in Render`);
-        element = { source: "line_amount", line: i, unitCode: code, quantity: line.quantity, uom, rate: line.rate, rateId: undefined, amount: toCents(amount) };
+        const cents = centsWithinLimit(amount);
+        if (cents === undefined) return tooLarge(`units[${i}].amount`, line.amount, "correct the unit line in Render");
+        element = { source: "line_amount", line: i, unitCode: code, quantity: line.quantity, uom, rate: line.rate, rateId: undefined, amount: cents };
       } else if (qty === undefined) {
         return fail("NO_COST_BASIS", `units[${i}]${code ? ` (${code})` : ""} has neither an amount nor a quantity; add one in Render`);
       } else if (line.rate !== undefined) {
-        element = { source: "line_rate", line: i, unitCode: code, quantity: line.quantity, uom, rate: line.rate, rateId: undefined, amount: toCents(qty.times(line.rate)) };
+        const cents = centsWithinLimit(qty.times(line.rate));
+        if (cents === undefined) return tooLarge(`units[${i}].quantity`, `${line.quantity} × rate ${line.rate}`, "correct the unit line in Render");
+        element = { source: "line_rate", line: i, unitCode: code, quantity: line.quantity, uom, rate: line.rate, rateId: undefined, amount: cents };
       } else {
         const entries = code === undefined ? undefined : rules.ratesByUnitCode.get(code);
         const rate = rateInForce(entries, date);
@@ -52,11 +60,14 @@ export function priceTask(task: Task, date: string, rules: Rules): Pricing {
               : `unit code ${code} is not in the rate card; add it to rate_card in ${rules.file} or correct the unit line in Render`,
           );
         }
-        element = { source: "rate_card", line: i, unitCode: code, quantity: line.quantity, uom: uom ?? rate.uom, rate: rate.rate.toString(), rateId: rate.id, amount: toCents(qty.times(rate.rate)) };
+        const cents = centsWithinLimit(qty.times(rate.rate));
+        if (cents === undefined) return tooLarge(`units[${i}].quantity`, `${line.quantity} × rate ${rate.rate} (${rate.id})`, "correct the unit line in Render");
+        element = { source: "rate_card", line: i, unitCode: code, quantity: line.quantity, uom: uom ?? rate.uom, rate: rate.rate.toString(), rateId: rate.id, amount: cents };
       }
       elements.push(element);
       cost += element.amount;
     }
+    if (cost > MAX_AMOUNT_CENTS) return tooLarge("units", `the lines' total ${new Dec(cost).dividedBy(100).toFixed(2)}`, "correct the unit lines in Render");
     return { ok: true, cost, elements, quantity: task.quantity === undefined ? quantity : new Dec(task.quantity) };
   }
   if (task.quantity !== undefined) {
@@ -65,7 +76,9 @@ export function priceTask(task: Task, date: string, rules: Rules): Pricing {
       return fail("NO_COST_BASIS", `no unit lines, and no rate for task type ${type} in force on ${date} to price its quantity ${task.quantity}; add unit lines in Render or a task_type rate to rate_card in ${rules.file}`);
     }
     const qty = new Dec(task.quantity);
-    const element: CostElement = { source: "task_type_rate", line: undefined, unitCode: undefined, quantity: task.quantity, uom: rate.uom, rate: rate.rate.toString(), rateId: rate.id, amount: toCents(qty.times(rate.rate)) };
+    const cents = centsWithinLimit(qty.times(rate.rate));
+    if (cents === undefined) return tooLarge("quantity", `${task.quantity} × rate ${rate.rate} (${rate.id})`, "correct the quantity in Render");
+    const element: CostElement = { source: "task_type_rate", line: undefined, unitCode: undefined, quantity: task.quantity, uom: rate.uom, rate: rate.rate.toString(), rateId: rate.id, amount: cents };
     return { ok: true, cost: element.amount, elements: [element], quantity: qty };
   }
   return fail("NO_COST_BASIS", "the task has neither unit lines nor a quantity; add the installed units in Render");

@@ -20,6 +20,7 @@ const options = commonSchema.extend({
   strict: z.boolean().default(false),
   db: z.string().optional(),
   retirements: z.string().optional(),
+  allowOpenPeriod: z.boolean().default(false),
 });
 
 export interface CloseRun {
@@ -31,6 +32,7 @@ export interface CloseRun {
   /** The register: a SQLite file or a postgres:// URL (default CAPEX_DB, else capex.db). */
   db?: string | undefined;
   retirements?: string | undefined;
+  allowOpenPeriod?: boolean | undefined;
 }
 
 const STAGES: Record<string, string> = {
@@ -64,6 +66,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       period: run.period,
       out,
       retirementsFile: run.retirements,
+      allowOpenPeriod: run.allowOpenPeriod,
       onStage: (s) => stage(STAGES[s] ?? s),
       onFile: (f) => stage(`writing ${f}`),
       onWarning: (w) => info(flags, `output warning: ${w}`),
@@ -78,6 +81,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     printJson({
       period: result.period,
       status: outcome.status,
+      open_period: result.openPeriod,
       register: { location: register.location, last_closed_before: result.registerBefore.lastClosed ?? null },
       out,
       additions: { count: result.counts.additions, cost: formatCents(t.additions) },
@@ -96,6 +100,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     const w = (s: string) => process.stdout.write(`${s}\n`);
     const verb = outcome.status === "rewritten" ? "Already closed with these inputs; outputs written again for" : "Closed";
     w(`${verb} ${result.period} (${result.periodStart} to ${result.periodEnd}), rules ${result.rules.version}, register ${register.location}`);
+    if (result.openPeriod) w(`  provisional:   ${result.period} had not ended when the snapshot was fetched (${result.snapshot.fetchedAt})`);
     if (result.registerBefore.firstClose && result.register.length > result.counts.additions) {
       w(`  opening:       ${String(result.register.length - result.counts.additions).padStart(7)} assets taken on from the snapshot (first close of this register; no journal)`);
     }
@@ -130,6 +135,7 @@ export const closeCommand = {
       .option("rules", { type: "string", describe: "rules file (default: the bundled rules/render-fiber.yaml)" })
       .option("strict", { type: "boolean", default: false, describe: "exit 3 when there are exceptions (outputs are still written)" })
       .option("db", { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" })
+      .option("allow-open-period", { type: "boolean", default: false, describe: "close a month that had not ended when the snapshot was fetched (marked provisional)" })
       .option("retirements", { type: "string", describe: "CSV of assets to retire in the period: asset_id,date,portion,proceeds,removal_cost,reason" })
       .epilog("Exit codes: 0 done; 1 failed, nothing written; 2 bad usage or input file; 3 done with exceptions under --strict."),
   handler: async (argv: unknown): Promise<number> => {

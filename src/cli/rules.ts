@@ -1,8 +1,7 @@
-import { readFile } from "node:fs/promises";
 import type { Argv } from "yargs";
 import { z } from "zod";
-import { formatRulesProblem, InputError } from "../errors.js";
-import { checkRulesText } from "../rules/load.js";
+import { formatRulesProblem } from "../errors.js";
+import { checkRulesText, readRulesFile } from "../rules/load.js";
 import { defaultRulesFile } from "../package-info.js";
 import { commonSchema, EXIT, parseOptions, printJson } from "./terminal.js";
 
@@ -18,13 +17,7 @@ export const rulesCommand = {
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
     const file = o.file ?? defaultRulesFile();
-    let text: string;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (e) {
-      throw new InputError("FILE", `cannot read ${file}: ${(e as Error).message}`);
-    }
-    const { rules, problems } = checkRulesText(text, file);
+    const { rules, problems } = checkRulesText(await readRulesFile(file), file);
     const errors = problems.filter((p) => p.severity === "error");
     const warnings = problems.filter((p) => p.severity === "warning");
     if (o.json) {

@@ -1,12 +1,13 @@
-import { type Classification, classifyRecords } from "../capitalize/classify.js";
+import { join } from "node:path";
+import { type Classification, classifyRecords, projectZones } from "../capitalize/classify.js";
 import type { AssetRecord, ExceptionRow, ExpensedItem } from "../capitalize/outcomes.js";
 import { monthIndexOf, parsePeriod, periodEndDate, periodStartDate } from "../dates.js";
 import { fiscalYearOf } from "../depreciation/schedule.js";
 import { macrsYear, type TaxConvention, taxConventionsByYear, taxYearOf } from "../depreciation/tax.js";
 import type { RecoveryYears } from "../depreciation/types.js";
-import { InputError } from "../errors.js";
+import { InputError, SnapshotError } from "../errors.js";
 import { assertBalanced, buildEntries, type JournalEntry, PostingBook } from "../ledger/journal.js";
-import type { Cents } from "../money.js";
+import { type Cents, checkTotal } from "../money.js";
 import { AssetBook } from "../register/book.js";
 import { type AssetBalance, type AssetEvent, type AssetSource, type ClassBalance, emptyRegisterState, ledgerKey, type RegisterState, stateDigest } from "../register/model.js";
 import { type AdjustmentRow, type DisposalRow, type ExpensePosting, reconcile } from "../register/reconcile.js";
@@ -14,6 +15,7 @@ import type { RetirementRequest } from "../register/retirements.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
 import { checkIdentities, type Identity } from "./identities.js";
+import { periodEndsAt } from "./period.js";
 
 export interface TaxFigures {
   taxYear: number;
@@ -77,6 +79,8 @@ export interface CloseResult {
   taxYear: number;
   rules: { file: string; version: string; sha256: string };
   snapshot: { dir: string; manifestSha256: string; fetchedAt: string; apiBaseUrl: string };
+  /** True when the period had not ended when the snapshot was fetched (closed with allowOpenPeriod). */
+  openPeriod: boolean;
   /** The register before the period: its latest closed period and the digest of its state. */
   registerBefore: { lastClosed: string | undefined; digest: string; firstClose: boolean };
   /** Assets in the register at the period end, by asset id. */
@@ -150,7 +154,37 @@ export interface CloseInput {
   retirements?: readonly RetirementRequest[];
   /** A classification already made of this snapshot with these rules (else it is made here). */
   classification?: Classification;
+  /**
+   * Close a period that had not ended when the snapshot was fetched (`--allow-open-period`):
+   * approvals still to come are missing, so the result is provisional and marked so.
+   */
+  allowOpenPeriod?: boolean;
   onStage?: (stage: string) => void;
+}
+
+/**
+ * Whether the period was still open when the snapshot was fetched, in the time zone of any of
+ * its projects; refused unless the caller allows it.
+ */
+function checkPeriodEnded(snapshot: Snapshot, rules: Rules, period: string, allowOpenPeriod: boolean): boolean {
+  const fetchedAtText = snapshot.manifest.fetched_at;
+  const fetchedAt = typeof fetchedAtText === "string" ? Date.parse(fetchedAtText) : Number.NaN;
+  if (Number.isNaN(fetchedAt)) {
+    throw new SnapshotError(join(snapshot.dir, "manifest.json"), `fetched_at ${JSON.stringify(fetchedAtText)} is not a time; fetch the snapshot again with capex fetch`);
+  }
+  const { zones } = projectZones(snapshot.projects, rules);
+  const timeZones = zones.size ? [...zones.values()].map((z) => z.timeZone) : [rules.defaultTimeZone];
+  const endsAt = periodEndsAt(period, timeZones);
+  const open = fetchedAt < endsAt;
+  if (open && !allowOpenPeriod) {
+    throw new InputError(
+      "--period",
+      `${period} had not ended when the snapshot was fetched (${fetchedAtText}; it ends ${new Date(endsAt).toISOString()} in the projects' time zones), ` +
+        "so work approved after the fetch would be missing. Fetch again after the period ends, " +
+        "or pass --allow-open-period (allowOpenPeriod in the library) to close it provisionally",
+    );
+  }
+  return open;
 }
 
 const byTask = <T extends { project: string; taskId: number | undefined }>(a: T, b: T) =>
@@ -191,6 +225,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const { snapshot, rules, period } = input;
   const state = input.register ?? emptyRegisterState();
   parsePeriod(period, "--period");
+  const openPeriod = checkPeriodEnded(snapshot, rules, period, input.allowOpenPeriod ?? false);
   const periodStart = periodStartDate(period);
   const periodEnd = periodEndDate(period);
   const month = monthIndexOf(period);
@@ -199,7 +234,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     throw new InputError("rules", `${rules.file} has no disposal section (clearing_account, gain_account, loss_account); add one before retiring assets`);
   }
   input.onStage?.("classify");
-  const c = input.classification ?? (await classifyRecords(snapshot.batches(), rules, snapshot.projects));
+  const c = input.classification ?? (await classifyRecords(snapshot.batches(), rules, snapshot.projects, { fetchedAt: snapshot.manifest.fetched_at }));
 
   input.onStage?.("reconcile");
   const covered = new Set<string>(snapshot.projects.map((p) => p.short_name));
@@ -247,6 +282,15 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const posted = rec.expense.filter((e) => !e.takeOn);
   for (const e of posted) expensePosted.set(`${e.project}#${e.taskId}`, e.amount);
   const exceptions = c.exceptions.filter((e) => inScope(e.inServiceDate));
+  // Each amount is bounded; their sum is bounded here once, so no total below can round.
+  checkTotal(
+    (function* () {
+      for (const e of register) yield e.asset.cost;
+      for (const e of expensed) yield e.amount;
+    })(),
+    snapshot.dir,
+    `the costs of the assets and expensed tasks in service by ${periodEnd}`,
+  );
   const adjustments = rec.assets.flatMap((a) => a.adjustments);
   const disposals = rec.assets.flatMap((a) => (a.disposal ? [a.disposal] : []));
 
@@ -381,6 +425,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     taxYear,
     rules: { file: rules.file, version: rules.version, sha256: rules.sha256 },
     snapshot: { dir: snapshot.dir, manifestSha256: snapshot.manifestSha256, fetchedAt: snapshot.manifest.fetched_at, apiBaseUrl: snapshot.manifest.api_base_url },
+    openPeriod,
     registerBefore: { lastClosed: state.lastClosed, digest: stateDigest(state), firstClose },
     register,
     additions,

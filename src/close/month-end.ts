@@ -25,6 +25,8 @@ export interface MonthEndInput {
   out: string;
   /** A retirements file (DESIGN §8), checked row by row before any work. */
   retirementsFile?: string | undefined;
+  /** Close a period that had not ended when the snapshot was fetched (marked provisional). */
+  allowOpenPeriod?: boolean | undefined;
   /** The close's clock, for the register's record of when it was closed. */
   now?: () => Date;
   onStage?: (stage: string) => void;
@@ -119,7 +121,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined);
     if (rerun && state.lastClosed === undefined && periods.length > 1) throw new PeriodOrderError(`cannot rebuild the register as it stood before ${period}`);
     checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements");
-    const result = await closePeriod({ snapshot, rules, period, register: state, retirements, onStage: input.onStage });
+    const result = await closePeriod({ snapshot, rules, period, register: state, retirements, allowOpenPeriod: input.allowOpenPeriod, onStage: input.onStage });
     const { manifest, warnings } = await writeCloseOutputs(result, rules, {
       out: input.out,
       generatedAt: now(),

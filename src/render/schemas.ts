@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Dec, MAX_AMOUNT } from "../money.js";
 
 /**
  * Zod schemas for what Render returns, tolerant as the API notes require: numbers may come
@@ -10,11 +11,25 @@ const blankToUndefined = (v: unknown) => (v === "" || v === null ? undefined : v
 const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
+/**
+ * No quantity, rate or amount a task carries may exceed the largest amount (10^11) in
+ * magnitude: beyond it the figure is a typing slip or garbage, and pricing with it would
+ * leave exact integer cents. Short texts without an exponent cannot exceed it, so most
+ * values never pay for a decimal.
+ */
+function withinLimit(text: string): boolean {
+  return (text.length <= 11 && !/[eE]/.test(text)) || new Dec(text).abs().lessThanOrEqualTo(MAX_AMOUNT);
+}
+
 /** A decimal number kept as its text so that no value passes through a float twice. */
 export const decimalText = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const text = typeof v === "number" ? String(v) : v.trim();
   if (typeof v === "number" ? !Number.isFinite(v) : !DECIMAL_TEXT.test(text)) {
     ctx.addIssue({ code: "custom", message: `not a number: ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  if (!withinLimit(text)) {
+    ctx.addIssue({ code: "custom", message: `${text} is beyond the largest figure fiber-capex accepts (${MAX_AMOUNT.toFixed(0)})` });
     return z.NEVER;
   }
   return text;
@@ -145,10 +160,15 @@ export const labelSchema = z.looseObject({
 });
 export type Label = z.infer<typeof labelSchema>;
 
-/** "units.0.quantity" style path of the first problem, and all problems as text. */
+/** A field path as the messages write it: `units[0].quantity`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === "number" ? `[${k}]` : `${i === 0 ? "" : "."}${String(k)}`)).join("");
+}
+
+/** "units[0].quantity" style path of the first problem, and all problems as text. */
 export function describeIssues(error: z.ZodError): { path: string; message: string } {
   const first = error.issues[0];
-  const path = first ? first.path.join(".") : "";
-  const message = error.issues.map((i) => `${i.path.join(".") || "(task)"}: ${i.message}`).join("; ");
+  const path = first ? fieldPath(first.path) : "";
+  const message = error.issues.map((i) => `${fieldPath(i.path) || "(task)"}: ${i.message}`).join("; ");
   return { path, message };
 }

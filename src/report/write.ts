@@ -47,6 +47,8 @@ export interface CloseManifest {
   currency: string;
   rules: { path: string; version: string; sha256: string };
   snapshot: { path: string; manifest_sha256: string; fetched_at: string; api_base_url: string };
+  /** The period had not ended when the snapshot was fetched: a provisional close. */
+  open_period: boolean;
   /** The register before the period: its latest closed period and the digest of its state. */
   register_before: { last_closed_period: string | null; state_digest: string; first_close: boolean };
   counts: Record<string, number | Record<string, number>>;
@@ -115,6 +117,7 @@ function summaryLines(r: CloseResult, projects: string[]): SummaryLine[] {
     { label: "Snapshot", value: recordedPath(r.snapshot.dir) },
     { label: "Snapshot manifest sha256", value: r.snapshot.manifestSha256 },
     { label: "Snapshot fetched at", value: r.snapshot.fetchedAt },
+    { label: "Period still open when fetched", value: r.openPeriod ? "yes (provisional close)" : "no" },
     { label: "Tasks read", value: r.counts.tasksRead },
     { label: "Tasks not yet approved", value: r.counts.notApproved },
     { label: "Assets in the register", value: r.counts.register },
@@ -184,6 +187,7 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       currency: result.currency,
       rules: { path: recordedPath(result.rules.file), version: result.rules.version, sha256: result.rules.sha256 },
       snapshot: { path: recordedPath(result.snapshot.dir), manifest_sha256: result.snapshot.manifestSha256, fetched_at: result.snapshot.fetchedAt, api_base_url: result.snapshot.apiBaseUrl },
+      open_period: result.openPeriod,
       register_before: { last_closed_period: result.registerBefore.lastClosed ?? null, state_digest: result.registerBefore.digest, first_close: result.registerBefore.firstClose },
       counts: Object.fromEntries(Object.entries(result.counts).map(([k, v]) => [snake(k), v])),
       control_totals: Object.fromEntries(Object.entries(result.controlTotals).map(([k, v]) => [snake(k), formatCents(v)])),

@@ -2,12 +2,22 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { closest, distance } from "fastest-levenshtein";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import type { z } from "zod";
 import type { Convention, Method, RecoveryYears } from "../depreciation/types.js";
 import { RulesError, type RulesProblem } from "../errors.js";
 import { Dec } from "../money.js";
 import { TASK_TYPE_NAMES } from "../sandbox/catalogue.js";
 import type { FaClassRule, RateEntry, Rules, TaskTypeRule } from "./model.js";
-import { type RulesFile, rulesSchema } from "./schema.js";
+import {
+  capitalizationSchema,
+  depreciationSchema,
+  faClassSchema,
+  rateEntrySchema,
+  type RulesFile,
+  rulesSchema,
+  taskTypeRuleSchema,
+  taxSchema,
+} from "./schema.js";
 
 type Path = Array<string | number>;
 
@@ -89,6 +99,10 @@ function crossCheck(r: RulesFile, at: (path: Path) => number | undefined, proble
     if (t.treatment === "expense" && t.expense_account === undefined) err(p, "an expensed task type needs an expense_account");
     account([...p, "expense_account"], t.expense_account);
     if (t.per_unit_threshold !== undefined && t.treatment !== "capitalize") err([...p, "per_unit_threshold"], "per_unit_threshold applies only to capitalized task types");
+    const method = t.method ?? r.depreciation?.method;
+    if (t.treatment === "capitalize" && method === "sum_of_years_digits" && t.life_months !== undefined && Number(t.life_months) % 12 !== 0) {
+      err([...p, "life_months"], "sum_of_years_digits needs a life of whole years", "use life_years, or a life_months that is a multiple of 12");
+    }
   }
   const ids = new Map<string, number>();
   const keys = new Set<string>();
@@ -180,31 +194,114 @@ function compile(r: RulesFile, file: string, sha256: string, warnings: RulesProb
   };
 }
 
-/** Checks rules text: every problem found, with path and line; the rules when there is no error. */
-export function checkRulesText(text: string, file: string): { rules: Rules | undefined; problems: RulesProblem[] } {
+/** The settings the object at `path` may hold, to suggest the key a misspelt one meant. */
+function settingsAt(path: Path): string[] {
+  const keys = (schema: { shape: object }) => Object.keys(schema.shape);
+  const [head] = path;
+  if (path.length === 0) return keys(rulesSchema);
+  if (path.length === 1 && head === "capitalization") return keys(capitalizationSchema);
+  if (path.length === 1 && head === "depreciation") return keys(depreciationSchema);
+  if (path.length === 1 && head === "tax") return keys(taxSchema);
+  if (path.length === 2 && head === "fa_classes") return keys(faClassSchema);
+  if (path.length === 2 && head === "task_types") return keys(taskTypeRuleSchema);
+  if (path.length === 2 && head === "rate_card") return keys(rateEntrySchema);
+  return [];
+}
+
+function valueAt(tree: unknown, path: Path): unknown {
+  let node = tree;
+  for (const key of path) node = node !== null && typeof node === "object" ? (node as Record<string | number, unknown>)[key] : undefined;
+  return node;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** The schema's issues as problems: which key is missing, which key a misspelt one meant, which value a misspelt value meant. */
+function schemaProblems(issues: readonly z.core.$ZodIssue[], js: unknown, lineAt: (path: Path) => number | undefined): RulesProblem[] {
   const problems: RulesProblem[] = [];
-  const { js, lineAt } = parseYaml(text, problems);
+  const unknownKeys = (path: Path) => {
+    const parent = valueAt(js, path);
+    const known = new Set(settingsAt(path));
+    return isObject(parent) ? Object.keys(parent).filter((k) => !known.has(k)) : [];
+  };
+  for (const issue of issues) {
+    const path = issue.path as Path;
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        const hint = suggest(key, settingsAt(path).filter((k) => valueAt(js, [...path, k]) === undefined)) ?? suggest(key, settingsAt(path));
+        problems.push({ path: [...path, key].join("."), line: lineAt([...path, key]), message: `unknown setting "${key}"`, hint, severity: "error" });
+      }
+      continue;
+    }
+    const parentPath = path.slice(0, -1);
+    const key = path[path.length - 1];
+    if (typeof key === "string" && isObject(valueAt(js, parentPath)) && valueAt(js, path) === undefined) {
+      const where = parentPath.length ? ` under ${parentPath.join(".")}` : "";
+      const misspelt = unknownKeys(parentPath).find((k) => suggest(k, [key]) !== undefined);
+      problems.push({
+        path: path.join("."),
+        line: lineAt(parentPath),
+        message: `required setting "${key}" is missing${where}`,
+        hint: misspelt === undefined ? `add ${key}` : `"${misspelt}" on line ${lineAt([...parentPath, misspelt])} looks like a misspelling of it`,
+        severity: "error",
+      });
+      continue;
+    }
+    const value = valueAt(js, path);
+    const hint = issue.code === "invalid_value" && typeof value === "string" ? suggest(value, issue.values.map(String)) : undefined;
+    problems.push({ path: path.join(".") || "(file)", line: lineAt(path), message: issue.message, hint, severity: "error" });
+  }
+  return problems;
+}
+
+/**
+ * Checks rules text: every problem found, with path and line; the rules when there is no
+ * error. Given the file's bytes rather than text, it decodes them (UTF-8, or UTF-16 with a
+ * byte-order mark) and the sha256 is that of the bytes, as `sha256sum` shows it.
+ */
+export function checkRulesText(source: string | Uint8Array, file: string): { rules: Rules | undefined; problems: RulesProblem[] } {
+  const problems: RulesProblem[] = [];
+  const text = typeof source === "string" ? source : decodeRulesBytes(source, problems);
+  if (text === undefined) return { rules: undefined, problems };
+  const { js, lineAt } = parseYaml(text.startsWith("\uFEFF") ? text.slice(1) : text, problems);
   if (js === undefined) return { rules: undefined, problems };
+  if (!isObject(js)) {
+    problems.push({ path: "(file)", line: 1, message: "the file holds no settings; a rules file is a YAML mapping (version, currency, capitalization, …)", hint: "start from the bundled rules/render-fiber.yaml", severity: "error" });
+    return { rules: undefined, problems };
+  }
   const parsed = rulesSchema.safeParse(js);
   // The cross-checks run on the raw tree too, so one pass reports every problem at once.
   crossCheckLoosely(parsed.success ? parsed.data : js, lineAt, problems);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const path = issue.path as Path;
-      if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys) {
-          problems.push({ path: [...path, key].join("."), line: lineAt([...path, key]), message: `unknown setting "${key}"`, severity: "error" });
-        }
-      } else {
-        const missing = issue.code === "invalid_type" && issue.input === undefined;
-        problems.push({ path: path.join(".") || "(file)", line: lineAt(path), message: missing ? "required setting is missing" : issue.message, severity: "error" });
-      }
-    }
+    for (const p of schemaProblems(parsed.error.issues, js, lineAt)) problems.push(p);
     return { rules: undefined, problems: sortByLine(problems) };
   }
   if (problems.some((p) => p.severity === "error")) return { rules: undefined, problems };
-  const sha256 = createHash("sha256").update(text).digest("hex");
+  const sha256 = createHash("sha256").update(source).digest("hex");
   return { rules: compile(parsed.data, file, sha256, problems), problems };
+}
+
+/**
+ * Rules files saved by Windows editors come as UTF-16 or UTF-8 with a byte-order mark:
+ * read them. Anything else that is not UTF-8 is refused plainly rather than read as garbage.
+ */
+function decodeRulesBytes(bytes: Uint8Array, problems: RulesProblem[]): string | undefined {
+  const refuse = (message: string) => {
+    problems.push({ path: "(file)", line: undefined, message, severity: "error" });
+    return undefined;
+  };
+  try {
+    if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le", { fatal: true }).decode(bytes.subarray(2));
+    if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be", { fatal: true }).decode(bytes.subarray(2));
+  } catch {
+    return refuse("the file starts with a UTF-16 byte-order mark but is not valid UTF-16; save it again as UTF-8");
+  }
+  if (bytes.includes(0)) return refuse("the file holds NUL bytes: it looks like UTF-16 without a byte-order mark or a binary file; save it as UTF-8");
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    return refuse("the file is not UTF-8 text (perhaps Latin-1 or Windows-1252); save it as UTF-8");
+  }
 }
 
 /** Runs the cross-checks on a tree that may not match the schema, skipping what is unreadable. */
@@ -228,15 +325,21 @@ function sortByLine(problems: RulesProblem[]): RulesProblem[] {
   return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
 
+/** A rules file's bytes, or a RulesError saying in plain words why it cannot be read. */
+export async function readRulesFile(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" ? "there is no such file" : code === "EISDIR" ? "it is a folder, not a file" : code === "EACCES" || code === "EPERM" ? "permission denied" : (e as Error).message;
+    throw new RulesError(file, [{ path: "(file)", message: `cannot read the rules file: ${why}; check the path`, severity: "error" }]);
+  }
+}
+
 /** Loads a rules file, or throws RulesError listing every problem with its path and line. */
 export async function loadRules(file: string): Promise<Rules> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    throw new RulesError(file, [{ path: "(file)", message: `cannot read the rules file: ${(e as Error).message}`, severity: "error" }]);
-  }
-  const { rules, problems } = checkRulesText(text, file);
+  const { rules, problems } = checkRulesText(await readRulesFile(file), file);
   if (!rules) throw new RulesError(file, problems);
   return rules;
 }

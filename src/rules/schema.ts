@@ -1,35 +1,59 @@
 import { z } from "zod";
-import { isIsoDate, isValidTimeZone } from "../dates.js";
+import { isIsoDate, isValidTimeZone, MAX_YEAR, MIN_YEAR } from "../dates.js";
 import { CONVENTIONS, METHODS, TAX_RECOVERY_YEARS } from "../depreciation/types.js";
+import { Dec, MAX_AMOUNT_TEXT } from "../money.js";
 
 /**
  * The rules file's shape. Numbers arrive as their YAML source text (see load.ts), so money
- * and rates are validated as decimal strings and parsed exactly later.
+ * and rates are validated as decimal strings and parsed exactly later. Every number is
+ * bounded: a percentage beyond 100 or a life of a million years passes a type check and
+ * then books nonsense (negative tax depreciation, nothing depreciated) in every close.
  */
 const AMOUNT = /^\d+(\.\d+)?$/;
 
 const text = z.union([z.string(), z.number()]).transform(String);
-const amount = (what: string) =>
-  text.refine((s) => AMOUNT.test(s), { message: `${what} must be a non-negative decimal like "18.50" (no sign, no thousands separator)` });
-const wholeNumber = (what: string, min: number, max: number) =>
-  text.refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, {
-    message: `${what} must be a whole number from ${min} to ${max}`,
+
+/** A non-negative decimal from `min` to `max` (or, with `aboveMin`, more than `min`). */
+const decimalWithin = (what: string, min: string, max: string, range: string, aboveMin = false) =>
+  text.superRefine((s, ctx) => {
+    if (!AMOUNT.test(s)) {
+      ctx.addIssue({ code: "custom", message: `${what} must be a non-negative decimal like "18.50" (no sign, no thousands separator)` });
+      return;
+    }
+    const v = new Dec(s);
+    if ((aboveMin ? v.lessThanOrEqualTo(min) : v.lessThan(min)) || v.greaterThan(max)) {
+      ctx.addIssue({ code: "custom", message: `${what} must be ${range} (got ${s})` });
+    }
   });
-const isoDate = text.refine(isIsoDate, { message: "must be a date written YYYY-MM-DD" });
+const money = (what: string) => decimalWithin(what, "0", MAX_AMOUNT_TEXT, `from 0 to ${MAX_AMOUNT_TEXT}`);
+const percent = (what: string) => decimalWithin(what, "0", "100", "a percentage from 0 to 100");
+/** 1.5 = 150 % declining balance, 2 = double declining; beyond 4 the first year takes nearly everything. */
+const decliningBalanceRate = decimalWithin("declining_balance_rate", "0", "4", "more than 0 and at most 4 (2.0 = 200 % declining balance)", true);
+
+const wholeNumber = (what: string, min: number, max: number, hint = "") =>
+  text.superRefine((s, ctx) => {
+    if (!(/^\d+$/.test(s) && Number(s) >= min && Number(s) <= max)) ctx.addIssue({ code: "custom", message: `${what} must be a whole number from ${min} to ${max}${hint} (got ${s})` });
+  });
+const isoDate = text.refine((s) => isIsoDate(s) && s >= `${MIN_YEAR}` && s < `${MAX_YEAR + 1}`, {
+  message: `must be a date written YYYY-MM-DD, from ${MIN_YEAR} to ${MAX_YEAR}`,
+});
+
+/** Lives: a hundred years is already longer than any plant lasts. */
+export const MAX_LIFE_YEARS = 100;
 
 export const taskTypeRuleSchema = z.strictObject({
   treatment: z.enum(["capitalize", "expense", "none"], { message: 'treatment must be one of "capitalize", "expense", "none"' }),
   fa_class: text.optional(),
-  life_years: text.refine((s) => /^\d+$/.test(s) && Number(s) > 0, { message: "life_years must be a positive whole number of years (use life_months for part years)" }).optional(),
-  life_months: text.refine((s) => /^\d+$/.test(s) && Number(s) > 0, { message: "life_months must be a positive whole number of months" }).optional(),
+  life_years: wholeNumber("life_years", 1, MAX_LIFE_YEARS, " (use life_months for part years)").optional(),
+  life_months: wholeNumber("life_months", 1, MAX_LIFE_YEARS * 12).optional(),
   description: z.string().optional(),
   unit: text.optional(),
   expense_account: text.optional(),
-  per_unit_threshold: amount("per_unit_threshold").optional(),
+  per_unit_threshold: money("per_unit_threshold").optional(),
   method: z.enum(METHODS).optional(),
   convention: z.enum(CONVENTIONS).optional(),
-  salvage_percent: amount("salvage_percent").optional(),
-  declining_balance_rate: amount("declining_balance_rate").optional(),
+  salvage_percent: percent("salvage_percent").optional(),
+  declining_balance_rate: decliningBalanceRate.optional(),
 });
 
 export const faClassSchema = z.strictObject({
@@ -47,26 +71,32 @@ export const rateEntrySchema = z.strictObject({
   unit_code: text.optional(),
   task_type: text.optional(),
   uom: text.optional(),
-  rate: amount("rate"),
+  rate: money("rate"),
   effective_from: isoDate,
 });
+
+export const capitalizationSchema = z.strictObject({
+  threshold: money("threshold"),
+  below_threshold_account: text,
+});
+
+export const depreciationSchema = z.strictObject({
+  method: z.enum(METHODS),
+  convention: z.enum(CONVENTIONS),
+  declining_balance_rate: decliningBalanceRate.default("2.0"),
+  salvage_percent: percent("salvage_percent").default("0"),
+});
+
+export const taxSchema = z.strictObject({ bonus_percent: percent("bonus_percent").default("0") });
 
 export const rulesSchema = z.strictObject({
   version: text.refine((s) => s.trim() !== "", { message: "version must not be empty" }),
   currency: z.string().regex(/^[A-Z]{3}$/, { message: "currency must be an ISO 4217 code like USD" }),
   fiscal_year_start_month: wholeNumber("fiscal_year_start_month", 1, 12),
   default_time_zone: z.string().refine(isValidTimeZone, { message: "default_time_zone must be an IANA time zone like America/Chicago" }),
-  capitalization: z.strictObject({
-    threshold: amount("threshold"),
-    below_threshold_account: text,
-  }),
-  depreciation: z.strictObject({
-    method: z.enum(METHODS),
-    convention: z.enum(CONVENTIONS),
-    declining_balance_rate: amount("declining_balance_rate").default("2.0"),
-    salvage_percent: amount("salvage_percent").default("0"),
-  }),
-  tax: z.strictObject({ bonus_percent: amount("bonus_percent").default("0") }).default({ bonus_percent: "0" }),
+  capitalization: capitalizationSchema,
+  depreciation: depreciationSchema,
+  tax: taxSchema.default({ bonus_percent: "0" }),
   accounts: z.record(text, text),
   cip_account: text,
   fa_classes: z.record(z.string(), faClassSchema),
