@@ -41,7 +41,7 @@ describe("capex", () => {
 
   it("close --strict writes everything, then exits 3 on exceptions; --json prints a summary", async () => {
     const out = join(tmp(), "2026-10");
-    const r = await capex(["close", "--period", "2026-10", "--snapshot", "fixtures/demo", "--out", out, "--strict", "--json"]);
+    const r = await capex(["close", "--period", "2026-10", "--snapshot", "fixtures/demo", "--out", out, "--strict", "--json", "--db", join(tmp(), "capex.db")]);
     expect(r.code).toBe(3);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ period: "2026-10", out, identities_hold: true });
@@ -103,13 +103,22 @@ describe("capex fetch against the simulator", () => {
 });
 
 describe("capex demo", () => {
-  it("fetches the bundled data over HTTP and closes the latest complete month", async () => {
+  it("closes two months on one register over HTTP, with Render changing in between", async () => {
     const out = join(tmp(), "demo");
     const r = await capex(["demo", "--out", out]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("Closed 2026-10 (2026-10-01 to 2026-10-31), rules 2026.1");
-    expect(r.stdout).toContain("identities:    all 16 hold");
-    expect(existsSync(join(out, "2026-10", "capex-2026-10.xlsx"))).toBe(true);
-    expect(existsSync(join(out, "snapshot", "tasks.jsonl"))).toBe(true);
-  }, 30_000);
+    const db = join(out, "capex.db");
+    expect(r.stdout).toContain(`Closed 2026-09 (2026-09-01 to 2026-09-30), rules 2026.1, register ${db}`);
+    expect(r.stdout).toContain("  opening:           413 assets taken on from the snapshot (first close of this register; no journal)");
+    expect(r.stdout).toContain(`Closed 2026-10 (2026-10-01 to 2026-10-31), rules 2026.1, register ${db}`);
+    expect(r.stdout).toContain("  adjustments:         3 (cost_change 1, late_addition 1, withdrawal 1)  cost 10398.92, accumulated -21.75; see adjustments.csv");
+    expect(r.stdout).toContain("  retirements:         2 assets   cost 10941.48, gain/loss -9110.64; see disposals.csv");
+    expect(r.stdout).toContain("  register:      cost 3063614.74, accumulated 92046.24, net book value 2971568.50");
+    expect(r.stderr).toContain("late approval: ATX-NORTH task 8, approved on 2026-09-28, recorded after 2026-09 was closed");
+    for (const f of ["2026-09/capex-2026-09.xlsx", "2026-10/capex-2026-10.xlsx", "snapshot-1/tasks.jsonl", "snapshot-2/tasks.jsonl", "retirements-2026-10.csv"]) expect(existsSync(join(out, f)), f).toBe(true);
+    // October opens where September closed: the register carried it.
+    const rollforward = (p: string) => readFileSync(join(out, p, "rollforward.csv"), "utf8").split("\r\n").find((l) => l.startsWith("TOTAL,"))!.split(",");
+    expect(rollforward("2026-10")[1]).toBe(rollforward("2026-09")[4]);
+    expect(rollforward("2026-10")[5]).toBe(rollforward("2026-09")[7]);
+  }, 120_000);
 });

@@ -188,7 +188,7 @@ describe("the workbook as a close pack", () => {
     const zip = await zipOf(out);
     const workbook = await zip.file("xl/workbook.xml")!.async("string");
     const names = [...workbook.matchAll(/<sheet sheetId="\d+" name="([^"]+)"/g)].map((m) => m[1]);
-    expect(names).toEqual(["Summary", "Journal", "Additions", "Register", "Depreciation", "Rollforward", "Expensed", "Exceptions", "Rules", "Tax"]);
+    expect(names).toEqual(["Summary", "Journal", "Additions", "Register", "Depreciation", "Rollforward", "Adjustments", "Disposals", "Expensed", "Exceptions", "Rules", "Tax"]);
     for (const [i, name] of names.entries()) {
       expect(workbook).toContain(`<definedName name="_xlnm.Print_Titles" localSheetId="${i}">&apos;${name}&apos;!$1:$1</definedName>`);
     }
@@ -204,8 +204,10 @@ describe("the workbook as a close pack", () => {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(join(out, "capex-2026-10.xlsx"));
     const rf = wb.getWorksheet("Rollforward")!;
-    expect(rf.getRow(1).values).toEqual([undefined, "FA class", "Opening cost", "Additions", "Disposals", "Closing cost", "Opening accumulated", "Depreciation", "Closing accumulated", "Opening NBV", "Closing NBV"]);
-    expect(rf.autoFilter).toBe("A1:J5");
+    expect(rf.getRow(1).values).toEqual([undefined, "FA class", "Opening cost", "Additions", "Disposals", "Closing cost", "Opening accumulated", "Depreciation", "Closing accumulated", "Opening NBV", "Closing NBV",
+      "Cost adjustments", "Transfers", "Accumulated adjustments", "Accumulated transfers", "Accumulated on disposals",
+    ]);
+    expect(rf.autoFilter).toBe("A1:O5");
     expect(rf.rowCount).toBe(6);
     expect(rf.getCell("A6").value).toBe("TOTAL");
     expect(rf.getCell("E6").value).toEqual({ formula: "SUM(E2:E5)", result: 5772 });

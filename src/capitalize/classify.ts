@@ -1,4 +1,5 @@
 import { addYears, format } from "date-fns";
+import { keyProblem } from "../ids.js";
 import { isValidTimeZone, localDateOf, MAX_YEAR } from "../dates.js";
 import { Dec, toCents } from "../money.js";
 import type { Project, TaskFields as Task } from "../render/schemas.js";
@@ -68,6 +69,11 @@ const ANY_TIME = plausibleDates();
 
 export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern: Interner = noInterning, dates: PlausibleDates = ANY_TIME): Outcome {
   const project = zone.shortName;
+  // Keys are written as they are (never neutralised), so one a spreadsheet would run is refused here.
+  for (const [field, key] of [["project_short_name", project], ["asset_id", task.asset_id ?? ""]] as const) {
+    const problem = keyProblem(key);
+    if (problem) return exception(project, task, "INVALID_TASK", `${field}: ${JSON.stringify(key)} ${problem}; correct it in Render and fetch again`);
+  }
   if (task.approved_date === undefined) {
     return task.status?.toLowerCase() === "approved"
       ? exception(project, task, "MISSING_APPROVAL_DATE", "status is approved but approved_date is empty; Render must record the approval date before the task can be capitalized")

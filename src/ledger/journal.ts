@@ -112,8 +112,11 @@ export class PostingBook {
     for (const project of [...this.byProject.keys()].sort()) {
       const lines = this.byProject.get(project)!;
       const postings: Posting[] = [];
-      for (const key of [...lines.keys()].sort()) {
-        const l = lines.get(key)!;
+      // By class and memo, debits before credits within each, as an accountant writes an entry.
+      const ordered = [...lines.values()].sort(
+        (a, b) => (a.faClass < b.faClass ? -1 : a.faClass > b.faClass ? 1 : a.memo < b.memo ? -1 : a.memo > b.memo ? 1 : Number(a.amount < 0) - Number(b.amount < 0) || (a.account < b.account ? -1 : 1)),
+      );
+      for (const l of ordered) {
         if (l.amount === 0) continue;
         postings.push({ account: l.account, accountName: accountName(l.account), debit: Math.max(l.amount, 0), credit: Math.max(-l.amount, 0), memo: l.memo, project, faClass: l.faClass });
       }

@@ -45,7 +45,7 @@ export function parseRetirements(text: string, file: string): RetirementRequest[
     throw new RegisterInputError(file, [{ line: (e as { lines?: number }).lines ?? 1, message: `not a CSV file: ${(e as Error).message}` }], "retirements file");
   }
   const header = rows[0]?.map((h) => h.toLowerCase());
-  if (!header || !header.includes("asset_id") || !header.includes("date") || !header.includes("portion")) {
+  if (!header?.includes("asset_id") || !header.includes("date") || !header.includes("portion")) {
     throw new RegisterInputError(file, [{ line: 1, message: `the first line must name the columns ${RETIREMENT_COLUMNS.join(",")} (proceeds, removal_cost and reason may be empty)` }], "retirements file");
   }
   const unknown = header.filter((h) => !(RETIREMENT_COLUMNS as readonly string[]).includes(h));
