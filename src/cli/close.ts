@@ -21,6 +21,7 @@ const options = commonSchema.extend({
   db: z.string().optional(),
   retirements: z.string().optional(),
   allowOpenPeriod: z.boolean().default(false),
+  workbook: z.boolean().default(true),
 });
 
 export interface CloseRun {
@@ -33,6 +34,8 @@ export interface CloseRun {
   db?: string | undefined;
   retirements?: string | undefined;
   allowOpenPeriod?: boolean | undefined;
+  /** false (--no-workbook): CSV files only. */
+  workbook?: boolean | undefined;
 }
 
 const STAGES: Record<string, string> = {
@@ -67,6 +70,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       out,
       retirementsFile: run.retirements,
       allowOpenPeriod: run.allowOpenPeriod,
+      workbook: run.workbook,
       onStage: (s) => stage(STAGES[s] ?? s),
       onFile: (f) => stage(`writing ${f}`),
       onWarning: (w) => info(flags, `output warning: ${w}`),
@@ -95,6 +99,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       identities_hold: result.identities.every((i) => i.holds),
       output_warnings: warnings,
       elapsed_ms: Date.now() - started,
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     });
   } else if (!flags.quiet) {
     const w = (s: string) => process.stdout.write(`${s}\n`);
@@ -136,6 +141,7 @@ export const closeCommand = {
       .option("strict", { type: "boolean", default: false, describe: "exit 3 when there are exceptions (outputs are still written)" })
       .option("db", { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" })
       .option("allow-open-period", { type: "boolean", default: false, describe: "close a month that had not ended when the snapshot was fetched (marked provisional)" })
+      .option("workbook", { type: "boolean", default: true, describe: "write the Excel workbook; --no-workbook writes the CSV files only (for very large closes)" })
       .option("retirements", { type: "string", describe: "CSV of assets to retire in the period: asset_id,date,portion,proceeds,removal_cost,reason" })
       .epilog("Exit codes: 0 done; 1 failed, nothing written; 2 bad usage or input file; 3 done with exceptions under --strict."),
   handler: async (argv: unknown): Promise<number> => {

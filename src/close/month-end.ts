@@ -25,6 +25,8 @@ export interface MonthEndInput {
   out: string;
   /** A retirements file (DESIGN §8), checked row by row before any work. */
   retirementsFile?: string | undefined;
+  /** false: CSV files only, no workbook. */
+  workbook?: boolean | undefined;
   /** Close a period that had not ended when the snapshot was fetched (marked provisional). */
   allowOpenPeriod?: boolean | undefined;
   /** The close's clock, for the register's record of when it was closed. */
@@ -127,6 +129,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       generatedAt: now(),
       onFile: input.onFile,
       onWarning: input.onWarning,
+      workbook: input.workbook,
       beforePublish: rerun ? undefined : async (m) => tx.commit(postingOf(result, m, inputs, now())),
     });
     return { result, manifest, status: rerun ? "rewritten" : "closed", warnings };

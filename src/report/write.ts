@@ -17,6 +17,8 @@ export interface WriteOptions {
   /** Rows per sheet before a table continues on a second sheet (Excel's limit by default). */
   maxRowsPerSheet?: number;
   onFile?: (file: string) => void;
+  /** false: CSV files only (a very large close's workbook helps nobody; see README). */
+  workbook?: boolean;
   /**
    * Runs once every file is written and hashed, before the folder is renamed into place: the
    * register commits the period here, so a close killed before it leaves no output and a
@@ -158,12 +160,12 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       options.onFile?.(table.file);
       await writeCsvTable(join(dir, table.file), table, warn);
     }
-    const workbook = workbookName(result.period);
-    options.onFile?.(workbook);
+    const workbook = options.workbook === false ? undefined : workbookName(result.period);
     // The workbook is for people: the contracted sheets, Rules, and tax by class. Per-asset
     // tax and cost elements (a million rows each on a big close) stay in their CSV files.
     const [journal, additions, register, depreciation, rollforward, adjustments, disposals, expensed, exceptions] = tables;
-    await writeWorkbook(
+    if (workbook) options.onFile?.(workbook);
+    if (workbook) await writeWorkbook(
       join(dir, workbook),
       {
         title: `fiber-capex month-end close ${result.period}`,
@@ -176,7 +178,7 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       { created: new Date(`${result.periodEnd}T00:00:00Z`), maxRowsPerSheet: options.maxRowsPerSheet, onWarning: warn },
     );
     const files: Record<string, string> = {};
-    for (const name of [...tables.map((t) => t.file), workbook]) files[name] = await sha256File(join(dir, name));
+    for (const name of [...tables.map((t) => t.file), ...(workbook ? [workbook] : [])]) files[name] = await sha256File(join(dir, name));
     const m: CloseManifest = {
       format: CLOSE_FORMAT,
       tool: { name: "fiber-capex", version: toolVersion() },
