@@ -16,6 +16,11 @@ export {
   IdentityError,
   InputError,
   LedgerImbalanceError,
+  PeriodOrderError,
+  RegisterBusyError,
+  RegisterError,
+  RegisterInputError,
+  RegisterOpenError,
   OutputFolderError,
   RenderAuthError,
   RenderError,
@@ -49,7 +54,7 @@ export { openSnapshot, type Snapshot, type SnapshotRecord } from "./snapshot/rea
 export { checkSnapshotFolder, SNAPSHOT_FOLDER, SNAPSHOT_FORMAT, type SnapshotManifest } from "./snapshot/writer.js";
 
 // Rules
-export { checkRulesText, loadRules } from "./rules/load.js";
+export { checkRulesText, coverageWarnings, loadRules } from "./rules/load.js";
 export { BUNDLED_RULES_NAME, defaultRulesFile, loadDefaultRules } from "./package-info.js";
 export { rateInForce, type Rules, type TaskTypeRule } from "./rules/model.js";
 
@@ -69,6 +74,28 @@ export { checkIdentities, type Identity } from "./close/identities.js";
 export { latestCompletePeriod } from "./close/period.js";
 export { assertBalanced, type JournalEntry, type Posting } from "./ledger/journal.js";
 export { CLOSE_FORMAT, CLOSE_OUTPUT_FOLDER, type CloseManifest, checkCloseOutputFolder, recordedPath, type WriteOptions, type WriteResult, writeCloseOutputs } from "./report/write.js";
+
+// The register: the memory between closes (DESIGN §8)
+export { type MonthEndInput, type MonthEndOutcome, runMonthEnd } from "./close/month-end.js";
+export { AssetBook } from "./register/book.js";
+export {
+  type AdjustmentKind,
+  type AssetEvent,
+  type AssetSource,
+  type AssetStatus,
+  type ClassBalance,
+  type ClosedPeriod,
+  emptyRegisterState,
+  type EventKind,
+  type PeriodPosting,
+  type Rebase,
+  type RegisteredAsset,
+  type RegisterState,
+  stateDigest,
+} from "./register/model.js";
+export { type AdjustmentRow, type AssetPeriod, type DisposalRow, type Reconciliation, reconcile } from "./register/reconcile.js";
+export { checkRetirements, parseRetirements, readRetirements, type RetirementRequest } from "./register/retirements.js";
+export { type AssetHistory, type RegisterLocation, type RegisterStatus, RegisterStore, RegisterTransaction, registerLocation } from "./register/store.js";
 
 // Money
 export { type Cents, formatCents } from "./money.js";

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatRulesProblem, RulesError } from "../src/errors.js";
-import { checkRulesText, loadRules } from "../src/rules/load.js";
+import { checkRulesText, coverageWarnings, loadRules } from "../src/rules/load.js";
 import { tmp } from "./helpers.js";
 
 const FILE = "rules/render-fiber.yaml";
@@ -94,12 +94,14 @@ describe("rules check", () => {
     ]);
   });
 
-  it("warns about Render task types the file does not cover", () => {
+  it("warns about the task types a snapshot's projects use that the file does not cover", () => {
     const t = text.replace(/ {2}nap_otdr:\n(?: {4}.*\n)+/, "");
     const { rules, problems } = checkRulesText(t, FILE);
-    expect(rules).toBeDefined();
-    expect(problems.map((p) => [p.severity, p.path, p.message])).toEqual([
-      ["warning", "task_types.nap_otdr", "Render task type not covered: its tasks will be reported as UNMAPPED_TASK_TYPE"],
+    expect(problems).toEqual([]);
+    const used = { P1: [{ name: "nap_otdr" }, { name: "install_conduit" }], P2: [{ name: "nap_otdr" }, { name: "install_microduct" }] };
+    expect(coverageWarnings(rules!, used).map((p) => [p.severity, p.path, p.message])).toEqual([
+      ["warning", "task_types.install_microduct", "Render task type used by P2 not covered: its tasks will be reported as UNMAPPED_TASK_TYPE"],
+      ["warning", "task_types.nap_otdr", "Render task type used by P1, P2 not covered: its tasks will be reported as UNMAPPED_TASK_TYPE"],
     ]);
   });
 

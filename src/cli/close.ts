@@ -8,7 +8,7 @@ import { formatCents } from "../money.js";
 import { loadDefaultRules } from "../package-info.js";
 import { RegisterStore } from "../register/store.js";
 import { checkCloseOutputFolder, recordedPath } from "../report/write.js";
-import { loadRules } from "../rules/load.js";
+import { coverageWarnings, loadRules } from "../rules/load.js";
 import { openSnapshot } from "../snapshot/reader.js";
 import { type CommonFlags, commonSchema, EXIT, info, parseOptions, printJson, showsProgress } from "./terminal.js";
 
@@ -57,8 +57,8 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     if (progress) process.stderr.write(`  ${text}… (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   };
   const rules = run.rules ? await loadRules(recordedPath(run.rules)) : await loadDefaultRules();
-  for (const w of rules.warnings) info(flags, `rules warning: ${w.path}: ${w.message}`);
   const snapshot = await openSnapshot(run.snapshot);
+  for (const w of [...rules.warnings, ...coverageWarnings(rules, snapshot.taskTypes)]) info(flags, `rules warning: ${w.path}: ${w.message}`);
   const register = await RegisterStore.open(run.db);
   let outcome: Awaited<ReturnType<typeof runMonthEnd>>;
   try {

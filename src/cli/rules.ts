@@ -1,11 +1,12 @@
 import type { Argv } from "yargs";
 import { z } from "zod";
 import { formatRulesProblem } from "../errors.js";
-import { checkRulesText, readRulesFile } from "../rules/load.js";
+import { checkRulesText, coverageWarnings, readRulesFile } from "../rules/load.js";
+import { openSnapshot } from "../snapshot/reader.js";
 import { defaultRulesFile } from "../package-info.js";
 import { commonSchema, EXIT, parseOptions, printJson } from "./terminal.js";
 
-const options = commonSchema.extend({ file: z.string().optional() });
+const options = commonSchema.extend({ file: z.string().optional(), snapshot: z.string().optional() });
 
 export const rulesCommand = {
   command: "rules <action> [file]",
@@ -13,11 +14,13 @@ export const rulesCommand = {
   builder: (y: Argv) =>
     y
       .positional("action", { choices: ["check"] as const, describe: "what to do" })
-      .positional("file", { type: "string", describe: "rules file (default: the bundled rules/render-fiber.yaml)" }),
+      .positional("file", { type: "string", describe: "rules file (default: the bundled rules/render-fiber.yaml)" })
+      .option("snapshot", { type: "string", describe: "also warn about task types this snapshot's projects use that the rules do not map" }),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
     const file = o.file ?? defaultRulesFile();
     const { rules, problems } = checkRulesText(await readRulesFile(file), file);
+    if (rules && o.snapshot) problems.push(...coverageWarnings(rules, (await openSnapshot(o.snapshot)).taskTypes));
     const errors = problems.filter((p) => p.severity === "error");
     const warnings = problems.filter((p) => p.severity === "warning");
     if (o.json) {

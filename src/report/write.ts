@@ -163,7 +163,8 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     const workbook = options.workbook === false ? undefined : workbookName(result.period);
     // The workbook is for people: the contracted sheets, Rules, and tax by class. Per-asset
     // tax and cost elements (a million rows each on a big close) stay in their CSV files.
-    const [journal, additions, register, depreciation, rollforward, adjustments, disposals, expensed, exceptions] = tables;
+    const sheet = (file: string) => tables.find((t) => t.file === file)!;
+    const sheets = ["journal", "additions", "register", "depreciation", "rollforward", "adjustments", "disposals", "expensed", "exceptions"].map((name) => sheet(`${name}.csv`));
     if (workbook) options.onFile?.(workbook);
     if (workbook) await writeWorkbook(
       join(dir, workbook),
@@ -172,7 +173,7 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
         footer: `fiber-capex close ${result.period}`,
         summary: summaryLines(result, projects),
         identities: result.identities,
-        tables: [journal!, additions!, register!, depreciation!, rollforward!, adjustments!, disposals!, expensed!, exceptions!, rulesTable(rules), taxByClassTable(result)],
+        tables: [...sheets, rulesTable(rules), taxByClassTable(result)],
       },
       // The workbook's own dates are the period end, so its content depends on the inputs only.
       { created: new Date(`${result.periodEnd}T00:00:00Z`), maxRowsPerSheet: options.maxRowsPerSheet, onWarning: warn },

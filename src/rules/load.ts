@@ -6,7 +6,6 @@ import type { z } from "zod";
 import type { Convention, Method, RecoveryYears } from "../depreciation/types.js";
 import { RulesError, type RulesProblem } from "../errors.js";
 import { Dec } from "../money.js";
-import { TASK_TYPE_NAMES } from "../sandbox/catalogue.js";
 import type { FaClassRule, RateEntry, Rules, TaskTypeRule } from "./model.js";
 import {
   capitalizationSchema,
@@ -116,16 +115,6 @@ function crossCheck(r: RulesFile, at: (path: Path) => number | undefined, proble
     if (keys.has(key)) err(p, `two rates for ${e.unit_code ?? e.task_type} take effect on ${e.effective_from}`);
     keys.add(key);
   });
-  for (const name of TASK_TYPE_NAMES) {
-    if (!(name in r.task_types)) {
-      problems.push({
-        path: `task_types.${name}`,
-        line: at(["task_types"]),
-        message: "Render task type not covered: its tasks will be reported as UNMAPPED_TASK_TYPE",
-        severity: "warning",
-      });
-    }
-  }
 }
 
 function byNewest(entries: RateEntry[]): RateEntry[] {
@@ -342,4 +331,25 @@ export async function loadRules(file: string): Promise<Rules> {
   const { rules, problems } = checkRulesText(await readRulesFile(file), file);
   if (!rules) throw new RulesError(file, problems);
   return rules;
+}
+
+/**
+ * Task types a snapshot's projects use (its task_types.json) that the rules do not map: their
+ * tasks will be UNMAPPED_TASK_TYPE exceptions. Checked against what Render says the projects
+ * use, not against a fixed list, so a new task type in Render shows up here at once.
+ */
+export function coverageWarnings(rules: Rules, taskTypes: Record<string, Array<{ name: string }>>): RulesProblem[] {
+  const used = new Map<string, string[]>();
+  for (const [project, types] of Object.entries(taskTypes)) {
+    for (const t of types) used.set(t.name, [...(used.get(t.name) ?? []), project]);
+  }
+  return [...used.keys()]
+    .filter((name) => !rules.taskTypes.has(name))
+    .sort()
+    .map((name) => ({
+      path: `task_types.${name}`,
+      line: undefined,
+      message: `Render task type used by ${used.get(name)!.join(", ")} not covered: its tasks will be reported as UNMAPPED_TASK_TYPE`,
+      severity: "warning" as const,
+    }));
 }
