@@ -114,6 +114,8 @@ describe("treatments and thresholds", () => {
       work_package: "WP-004",
       subsector: "SS-2",
       geometry: { type: "LineString", coordinates: [[-97.5, 30.25], [-97.4, 30.3]] },
+      // Render's photo entries are undocumented: a url, a bare id, and an empty placeholder.
+      photos: [{ url: "photos/P1/77/pole.jpg" }, { id: 991 }, {}],
     });
     const out = classifyTask(t, NY, rules);
     expect(out).toEqual({
@@ -130,6 +132,10 @@ describe("treatments and thresholds", () => {
         location: { streetAddress: "12 Oak Ave", roadName: "Oak Ave", workPackage: "WP-004", subsector: "SS-2", longitude: -97.5, latitude: 30.25 },
         inServiceDate: "2026-10-15",
         approvedBy: "a.kowalski",
+        approvedAt: "2026-10-15T15:00:00Z",
+        timeZone: "America/New_York",
+        timeZoneDefaulted: false,
+        photos: ["photos/P1/77/pole.jpg", "991"],
         cost: 192400,
         salvage: 0,
         elements: [{ source: "rate_card", line: 0, unitCode: "CND-2IN-HDPE", quantity: "100", uom: "ft", rate: "19.24", rateId: "R26-CND-2IN", amount: 192400 }],

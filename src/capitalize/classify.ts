@@ -2,7 +2,7 @@ import { addYears, format } from "date-fns";
 import { keyProblem } from "../ids.js";
 import { isValidTimeZone, localDateOf, MAX_YEAR } from "../dates.js";
 import { Dec, toCents } from "../money.js";
-import type { Project, TaskFields as Task } from "../render/schemas.js";
+import { NO_PHOTOS, type Project, type TaskFields as Task } from "../render/schemas.js";
 import type { Rules } from "../rules/model.js";
 import type { SnapshotRecord } from "../snapshot/reader.js";
 import type { AssetRecord, ExceptionCode, ExceptionRow, ExpensedItem, Outcome } from "./outcomes.js";
@@ -131,6 +131,10 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern
     },
     inServiceDate,
     approvedBy: intern(task.approved_by),
+    approvedAt: task.approved_date,
+    timeZone: zone.timeZone,
+    timeZoneDefaulted: zone.defaulted,
+    photos: task.photos ?? NO_PHOTOS,
     cost: pricing.cost,
     salvage: toCents(costDec.times(rule.salvagePercent).dividedBy(100)),
     elements: pricing.elements,

@@ -37,6 +37,13 @@ export interface AssetRecord {
   location: AssetLocation;
   inServiceDate: string;
   approvedBy: string | undefined;
+  /** The approval instant exactly as Render gave it, and the zone that made it the in-service date. */
+  approvedAt: string | undefined;
+  timeZone: string;
+  /** True when Render held no zone for the project and the rules' default was used. */
+  timeZoneDefaulted: boolean;
+  /** Photo references Render holds for the task (audit evidence). */
+  photos: readonly string[];
   cost: Cents;
   salvage: Cents;
   elements: CostElement[];

@@ -59,6 +59,25 @@ export const optionalTimestamp = z.preprocess(
 
 export const optionalObject = z.preprocess(blankToUndefined, z.record(z.string(), z.unknown()).optional());
 
+export const NO_PHOTOS: readonly string[] = Object.freeze([]);
+/**
+ * Photo references for the audit trail: Render's photo entries are not documented beyond
+ * "array", so a reference is the entry itself when it is text, else its url, file name or id.
+ */
+const photoRefs = z.preprocess((v) => {
+  if (!Array.isArray(v) || v.length === 0) return NO_PHOTOS;
+  const refs: string[] = [];
+  for (const p of v) {
+    if (typeof p === "string" && p) refs.push(p);
+    else if (p && typeof p === "object") {
+      const o = p as Record<string, unknown>;
+      const ref = o.url ?? o.file_name ?? o.filename ?? o.name ?? o.id;
+      if (typeof ref === "string" || typeof ref === "number") refs.push(String(ref));
+    }
+  }
+  return refs.length ? refs : NO_PHOTOS;
+}, z.array(z.string()).readonly().optional());
+
 const unitLineShape = {
   unit_code: optionalString,
   code: optionalString,
@@ -94,6 +113,7 @@ const taskShape = {
   approved_by: optionalString,
   quantity: optionalDecimal,
   units: z.preprocess((v) => (v === null || v === undefined || v === "" ? [] : v), z.array(unitLineSchema)),
+  photos: photoRefs,
 } as const;
 
 /** A task as Render returns it; unknown fields are kept. */
@@ -120,6 +140,7 @@ export const taskFieldsSchema = z.object({
   approved_by: taskShape.approved_by,
   quantity: taskShape.quantity,
   units: z.preprocess((v) => (v === null || v === undefined || v === "" ? [] : v), z.array(unitLineFieldsSchema)),
+  photos: taskShape.photos,
 });
 /** The fields of a task that the engine reads. */
 export type TaskFields = z.infer<typeof taskFieldsSchema>;
