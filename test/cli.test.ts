@@ -10,6 +10,8 @@ import { tmp } from "./helpers.js";
 /** The built CLI (npm test builds before it runs vitest), run as a user runs it. */
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 const run = promisify(execFile);
+/** Each test spawns the CLI one or more times; start-up alone takes up to 2 s on a loaded machine. */
+const CLI_BUDGET = 60_000;
 
 async function capex(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -30,14 +32,14 @@ describe("capex", () => {
     const r = await capex(["--help"]);
     expect(r.code).toBe(0);
     for (const c of ["fetch", "close", "schedule", "rules", "sandbox", "demo"]) expect(r.stdout).toContain(`capex ${c}`);
-  });
+  }, CLI_BUDGET);
 
   it("refuses bad usage with exit 2 and names the option", async () => {
     expect(await capex(["close", "--period", "2026-13", "--snapshot", "x"])).toMatchObject({ code: 2, stderr: "capex: --period: must be a month written YYYY-MM, for example 2026-10\n" });
     const missing = await capex(["close", "--period", "2026-10", "--snapshot", "/no/such/snapshot"]);
     expect(missing).toMatchObject({ code: 2, stderr: "capex: /no/such/snapshot: no such snapshot folder; run capex fetch --out DIR first\n" });
     expect((await capex(["frobnicate"])).code).toBe(2);
-  });
+  }, CLI_BUDGET);
 
   it("close --strict writes everything, then exits 3 on exceptions; --json prints a summary", async () => {
     const out = join(tmp(), "2026-10");
@@ -49,7 +51,7 @@ describe("capex", () => {
       NO_TIME_ZONE: 1, UNMAPPED_TASK_TYPE: 1, NO_COST_BASIS: 1, MISSING_APPROVAL_DATE: 1, UNKNOWN_UNIT_CODE: 1, NEGATIVE_QUANTITY: 1, INVALID_TASK: 1, DUPLICATE_ASSET_ID: 2,
     });
     expect(existsSync(join(out, "capex-2026-10.xlsx"))).toBe(true);
-  });
+  }, CLI_BUDGET);
 
   it("rules check lists each problem with file, line and path, and exits 2", async () => {
     const file = join(tmp(), "rules.yaml");
@@ -58,7 +60,7 @@ describe("capex", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}:215: error: task_types.nap_otdr.fa_class: unknown class "Test Equipmnt" (line 215); did you mean "Test Equipment"?`);
     expect((await capex(["rules", "check"])).code).toBe(0);
-  });
+  }, CLI_BUDGET);
 
   it("schedule prints one asset's schedule as CSV", async () => {
     const r = await capex(["schedule", "--cost", "1000", "--in-service", "2026-01-31", "--life-months", "3"]);
@@ -70,7 +72,7 @@ describe("capex", () => {
       code: 2,
       stderr: "capex: --recovery-years: the tax book needs --recovery-years, one of 3, 5, 7, 10, 15, 20\n",
     });
-  });
+  }, CLI_BUDGET);
 });
 
 describe("capex fetch against the simulator", () => {
@@ -87,19 +89,19 @@ describe("capex fetch against the simulator", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("refused the credentials (HTTP 401)");
     expect(r.stdout + r.stderr).not.toContain(secret);
-  });
+  }, CLI_BUDGET);
 
   it("refuses plain http to a host that is not loopback", async () => {
     const r = await capex(["fetch", "--out", join(tmp(), "s")], { ...env(), RENDER_API_URL: "http://api.example.com", RENDER_CLIENT_SECRET: "x" });
     expect(r).toMatchObject({ code: 2, stderr: "capex: RENDER_API_URL: plain http is allowed only for loopback hosts; use https://api.example.com\n" });
-  });
+  }, CLI_BUDGET);
 
   it("fetches a snapshot and prints a JSON summary", async () => {
     const out = join(tmp(), "snapshot");
     const r = await capex(["fetch", "--out", out, "--project", "SYD-WEST", "--json"], { ...env(), RENDER_CLIENT_SECRET: sandbox.clientSecret });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ out, tasks_per_project: { "SYD-WEST": 191 }, invalid_tasks: 1, rate_limited: 0 });
-  });
+  }, CLI_BUDGET);
 });
 
 describe("capex demo", () => {

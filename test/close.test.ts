@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import ExcelJS from "exceljs";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { closePeriod } from "../src/close/close.js";
 import { checkIdentities } from "../src/close/identities.js";
 import { IdentityError, LedgerImbalanceError } from "../src/errors.js";
@@ -156,9 +156,17 @@ describe("the close, worked by hand", () => {
   it("is reproducible: the same snapshot, rules and period give the same bytes, workbook included", async () => {
     const a = join(tmp(), "a");
     const b = join(tmp(), "b");
-    await writeCloseOutputs(await close(), rules, { out: a });
-    await new Promise((resolve) => setTimeout(resolve, 2100)); // zip times have a 2-second grain
-    await writeCloseOutputs(await close(), rules, { out: b });
+    // The two runs happen on different days by the clock (zip times have a 2-second grain, so
+    // any later time would do); only Date is faked, timers and file I/O stay real.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(new Date("2026-11-03T09:00:00Z"));
+      await writeCloseOutputs(await close(), rules, { out: a });
+      vi.setSystemTime(new Date("2026-11-04T17:31:07Z"));
+      await writeCloseOutputs(await close(), rules, { out: b });
+    } finally {
+      vi.useRealTimers();
+    }
     for (const f of readdirSync(a).filter((f) => f !== "manifest.json")) expect(readFileSync(join(b, f))).toEqual(readFileSync(join(a, f)));
     const strip = (f: string) => ({ ...JSON.parse(readFileSync(f, "utf8")), generated_at: "" });
     expect(strip(join(b, "manifest.json"))).toEqual(strip(join(a, "manifest.json")));

@@ -10,6 +10,24 @@ export const TIME_SCALE = 50;
 
 export const FAST_RETRY = { maxAttempts: 5, baseDelayMs: 4, maxDelayMs: 40, maxTotalWaitMs: 2_000 };
 
+/**
+ * A virtual clock for the client and the simulator together: `sleep` returns at once and
+ * moves the clock to when it would have woken, so rate limits are checked on the clock's
+ * time, however fast or loaded the machine is.
+ */
+export function virtualClock(start = Date.parse("2026-11-01T00:00:00Z")): { now: () => number; date: () => Date; sleep: (ms: number) => Promise<void> } {
+  let t = start;
+  return {
+    now: () => t,
+    date: () => new Date(t),
+    sleep: async (ms) => {
+      const wake = t + ms;
+      await Promise.resolve();
+      t = Math.max(t, wake);
+    },
+  };
+}
+
 export function tmp(prefix = "capex-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

@@ -9,7 +9,7 @@ import { folderData, generatedData } from "../src/sandbox/data.js";
 import { generatedProjects } from "../src/sandbox/generate.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../src/sandbox/server.js";
 import { fetchSnapshot } from "../src/snapshot/fetch.js";
-import { baseTask, clientFor, TIME_SCALE, tmp, writeSourceFolder } from "./helpers.js";
+import { baseTask, clientFor, TIME_SCALE, tmp, virtualClock, writeSourceFolder } from "./helpers.js";
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -133,8 +133,10 @@ describe("the request loop", () => {
   });
 
   it("retries a request that times out", async () => {
+    // The stalled request is never answered, so the client's timeout (2 s in tests) always
+    // fires first, however slow the machine; the retry is answered at once.
     const s = await start({ faults: { script: ["stall", "ok"] } });
-    const client = clientFor(s, { timeoutMs: 200 });
+    const client = clientFor(s);
     expect(await client.listProjects()).toHaveLength(3);
     expect(client.stats).toMatchObject({ retries: 1, networkErrors: 1 });
   });
@@ -162,22 +164,38 @@ describe("the request loop", () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  // Client and simulator share one virtual clock: the simulator's token bucket refills only as
+  // the client's limiter waits, so the check is of the limiter's spacing, not of machine speed.
   it("keeps to 2 requests a second and 5 in flight, so the simulator never answers 429", async () => {
-    const s = await start({ tasks: 30_000, faults: { latencyMs: 1500 } });
-    const client = clientFor(s);
+    const clock = virtualClock();
+    const s = await start({ tasks: 30_000, faults: { latencyMs: 1500 }, now: clock.now });
+    const client = clientFor(s, { now: clock.date, sleep: clock.sleep });
+    const t0 = clock.now();
     const summary = await fetchSnapshot(client, { out: join(tmp(), "snap"), statuses: [] });
     expect(summary.tasks).toBe(30_000);
     expect(s.stats.rateLimited).toBe(0);
     expect(s.stats.peakInFlight).toBeLessThanOrEqual(5);
     expect(s.stats.peakInFlight).toBeGreaterThan(1);
-  });
+    // Projects, 3 task-type lists, and 8 + 5 + 3 pages of 2,000 for 15,000, 9,000 and 6,000
+    // tasks: 20 requests, each starting 10 ms (500 ms ÷ 50) after the one before.
+    expect(s.stats.apiRequests).toBe(20);
+    expect(clock.now() - t0).toBe(19 * 10);
+  }, 60_000);
 
   it("the simulator answers 429 with Retry-After to a client that ignores the limits", async () => {
-    const s = await start();
-    const unlimited = clientFor(s, { limiter: { minTimeMs: 0, maxConcurrent: 20 }, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxTotalWaitMs: 1 } });
+    // The clock stands still, so the bucket of 5 never refills: of 12 requests at once, the
+    // in-flight limit or the empty bucket refuses every one past the fifth.
+    const clock = virtualClock();
+    const s = await start({ now: clock.now });
+    const unlimited = clientFor(s, {
+      limiter: { minTimeMs: 0, maxConcurrent: 20 },
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxTotalWaitMs: 1 },
+      now: clock.date,
+      sleep: clock.sleep,
+    });
     const results = await Promise.allSettled(Array.from({ length: 12 }, () => unlimited.listProjects()));
-    expect(results.filter((r) => r.status === "rejected").length).toBeGreaterThan(0);
-    expect(s.stats.rateLimited).toBeGreaterThan(0);
+    expect(results.filter((r) => r.status === "rejected")).toHaveLength(7);
+    expect(s.stats.rateLimited).toBe(7);
   });
 });
 

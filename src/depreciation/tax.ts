@@ -1,7 +1,7 @@
 import type { Decimal } from "decimal.js";
 import { monthIndexOf } from "../dates.js";
 import { InputError } from "../errors.js";
-import { type Cents, Dec, toCents } from "../money.js";
+import { type Cents, Dec, mulDivRoundHalfUp, toCents } from "../money.js";
 import { MACRS_HALF_YEAR, MACRS_MID_QUARTER } from "./macrs.js";
 import { fiscalYearOf } from "./schedule.js";
 import { monthsLeftInFiscalYear } from "./time.js";
@@ -38,13 +38,15 @@ export function taxYearOf(date: string, fiscalYearStartMonth = 1): number {
   return fiscalYearOf(monthIndexOf(date), fiscalYearStartMonth);
 }
 
-/**
- * MACRS GDS schedule from the printed tables. Bonus depreciation comes off the basis first
- * and is taken in the first tax year. Rounding by cumulative target over the printed
- * percentages, so the years sum to round(basis × Σ table), which is the whole basis where
- * the printed column sums to 100.
- */
-export function macrsSchedule(asset: TaxAsset): TaxYearRow[] {
+/** The printed column an asset takes, its bonus depreciation and the basis left for the table. */
+interface TaxBasis {
+  column: readonly number[];
+  bonus: Cents;
+  basis: Cents;
+  firstYear: number;
+}
+
+function taxBasis(asset: TaxAsset): TaxBasis {
   if (!(TAX_RECOVERY_YEARS as readonly number[]).includes(asset.recoveryYears)) {
     throw new InputError("recovery_years", `must be one of ${TAX_RECOVERY_YEARS.join(", ")} (got ${asset.recoveryYears})`);
   }
@@ -55,21 +57,49 @@ export function macrsSchedule(asset: TaxAsset): TaxYearRow[] {
   const table = asset.convention === "half_year" ? MACRS_HALF_YEAR[asset.recoveryYears] : MACRS_MID_QUARTER[quarter - 1]![asset.recoveryYears];
   const bonusPercent = new Dec(asset.bonusPercent ?? 0);
   if (bonusPercent.lessThan(0) || bonusPercent.greaterThan(100)) throw new InputError("bonus_percent", "must be from 0 to 100");
-  const bonus = toCents(new Dec(asset.cost).times(bonusPercent).dividedBy(100).dividedBy(100));
-  const basis = asset.cost - bonus;
-  const firstYear = taxYearOf(asset.inServiceDate, fs);
-  const rows: TaxYearRow[] = [];
-  let cumulativePercent = new Dec(0);
-  let before = 0;
-  table.forEach((pct, i) => {
-    cumulativePercent = cumulativePercent.plus(pct);
-    const through = toCents(new Dec(basis).times(cumulativePercent).dividedBy(100).dividedBy(100));
-    const amount = through - before + (i === 0 ? bonus : 0);
-    before = through;
-    const accumulated = bonus + through;
-    rows.push({ taxYear: firstYear + i, amount, accumulated, remainingBasis: asset.cost - accumulated });
+  const bonus = bonusPercent.isZero() ? 0 : toCents(new Dec(asset.cost).times(bonusPercent).dividedBy(10_000));
+  return { column: milliPercents(table), bonus, basis: asset.cost - bonus, firstYear: taxYearOf(asset.inServiceDate, fs) };
+}
+
+const milliPercentCache = new Map<readonly string[], number[]>();
+
+/** A printed column in thousandths of a percent (7.219 % → 7219): exact integers for the cent arithmetic. */
+function milliPercents(table: readonly string[]): number[] {
+  let c = milliPercentCache.get(table);
+  if (!c) {
+    c = table.map((p) => new Dec(p).times(1000).toNumber());
+    milliPercentCache.set(table, c);
+  }
+  return c;
+}
+
+/**
+ * The table's share of each recovery year, as tax software and the IRS worksheets take it:
+ * basis × the printed percentage, rounded half-up to the cent, year by year, and the last
+ * year whatever basis remains, so the years sum to the basis exactly. A year never takes
+ * more than remains: on a basis of a few cents the rounded-up early years would otherwise
+ * pass it and leave the last year negative.
+ */
+function tableAmounts(basis: Cents, column: readonly number[]): Cents[] {
+  let left = basis;
+  return column.map((milli, i) => {
+    const amount = i === column.length - 1 ? left : Math.min(left, mulDivRoundHalfUp(basis, milli, 100_000));
+    left -= amount;
+    return amount;
   });
-  return rows;
+}
+
+/**
+ * MACRS GDS schedule from the printed tables. Bonus depreciation comes off the cost first
+ * and is taken in the first tax year; the table then runs on the basis that remains.
+ */
+export function macrsSchedule(asset: TaxAsset): TaxYearRow[] {
+  const { column, bonus, basis, firstYear } = taxBasis(asset);
+  let accumulated = bonus;
+  return tableAmounts(basis, column).map((tableAmount, i) => {
+    accumulated += tableAmount;
+    return { taxYear: firstYear + i, amount: tableAmount + (i === 0 ? bonus : 0), accumulated, remainingBasis: asset.cost - accumulated };
+  });
 }
 
 /**
@@ -91,35 +121,18 @@ export function taxConventionsByYear(assets: Iterable<{ cost: Cents; inServiceDa
   return out;
 }
 
-const cumulativeCache = new Map<readonly string[], Decimal[]>();
-
-/** Cumulative printed percentages of a table column, computed once per column. */
-function cumulative(table: readonly string[]): Decimal[] {
-  let c = cumulativeCache.get(table);
-  if (!c) {
-    let sum = new Dec(0);
-    c = table.map((p) => (sum = sum.plus(p)));
-    cumulativeCache.set(table, c);
-  }
-  return c;
-}
-
 /**
- * One tax year of an asset's MACRS schedule, without building the whole schedule: the same
- * figures as the matching row of macrsSchedule (zero outside the recovery period).
+ * One tax year of an asset's MACRS schedule: the matching row of macrsSchedule, or zero
+ * outside the recovery period (accumulated then 0 before it and the whole cost after it).
  */
 export function macrsYear(asset: TaxAsset, taxYear: number): TaxYearRow {
-  const fs = asset.fiscalYearStartMonth ?? 1;
-  const quarter = asset.quarter ?? taxQuarterOf(asset.inServiceDate, fs);
-  const table = asset.convention === "half_year" ? MACRS_HALF_YEAR[asset.recoveryYears] : MACRS_MID_QUARTER[quarter - 1]![asset.recoveryYears];
-  const bonusPercent = new Dec(asset.bonusPercent ?? 0);
-  const bonus = bonusPercent.isZero() ? 0 : toCents(new Dec(asset.cost).times(bonusPercent).dividedBy(10_000));
-  const basis = asset.cost - bonus;
-  const k = taxYear - taxYearOf(asset.inServiceDate, fs);
-  const cum = cumulative(table);
-  const through = (i: number): Cents => (i < 0 ? 0 : toCents(new Dec(basis).times(cum[Math.min(i, cum.length - 1)]!).dividedBy(10_000)));
-  const amount = k < 0 || k >= cum.length ? 0 : through(k) - through(k - 1) + (k === 0 ? bonus : 0);
-  const accumulated = k < 0 ? 0 : bonus + through(k);
+  const { column, bonus, basis, firstYear } = taxBasis(asset);
+  const k = taxYear - firstYear;
+  if (k < 0) return { taxYear, amount: 0, accumulated: 0, remainingBasis: asset.cost };
+  const amounts = tableAmounts(basis, column);
+  let accumulated = bonus;
+  for (let i = 0; i <= k && i < amounts.length; i++) accumulated += amounts[i]!;
+  const amount = k < amounts.length ? amounts[k]! + (k === 0 ? bonus : 0) : 0;
   return { taxYear, amount, accumulated, remainingBasis: asset.cost - accumulated };
 }
 

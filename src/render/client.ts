@@ -1,4 +1,3 @@
-import Bottleneck from "bottleneck";
 import { z } from "zod";
 import {
   type FastApiDetail,
@@ -10,6 +9,7 @@ import {
 } from "../errors.js";
 import { TokenCache } from "./auth.js";
 import type { RenderConnection } from "./config.js";
+import { RequestLimiter } from "./limiter.js";
 import { type LimiterSettings, limiterSettings, RENDER_LIMITS } from "./limits.js";
 import type { DailyQuota } from "./quota.js";
 import { type AttemptOutcome, DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from "./retry-policy.js";
@@ -35,6 +35,10 @@ export interface RenderClientOptions {
   timeoutMs?: number;
   /** Refresh the token this long before it expires. */
   refreshMarginMs?: number;
+  /**
+   * The client's clock: retry waits, the limiter's spacing and token expiry all use it, so a
+   * test can run the client (and a simulator given the same clock) on virtual time.
+   */
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
   random?: () => number;
@@ -72,7 +76,7 @@ export class RenderClient {
   readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0, serverErrors: 0, networkErrors: 0, tokensFetched: 0 };
   readonly apiUrl: string;
   private readonly transport: Transport;
-  private readonly limiter: Bottleneck;
+  private readonly limiter: RequestLimiter;
   private readonly tokens: TokenCache;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
@@ -85,12 +89,12 @@ export class RenderClient {
     const settings = options.limiter ?? limiterSettings();
     this.apiUrl = options.connection.apiUrl;
     this.transport = options.transport ?? undiciTransport();
-    this.limiter = new Bottleneck({ minTime: settings.minTimeMs, maxConcurrent: settings.maxConcurrent });
     this.maxConcurrent = settings.maxConcurrent;
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.sleep = options.sleep ?? realSleep;
     this.now = options.now ?? (() => new Date());
+    this.limiter = new RequestLimiter(settings, () => this.now().getTime(), this.sleep);
     this.random = options.random ?? Math.random;
     this.tokens = new TokenCache(
       options.connection,

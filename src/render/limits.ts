@@ -13,7 +13,7 @@ export interface LimiterSettings {
 }
 
 /**
- * Bottleneck settings that keep a client at the documented rate and never above it.
+ * Limiter settings that keep a client at the documented rate and never above it.
  * `timeScale` > 1 speeds time up for tests (the simulator is scaled the same way).
  */
 export function limiterSettings(timeScale = 1): LimiterSettings {

@@ -18,7 +18,10 @@ export interface SandboxFaults {
   dropRate?: number;
   /** Added to every API answer, in (scaled) milliseconds. */
   latencyMs?: number;
-  /** Scripted faults for the next API requests, one entry a request, consumed in order. */
+  /**
+   * Scripted faults for the next API requests, one entry a request, consumed in order.
+   * "stall" never answers: the client has to time out.
+   */
   script?: Array<"500" | "503" | "429" | "drop" | "stall" | "ok">;
 }
 
@@ -34,6 +37,11 @@ export interface SandboxOptions {
   dailyQuota?: number;
   faults?: SandboxFaults;
   seed?: number;
+  /**
+   * The simulator's clock in milliseconds (rate limit, token expiry); by default the
+   * process's monotonic clock. A test gives it the client's virtual clock.
+   */
+  now?: () => number;
 }
 
 export interface SandboxStats {
@@ -104,6 +112,7 @@ function page(q: URLSearchParams, total: number, slice: (offset: number, limit: 
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const scale = options.timeScale ?? 1;
+  const now = options.now ?? (() => performance.now());
   const clientId = options.clientId ?? "sandbox-client";
   const clientSecret = options.clientSecret ?? "sandbox-secret";
   const ttl = options.tokenTtlSeconds ?? 3600;
@@ -117,15 +126,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   let nextLabelId = 1;
   let inFlight = 0;
   let bucket = 5;
-  let bucketAt = performance.now();
+  let bucketAt = now();
   let quotaUsed = 0;
   const data = options.data;
 
   /** Token bucket: capacity 5, refilled at 2 a second (scaled). Returns ms to wait, 0 if allowed. */
   const takeRateToken = (): number => {
-    const now = performance.now();
-    bucket = Math.min(RENDER_LIMITS.maxInFlight, bucket + ((now - bucketAt) * scale * RENDER_LIMITS.requestsPerSecond) / 1000);
-    bucketAt = now;
+    const at = now();
+    bucket = Math.min(RENDER_LIMITS.maxInFlight, bucket + ((at - bucketAt) * scale * RENDER_LIMITS.requestsPerSecond) / 1000);
+    bucketAt = at;
     if (bucket >= 1) {
       bucket -= 1;
       return 0;
@@ -205,12 +214,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (id !== clientId || secret !== clientSecret) throw new HttpProblem(401, { error: "invalid_client", error_description: "Client authentication failed" });
     if (form.get("grant_type") !== "client_credentials") throw new HttpProblem(400, { error: "unsupported_grant_type" });
     const token = randomBytes(24).toString("hex");
-    tokens.set(token, performance.now() + (ttl * 1000) / scale);
+    tokens.set(token, now() + (ttl * 1000) / scale);
     stats.tokensIssued++;
     return { access_token: token, token_type: "Bearer", expires_in: ttl, scope: form.get("scope") ?? "customScope" };
   };
 
   const send = (res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}) => {
+    // The client may have given up (or the simulator closed) while the answer was delayed.
+    if (res.destroyed || res.writableEnded) return;
     const text = JSON.stringify(payload);
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
     res.end(text);
@@ -242,7 +253,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         stats.lastAuthorization = auth;
         const token = auth.startsWith("Bearer ") ? auth.slice(7) : "";
         const expires = tokens.get(token);
-        if (expires === undefined || performance.now() >= expires) throw new HttpProblem(401, { detail: "Not authenticated" });
+        if (expires === undefined || now() >= expires) throw new HttpProblem(401, { detail: "Not authenticated" });
         if (rateLimit) {
           if (inFlight > RENDER_LIMITS.maxInFlight) throw new HttpProblem(429, { detail: "Too many requests in flight" }, { "retry-after": retryAfter(500 / scale) });
           const wait = takeRateToken();
@@ -251,8 +262,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         if (++quotaUsed > quota) throw new HttpProblem(429, { detail: "Daily request quota exceeded" }, { "retry-after": "3600" });
         const scripted = faults.script?.shift();
         if (faults.latencyMs) await sleep(faults.latencyMs / scale);
-        // A stalled answer: long enough for any client timeout, then answered as usual.
-        if (scripted === "stall") await sleep(60_000 / scale);
+        // A stalled request is never answered: the connection is held until the client gives
+        // up or the simulator closes. A late answer would race the client's timeout.
+        if (scripted === "stall") {
+          stats.faultsInjected++;
+          if (!req.socket.destroyed) await new Promise((resolve) => req.socket.once("close", resolve));
+          return;
+        }
         const roll = random();
         if (scripted === "drop" || (!scripted && roll < (faults.dropRate ?? 0))) {
           stats.faultsInjected++;

@@ -126,7 +126,7 @@ export async function fetchSnapshot(client: RenderClient, options: FetchOptions)
         invalid_tasks: invalid.length,
       });
     } catch (err) {
-      writer.abort();
+      await writer.abort();
       throw err;
     }
   });

@@ -117,8 +117,17 @@ export class SnapshotWriter {
     return full;
   }
 
-  /** Stops writing after a failure (the folder is thrown away by the caller). */
-  abort(): void {
+  /**
+   * Stops writing after a failure (the folder is thrown away by the caller) and resolves once
+   * tasks.jsonl is closed. A write may still be in flight: the stream then reports it as an
+   * ERR_STREAM_DESTROYED 'error' that nobody listens for, which would crash the process, so
+   * it is taken here; the failure that led to the abort is the one that matters.
+   */
+  async abort(): Promise<void> {
+    if (this.tasksStream.closed) return;
+    this.tasksStream.on("error", () => undefined);
+    const closed = new Promise<void>((resolve) => this.tasksStream.once("close", () => resolve()));
     this.tasksStream.destroy();
+    await closed;
   }
 }
