@@ -1,5 +1,5 @@
 import { TZDate, tzOffset } from "@date-fns/tz";
-import { addMonths, format, getDaysInMonth, isValid, lastDayOfMonth, parseISO } from "date-fns";
+import { addDays, addMonths, format, getDaysInMonth, isValid, lastDayOfMonth, parseISO } from "date-fns";
 import { InputError } from "./errors.js";
 
 /**
@@ -142,4 +142,9 @@ export function nextUtcMidnight(now: Date): string {
 
 export function utcDay(now: Date): IsoDate {
   return now.toISOString().slice(0, 10);
+}
+
+/** The calendar date `days` after (or before) `date`. */
+export function shiftDate(date: IsoDate, days: number): IsoDate {
+  return format(addDays(parseISO(date), days), "yyyy-MM-dd");
 }

@@ -1,7 +1,7 @@
 import { addYears, format } from "date-fns";
 import { keyProblem } from "../ids.js";
 import { isValidTimeZone, localDateOf, MAX_YEAR } from "../dates.js";
-import { Dec, toCents } from "../money.js";
+import { type Cents, Dec, toCents } from "../money.js";
 import { NO_PHOTOS, type Project, type TaskFields as Task } from "../render/schemas.js";
 import type { Rules } from "../rules/model.js";
 import type { SnapshotRecord } from "../snapshot/reader.js";
@@ -155,6 +155,27 @@ export interface Classification {
   exceptions: ExceptionRow[];
   notApproved: number;
   tasksRead: number;
+  /** Tasks whose in-service date falls in the cut-off window asked for (see ClassifyOptions.cutoff). */
+  cutoff: CutoffCandidate[];
+}
+
+/** A task approved around a period end, for the auditor's cut-off test. */
+export interface CutoffCandidate {
+  project: string;
+  taskId: number;
+  taskType: string;
+  approvedAt: string;
+  timeZone: string;
+  inServiceDate: string;
+  outcome: string;
+  amount: Cents;
+}
+
+export interface ClassifyOptions {
+  /** When the snapshot was fetched (its manifest's fetched_at), which bounds plausible approval dates. */
+  fetchedAt?: string | undefined;
+  /** Collect the tasks whose in-service date is in [from, to] (local dates, inclusive). */
+  cutoff?: { from: string; to: string } | undefined;
 }
 
 /** Zones of the snapshot's projects, and a NO_TIME_ZONE warning for each that has none. */
@@ -184,20 +205,21 @@ export function projectZones(projects: Project[], rules: Rules): { zones: Map<st
  * DUPLICATE_ASSET_ID exceptions at the end: which one is right is for Render to say.
  */
 export class Classifier {
-  private readonly result: Classification = { assets: [], expensed: [], exceptions: [], notApproved: 0, tasksRead: 0 };
+  private readonly result: Classification = { assets: [], expensed: [], exceptions: [], notApproved: 0, tasksRead: 0, cutoff: [] };
+  private readonly cutoff: ClassifyOptions["cutoff"];
   private readonly byAssetId = new Map<string, number>();
   private readonly duplicateIds = new Set<string>();
   private readonly zones: Map<string, ProjectZone>;
   private readonly intern = makeInterner();
   private readonly dates: PlausibleDates;
 
-  /** `fetchedAt`: when the snapshot was fetched (its manifest's fetched_at), which bounds plausible approval dates. */
   constructor(
     private readonly rules: Rules,
     projects: Project[],
-    options: { fetchedAt?: string | undefined } = {},
+    options: ClassifyOptions = {},
   ) {
     this.dates = plausibleDates(options.fetchedAt);
+    this.cutoff = options.cutoff;
     const { zones, warnings } = projectZones(projects, rules);
     this.zones = zones;
     this.result.exceptions.push(...warnings);
@@ -232,7 +254,9 @@ export class Classifier {
       return;
     }
     const task = record.task;
-    const outcome = classifyTask(task, this.zoneOf(task.project_short_name ?? ""), this.rules, this.intern, this.dates);
+    const zone = this.zoneOf(task.project_short_name ?? "");
+    const outcome = classifyTask(task, zone, this.rules, this.intern, this.dates);
+    if (this.cutoff && task.approved_date) this.noteCutoff(task, zone, outcome);
     switch (outcome.kind) {
       case "asset": {
         const id = outcome.asset.assetId;
@@ -251,6 +275,19 @@ export class Classifier {
         r.notApproved++;
         break;
     }
+  }
+
+  private noteCutoff(task: Task, zone: ProjectZone, outcome: Outcome): void {
+    const [date, what, amount] =
+      outcome.kind === "asset"
+        ? [outcome.asset.inServiceDate, "capitalized", outcome.asset.cost]
+        : outcome.kind === "expensed"
+          ? [outcome.item.inServiceDate, outcome.item.treatment === "expense" ? "expensed" : "no financial effect", outcome.item.amount]
+          : outcome.kind === "exception"
+            ? [outcome.exception.inServiceDate, `exception ${outcome.exception.code}`, 0]
+            : [undefined, "", 0];
+    if (date === undefined || date < this.cutoff!.from || date > this.cutoff!.to) return;
+    this.result.cutoff.push({ project: zone.shortName, taskId: task.project_task_id, taskType: task.task_type, approvedAt: task.approved_date!, timeZone: zone.timeZone, inServiceDate: date, outcome: what, amount });
   }
 
   finish(): Classification {
@@ -283,7 +320,7 @@ export async function classifyRecords(
   records: AsyncIterable<SnapshotRecord | SnapshotRecord[]>,
   rules: Rules,
   projects: Project[],
-  options: { fetchedAt?: string | undefined } = {},
+  options: ClassifyOptions = {},
 ): Promise<Classification> {
   const classifier = new Classifier(rules, projects, options);
   for await (const item of records) {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import { type Classification, classifyRecords, projectZones } from "../capitalize/classify.js";
+import { type Classification, type CutoffCandidate, classifyRecords, projectZones } from "../capitalize/classify.js";
 import type { AssetRecord, ExceptionRow, ExpensedItem } from "../capitalize/outcomes.js";
-import { monthIndexOf, parsePeriod, periodEndDate, periodStartDate } from "../dates.js";
+import { monthIndexOf, parsePeriod, periodEndDate, periodStartDate, shiftDate } from "../dates.js";
 import { fiscalYearOf } from "../depreciation/schedule.js";
 import { macrsYear, type TaxConvention, taxConventionsByYear, taxYearOf } from "../depreciation/tax.js";
 import type { RecoveryYears } from "../depreciation/types.js";
@@ -96,6 +96,8 @@ export interface CloseResult {
   /** Expense posted in the period per task ("PROJECT#taskId"): new, late or changed expensed work. */
   expensePosted: Map<string, Cents>;
   exceptions: ExceptionRow[];
+  /** Tasks in service in the last three days of the period or the first three of the next (the auditor's cut-off test). */
+  cutoff: CutoffCandidate[];
   journal: JournalEntry[];
   rollforward: RollforwardRow[];
   taxByClass: TaxClassRow[];
@@ -187,6 +189,11 @@ function checkPeriodEnded(snapshot: Snapshot, rules: Rules, period: string, allo
   return open;
 }
 
+/** Three days either side of the period end, as local in-service dates. */
+function cutoffWindow(periodEnd: string): { from: string; to: string } {
+  return { from: shiftDate(periodEnd, -2), to: shiftDate(periodEnd, 3) };
+}
+
 const byTask = <T extends { project: string; taskId: number | undefined }>(a: T, b: T) =>
   a.project < b.project ? -1 : a.project > b.project ? 1 : (a.taskId ?? -1) - (b.taskId ?? -1);
 
@@ -234,7 +241,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     throw new InputError("rules", `${rules.file} has no disposal section (clearing_account, gain_account, loss_account); add one before retiring assets`);
   }
   input.onStage?.("classify");
-  const c = input.classification ?? (await classifyRecords(snapshot.batches(), rules, snapshot.projects, { fetchedAt: snapshot.manifest.fetched_at }));
+  const c = input.classification ?? (await classifyRecords(snapshot.batches(), rules, snapshot.projects, { fetchedAt: snapshot.manifest.fetched_at, cutoff: cutoffWindow(periodEnd) }));
 
   input.onStage?.("reconcile");
   const covered = new Set<string>(snapshot.projects.map((p) => p.short_name));
@@ -434,6 +441,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     expensed,
     expensePosted,
     exceptions,
+    cutoff: c.cutoff.filter((t) => t.inServiceDate >= cutoffWindow(periodEnd).from && t.inServiceDate <= cutoffWindow(periodEnd).to),
     journal,
     rollforward,
     taxByClass,
