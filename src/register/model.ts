@@ -1,7 +1,11 @@
 import { createHash } from "node:crypto";
-import type { AssetRecord } from "../capitalize/outcomes.js";
+import type { CutoffCandidate } from "../capitalize/classify.js";
+import type { AssetRecord, ExceptionRow } from "../capitalize/outcomes.js";
+import type { CloseResult, RollforwardRow } from "../close/close.js";
+import type { Identity } from "../close/identities.js";
 import type { JournalEntry } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
+import type { AdjustmentRow, DisposalRow } from "./reconcile.js";
 
 /**
  * The register's model: what the closes so far have posted, asset by asset. Nothing here
@@ -96,6 +100,25 @@ export interface AssetBalance {
   accumulated: Cents;
 }
 
+/**
+ * What a close found and proved, kept with the period so the audit report can be written from
+ * the register alone: the rollforward, every identity with both sides, the ties, the
+ * exceptions open at the close, the cut-off tasks, and the changes and retirements posted.
+ */
+export interface PeriodReport {
+  rulesFile: string;
+  snapshotFetchedAt: string;
+  openPeriod: boolean;
+  rollforward: RollforwardRow[];
+  identities: Identity[];
+  ties: CloseResult["ties"];
+  counts: CloseResult["counts"];
+  exceptions: ExceptionRow[];
+  cutoff: CutoffCandidate[];
+  adjustments: AdjustmentRow[];
+  disposals: DisposalRow[];
+}
+
 /** What a close (or a take-on import) commits to the register, in one transaction. */
 export interface PeriodPosting {
   period: string;
@@ -112,6 +135,8 @@ export interface PeriodPosting {
   outputHashes: Record<string, string>;
   /** Other inputs that decide the close (the retirements file's sha256, ...). */
   inputs: Record<string, string>;
+  /** The close's findings for the audit report (undefined for an import). */
+  report: PeriodReport | undefined;
   events: AssetEvent[];
   balances: AssetBalance[];
   journal: JournalEntry[];
