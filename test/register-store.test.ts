@@ -403,6 +403,10 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
           const secret = "postgres://postgres:s3cr3t-pw@127.0.0.1:1/test";
           const expected = "cannot reach the PostgreSQL register postgres://postgres@127.0.0.1:1/test: ECONNREFUSED. Check the URL in --db or CAPEX_DB and that the server is running.";
           expect(await open(secret)).toEqual({ code: "REGISTER_UNREACHABLE", message: expected });
+          expect(await open("postgres://postgres@127.0.0.1:1/test?password=s3cr3t-pw&sslmode=disable")).toEqual({
+            code: "REGISTER_UNREACHABLE",
+            message: expected.replace("/test:", "/test?password=***&sslmode=disable:"),
+          });
           const cli = capex(closeArgs("2026-10", snapshots.oct, join(tmp(), "out"), secret));
           expect(await cli.exit).toEqual({ code: 1, signal: null });
           expect(cli.stderr).toBe(`capex: ${expected}\n`);
