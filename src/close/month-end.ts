@@ -92,6 +92,24 @@ export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: 
   };
 }
 
+/**
+ * Test hook, inert unless CAPEX_TEST_PAUSE names this point (after-lock, before-commit,
+ * after-commit): the run says so on stderr and waits for SIGUSR2 (at most a minute), so a
+ * test can start a second close against a held lock or SIGKILL the run at an exact point
+ * instead of guessing with timings. Nothing but the register tests sets it.
+ */
+async function testPause(point: "after-lock" | "before-commit" | "after-commit"): Promise<void> {
+  if (process.env.CAPEX_TEST_PAUSE !== point) return;
+  await new Promise<void>((resume) => {
+    const timer = setTimeout(resume, 60_000);
+    process.once("SIGUSR2", () => {
+      clearTimeout(timer);
+      resume();
+    });
+    process.stderr.write(`capex-test-pause: ${point}\n`);
+  });
+}
+
 export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome> {
   const { register, snapshot, rules, period } = input;
   parsePeriod(period, "--period");
@@ -106,6 +124,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
   }
   const now = input.now ?? (() => new Date());
   return register.exclusive(async (tx) => {
+    await testPause("after-lock");
     const periods = await tx.closedPeriods();
     const last = periods[periods.length - 1];
     let rerun = false;
@@ -143,7 +162,13 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       onFile: input.onFile,
       onWarning: input.onWarning,
       workbook: input.workbook,
-      beforePublish: rerun ? undefined : async (m) => tx.commit(postingOf(result, m, inputs, now())),
+      beforePublish: rerun
+        ? undefined
+        : async (m) => {
+            await testPause("before-commit");
+            await tx.commit(postingOf(result, m, inputs, now()));
+            await testPause("after-commit");
+          },
     });
     return { result, manifest, status: rerun ? "rewritten" : "closed", warnings };
   });

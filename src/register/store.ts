@@ -1,12 +1,16 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync, openSync, readSync, closeSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
 import { resolve } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
 import { type Dialect, Kysely, Migrator, type Transaction, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import type { AssetRecord } from "../capitalize/outcomes.js";
 import { monthIndexOf } from "../dates.js";
-import { RegisterBusyError, RegisterOpenError } from "../errors.js";
+import { RegisterBusyError, RegisterError, RegisterOpenError } from "../errors.js";
 import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
 import { type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting, type RegisterState } from "./model.js";
@@ -61,9 +65,18 @@ export interface RegisterStatus {
   assetsByStatus: Record<AssetStatus, number>;
 }
 
-/** Password-free form of a database location, for messages. */
+/** Password-free form of a database location, for messages: no password in the user part or the query. */
 export function describeLocation(location: string): string {
-  return /^postgres(ql)?:\/\//i.test(location) ? location.replace(/\/\/([^:@/]+)(:[^@/]*)?@/, "//$1@") : location;
+  if (!/^postgres(ql)?:\/\//i.test(location)) return location;
+  try {
+    const url = new URL(location);
+    if (url.password) url.password = "";
+    for (const key of [...url.searchParams.keys()].filter((k) => /pass/i.test(k))) url.searchParams.set(key, "***");
+    return url.toString();
+  } catch {
+    // Not a URL Node can parse: keep the scheme and host part only, which holds no secret.
+    return location.replace(/\/\/.*@/, "//").replace(/\?.*$/, "");
+  }
 }
 
 const SQLITE_HEADER = "SQLite format 3\u0000";
@@ -90,10 +103,34 @@ function sqliteDialect(file: string): Dialect {
   });
 }
 
+/**
+ * The pg client each `exclusive` run checked out, so the bulk path can COPY on the
+ * transaction's own connection (Kysely does not expose it). Set by the pool below.
+ */
+const checkedOut = new AsyncLocalStorage<{ client?: pg.PoolClient }>();
+
+/** BIGINT (20) and NUMERIC sums (1700) arrive as strings; cents are safe integers, anything else is refused. */
+function centsFromText(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new RegisterError("REGISTER_INVALID", `the register holds an amount (${v}) beyond what fiber-capex can represent exactly in cents`);
+  return n;
+}
+
 function postgresDialect(url: string): Dialect {
-  // BIGINT (20) and NUMERIC sums (1700) arrive as strings by default; cents are safe integers.
-  const types = { getTypeParser: (oid: number, format?: string) => (oid === 20 || oid === 1700 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) };
-  return new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2, types: types as pg.CustomTypesConfig }) });
+  const types = { getTypeParser: (oid: number, format?: string) => (oid === 20 || oid === 1700 ? centsFromText : pg.types.getTypeParser(oid, format as "text")) };
+  // A server that never answers (a firewall dropping packets) must not hang the close.
+  const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, types: types as pg.CustomTypesConfig });
+  return new PostgresDialect({
+    pool: {
+      async connect() {
+        const client = await pool.connect();
+        const box = checkedOut.getStore();
+        if (box) box.client = client;
+        return client;
+      },
+      end: () => pool.end(),
+    },
+  });
 }
 
 /** Where `--db` / CAPEX_DB points: a postgres:// URL, else a SQLite file (capex.db by default). */
@@ -113,6 +150,32 @@ async function insertChunked<T extends keyof RegisterTables>(tx: Tx, table: T, r
   for (let i = 0; i < rows.length; i += per) {
     await tx.insertInto(table).values(rows.slice(i, i + per) as never).execute();
   }
+}
+
+/** One value in COPY's text format: \\N for null, backslash escapes for the separators. */
+function copyText(v: unknown): string {
+  if (v === null || v === undefined) return "\\N";
+  if (typeof v === "number") return String(v);
+  return String(v).replace(/[\\\n\r\t]/g, (c) => (c === "\\" ? "\\\\" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\t"));
+}
+
+/**
+ * The bulk path for the big tables (a row per asset per period): COPY on PostgreSQL through
+ * the transaction's own client, multi-row inserts everywhere else (SQLite, PGlite). Column
+ * order is the rows' key order; row order is kept, so identity keys follow it as with inserts.
+ */
+async function insertBulk<T extends keyof RegisterTables>(tx: Tx, client: pg.PoolClient | undefined, table: T, rows: Array<Record<string, unknown>>): Promise<void> {
+  if (!client || rows.length === 0) return insertChunked(tx, table, rows);
+  const columns = Object.keys(rows[0]!);
+  function* text(): Generator<string> {
+    const lines: string[] = [];
+    for (const row of rows) {
+      lines.push(columns.map((c) => copyText(row[c])).join("\t"));
+      if (lines.length === 5_000) yield `${lines.splice(0).join("\n")}\n`;
+    }
+    if (lines.length) yield `${lines.join("\n")}\n`;
+  }
+  await pipeline(Readable.from(text()), client.query(copyFrom(`copy ${table} (${columns.join(", ")}) from stdin`)));
 }
 
 export class RegisterStore {
@@ -158,8 +221,7 @@ export class RegisterStore {
   }
 
   private async checkAndMigrate(): Promise<void> {
-    const tables = await this.db.introspection.getTables({ withInternalKyselyTables: true });
-    const names = new Set(tables.map((t) => t.name));
+    const names = new Set(await this.tableNames());
     const known = Object.keys(migrations(this.backend));
     if (names.has("capex_register")) {
       const mark = await this.db.selectFrom("capex_register").select("value").where("key", "=", "kind").executeTakeFirst();
@@ -180,6 +242,17 @@ export class RegisterStore {
     if (error) throw error;
   }
 
+  /**
+   * The tables where the register lives: the SQLite file, or the PostgreSQL connection's
+   * current schema (other schemas of a shared database belong to others, and a register may
+   * live in its own schema through the URL's search_path).
+   */
+  private async tableNames(): Promise<string[]> {
+    if (this.backend === "sqlite") return (await this.db.introspection.getTables({ withInternalKyselyTables: true })).map((t) => t.name);
+    const rows = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(this.db);
+    return rows.rows.map((r) => r.name);
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }
@@ -190,6 +263,11 @@ export class RegisterStore {
    * committing, or throws, everything rolls back. A second run meanwhile gets RegisterBusyError.
    */
   async exclusive<T>(fn: (tx: RegisterTransaction) => Promise<T>): Promise<T> {
+    const box: { client?: pg.PoolClient } = {};
+    return checkedOut.run(box, () => this.runExclusive(box, fn));
+  }
+
+  private async runExclusive<T>(box: { client?: pg.PoolClient }, fn: (tx: RegisterTransaction) => Promise<T>): Promise<T> {
     return this.db.connection().execute(async (conn) => {
       try {
         if (this.backend === "sqlite") await sql`begin immediate`.execute(conn);
@@ -207,7 +285,7 @@ export class RegisterStore {
         if (code.startsWith("SQLITE_BUSY") || code === "SQLITE_LOCKED") throw new RegisterBusyError(this.location);
         throw e;
       }
-      const tx = new RegisterTransaction(conn as unknown as Db, this.backend);
+      const tx = new RegisterTransaction(conn as unknown as Db, this.backend, box.client);
       try {
         const out = await fn(tx);
         if (!tx.committed) await sql`rollback`.execute(conn);
@@ -293,6 +371,8 @@ export class RegisterTransaction {
   constructor(
     private readonly tx: Db,
     readonly backend: Backend,
+    /** The transaction's pg client when the store made the pool itself: the COPY path. */
+    private readonly copyClient?: pg.PoolClient,
   ) {}
 
   loadState(asOf?: string): Promise<RegisterState> {
@@ -305,7 +385,7 @@ export class RegisterTransaction {
 
   /** Inserts a period's posting and commits: after this returns the period is closed. */
   async commit(posting: PeriodPosting): Promise<void> {
-    await writePosting(this.tx, posting);
+    await writePosting(this.tx, posting, this.copyClient);
     await sql`commit`.execute(this.tx);
     this.committed = true;
   }
@@ -403,7 +483,7 @@ async function loadState(db: Tx, asOf?: string): Promise<RegisterState> {
   return state;
 }
 
-async function writePosting(tx: Tx, p: PeriodPosting): Promise<void> {
+async function writePosting(tx: Tx, p: PeriodPosting, copyClient?: pg.PoolClient): Promise<void> {
   await tx
     .insertInto("periods")
     .values({
@@ -434,8 +514,9 @@ async function writePosting(tx: Tx, p: PeriodPosting): Promise<void> {
   if (fresh.size) {
     for (const r of await tx.selectFrom("assets").select(["asset_id", "asset_no"]).where("first_period", "=", p.period).execute()) numbers.set(r.asset_id, num(r.asset_no));
   }
-  await insertChunked(
+  await insertBulk(
     tx,
+    copyClient,
     "asset_events",
     p.events.map((e) => ({
       asset_no: numbers.get(e.assetId)!,
@@ -454,8 +535,9 @@ async function writePosting(tx: Tx, p: PeriodPosting): Promise<void> {
     })),
   );
   const periodNo = monthIndexOf(p.period);
-  await insertChunked(
+  await insertBulk(
     tx,
+    copyClient,
     "asset_balances",
     p.balances.map((b) => ({ period_no: periodNo, asset_no: numbers.get(b.assetId)!, depreciation: b.depreciation, accumulated: b.accumulated })),
   );

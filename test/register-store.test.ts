@@ -1,0 +1,473 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closePeriod } from "../src/close/close.js";
+import { postingOf, runMonthEnd } from "../src/close/month-end.js";
+import { PeriodOrderError, RegisterOpenError } from "../src/errors.js";
+import { stateDigest } from "../src/register/model.js";
+import { RegisterStore } from "../src/register/store.js";
+import { loadRules } from "../src/rules/load.js";
+import type { Rules } from "../src/rules/model.js";
+import { openSnapshot } from "../src/snapshot/reader.js";
+import { baseTask, tmp, writeSnapshot } from "./helpers.js";
+import { BACKENDS, type BackendName, closeBackends, freshRegister, pgliteFolder, type TestRegister } from "./register-backends.js";
+
+/** The built CLI (npm test builds before vitest runs). */
+const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
+const PGLITE_CLOSE = join(import.meta.dirname, "pglite-close.mjs");
+const FIXED_NOW = () => new Date("2026-12-01T09:00:00.000Z");
+
+const conduit = (quantity: number) => ({ units: [{ unit_code: "CND-2IN-HDPE", quantity, uom: "ft" }] });
+const fiber = { task_type: "install_aerial_fiber", units: [{ unit_code: "AF-144CT", quantity: 1000, uom: "ft" }] };
+
+/**
+ * Three months of Render as the register sees them: September takes on an August asset;
+ * October brings a cost edit, a late September approval, a rejection and a new asset;
+ * November a new asset and a quarter of an asset retired.
+ */
+const SEPTEMBER = [
+  // Backslashes, a tab and a line break in free text: what PostgreSQL's COPY must escape.
+  baseTask(1, { approved_date: "2026-08-10T14:00:00Z", street_address: "Unit 4\\B\tRear\nGate \\N" }),
+  baseTask(2, { approved_date: "2026-09-10T14:00:00Z" }),
+  baseTask(5, { approved_date: "2026-09-12T14:00:00Z", ...fiber }),
+];
+const OCTOBER = [
+  SEPTEMBER[0]!,
+  baseTask(2, { approved_date: "2026-09-10T14:00:00Z", ...conduit(150) }),
+  baseTask(3, { approved_date: "2026-10-05T14:00:00Z" }),
+  baseTask(4, { approved_date: "2026-09-20T14:00:00Z" }),
+  baseTask(5, { status: "rejected", approved_date: "", ...fiber }),
+];
+const NOVEMBER = [...OCTOBER, baseTask(6, { approved_date: "2026-11-03T14:00:00Z", ...conduit(40) })];
+const NOVEMBER_RETIREMENTS = "asset_id,date,portion,proceeds,removal_cost,reason\nP1-1,2026-11-15,25%,100.00,20.00,cable cut\n";
+
+let rules: Rules;
+let snapshots: Record<"sep" | "oct" | "octEdited" | "nov", string>;
+let retirementsFile: string;
+
+beforeAll(async () => {
+  rules = await loadRules("rules/render-fiber.yaml");
+  snapshots = {
+    sep: await writeSnapshot(SEPTEMBER),
+    oct: await writeSnapshot(OCTOBER),
+    octEdited: await writeSnapshot(OCTOBER.map((t) => (t.project_task_id === 3 ? { ...t, ...conduit(120) } : t))),
+    nov: await writeSnapshot(NOVEMBER),
+  };
+  retirementsFile = join(tmp(), "retirements.csv");
+  writeFileSync(retirementsFile, NOVEMBER_RETIREMENTS);
+});
+
+afterAll(closeBackends);
+
+async function close(store: RegisterStore, period: string, snapshot: string, out: string, retirements?: string) {
+  // The snapshots were fetched on 2026-11-02: November closes provisionally.
+  return runMonthEnd({ register: store, snapshot: await openSnapshot(snapshot), rules, period, out, retirementsFile: retirements, allowOpenPeriod: period === "2026-11", now: FIXED_NOW });
+}
+
+/** Every output file's bytes, by name. */
+function outputs(dir: string): Record<string, Buffer> {
+  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f))]));
+}
+
+const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+
+const TABLES = ["capex_register", "kysely_migration", "periods", "assets", "asset_events", "asset_balances", "journal_lines", "class_balances", "opening_balances", "expensed_postings"];
+
+/** A digest of every row of every table: equal digests, an unchanged register. */
+async function registerDigest(store: RegisterStore): Promise<string> {
+  const h = createHash("sha256");
+  for (const table of TABLES) {
+    const rows = await store.db.selectFrom(table as "periods").selectAll().execute();
+    h.update(`${table}\n`);
+    for (const line of rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? Number(v) : v))).sort()) h.update(`${line}\n`);
+  }
+  return h.digest("hex");
+}
+
+/** What a register holds, without the rows' clock: status, state digest, every row. */
+async function snapshotOf(reg: { open(): Promise<RegisterStore> }) {
+  const store = await reg.open();
+  try {
+    return { status: await store.status(), state: stateDigest(await store.loadState()), rows: await registerDigest(store) };
+  } finally {
+    await store.close();
+  }
+}
+
+interface Run {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once the run's stderr shows `text`. */
+  saw(text: string): Promise<void>;
+}
+
+const capex = (args: string[], env: Record<string, string> = {}): Run => node([CLI, ...args], env);
+
+function node(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, HOME: tmp(), CAPEX_QUOTA_FILE: join(tmp(), "q.json"), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const waiters: Array<{ text: string; resolve: () => void }> = [];
+  const run: Run = {
+    child,
+    stdout: "",
+    stderr: "",
+    exit: new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal }))),
+    saw: (text) =>
+      new Promise<void>((resolve, reject) => {
+        if (run.stderr.includes(text)) return resolve();
+        waiters.push({ text, resolve });
+        void run.exit.then(() => reject(new Error(`the run ended without printing ${text}; stderr: ${run.stderr}`)));
+      }),
+  };
+  child.stdout!.on("data", (d: Buffer) => {
+    run.stdout += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    run.stderr += d.toString();
+    for (const w of waiters) if (run.stderr.includes(w.text)) w.resolve();
+  });
+  return run;
+}
+
+const closeArgs = (period: string, snapshot: string, out: string, db: string) => ["close", "--period", period, "--snapshot", snapshot, "--out", out, "--db", db];
+
+/** Temporary folders a run left beside `out`. */
+const leftovers = (out: string) => readdirSync(join(out, "..")).filter((n) => n.startsWith(".") && n.includes(".tmp-"));
+
+describe("both backends give byte-identical outputs for the same sequence of closes", () => {
+  it("closes September to November with a late approval, a cost edit, a rejection and a retirement", async () => {
+    const results: Record<string, { files: Record<string, Record<string, Buffer>>; state: string; status: unknown }> = {};
+    for (const backend of BACKENDS) {
+      const reg = await freshRegister(backend);
+      try {
+        const store = await reg.open();
+        const dir = tmp(`capex-${backend}-`);
+        const files: Record<string, Record<string, Buffer>> = {};
+        try {
+          for (const [period, snap, retire] of [
+            ["2026-09", snapshots.sep, undefined],
+            ["2026-10", snapshots.oct, undefined],
+            ["2026-11", snapshots.nov, retirementsFile],
+          ] as const) {
+            expect((await close(store, period, snap, join(dir, period), retire)).status).toBe("closed");
+            files[period] = outputs(join(dir, period));
+          }
+          const status = await store.status();
+          // The free text came back exactly as posted (COPY's escapes on PostgreSQL).
+          expect((await store.assetHistory("P1-1"))!.events.map((e) => e.record.location.streetAddress)).toEqual(["Unit 4\\B\tRear\nGate \\N", "Unit 4\\B\tRear\nGate \\N"]);
+          results[backend] = {
+            files,
+            state: stateDigest(await store.loadState()),
+            status: { ...status, location: undefined, backend: undefined, periods: status.periods.map((p) => ({ ...p, closedBy: undefined })) },
+          };
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await reg.dispose();
+      }
+    }
+    const { sqlite, postgres } = results as Record<BackendName, (typeof results)[string]>;
+    expect(Object.keys(sqlite!.files["2026-11"]!)).toEqual([
+      "additions.csv", "adjustments.csv", "capex-2026-11.xlsx", "cost_elements.csv", "depreciation.csv", "disposals.csv", "exceptions.csv", "expensed.csv", "journal.csv", "manifest.json", "register.csv", "rollforward.csv", "tax.csv",
+    ]);
+    // The sequence did what it says: October's adjustments and November's disposal are there.
+    expect(sqlite!.files["2026-10"]!["adjustments.csv"]!.toString().split("\r\n").map((l) => l.split(",").slice(0, 4).join(","))).toEqual([
+      "asset_id,project,task_id,kind", "P1-2,P1,2,cost_change", "P1-4,P1,4,late_addition", "P1-5,P1,5,withdrawal", "",
+    ]);
+    expect(sqlite!.files["2026-11"]!["disposals.csv"]!.toString().split("\r\n")).toHaveLength(3);
+    for (const period of ["2026-09", "2026-10", "2026-11"]) {
+      for (const [name, bytes] of Object.entries(sqlite!.files[period]!)) {
+        // The clock is fixed, so even the manifest (generated_at) is byte for byte the same.
+        expect(postgres!.files[period]![name]!.equals(bytes), `${period}/${name}`).toBe(true);
+      }
+      expect(Object.keys(postgres!.files[period]!)).toEqual(Object.keys(sqlite!.files[period]!));
+    }
+    expect(postgres!.state).toBe(sqlite!.state);
+    expect(postgres!.status).toEqual(sqlite!.status);
+  }, 120_000);
+});
+
+describe.each(BACKENDS)("the register on %s", (backend) => {
+  /** Each test on its own fresh register (a fresh file, database, or emptied PGlite schema). */
+  async function withRegister(fn: (r: TestRegister) => Promise<void>): Promise<void> {
+    const reg = await freshRegister(backend);
+    try {
+      await fn(reg);
+    } finally {
+      await reg.dispose();
+    }
+  }
+
+  it("closed is closed: the latest period re-runs identically and changes nothing, anything else is refused; reopen then close again", () =>
+    withRegister(async (r) => {
+      const dir = tmp();
+      const store = await r.open();
+      try {
+        await close(store, "2026-09", snapshots.sep, join(dir, "2026-09"));
+        const afterSeptember = await registerDigest(store);
+        expect((await close(store, "2026-10", snapshots.oct, join(dir, "2026-10"))).status).toBe("closed");
+        const first = outputs(join(dir, "2026-10"));
+        const before = { status: await store.status(), rows: await registerDigest(store) };
+
+        const again = await close(store, "2026-10", snapshots.oct, join(dir, "2026-10-again"));
+        expect(again.status).toBe("rewritten");
+        expect(outputs(join(dir, "2026-10-again"))).toEqual(first);
+        expect({ status: await store.status(), rows: await registerDigest(store) }).toEqual(before);
+
+        const closedSha = before.status.periods[1]!.snapshotSha256;
+        const edited = await openSnapshot(snapshots.octEdited);
+        const refused = runMonthEnd({ register: store, snapshot: edited, rules, period: "2026-10", out: join(dir, "edited"), now: FIXED_NOW });
+        await expect(refused).rejects.toThrow(PeriodOrderError);
+        await expect(refused).rejects.toThrow(
+          `2026-10 is already closed, with other inputs: the snapshot (closed with manifest sha256 ${closedSha.slice(0, 12)}…, given ${edited.manifestSha256.slice(0, 12)}…). ` +
+            "A closed period never changes behind the ledger's back: to close it again run capex reopen --period 2026-10 first (only the latest closed period can be reopened), " +
+            "or close the next period and let the changes flow through its adjustments.",
+        );
+        await expect(close(store, "2026-12", snapshots.nov, join(dir, "2026-12"))).rejects.toThrow(
+          new PeriodOrderError("the register's latest closed period is 2026-10; close 2026-11 next (periods are closed in order, none skipped)"),
+        );
+        await expect(close(store, "2026-09", snapshots.sep, join(dir, "2026-09-again"))).rejects.toThrow(
+          new PeriodOrderError(
+            "2026-09 is closed and only the latest closed period (2026-10) can be re-run or reopened; corrections to 2026-09 flow through the adjustments of the next close",
+          ),
+        );
+        for (const refusedOut of ["edited", "2026-12", "2026-09-again"]) expect(existsSync(join(dir, refusedOut))).toBe(false);
+        expect({ status: await store.status(), rows: await registerDigest(store) }).toEqual(before);
+
+        // Reopen rolls October back to the register as September left it; then October closes on the edited snapshot.
+        await store.exclusive((tx) => tx.reopen("2026-10"));
+        expect(await registerDigest(store)).toBe(afterSeptember);
+        const reclosed = await runMonthEnd({ register: store, snapshot: edited, rules, period: "2026-10", out: join(dir, "2026-10-edited"), now: FIXED_NOW });
+        expect(reclosed.status).toBe("closed");
+        expect((await store.status()).periods.map((p) => [p.period, p.snapshotSha256])).toEqual([
+          ["2026-09", before.status.periods[0]!.snapshotSha256],
+          ["2026-10", edited.manifestSha256],
+        ]);
+      } finally {
+        await store.close();
+      }
+    }),
+  60_000);
+
+  it(
+    "refuses a second close of the register while one runs: one proceeds, the other changes nothing",
+    () =>
+      withRegister(async (r) => {
+        const dir = tmp();
+        const store = await r.open();
+        await close(store, "2026-09", snapshots.sep, join(dir, "2026-09"));
+        if (r.db === undefined) {
+          // PGlite is one single-user PostgreSQL session in this process: a second store cannot
+          // share it and no other process can reach it. Two runs on one store: the driver queues
+          // the second behind the first's transaction, which then finds October closed with the
+          // same inputs and only rewrites its outputs. Never two postings.
+          const both = await Promise.all([close(store, "2026-10", snapshots.oct, join(dir, "a")), close(store, "2026-10", snapshots.oct, join(dir, "b"))]);
+          expect(both.map((o) => o.status)).toEqual(["closed", "rewritten"]);
+          expect((await store.status()).periods.map((p) => p.period)).toEqual(["2026-09", "2026-10"]);
+          await store.close();
+          return;
+        }
+        await store.close();
+        const db = r.db;
+        const before = await snapshotOf(r);
+        const first = capex(closeArgs("2026-10", snapshots.oct, join(dir, "first"), db), { CAPEX_TEST_PAUSE: "after-lock" });
+        await first.saw("capex-test-pause: after-lock");
+        const second = capex(closeArgs("2026-10", snapshots.oct, join(dir, "second"), db));
+        expect(await second.exit).toEqual({ code: 1, signal: null });
+        expect(second.stderr).toBe(`capex: the register ${db} is being closed by another run; nothing was changed. Wait for that run to finish, then run this command again.\n`);
+        expect(readdirSync(dir).sort()).toEqual(["2026-09"]);
+        expect(await snapshotOf(r)).toEqual(before);
+        first.child.kill("SIGUSR2");
+        expect(await first.exit).toEqual({ code: 0, signal: null });
+        expect(readdirSync(dir).sort()).toEqual(["2026-09", "first"]);
+        expect((await snapshotOf(r)).status.periods.map((p) => p.period)).toEqual(["2026-09", "2026-10"]);
+      }),
+    60_000,
+  );
+
+  it(
+    "survives a close killed for real: before the commit nothing changed; after it the period is closed and a re-run rewrites the same outputs",
+    () =>
+      withRegister(async (shared) => {
+        const dir = tmp();
+        const out = join(dir, "2026-10");
+        // PGlite lives inside one process: the run to kill is a child with its own PGlite on a data folder.
+        const folder = shared.db === undefined ? pgliteFolder() : undefined;
+        const r = folder ?? shared;
+        const start = (point: string) =>
+          folder
+            ? node([PGLITE_CLOSE, folder.dir, "2026-10", snapshots.oct, out], { CAPEX_TEST_PAUSE: point })
+            : capex(closeArgs("2026-10", snapshots.oct, out, shared.db!), { CAPEX_TEST_PAUSE: point });
+        const store = await r.open();
+        await close(store, "2026-09", snapshots.sep, join(dir, "2026-09"));
+        await store.close();
+        const killedAt = async (point: string) => {
+          const run = start(point);
+          await run.saw(`capex-test-pause: ${point}`);
+          run.child.kill("SIGKILL");
+          expect(await run.exit).toEqual({ code: null, signal: "SIGKILL" });
+          await shared.settle();
+        };
+        const before = await snapshotOf(r);
+
+        await killedAt("before-commit");
+        expect(await snapshotOf(r)).toEqual(before);
+        expect(existsSync(out)).toBe(false);
+        const firstLeftovers = leftovers(out);
+        expect(firstLeftovers).toHaveLength(1);
+
+        await killedAt("after-commit");
+        const after = await snapshotOf(r);
+        expect(after.status.periods.map((p) => p.period)).toEqual(["2026-09", "2026-10"]);
+        expect(existsSync(out)).toBe(false);
+        // The second run removed the first's stale folder and left only its own.
+        expect(leftovers(out)).toHaveLength(1);
+        expect(leftovers(out)).not.toEqual(firstLeftovers);
+
+        const reopened = await r.open();
+        try {
+          const rerun = await close(reopened, "2026-10", snapshots.oct, out);
+          expect(rerun.status).toBe("rewritten");
+          // The outputs are the ones the register recorded at the commit, byte for byte.
+          const recorded = (await reopened.closedPeriod("2026-10"))!.outputHashes;
+          const files = outputs(out);
+          expect(Object.fromEntries(Object.entries(files).filter(([f]) => f !== "manifest.json").map(([f, b]) => [f, sha256(b)]))).toEqual(recorded);
+        } finally {
+          await reopened.close();
+        }
+        expect(leftovers(out)).toEqual([]);
+        expect(await snapshotOf(r)).toEqual(after);
+      }),
+    90_000,
+  );
+
+  it(
+    "refuses to open what is not a register, a register of a newer fiber-capex, and an unreachable server, saying what to do",
+    () =>
+      withRegister(async (r) => {
+        const open = async (where: Parameters<typeof RegisterStore.open>[0]) => {
+          try {
+            await (await RegisterStore.open(where)).close();
+          } catch (e) {
+            expect(e).toBeInstanceOf(RegisterOpenError);
+            const err = e as RegisterOpenError;
+            return { code: err.code, message: err.message };
+          }
+          throw new Error("opened");
+        };
+        const shown = r.db ?? "pglite (in-process PostgreSQL)";
+        const reopen = () => (r.db === undefined ? r.open() : RegisterStore.open(r.db));
+        const openIt = async () => {
+          try {
+            await (await reopen()).close();
+          } catch (e) {
+            expect(e).toBeInstanceOf(RegisterOpenError);
+            return { code: (e as RegisterOpenError).code, message: (e as RegisterOpenError).message };
+          }
+          throw new Error("opened");
+        };
+
+        // Another application's tables: refused, and nothing of the register's is created beside them.
+        await r.exec("create table invoices (id integer primary key, amount bigint)");
+        expect(await openIt()).toEqual({ code: "REGISTER_INVALID", message: `${shown} holds other tables and is not a fiber-capex register; name another database with --db or CAPEX_DB` });
+        expect((await r.tables()).sort()).toEqual(["invoices"]);
+        await r.exec("drop table invoices");
+
+        // A register whose schema has a migration this version does not know.
+        await (await reopen()).close();
+        await r.exec("insert into kysely_migration (name, timestamp) values ('999_future', '2030-01-01T00:00:00.000Z')");
+        const tablesBefore = (await r.tables()).sort();
+        expect(await openIt()).toEqual({
+          code: "REGISTER_NEWER",
+          message: `the register ${shown} was written by a newer fiber-capex (schema 999_future); upgrade fiber-capex to use it. Nothing was changed.`,
+        });
+        expect((await r.tables()).sort()).toEqual(tablesBefore);
+
+        if (backend === "sqlite") {
+          const dir = tmp();
+          const text = join(dir, "notes.txt");
+          writeFileSync(text, "these are not the books\n");
+          expect(await open(text)).toEqual({ code: "REGISTER_INVALID", message: `${text} is not a fiber-capex register (not an SQLite database); name another file with --db or CAPEX_DB` });
+          expect(readFileSync(text, "utf8")).toBe("these are not the books\n");
+          const cli = capex(closeArgs("2026-10", snapshots.oct, join(dir, "out"), text));
+          expect(await cli.exit).toEqual({ code: 2, signal: null });
+          expect(cli.stderr).toBe(`capex: ${text} is not a fiber-capex register (not an SQLite database); name another file with --db or CAPEX_DB\n`);
+          const newer = capex(closeArgs("2026-10", snapshots.oct, join(dir, "out"), r.db!));
+          expect(await newer.exit).toEqual({ code: 2, signal: null });
+          expect(newer.stderr).toBe(`capex: the register ${r.db} was written by a newer fiber-capex (schema 999_future); upgrade fiber-capex to use it. Nothing was changed.\n`);
+        } else {
+          const secret = "postgres://postgres:s3cr3t-pw@127.0.0.1:1/test";
+          const expected = "cannot reach the PostgreSQL register postgres://postgres@127.0.0.1:1/test: ECONNREFUSED. Check the URL in --db or CAPEX_DB and that the server is running.";
+          expect(await open(secret)).toEqual({ code: "REGISTER_UNREACHABLE", message: expected });
+          expect(await open("postgres://postgres@127.0.0.1:1/test?password=s3cr3t-pw&sslmode=disable")).toEqual({
+            code: "REGISTER_UNREACHABLE",
+            message: expected.replace("/test:", "/test?password=***&sslmode=disable:"),
+          });
+          const cli = capex(closeArgs("2026-10", snapshots.oct, join(tmp(), "out"), secret));
+          expect(await cli.exit).toEqual({ code: 1, signal: null });
+          expect(cli.stderr).toBe(`capex: ${expected}\n`);
+          expect(`${cli.stdout}${cli.stderr}`).not.toContain("s3cr3t");
+          if (r.db !== undefined) {
+            const newer = capex(closeArgs("2026-10", snapshots.oct, join(tmp(), "out"), r.db));
+            expect(await newer.exit).toEqual({ code: 2, signal: null });
+            expect(newer.stderr).toBe(`capex: the register ${r.db} was written by a newer fiber-capex (schema 999_future); upgrade fiber-capex to use it. Nothing was changed.\n`);
+          }
+        }
+      }),
+    60_000,
+  );
+
+  it("keeps money as integer cents at large values (BIGINT)", () =>
+    withRegister(async (r) => {
+      const BIG = 9_000_000_000_000; // 90 billion dollars in cents: past 32 bits, inside 2^53
+      const store = await r.open();
+      try {
+        const result = await closePeriod({ snapshot: await openSnapshot(snapshots.sep), rules, period: "2026-09" });
+        const posting = postingOf(result, { files: {} } as never, {}, FIXED_NOW());
+        posting.balances = posting.balances.map((b, i) => ({ ...b, accumulated: BIG + i, depreciation: BIG - i }));
+        posting.classes = posting.classes.map((c) => ({ ...c, cost: BIG + 7, accumulated: BIG + 3, reserve: -BIG }));
+        posting.openingBalances = [{ account: "1800", faClass: "Infrastructure", balance: BIG + 11 }];
+        posting.expensed = [{ project: "P1", taskId: 99, amount: BIG + 13, account: "6100", faClass: "Expensed" }];
+        posting.journal = [
+          {
+            journalId: "JE-BIG",
+            date: "2026-09-30",
+            period: "2026-09",
+            source: "depreciation",
+            project: "P1",
+            currency: "USD",
+            postings: [
+              { account: "6400", accountName: "Depreciation", debit: BIG + 17, credit: 0, memo: "big", project: "P1", faClass: "Infrastructure" },
+              { account: "1890", accountName: "Accumulated", debit: 0, credit: BIG + 17, memo: "big", project: "P1", faClass: "Infrastructure" },
+            ],
+          },
+        ];
+        await store.exclusive((tx) => tx.commit(posting));
+        const state = await store.loadState();
+        expect([...state.assets.values()].map((a) => a.accumulated).sort()).toEqual(posting.balances.map((b) => b.accumulated).sort());
+        expect([...state.classes.values()].map((c) => [c.cost, c.accumulated, c.reserve])).toEqual(posting.classes.map(() => [BIG + 7, BIG + 3, -BIG]));
+        expect(state.expensed.get("P1#99")).toEqual({ amount: BIG + 13, account: "6100", faClass: "Expensed" });
+        expect(state.ledger.get("1800|Infrastructure")).toBe(BIG + 11);
+        expect(state.ledger.get("6400|Infrastructure")).toBe(BIG + 17);
+        expect(state.ledger.get("1890|Infrastructure")).toBe(-(BIG + 17));
+        expect((await store.journal("2026-09"))[0]!.postings.map((p) => [p.debit, p.credit])).toEqual([
+          [BIG + 17, 0],
+          [0, BIG + 17],
+        ]);
+        const history = await store.assetHistory("P1-2");
+        expect(history!.depreciation.map((d) => typeof d.amount)).toEqual(["number"]);
+        // Stored as integers, not floating point, in the database itself.
+        const types =
+          r.engine === "sqlite"
+            ? await r.exec("select distinct typeof(accumulated) as t from asset_balances union select distinct typeof(debit) from journal_lines")
+            : await r.exec("select distinct data_type as t from information_schema.columns where table_schema = current_schema() and column_name in ('accumulated', 'debit', 'cost', 'amount', 'balance')");
+        expect(types.map((t) => t.t)).toEqual([r.engine === "sqlite" ? "integer" : "bigint"]);
+      } finally {
+        await store.close();
+      }
+    }));
+});
