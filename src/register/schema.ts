@@ -57,6 +57,7 @@ export interface RegisterTables {
   class_balances: { period: string; fa_class: string; cost: number; accumulated: number; reserve: number };
   opening_balances: { period: string; account: string; fa_class: string; balance: number };
   expensed_postings: { period: string; project: string; task_id: number; amount: number; account: string; fa_class: string };
+  period_reports: { period: string; report: string };
 }
 
 /** Identifies a database as a fiber-capex register (and which kind of file it is not). */
@@ -140,6 +141,12 @@ export const migrations = (backend: Backend): Record<string, Migration> => ({
         .execute();
       await db.schema.createIndex("expensed_postings_by_period").on("expensed_postings").column("period").execute();
       await sql`insert into capex_register (key, value) values ('kind', ${REGISTER_MARK})`.execute(db);
+    },
+  },
+  // What each close found and proved, for the audit report written from the register alone.
+  "002_period_reports": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable("period_reports").addColumn("period", "text", (c) => c.primaryKey()).addColumn("report", "text", (c) => c.notNull()).execute();
     },
   },
 });

@@ -13,7 +13,8 @@ import { monthIndexOf } from "../dates.js";
 import { RegisterBusyError, RegisterError, RegisterOpenError } from "../errors.js";
 import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
-import { type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting, type RegisterState } from "./model.js";
+import { type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting,
+  type PeriodReport, type RegisterState } from "./model.js";
 import { type Backend, migrations, REGISTER_MARK, type RegisterTables } from "./schema.js";
 
 /**
@@ -358,6 +359,12 @@ export class RegisterStore {
     };
   }
 
+  /** What the close of `period` found and proved (undefined for an import, or a period not closed). */
+  async periodReport(period: string): Promise<PeriodReport | undefined> {
+    const row = await this.db.selectFrom("period_reports").select("report").where("period", "=", period).executeTakeFirst();
+    return row ? (JSON.parse(row.report) as PeriodReport) : undefined;
+  }
+
   /** The journal lines the register posted for a period, in journal order. */
   async journal(period: string): Promise<JournalEntry[]> {
     const rows = await this.db.selectFrom("journal_lines").selectAll().where("period", "=", period).orderBy("journal_id").orderBy("line").execute();
@@ -396,7 +403,7 @@ export class RegisterTransaction {
     await t.deleteFrom("asset_balances").where("period_no", "=", monthIndexOf(period)).execute();
     await t.deleteFrom("asset_events").where("period", "=", period).execute();
     await t.deleteFrom("assets").where("first_period", "=", period).execute();
-    for (const table of ["journal_lines", "class_balances", "opening_balances", "expensed_postings", "periods"] as const) {
+    for (const table of ["journal_lines", "class_balances", "opening_balances", "expensed_postings", "period_reports", "periods"] as const) {
       await t.deleteFrom(table).where("period", "=", period).execute();
     }
     await sql`commit`.execute(t);
@@ -501,6 +508,7 @@ async function writePosting(tx: Tx, p: PeriodPosting, copyClient?: pg.PoolClient
       inputs: JSON.stringify(p.inputs),
     })
     .execute();
+  if (p.report) await tx.insertInto("period_reports").values({ period: p.period, report: JSON.stringify(p.report) }).execute();
   // Asset numbers: the narrow key the per-period rows use instead of the asset id.
   const numbers = new Map<string, number>();
   for (const r of await tx.selectFrom("assets").select(["asset_id", "asset_no"]).execute()) numbers.set(r.asset_id, num(r.asset_no));
