@@ -5,7 +5,7 @@ import { postingOf } from "../src/close/month-end.js";
 import { IdentityError, RegisterInputError } from "../src/errors.js";
 import { Dec, formatCents } from "../src/money.js";
 import { applyPosting } from "../src/register/apply.js";
-import { ledgerKey, type RegisterState } from "../src/register/model.js";
+import { ledgerKey, type RegisterState, type RetainedRecord, stateDigest } from "../src/register/model.js";
 import { checkRetirements, parseRetirements } from "../src/register/retirements.js";
 import { RegisterStore } from "../src/register/store.js";
 import type { CloseManifest } from "../src/report/write.js";
@@ -283,6 +283,10 @@ describe("retirements", () => {
       "DSP-2026-11-P1 Cr 7110 120.60 Infrastructure",
     ]);
     expect(assets(nov)).toEqual(["P1-1 Infrastructure cost 1443.00 opening 6.41 depreciation 2.41 accumulated 7.22"]);
+    // What was retired decides the next close, so the state's digest covers it.
+    const a = state.assets.get("P1-1")!;
+    const { retired: _, ...whole } = a.record as RetainedRecord;
+    expect(stateDigest({ ...state, assets: new Map([["P1-1", { ...a, record: whole }]]) })).not.toBe(stateDigest(state));
     const dec = (await closeOn(state, rules, "2026-12", [T1_SEP])).result;
     expect(dec.adjustments).toEqual([]);
     expect(assets(dec)).toEqual(["P1-1 Infrastructure cost 1443.00 opening 7.22 depreciation 2.40 accumulated 9.62"]);

@@ -5,7 +5,18 @@ import { InputError, RegisterInputError } from "../errors.js";
 import { type Cents, Dec, toCents } from "../money.js";
 import type { Rules } from "../rules/model.js";
 import { AssetBook } from "./book.js";
-import { type AdjustmentKind, type AssetEvent, type ClassBalance, expensedKey, type Rebase, type RegisteredAsset, type RegisterState } from "./model.js";
+import {
+  type AdjustmentKind,
+  type AssetEvent,
+  type ClassBalance,
+  expensedKey,
+  type Rebase,
+  type RegisteredAsset,
+  type RegisterState,
+  type RetainedRecord,
+  type RetiredPart,
+  retiredOf,
+} from "./model.js";
 import { type RetirementRequest, retiredFraction } from "./retirements.js";
 
 /** One row of adjustments.csv: a change found since the register's last close. */
@@ -107,22 +118,6 @@ const FINANCIAL: Array<[keyof AssetRecord, string]> = [
   ["salvage", "salvage"],
   ["inServiceDate", "in-service date"],
 ];
-
-/**
- * What partial retirements took from an asset so far, in the task's own terms. Render keeps
- * pricing the whole task, so the register compares the snapshot with its record plus what was
- * retired, never with what remains. Kept on the record (it travels with each event's record).
- */
-export interface RetiredPart {
-  cost: Cents;
-  salvage: Cents;
-  quantity: string | undefined;
-}
-
-/** A registered asset's record: the task as priced, less what was retired of it. */
-export type RetainedRecord = AssetRecord & { retired?: RetiredPart | undefined };
-
-const retiredOf = (r: AssetRecord): RetiredPart | undefined => (r as RetainedRecord).retired;
 
 /** The task as the register last saw it, retirements added back: what the snapshot is compared with. */
 function wholeTask(r: AssetRecord): AssetRecord {
