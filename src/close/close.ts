@@ -318,14 +318,10 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     return r;
   };
   for (const a of rec.assets) {
-    if (a.before) {
-      const opening = row(a.before.record.faClass);
-      opening.openingCost += a.before.record.cost;
-      opening.openingAccumulated += a.before.accumulated;
-    } else if (a.takeOn) {
-      const opening = row(a.record.faClass);
-      opening.openingCost += a.record.cost;
-      opening.openingAccumulated += a.openingAccumulated;
+    if (a.opening) {
+      const opening = row(a.opening.faClass);
+      opening.openingCost += a.opening.cost;
+      opening.openingAccumulated += a.opening.accumulated;
     }
     const cur = row(a.record.faClass);
     if (a.addition) cur.additions += a.record.cost;
@@ -397,9 +393,9 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     let takeOnCost = 0;
     let takeOnAccumulated = 0;
     for (const a of rec.assets) {
-      if (!a.takeOn || a.record.faClass !== r.faClass) continue;
-      takeOnCost += a.record.cost;
-      takeOnAccumulated += a.openingAccumulated;
+      if (!a.takeOn || a.opening!.faClass !== r.faClass) continue;
+      takeOnCost += a.opening!.cost;
+      takeOnAccumulated += a.opening!.accumulated;
     }
     if (takeOnCost) openingBalances.push({ account: k.assetAccount, faClass: r.faClass, balance: takeOnCost });
     if (takeOnAccumulated) openingBalances.push({ account: k.accumulatedDepreciationAccount, faClass: r.faClass, balance: -takeOnAccumulated });
@@ -514,11 +510,14 @@ function buildJournal(rules: Rules, period: string, date: string, assets: Return
     if (a.after) {
       add(depreciation, project, k.name, { debitAccount: k.depreciationExpenseAccount, creditAccount: k.accumulatedDepreciationAccount, faClass: k.name, memo: `${period} depreciation, ${k.name}` }, a.depreciation);
     }
-    if (a.before && a.before.record.faClass !== a.record.faClass && a.after) {
+    if (a.before && a.before.record.faClass !== a.record.faClass) {
+      // Each side in its own class: the class dimension is what the GL tie and the ledger read.
       const from = cls(a.before.record.faClass);
       const memo = `${period} reclassification ${from.name} → ${k.name}`;
-      adjustments.pair(project, k.name, memo, k.assetAccount, from.assetAccount, a.before.record.cost);
-      adjustments.pair(project, k.name, memo, from.accumulatedDepreciationAccount, k.accumulatedDepreciationAccount, a.before.accumulated);
+      adjustments.add(project, k.name, memo, k.assetAccount, a.before.record.cost);
+      adjustments.add(project, from.name, memo, from.assetAccount, -a.before.record.cost);
+      adjustments.add(project, from.name, memo, from.accumulatedDepreciationAccount, a.before.accumulated);
+      adjustments.add(project, k.name, memo, k.accumulatedDepreciationAccount, -a.before.accumulated);
     }
     for (const adj of a.adjustments) {
       const target = adj.kind === "withdrawal" ? cls(a.before!.record.faClass) : k;

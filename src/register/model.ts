@@ -32,6 +32,22 @@ export interface Rebase {
   accumulatedBefore: Cents;
 }
 
+/**
+ * What partial retirements took from an asset so far, in the task's own terms. Render keeps
+ * pricing the whole task, so the register compares the snapshot with its record plus what was
+ * retired, never with what remains. Kept on the record (it travels with each event's record).
+ */
+export interface RetiredPart {
+  cost: Cents;
+  salvage: Cents;
+  quantity: string | undefined;
+}
+
+/** A registered asset's record: the task as priced, less what was retired of it. */
+export type RetainedRecord = AssetRecord & { retired?: RetiredPart | undefined };
+
+export const retiredOf = (r: AssetRecord): RetiredPart | undefined => (r as RetainedRecord).retired;
+
 /** One asset as the register holds it after its latest closed period. */
 export interface RegisteredAsset {
   source: AssetSource;
@@ -167,6 +183,12 @@ export interface ClosedPeriod {
  * A digest of the register's state, recorded in each close's manifest: two registers with the
  * same digest give the same close. Canonical: assets by id, fields in a fixed order.
  */
+// Only assets partly retired carry the field, so the digests of all others are as before.
+const retiredText = (r: AssetRecord) => {
+  const x = retiredOf(r);
+  return x ? `\tretired ${x.cost}:${x.salvage}:${x.quantity ?? ""}` : "";
+};
+
 export function stateDigest(state: RegisterState): string {
   const h = createHash("sha256");
   h.update(`closed ${state.lastClosed ?? "-"} ${state.closes}\n`);
@@ -174,7 +196,7 @@ export function stateDigest(state: RegisterState): string {
     const a = state.assets.get(id)!;
     const r = a.record;
     h.update(
-      `${id}\t${a.source}\t${a.status}\t${r.project}\t${r.taskId}\t${r.faClass}\t${r.inServiceDate}\t${r.cost}\t${r.salvage}\t${r.lifeMonths}\t${r.method}\t${r.convention}\t${r.decliningBalanceRate}\t${r.quantity ?? ""}\t${a.accumulated}\t${a.rebase ? `${a.rebase.period}:${a.rebase.accumulatedBefore}` : ""}\n`,
+      `${id}\t${a.source}\t${a.status}\t${r.project}\t${r.taskId}\t${r.faClass}\t${r.inServiceDate}\t${r.cost}\t${r.salvage}\t${r.lifeMonths}\t${r.method}\t${r.convention}\t${r.decliningBalanceRate}\t${r.quantity ?? ""}\t${a.accumulated}\t${a.rebase ? `${a.rebase.period}:${a.rebase.accumulatedBefore}` : ""}${retiredText(r)}\n`,
     );
   }
   for (const k of [...state.expensed.keys()].sort()) {

@@ -1,10 +1,22 @@
 import type { Classification } from "../capitalize/classify.js";
 import type { AssetRecord, ExpensedItem } from "../capitalize/outcomes.js";
 import { monthIndexOf, periodEndDate, periodStartDate } from "../dates.js";
+import { InputError, RegisterInputError } from "../errors.js";
 import { type Cents, Dec, toCents } from "../money.js";
 import type { Rules } from "../rules/model.js";
 import { AssetBook } from "./book.js";
-import { type AdjustmentKind, type AssetEvent, type ClassBalance, expensedKey, type Rebase, type RegisteredAsset, type RegisterState } from "./model.js";
+import {
+  type AdjustmentKind,
+  type AssetEvent,
+  type ClassBalance,
+  expensedKey,
+  type Rebase,
+  type RegisteredAsset,
+  type RegisterState,
+  type RetainedRecord,
+  type RetiredPart,
+  retiredOf,
+} from "./model.js";
 import { type RetirementRequest, retiredFraction } from "./retirements.js";
 
 /** One row of adjustments.csv: a change found since the register's last close. */
@@ -57,6 +69,8 @@ export interface AssetPeriod {
   catchUp: Cents;
   /** Accumulated as posted before the period (or taken on), in the class it was in. */
   openingAccumulated: Cents;
+  /** Where the asset stood at the period's start (as the register held it, or as a first close took it on), before any retirement in the period. */
+  opening: { faClass: string; cost: Cents; accumulated: Cents } | undefined;
   adjustments: AdjustmentRow[];
   disposal: DisposalRow | undefined;
   events: AssetEvent[];
@@ -105,8 +119,22 @@ const FINANCIAL: Array<[keyof AssetRecord, string]> = [
   ["inServiceDate", "in-service date"],
 ];
 
+/** The task as the register last saw it, retirements added back: what the snapshot is compared with. */
+function wholeTask(r: AssetRecord): AssetRecord {
+  const retired = retiredOf(r);
+  if (!retired) return r;
+  return { ...r, cost: r.cost + retired.cost, salvage: r.salvage + retired.salvage, quantity: plusQuantity(r.quantity, retired.quantity) };
+}
+
+function plusQuantity(a: string | undefined, b: string | undefined, sign = 1): string | undefined {
+  if (a === undefined || b === undefined) return a;
+  return new Dec(a).plus(new Dec(b).times(sign)).toString();
+}
+
 function describeChanges(before: AssetRecord, now: AssetRecord): string[] {
-  return FINANCIAL.filter(([k]) => before[k] !== now[k]).map(([k, label]) => `${label} ${String(before[k])} → ${String(now[k])}`);
+  // Salvage follows cost (a percentage of it): a changed cost is the cost_change row's, not a reclassification.
+  const fields = before.cost === now.cost ? FINANCIAL : FINANCIAL.filter(([k]) => k !== "salvage");
+  return fields.filter(([k]) => before[k] !== now[k]).map(([k, label]) => `${label} ${String(before[k])} → ${String(now[k])}`);
 }
 
 const money = (c: Cents) => (c / 100).toFixed(2);
@@ -126,7 +154,8 @@ export function reconcile(input: ReconcileInput): Reconciliation {
   const fs = rules.fiscalYearStartMonth;
   const firstClose = state.closes === 0;
   const prospective = rules.changesAfterClose === "prospective";
-  const retireBy = new Map(input.retirements.map((r) => [r.assetId, r]));
+  const retirements = retirementsByAsset(input.retirements, start, end);
+  const refuse = retirements.refuse;
   const current = new Map<string, AssetRecord>();
   for (const a of c.assets) if (a.inServiceDate <= end) current.set(a.assetId, a);
 
@@ -139,8 +168,10 @@ export function reconcile(input: ReconcileInput): Reconciliation {
   for (const assetId of [...ids].sort()) {
     const before = state.assets.get(assetId);
     const now = current.get(assetId);
+    const retirement = retirements.byAsset.get(assetId);
     if (before?.status === "retired") {
       if (now) retiredInSnapshot++;
+      if (retirement) refuse(retirement, `asset ${assetId} is already wholly retired`);
       continue;
     }
     const active = before?.status === "active" ? before : undefined;
@@ -155,6 +186,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       depreciation: 0,
       catchUp: 0,
       openingAccumulated: active?.accumulated ?? 0,
+      opening: active ? { faClass: active.record.faClass, cost: active.record.cost, accumulated: active.accumulated } : undefined,
       adjustments: [],
       disposal: undefined,
       events: [],
@@ -182,7 +214,10 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     let posted: Cents; // accumulated through the previous month, after any catch-up
 
     if (!active) {
-      if (!now) continue; // withdrawn earlier and still not approved
+      if (!now) {
+        if (retirement) refuse(retirement, `asset ${assetId} was withdrawn (its Render task lost its approval); it cannot be retired`);
+        continue; // withdrawn earlier and still not approved
+      }
       record = now;
       rebase = undefined;
       const book = new AssetBook(record, fs, undefined);
@@ -190,10 +225,12 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         p.addition = true;
         posted = 0;
         event("addition", record, undefined, record.cost, 0, 0, `placed in service ${record.inServiceDate}`);
+        if (retirement) refuse(retirement, `asset ${assetId} enters the register in this close (placed in service ${record.inServiceDate}); retire it in a later period`);
       } else if (firstClose && !before) {
         p.takeOn = true;
         posted = book.accumulatedThroughMonth(month - 1);
         p.openingAccumulated = posted;
+        p.opening = { faClass: record.faClass, cost: record.cost, accumulated: posted };
         event("take_on", record, undefined, record.cost, posted, 0, `in service ${record.inServiceDate}, before the register's first close: taken on at its accumulated depreciation to ${periodEndDate(periodOfPrevious(period))}`);
       } else {
         posted = book.accumulatedThroughMonth(month - 1);
@@ -201,12 +238,14 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         const message = `approved after the close of its in-service month (${record.inServiceDate.slice(0, 7)}); ${monthsBetween(record.inServiceDate, period)} closed month(s) of depreciation caught up`;
         adjust("late_addition", record, record.cost, posted, posted, record.faClass, message, record.inServiceDate);
         event("late_addition", record, undefined, record.cost, posted, posted, message);
+        if (retirement) refuse(retirement, `asset ${assetId} enters the register in this close (approved late, in service ${record.inServiceDate}); retire it in a later period`);
       }
     } else if (reconciled && !now) {
       // In a covered project but no longer an approved, capitalized task in service: reversed.
       const why = withdrawalReason(c, active.record, end);
       adjust("withdrawal", active.record, -active.record.cost, -active.accumulated, -active.accumulated, active.record.faClass, why, start);
       event("withdrawal", active.record, active.rebase, -active.record.cost, -active.accumulated, -active.accumulated, why, "withdrawn");
+      if (retirement) refuse(retirement, `asset ${assetId} is withdrawn in this close (${why}); it cannot be retired`);
       p.record = active.record;
       out.push(p);
       continue;
@@ -214,11 +253,12 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       record = active.record;
       rebase = active.rebase;
       posted = active.accumulated;
+      const registered = wholeTask(active.record);
       if (reconciled && now) {
-        const changes = describeChanges(active.record, now);
-        const costChange = now.cost - active.record.cost;
+        const changes = describeChanges(registered, now);
+        const costChange = now.cost - registered.cost;
         if (changes.length || costChange !== 0) {
-          record = now;
+          record = retainedPart(now, retiredOf(active.record), assetId);
           if (prospective) rebase = { period, accumulatedBefore: active.accumulated };
           const target = new AssetBook(record, fs, rebase).accumulatedThroughMonth(month - 1);
           const catchUp = prospective ? 0 : target - active.accumulated;
@@ -231,7 +271,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
             event("reclassification", record, rebase, 0, costChange === 0 ? catchUp : 0, costChange === 0 ? catchUp : 0, message);
           }
           if (costChange !== 0) {
-            const message = `task now prices to ${money(now.cost)} (was ${money(active.record.cost)})${prospective ? "; the new cost is spread over the remaining life" : "; depreciation caught up to the new cost"}`;
+            const message = `task now prices to ${money(now.cost)} (was ${money(registered.cost)})${prospective ? "; the new cost is spread over the remaining life" : "; depreciation caught up to the new cost"}`;
             adjust("cost_change", record, costChange, catchUp, catchUp, active.record.faClass, message, effective);
             event("cost_change", record, rebase, costChange, catchUp, catchUp, message);
           }
@@ -240,8 +280,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     }
 
     // Retirement: the retired portion takes depreciation through the previous month only.
-    const retirement = retireBy.get(assetId);
-    if (retirement && active) {
+    if (retirement && (active || p.takeOn) && retirements.acceptable(retirement, record)) {
       const fraction = retiredFraction(retirement, record.quantity);
       const wholly = fraction.gte(1);
       const costRetired = wholly ? record.cost : toCents(new Dec(record.cost).times(fraction).dividedBy(100));
@@ -274,24 +313,41 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         out.push(p);
         continue;
       }
-      const remainingQuantity = record.quantity !== undefined && retirement.portion.kind === "quantity" ? new Dec(record.quantity).minus(retirement.portion.quantity) : record.quantity !== undefined ? new Dec(record.quantity).times(new Dec(1).minus(fraction)) : undefined;
+      const salvageRetired = toCents(new Dec(record.salvage).times(fraction).dividedBy(100));
+      const quantityRetired = record.quantity === undefined ? undefined : retirement.portion.kind === "quantity" ? retirement.portion.quantity : new Dec(record.quantity).times(fraction);
+      const earlier = retiredOf(record);
+      const retired: RetiredPart = {
+        cost: (earlier?.cost ?? 0) + costRetired,
+        salvage: (earlier?.salvage ?? 0) + salvageRetired,
+        quantity: quantityRetired === undefined ? earlier?.quantity : quantityRetired.plus(earlier?.quantity ?? 0).toString(),
+      };
       record = {
         ...record,
         cost: record.cost - costRetired,
-        salvage: record.salvage - toCents(new Dec(record.salvage).times(fraction).dividedBy(100)),
-        quantity: remainingQuantity?.toString(),
-      };
+        salvage: record.salvage - salvageRetired,
+        quantity: quantityRetired === undefined ? record.quantity : new Dec(record.quantity!).minus(quantityRetired).toString(),
+        retired,
+      } as RetainedRecord;
       posted -= accumulatedRetired;
       rebase = { period, accumulatedBefore: posted };
       event("retirement", record, rebase, -costRetired, -accumulatedRetired, 0, message);
     }
 
     // The period's own depreciation. A negative amount can only come from a basis cut below
-    // what was posted; it is a catch-up (a reversal), never the period's depreciation.
+    // what was posted; it is a catch-up (a reversal), never the period's depreciation, and
+    // it belongs to the change that cut the basis.
     const accumulated = new AssetBook(record, fs, rebase).accumulatedThroughMonth(month);
     let depreciation = accumulated - posted;
     if (depreciation < 0) {
       p.catchUp += depreciation;
+      const change = p.adjustments[p.adjustments.length - 1];
+      if (change) {
+        change.accumulatedChange += depreciation;
+        change.depreciationCatchUp += depreciation;
+        const e = p.events.findLast((x) => x.kind === change.kind)!;
+        e.accumulatedChange += depreciation;
+        e.catchUp += depreciation;
+      }
       depreciation = 0;
     }
     p.depreciation = depreciation;
@@ -299,8 +355,66 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     p.after = { source: active?.source ?? "render", record, status: "active", accumulated, rebase };
     out.push(p);
   }
+  for (const r of input.retirements) if (!ids.has(r.assetId)) refuse(r, `asset ${r.assetId} is not in the register; check the id with capex register status or register.csv`);
+  retirements.throwIfRefused();
 
   return { assets: out, expense: reconcileExpense(state, c, rules, start, end, firstClose, coveredProjects), opening: new Map(state.classes), reserve, retiredInSnapshot };
+}
+
+/**
+ * The asset a changed task makes, less what retirements already took of it: a correction of
+ * the task's cost or quantity falls on the part still in service.
+ */
+function retainedPart(now: AssetRecord, retired: RetiredPart | undefined, assetId: string): AssetRecord {
+  if (!retired) return now;
+  const cost = now.cost - retired.cost;
+  const quantity = plusQuantity(now.quantity, retired.quantity, -1);
+  if (cost < 0 || (quantity !== undefined && new Dec(quantity).isNegative())) {
+    throw new InputError(
+      `task ${now.project}#${now.taskId}`,
+      `now prices to ${money(now.cost)}${now.quantity === undefined ? "" : ` for ${now.quantity} ${now.uom ?? ""}`.trimEnd()}, less than was already retired of asset ${assetId} (${money(retired.cost)}${retired.quantity === undefined ? "" : `, ${retired.quantity} ${now.uom ?? ""}`.trimEnd()}); correct the task in Render and fetch again`,
+    );
+  }
+  return { ...now, cost, salvage: now.salvage - retired.salvage, quantity, retired } as RetainedRecord;
+}
+
+type Problem = { line: number; message: string };
+
+/**
+ * The period's retirement requests by asset, checked against the assets as this close
+ * reconciles them (what only the close knows: an asset withdrawn or changed in this very
+ * period, one a first close takes on). Every problem is collected, then thrown together.
+ */
+function retirementsByAsset(requests: readonly RetirementRequest[], start: string, end: string) {
+  const problems: Problem[] = [];
+  const byAsset = new Map<string, RetirementRequest>();
+  const refuse = (r: RetirementRequest, message: string) => problems.push({ line: r.line, message });
+  for (const r of requests) {
+    const first = byAsset.get(r.assetId);
+    if (first) refuse(r, `asset ${r.assetId} is already retired on line ${first.line}; put one row per asset`);
+    else byAsset.set(r.assetId, r);
+    if (r.date < start || r.date > end) refuse(r, `date ${r.date} is not in the period being closed (${start} to ${end})`);
+  }
+  return {
+    byAsset,
+    refuse,
+    /** Whether the request fits the asset as it stands in the period (after any change). */
+    acceptable(r: RetirementRequest, record: AssetRecord): boolean {
+      const before = problems.length;
+      if (r.date < record.inServiceDate) refuse(r, `date ${r.date} is before the asset's in-service date ${record.inServiceDate}`);
+      if (r.portion.kind === "quantity") {
+        const q = record.quantity;
+        if (q === undefined || new Dec(q).lte(0)) refuse(r, `asset ${r.assetId} has no quantity; retire it by percentage (25%) or all`);
+        else if (r.portion.quantity.gt(q)) refuse(r, `portion ${r.portion.quantity} is more than remains of asset ${r.assetId} (${q} ${record.uom ?? ""})`.trimEnd());
+      }
+      return problems.length === before;
+    },
+    throwIfRefused(): void {
+      if (problems.length === 0) return;
+      problems.sort((a, b) => a.line - b.line);
+      throw new RegisterInputError(requests[0]?.file ?? "retirements", problems, "retirements file");
+    },
+  };
 }
 
 function periodOfPrevious(period: string): string {

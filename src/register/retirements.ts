@@ -17,6 +17,8 @@ export interface RetirementRequest {
   proceeds: Cents;
   removalCost: Cents;
   reason: string;
+  /** The file the request came from, for messages. */
+  file?: string;
 }
 
 export const RETIREMENT_COLUMNS = ["asset_id", "date", "portion", "proceeds", "removal_cost", "reason"] as const;
@@ -75,7 +77,7 @@ export function parseRetirements(text: string, file: string): RetirementRequest[
     } else problems.push({ line, message: `portion "${portionText}" must be all, a quantity in the asset's unit (120.5) or a percentage (25%)` });
     const proceeds = money(col(row, "proceeds"), "proceeds", line, problems);
     const removalCost = money(col(row, "removal_cost"), "removal_cost", line, problems);
-    if (portion) out.push({ line, assetId, date, portion, proceeds, removalCost, reason: col(row, "reason") ?? "" });
+    if (portion) out.push({ line, assetId, date, portion, proceeds, removalCost, reason: col(row, "reason") ?? "", file });
   });
   if (problems.length) throw new RegisterInputError(file, problems, "retirements file");
   return out;
@@ -120,7 +122,8 @@ export function checkRetirements(requests: RetirementRequest[], state: RegisterS
     if (r.date < start || r.date > end) problems.push({ line: r.line, message: `date ${r.date} is not in the period being closed (${start} to ${end})` });
     const a = state.assets.get(r.assetId);
     if (!a) {
-      problems.push({ line: r.line, message: `asset ${r.assetId} is not in the register; check the id with capex register status or register.csv` });
+      // A first close takes on what the snapshot shows in service: the close checks against that.
+      if (state.closes > 0) problems.push({ line: r.line, message: `asset ${r.assetId} is not in the register; check the id with capex register status or register.csv` });
       continue;
     }
     if (a.status === "withdrawn") problems.push({ line: r.line, message: `asset ${r.assetId} was withdrawn (its Render task lost its approval); it cannot be retired` });

@@ -1,0 +1,539 @@
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type CloseResult, closePeriod, type RollforwardRow } from "../src/close/close.js";
+import { postingOf } from "../src/close/month-end.js";
+import { IdentityError, RegisterInputError } from "../src/errors.js";
+import { Dec, formatCents } from "../src/money.js";
+import { applyPosting } from "../src/register/apply.js";
+import { ledgerKey, type RegisterState, type RetainedRecord, stateDigest } from "../src/register/model.js";
+import { checkRetirements, parseRetirements } from "../src/register/retirements.js";
+import { RegisterStore } from "../src/register/store.js";
+import type { CloseManifest } from "../src/report/write.js";
+import { loadRules } from "../src/rules/load.js";
+import type { Rules } from "../src/rules/model.js";
+import { baseTask, tmp } from "./helpers.js";
+import { closeOn, empty, memorySnapshot, P1, P2, retire } from "./register-memory.js";
+
+let rules: Rules;
+beforeAll(async () => {
+  rules = await loadRules("rules/render-fiber.yaml");
+});
+
+/** A journal's lines as an accountant reads them: "ADJ-2026-11-P1 Dr 2410 4000.00 Fiber Plant". */
+function lines(r: CloseResult, source: string): string[] {
+  return r.journal
+    .filter((e) => e.source === source)
+    .flatMap((e) => e.postings.map((p) => `${e.journalId} ${p.debit ? "Dr" : "Cr"} ${p.account} ${formatCents(p.debit || p.credit)} ${p.faClass}`));
+}
+
+/** A rollforward row with its amounts as the CSV writes them. */
+function rollforward(r: CloseResult, faClass: string): Record<string, string> {
+  const row = r.rollforward.find((x) => x.faClass === faClass)!;
+  return Object.fromEntries(Object.entries(row).filter(([k]) => k !== "faClass").map(([k, v]) => [k, formatCents(v as number)])) as Record<keyof RollforwardRow, string>;
+}
+
+function adjustmentRows(r: CloseResult): string[] {
+  return r.adjustments.map((a) =>
+    [a.assetId, a.project, a.taskId, a.kind, a.effectiveDate, formatCents(a.costChange), formatCents(a.accumulatedChange), formatCents(a.depreciationCatchUp), a.faClass, a.previousFaClass, a.message].join(","),
+  );
+}
+
+function assets(r: CloseResult): string[] {
+  return r.register.map((e) => `${e.asset.assetId} ${e.asset.faClass} cost ${formatCents(e.asset.cost)} opening ${formatCents(e.openingAccumulated)} depreciation ${formatCents(e.amount)} accumulated ${formatCents(e.accumulated)}`);
+}
+
+/** Closes the months in order on one register held in memory, each with its own tasks. */
+async function closeSequence(months: Array<[string, Array<Record<string, unknown>>]>, r: Rules = rules): Promise<{ results: CloseResult[]; state: RegisterState }> {
+  let state = empty();
+  const results: CloseResult[] = [];
+  for (const [period, tasks] of months) {
+    const c = await closeOn(state, r, period, tasks);
+    results.push(c.result);
+    state = c.state;
+  }
+  return { results, state };
+}
+
+// 100 ft of 2" conduit at the 2026 rate 19.24 = 1,924.00, Infrastructure, 600 months.
+const conduit = (id: number, approved: string, extra: Record<string, unknown> = {}) => baseTask(id, { approved_date: approved, ...extra });
+// 1,000 ft of 144ct aerial fiber at 4.00 = 4,000.00, Fiber Plant, 240 months.
+const fiber = (id: number, approved: string, feet = 1000) => baseTask(id, { task_type: "install_aerial_fiber", approved_date: approved, units: [{ unit_code: "AF-144CT", quantity: feet, uom: "ft" }] });
+
+
+const T1_SEP = conduit(1, "2026-09-10T14:00:00Z");
+const withRules = (change: Partial<Rules>): Rules => ({ ...rules, ...change });
+
+describe("late_addition: a task approved late, in service in a closed month", () => {
+  it("is capitalized in P with the closed months' depreciation caught up", async () => {
+    const late = fiber(2, "2026-10-05T14:00:00Z");
+    const { results } = await closeSequence([
+      ["2026-09", [T1_SEP]],
+      ["2026-10", [T1_SEP]],
+      ["2026-11", [T1_SEP, late]],
+    ]);
+    const nov = results[2]!;
+    // 4,000.00 over 240 months: October's 16.67 caught up, November's own 16.66 (cumulative rounding).
+    expect(assets(nov)).toEqual([
+      "P1-1 Infrastructure cost 1924.00 opening 6.41 depreciation 3.21 accumulated 9.62",
+      "P1-2 Fiber Plant cost 4000.00 opening 0.00 depreciation 16.66 accumulated 33.33",
+    ]);
+    expect(adjustmentRows(nov)).toEqual([
+      "P1-2,P1,2,late_addition,2026-10-05,4000.00,16.67,16.67,Fiber Plant,Fiber Plant,approved after the close of its in-service month (2026-10); 1 closed month(s) of depreciation caught up",
+    ]);
+    expect(lines(nov, "adjustment")).toEqual([
+      "ADJ-2026-11-P1 Dr 6561 16.67 Fiber Plant",
+      "ADJ-2026-11-P1 Cr 3110 16.67 Fiber Plant",
+      "ADJ-2026-11-P1 Dr 2410 4000.00 Fiber Plant",
+      "ADJ-2026-11-P1 Cr 1790 4000.00 Fiber Plant",
+    ]);
+    expect(lines(nov, "capitalization")).toEqual([]);
+    expect(rollforward(nov, "Fiber Plant")).toMatchObject({
+      openingCost: "0.00",
+      additions: "0.00",
+      costAdjustments: "4000.00",
+      closingCost: "4000.00",
+      openingAccumulated: "0.00",
+      depreciation: "16.66",
+      accumulatedAdjustments: "16.67",
+      closingAccumulated: "33.33",
+    });
+    expect(nov.additions).toEqual([]);
+    // A fresh close of November on the same snapshot holds the same asset at the same figures.
+    const fresh = await closeOn(empty(), rules, "2026-11", [T1_SEP, late]);
+    expect(assets(fresh.result).map((a) => a.replace(/ opening .* depreciation [\d.]+/, ""))).toEqual(assets(nov).map((a) => a.replace(/ opening .* depreciation [\d.]+/, "")));
+  });
+});
+
+describe("cost_change: a unit amount edited after the close", () => {
+  it("capitalizes the difference against CIP and catches depreciation up to the new cost", async () => {
+    const { results } = await closeSequence([
+      ["2026-10", [fiber(2, "2026-10-05T14:00:00Z", 1000)]],
+      ["2026-11", [fiber(2, "2026-10-05T14:00:00Z", 1250)]],
+    ]);
+    const nov = results[1]!;
+    // 5,000.00 over 240 months would have accumulated 20.83 by October; 16.67 was posted.
+    expect(assets(nov)).toEqual(["P1-2 Fiber Plant cost 5000.00 opening 16.67 depreciation 20.84 accumulated 41.67"]);
+    expect(adjustmentRows(nov)).toEqual([
+      "P1-2,P1,2,cost_change,2026-10-05,1000.00,4.16,4.16,Fiber Plant,Fiber Plant,task now prices to 5000.00 (was 4000.00); depreciation caught up to the new cost",
+    ]);
+    expect(lines(nov, "adjustment")).toEqual([
+      "ADJ-2026-11-P1 Dr 2410 1000.00 Fiber Plant",
+      "ADJ-2026-11-P1 Cr 1790 1000.00 Fiber Plant",
+      "ADJ-2026-11-P1 Dr 6561 4.16 Fiber Plant",
+      "ADJ-2026-11-P1 Cr 3110 4.16 Fiber Plant",
+    ]);
+    expect(rollforward(nov, "Fiber Plant")).toMatchObject({
+      openingCost: "4000.00",
+      costAdjustments: "1000.00",
+      closingCost: "5000.00",
+      openingAccumulated: "16.67",
+      depreciation: "20.84",
+      accumulatedAdjustments: "4.16",
+      closingAccumulated: "41.67",
+    });
+  });
+});
+
+describe("reclassification: the task type now maps to another class and life", () => {
+  it("transfers cost and accumulated between the classes and catches up to the new life", async () => {
+    const { results } = await closeSequence([
+      ["2026-09", [T1_SEP]],
+      ["2026-10", [{ ...T1_SEP, task_type: "install_underground_fiber" }]],
+    ]);
+    const oct = results[1]!;
+    // 1,924.00 over 240 months: 8.02 by September (3.21 posted over 600 months), 16.03 by October.
+    expect(assets(oct)).toEqual(["P1-1 Fiber Plant cost 1924.00 opening 3.21 depreciation 8.01 accumulated 16.03"]);
+    expect(adjustmentRows(oct)).toEqual([
+      "P1-1,P1,1,reclassification,2026-09-10,0.00,4.81,4.81,Fiber Plant,Infrastructure,class Infrastructure → Fiber Plant; life (months) 600 → 240 (rule task_types.install_underground_fiber)",
+    ]);
+    expect(lines(oct, "adjustment")).toEqual([
+      "ADJ-2026-10-P1 Dr 6561 4.81 Fiber Plant",
+      "ADJ-2026-10-P1 Cr 3110 4.81 Fiber Plant",
+      "ADJ-2026-10-P1 Dr 2410 1924.00 Fiber Plant",
+      "ADJ-2026-10-P1 Cr 3110 3.21 Fiber Plant",
+      "ADJ-2026-10-P1 Dr 3130 3.21 Infrastructure",
+      "ADJ-2026-10-P1 Cr 2430 1924.00 Infrastructure",
+    ]);
+    expect(rollforward(oct, "Infrastructure")).toMatchObject({ openingCost: "1924.00", transfers: "-1924.00", closingCost: "0.00", openingAccumulated: "3.21", accumulatedTransfers: "-3.21", closingAccumulated: "0.00" });
+    expect(rollforward(oct, "Fiber Plant")).toMatchObject({
+      openingCost: "0.00",
+      transfers: "1924.00",
+      closingCost: "1924.00",
+      accumulatedTransfers: "3.21",
+      accumulatedAdjustments: "4.81",
+      depreciation: "8.01",
+      closingAccumulated: "16.03",
+    });
+    expect(rollforward(oct, "TOTAL")).toMatchObject({ transfers: "0.00", accumulatedTransfers: "0.00" });
+    // Each side of the transfer is in its own class, so each class account ties to the register.
+    expect(oct.ties.ledger.filter((t) => t.ledger !== 0 || t.register !== 0)).toEqual([
+      { account: "2410", faClass: "Fiber Plant", ledger: 192_400, register: 192_400 },
+      { account: "3110", faClass: "Fiber Plant", ledger: 1603, register: 1603 },
+    ]);
+  });
+});
+
+describe("withdrawal: an approval removed, or a task missing from a fetch covering its project", () => {
+  const spring = conduit(1, "2026-04-10T14:00:00Z");
+  it("reverses the asset in P: cost back to CIP, its posted depreciation reversed", async () => {
+    const { results } = await closeSequence([
+      ["2026-09", [spring]],
+      ["2026-10", [{ ...spring, status: "completed", approved_date: "" }]],
+    ]);
+    const [sep, oct] = results as [CloseResult, CloseResult];
+    // Taken on at April–August (16.03), September's own 3.21.
+    expect(assets(sep)).toEqual(["P1-1 Infrastructure cost 1924.00 opening 16.03 depreciation 3.21 accumulated 19.24"]);
+    expect(oct.register).toEqual([]);
+    expect(adjustmentRows(oct)).toEqual([
+      "P1-1,P1,1,withdrawal,2026-10-01,-1924.00,-19.24,-19.24,Infrastructure,Infrastructure,task P1#1 lost its approval, was rejected or is missing from the snapshot, which covers project P1; reversed",
+    ]);
+    expect(lines(oct, "adjustment")).toEqual([
+      "ADJ-2026-10-P1 Dr 1790 1924.00 Infrastructure",
+      "ADJ-2026-10-P1 Dr 3130 19.24 Infrastructure",
+      "ADJ-2026-10-P1 Cr 2430 1924.00 Infrastructure",
+      "ADJ-2026-10-P1 Cr 6562 19.24 Infrastructure",
+    ]);
+    expect(lines(oct, "depreciation")).toEqual([]);
+    expect(rollforward(oct, "Infrastructure")).toMatchObject({
+      openingCost: "1924.00",
+      costAdjustments: "-1924.00",
+      closingCost: "0.00",
+      openingAccumulated: "19.24",
+      depreciation: "0.00",
+      accumulatedAdjustments: "-19.24",
+      closingAccumulated: "0.00",
+    });
+  });
+
+  it("does the same for a task the fetch no longer returns", async () => {
+    const { results } = await closeSequence([
+      ["2026-09", [spring, T1_SEP_2()]],
+      ["2026-10", [T1_SEP_2()]],
+    ]);
+    expect(results[1]!.adjustments.map((a) => [a.assetId, a.kind, a.costChange, a.accumulatedChange])).toEqual([["P1-1", "withdrawal", -192_400, -1924]]);
+  });
+});
+
+function T1_SEP_2() {
+  return conduit(2, "2026-09-10T14:00:00Z");
+}
+
+describe("projects the snapshot does not cover", () => {
+  it("keep their assets as the register holds them, depreciating as scheduled; nothing is withdrawn", async () => {
+    const p2 = { ...T1_SEP, project_short_name: "P2" };
+    let state = empty();
+    state = (await closeOn(state, rules, "2026-09", [T1_SEP, p2], { projects: [P1, P2] })).state;
+    // October's fetch was narrowed to P1 (capex fetch --project P1).
+    const oct = (await closeOn(state, rules, "2026-10", [T1_SEP], { projects: [P1] })).result;
+    expect(assets(oct)).toEqual([
+      "P1-1 Infrastructure cost 1924.00 opening 3.21 depreciation 3.20 accumulated 6.41",
+      "P2-1 Infrastructure cost 1924.00 opening 3.21 depreciation 3.20 accumulated 6.41",
+    ]);
+    expect(oct.adjustments).toEqual([]);
+    expect(oct.journal.filter((e) => e.source === "depreciation").map((e) => e.journalId)).toEqual(["DEP-2026-10-P1", "DEP-2026-10-P2"]);
+  });
+});
+
+describe("retirements", () => {
+  /** The conduit in service in September, closed through October: 6.41 accumulated. */
+  async function throughOctober(r: Rules = rules): Promise<RegisterState> {
+    return (await closeSequence([["2026-09", [T1_SEP]], ["2026-10", [T1_SEP]]], r)).state;
+  }
+  const november = (state: RegisterState, portion: Parameters<typeof retire>[3], proceeds = 0, removal = 0, r: Rules = rules) =>
+    closeOn(state, r, "2026-11", [T1_SEP], { retirements: [retire(2, "P1-1", "2026-11-15", portion, proceeds, removal, "storm damage")] });
+  const disposalRow = (r: CloseResult) =>
+    r.disposals.map((d) => [d.assetId, d.project, d.faClass, d.date, d.portion, ...[d.costRetired, d.accumulatedRetired, d.proceeds, d.removalCost, d.gainLoss].map(formatCents)].join(","));
+
+  it("all, gain/loss: the loss is proceeds − removal − net book value, to the loss account", async () => {
+    const { result: nov, state } = await november(await throughOctober(), { kind: "all" }, 50_000, 10_000);
+    // Net book value 1,924.00 − 6.41 (through October: no depreciation in the retirement month).
+    expect(disposalRow(nov)).toEqual(["P1-1,P1,Infrastructure,2026-11-15,all,1924.00,6.41,500.00,100.00,-1517.59"]);
+    expect(lines(nov, "disposal")).toEqual([
+      "DSP-2026-11-P1 Dr 1195 400.00 Infrastructure",
+      "DSP-2026-11-P1 Dr 3130 6.41 Infrastructure",
+      "DSP-2026-11-P1 Dr 7120 1517.59 Infrastructure",
+      "DSP-2026-11-P1 Cr 2430 1924.00 Infrastructure",
+    ]);
+    expect(nov.register).toEqual([]);
+    expect(lines(nov, "depreciation")).toEqual([]);
+    expect(rollforward(nov, "Infrastructure")).toMatchObject({ openingCost: "1924.00", disposals: "1924.00", closingCost: "0.00", openingAccumulated: "6.41", depreciation: "0.00", accumulatedOnDisposals: "6.41", closingAccumulated: "0.00" });
+    expect(state.assets.get("P1-1")!.status).toBe("retired");
+    // December: the retired asset stays retired, its task still approved in Render.
+    const dec = (await closeOn(state, rules, "2026-12", [T1_SEP])).result;
+    expect(dec.register).toEqual([]);
+    expect(dec.adjustments).toEqual([]);
+    expect(dec.counts.retiredInSnapshot).toBe(1);
+  });
+
+  it("by quantity: 40 of 100 ft retired, the other 60 ft depreciate their remaining value over the remaining life", async () => {
+    const { result: nov, state } = await november(await throughOctober(), { kind: "quantity", quantity: new Dec(40) });
+    expect(disposalRow(nov)).toEqual(["P1-1,P1,Infrastructure,2026-11-15,40,769.60,2.56,0.00,0.00,-767.04"]);
+    expect(assets(nov)).toEqual(["P1-1 Infrastructure cost 1154.40 opening 6.41 depreciation 1.92 accumulated 5.77"]);
+    expect(state.assets.get("P1-1")!.record.quantity).toBe("60");
+    expect(rollforward(nov, "Infrastructure")).toMatchObject({ disposals: "769.60", closingCost: "1154.40", depreciation: "1.92", accumulatedOnDisposals: "2.56", closingAccumulated: "5.77" });
+  });
+
+  it("by percentage, with a gain; the rest keeps depreciating and Render's unchanged task is not a cost change", async () => {
+    const { result: nov, state } = await november(await throughOctober(), { kind: "percent", percent: new Dec(25) }, 60_000);
+    expect(disposalRow(nov)).toEqual(["P1-1,P1,Infrastructure,2026-11-15,25%,481.00,1.60,600.00,0.00,120.60"]);
+    expect(lines(nov, "disposal")).toEqual([
+      "DSP-2026-11-P1 Dr 1195 600.00 Infrastructure",
+      "DSP-2026-11-P1 Dr 3130 1.60 Infrastructure",
+      "DSP-2026-11-P1 Cr 2430 481.00 Infrastructure",
+      "DSP-2026-11-P1 Cr 7110 120.60 Infrastructure",
+    ]);
+    expect(assets(nov)).toEqual(["P1-1 Infrastructure cost 1443.00 opening 6.41 depreciation 2.41 accumulated 7.22"]);
+    // What was retired decides the next close, so the state's digest covers it.
+    const a = state.assets.get("P1-1")!;
+    const { retired: _, ...whole } = a.record as RetainedRecord;
+    expect(stateDigest({ ...state, assets: new Map([["P1-1", { ...a, record: whole }]]) })).not.toBe(stateDigest(state));
+    const dec = (await closeOn(state, rules, "2026-12", [T1_SEP])).result;
+    expect(dec.adjustments).toEqual([]);
+    expect(assets(dec)).toEqual(["P1-1 Infrastructure cost 1443.00 opening 7.22 depreciation 2.40 accumulated 9.62"]);
+  });
+
+  it("a cost correction after a partial retirement falls on the part still in service", async () => {
+    const { state } = await november(await throughOctober(), { kind: "percent", percent: new Dec(25) });
+    // Render now says 110 ft (2,116.40): 192.40 more, on the 75 ft left (now 85 ft).
+    const dec = (await closeOn(state, rules, "2026-12", [{ ...T1_SEP, units: [{ unit_code: "CND-2IN-HDPE", quantity: 110, uom: "ft" }] }])).result;
+    expect(dec.adjustments.map((a) => [a.kind, formatCents(a.costChange)])).toEqual([["cost_change", "192.40"]]);
+    expect(dec.register.map((e) => [e.asset.cost, e.asset.quantity])).toEqual([[163_540, "85"]]);
+    // Less than was retired: refused, naming the task.
+    await expect(closeOn(state, rules, "2026-12", [{ ...T1_SEP, units: [{ unit_code: "CND-2IN-HDPE", quantity: 20, uom: "ft" }] }])).rejects.toThrow(
+      "task P1#1: now prices to 384.80 for 20 ft, less than was already retired of asset P1-1 (481.00, 25 ft); correct the task in Render and fetch again",
+    );
+  });
+
+  it("group (FCC Part 32): cost retired against accumulated, proceeds credited and removal debited to it, no gain or loss", async () => {
+    const group = withRules({ retirementAccounting: "group" });
+    const { result: nov, state } = await november(await throughOctober(group), { kind: "all" }, 50_000, 10_000, group);
+    expect(disposalRow(nov)).toEqual(["P1-1,P1,Infrastructure,2026-11-15,all,1924.00,6.41,500.00,100.00,0.00"]);
+    expect(lines(nov, "disposal")).toEqual([
+      "DSP-2026-11-P1 Dr 1195 400.00 Infrastructure",
+      "DSP-2026-11-P1 Dr 3130 1524.00 Infrastructure",
+      "DSP-2026-11-P1 Cr 2430 1924.00 Infrastructure",
+    ]);
+    // The class's accumulated depreciation carries the unrecovered 1,517.59 (the group reserve).
+    expect(rollforward(nov, "Infrastructure")).toMatchObject({
+      openingCost: "1924.00",
+      disposals: "1924.00",
+      closingCost: "0.00",
+      openingAccumulated: "6.41",
+      accumulatedOnDisposals: "1524.00",
+      closingAccumulated: "-1517.59",
+      closingNbv: "1517.59",
+    });
+    expect(state.classes.get("Infrastructure")).toEqual({ faClass: "Infrastructure", cost: 0, accumulated: -151_759, reserve: -151_759 });
+    // The next close opens on it: continuity and the GL tie hold with the reserve.
+    const dec = (await closeOn(state, group, "2026-12", [T1_SEP])).result;
+    expect(rollforward(dec, "Infrastructure")).toMatchObject({ openingAccumulated: "-1517.59", closingAccumulated: "-1517.59" });
+    expect(dec.ties.ledger.find((t) => t.account === "3130")).toEqual({ account: "3130", faClass: "Infrastructure", ledger: -151_759, register: -151_759 });
+  });
+
+  it("lists every bad row with its line, before any work", async () => {
+    const t = (id: number) => conduit(id, "2026-09-10T14:00:00Z");
+    let state = empty();
+    state = (await closeOn(state, rules, "2026-09", [t(1), t(2), t(3), t(4), t(5)])).state;
+    // October: asset 2 retired, task 3 rejected.
+    state = (await closeOn(state, rules, "2026-10", [t(1), t(2), t(4), t(5)], { retirements: [retire(2, "P1-2", "2026-10-31", { kind: "all" })] })).state;
+    const file = join("ret", "november.csv");
+    const requests = parseRetirements(
+      [
+        "asset_id,date,portion,proceeds,removal_cost,reason",
+        "P1-9,2026-11-15,all,,,",
+        "P1-3,2026-11-15,all,,,",
+        "P1-2,2026-11-15,all,,,",
+        "P1-1,2026-10-31,all,,,",
+        "P1-4,2026-11-15,150,,,",
+        "P1-5,2026-11-15,all,,,",
+      ].join("\n"),
+      file,
+    );
+    const problems = [
+      "line 2: asset P1-9 is not in the register; check the id with capex register status or register.csv",
+      "line 3: asset P1-3 was withdrawn (its Render task lost its approval); it cannot be retired",
+      "line 4: asset P1-2 is already wholly retired",
+      "line 5: date 2026-10-31 is not in the period being closed (2026-11-01 to 2026-11-30)",
+      "line 6: portion 150 is more than remains of asset P1-4 (100 ft)",
+    ];
+    // The register's check before the close...
+    expect(() => checkRetirements(requests, state, "2026-11", file)).toThrow(`${file}: 5 problems in the retirements file; nothing was done:\n  ${problems.join("\n  ")}`);
+    // ...and the close's own, which also knows what this close withdraws (task 5 is gone from November's fetch).
+    const error = await closeOn(state, rules, "2026-11", [t(1), t(2), t(4)], { retirements: requests }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegisterInputError);
+    expect((error as RegisterInputError).message).toBe(
+      `${file}: 6 problems in the retirements file; nothing was done:\n  ${problems.join("\n  ")}\n  line 7: asset P1-5 is withdrawn in this close (task P1#5 lost its approval, was rejected or is missing from the snapshot, which covers project P1; reversed); it cannot be retired`,
+    );
+  });
+
+  it("a first close may retire what it takes on; what enters the register in this close cannot be retired in it", async () => {
+    const first = await closeOn(empty(), rules, "2026-11", [T1_SEP], { retirements: [retire(2, "P1-1", "2026-11-15", { kind: "percent", percent: new Dec(25) })] });
+    expect(first.result.disposals.map((d) => [d.costRetired, d.accumulatedRetired])).toEqual([[48_100, 160]]);
+    expect(rollforward(first.result, "Infrastructure")).toMatchObject({ openingCost: "1924.00", openingAccumulated: "6.41", disposals: "481.00", closingCost: "1443.00" });
+    expect(first.result.posting.openingBalances).toEqual([
+      { account: "2430", faClass: "Infrastructure", balance: 192_400 },
+      { account: "3130", faClass: "Infrastructure", balance: -641 },
+    ]);
+    await expect(closeOn(empty(), rules, "2026-09", [T1_SEP], { retirements: [retire(3, "P1-1", "2026-09-20", { kind: "all" })] })).rejects.toThrow(
+      "line 3: asset P1-1 enters the register in this close (placed in service 2026-09-10); retire it in a later period",
+    );
+  });
+});
+
+describe("changes_after_close: prospective", () => {
+  it("spreads a cost change over the remaining life from P, with no catch-up", async () => {
+    const prospective = withRules({ changesAfterClose: "prospective" });
+    const { results, state } = await closeSequence(
+      [
+        ["2026-10", [fiber(2, "2026-10-05T14:00:00Z", 1000)]],
+        ["2026-11", [fiber(2, "2026-10-05T14:00:00Z", 1250)]],
+        ["2026-12", [fiber(2, "2026-10-05T14:00:00Z", 1250)]],
+      ],
+      prospective,
+    );
+    const [, nov, dec] = results as [CloseResult, CloseResult, CloseResult];
+    expect(adjustmentRows(nov)).toEqual([
+      "P1-2,P1,2,cost_change,2026-11-01,1000.00,0.00,0.00,Fiber Plant,Fiber Plant,task now prices to 5000.00 (was 4000.00); the new cost is spread over the remaining life",
+    ]);
+    expect(lines(nov, "adjustment")).toEqual(["ADJ-2026-11-P1 Dr 2410 1000.00 Fiber Plant", "ADJ-2026-11-P1 Cr 1790 1000.00 Fiber Plant"]);
+    // 4,983.33 left over the 239 months from November 2026 to September 2046, in the schedule's shape.
+    expect(assets(nov)).toEqual(["P1-2 Fiber Plant cost 5000.00 opening 16.67 depreciation 20.86 accumulated 37.53"]);
+    expect(assets(dec)).toEqual(["P1-2 Fiber Plant cost 5000.00 opening 37.53 depreciation 20.84 accumulated 58.37"]);
+    expect(state.assets.get("P1-2")!.rebase).toEqual({ period: "2026-11", accumulatedBefore: 1667 });
+    // Under catch_up the same change would have caught up 4.16 (see cost_change above).
+  });
+});
+
+describe("changes in the same close as other movements", () => {
+  it("a reclassified asset retired whole in the same close leaves from its new class, both classes tying", async () => {
+    const { state } = await closeOn(empty(), rules, "2026-09", [T1_SEP]);
+    const { result: oct } = await closeOn(state, rules, "2026-10", [{ ...T1_SEP, task_type: "install_underground_fiber" }], { retirements: [retire(2, "P1-1", "2026-10-20", { kind: "all" })] });
+    expect(oct.disposals.map((d) => [d.faClass, d.costRetired, d.accumulatedRetired, d.gainLoss])).toEqual([["Fiber Plant", 192_400, 802, -191_598]]);
+    expect(lines(oct, "adjustment")).toContain("ADJ-2026-10-P1 Cr 2430 1924.00 Infrastructure");
+    expect(oct.ties.ledger.filter((t) => t.ledger !== 0 || t.register !== 0)).toEqual([]);
+  });
+
+  it("a cost cut below what was posted reverses the excess in the cost_change row, even under prospective", async () => {
+    const otdr = (amount: string) => baseTask(7, { task_type: "nap_otdr", approved_date: "2026-01-15T14:00:00Z", units: [{ unit_code: "OTDR-KIT", quantity: 1, amount }] });
+    const prospective = withRules({ changesAfterClose: "prospective" });
+    const { results } = await closeSequence([["2026-10", [otdr("9256.00")]], ["2026-11", [otdr("1000.00")]]], prospective);
+    const nov = results[1]!;
+    // 9,256.00 over 36 months: 2,571.11 posted through October; the new cost is 1,000.00.
+    expect(adjustmentRows(nov)).toEqual([
+      "P1-7,P1,7,cost_change,2026-11-01,-8256.00,-1571.11,-1571.11,Test Equipment,Test Equipment,task now prices to 1000.00 (was 9256.00); the new cost is spread over the remaining life",
+    ]);
+    expect(assets(nov)).toEqual(["P1-7 Test Equipment cost 1000.00 opening 2571.11 depreciation 0.00 accumulated 1000.00"]);
+    expect(rollforward(nov, "Test Equipment")).toMatchObject({ costAdjustments: "-8256.00", accumulatedAdjustments: "-1571.11", depreciation: "0.00", closingAccumulated: "1000.00" });
+  });
+
+  it("salvage that follows a changed cost is part of the cost_change, not a reclassification", async () => {
+    const types = new Map(rules.taskTypes);
+    types.set("install_aerial_fiber", { ...types.get("install_aerial_fiber")!, salvagePercent: new Dec(10) });
+    const withSalvage = withRules({ taskTypes: types });
+    const { results } = await closeSequence([["2026-10", [fiber(2, "2026-10-05T14:00:00Z", 1000)]], ["2026-11", [fiber(2, "2026-10-05T14:00:00Z", 1250)]]], withSalvage);
+    expect(results[1]!.adjustments.map((a) => [a.kind, a.costChange, a.accumulatedChange])).toEqual([["cost_change", 100_000, 375]]);
+    expect(results[1]!.register.map((e) => [e.asset.salvage, e.accumulated])).toEqual([[50_000, 3750]]);
+  });
+});
+
+describe("expensed tasks", () => {
+  const permit = (id: number, approved: string, amount: string, extra: Record<string, unknown> = {}) =>
+    baseTask(id, { task_type: "permitting", approved_date: approved, units: [{ unit_code: "PERMIT-ROW", quantity: 1, amount }], ...extra });
+  it("posts late or changed expensed work once, and reverses a withdrawn one", async () => {
+    const { results } = await closeSequence([
+      ["2026-10", [permit(3, "2026-10-12T14:00:00Z", "650.00")]],
+      // A permit approved in October seen only now, and the first one's fee corrected.
+      ["2026-11", [permit(3, "2026-10-12T14:00:00Z", "700.00"), permit(4, "2026-10-20T14:00:00Z", "300.00")]],
+      ["2026-12", [permit(3, "2026-10-12T14:00:00Z", "700.00"), permit(4, "2026-10-20T14:00:00Z", "300.00")]],
+      // The first permit rejected.
+      ["2027-01", [permit(3, "", "700.00", { status: "rejected" }), permit(4, "2026-10-20T14:00:00Z", "300.00")]],
+    ]);
+    const [oct, nov, dec, jan] = results as [CloseResult, CloseResult, CloseResult, CloseResult];
+    expect(lines(oct, "expense")).toEqual(["EXP-2026-10-P1 Dr 6720 650.00 ", "EXP-2026-10-P1 Cr 1790 650.00 "]);
+    expect([...nov.expensePosted]).toEqual([
+      ["P1#3", 5000],
+      ["P1#4", 30_000],
+    ]);
+    expect(lines(nov, "expense")).toEqual(["EXP-2026-11-P1 Dr 6720 350.00 ", "EXP-2026-11-P1 Cr 1790 350.00 "]);
+    expect(lines(dec, "expense")).toEqual([]);
+    expect([...jan.expensePosted]).toEqual([["P1#3", -70_000]]);
+    expect(lines(jan, "expense")).toEqual(["EXP-2027-01-P1 Dr 1790 700.00 ", "EXP-2027-01-P1 Cr 6720 700.00 "]);
+  });
+});
+
+/** Every change at once, month after month: the sequence the identities and the store are held to. */
+const SEQUENCE: Array<[string, Array<Record<string, unknown>>, ReturnType<typeof retire>[]]> = [
+  ["2026-09", [conduit(1, "2026-04-10T14:00:00Z"), T1_SEP_2(), conduit(3, "2026-09-12T14:00:00Z"), { ...T1_SEP, project_short_name: "P2" }], []],
+  [
+    "2026-10",
+    [conduit(1, "2026-04-10T14:00:00Z"), { ...T1_SEP_2(), task_type: "install_underground_fiber" }, conduit(3, "2026-09-12T14:00:00Z"), { ...T1_SEP, project_short_name: "P2" }, fiber(5, "2026-10-05T14:00:00Z")],
+    [retire(2, "P1-3", "2026-10-20", { kind: "percent", percent: new Dec(25) }, 10_000, 2_000)],
+  ],
+  [
+    "2026-11",
+    [{ ...T1_SEP_2(), task_type: "install_underground_fiber" }, conduit(3, "2026-09-12T14:00:00Z"), { ...T1_SEP, project_short_name: "P2" }, fiber(5, "2026-10-05T14:00:00Z", 1250), fiber(6, "2026-10-25T14:00:00Z")],
+    [retire(2, "P2-1", "2026-11-30", { kind: "all" }, 0, 5_000)],
+  ],
+  ["2026-12", [{ ...T1_SEP_2(), task_type: "install_underground_fiber" }, conduit(3, "2026-09-12T14:00:00Z"), fiber(5, "2026-10-05T14:00:00Z", 1250), fiber(6, "2026-10-25T14:00:00Z")], []],
+];
+
+describe("every identity of DESIGN §4 over a sequence of closes", () => {
+  for (const accounting of ["gain_loss", "group"] as const) {
+    it(`holds on each close, continuity and the GL tie included (${accounting})`, async () => {
+      const r = withRules({ retirementAccounting: accounting });
+      let state = empty();
+      let previous: CloseResult | undefined;
+      for (const [period, tasks, retirements] of SEQUENCE) {
+        const c = await closeOn(state, r, period, tasks, { projects: [P1, P2], retirements });
+        expect(c.result.identities.filter((i) => !i.holds)).toEqual([]);
+        if (previous) {
+          expect(c.result.ties.continuity?.length).toBeGreaterThan(0);
+          for (const row of c.result.rollforward) {
+            const before = previous.rollforward.find((x) => x.faClass === row.faClass)!;
+            expect([row.faClass, row.openingCost, row.openingAccumulated]).toEqual([row.faClass, before.closingCost, before.closingAccumulated]);
+          }
+        }
+        expect(c.result.ties.ledger.filter((t) => t.ledger !== t.register)).toEqual([]);
+        // The register's ledger: every class account's balance is the take-on plus every line posted.
+        for (const t of c.result.ties.ledger) {
+          const sign = t.account.startsWith("3") ? -1 : 1;
+          expect([t.account, t.faClass, sign * (c.state.ledger.get(ledgerKey(t.account, t.faClass)) ?? 0) + 0]).toEqual([t.account, t.faClass, t.register]);
+        }
+        previous = c.result;
+        state = c.state;
+      }
+      expect(previous!.adjustments.length + previous!.disposals.length).toBe(0);
+    });
+  }
+
+  it("a register whose balances were changed behind its back fails continuity, and one whose ledger was changed fails the GL tie", async () => {
+    const { state } = await closeOn(empty(), rules, "2026-09", [T1_SEP]);
+    const classes = new Map(state.classes);
+    classes.set("Infrastructure", { ...classes.get("Infrastructure")!, cost: 192_300 });
+    await expect(closeOn({ ...state, classes }, rules, "2026-10", [T1_SEP])).rejects.toThrow(
+      new IdentityError("continuity: opening cost = closing cost the register posted for the previous period", "1924.00", "1923.00"),
+    );
+    const ledger = new Map(state.ledger);
+    ledger.set(ledgerKey("2430", "Infrastructure"), 192_500);
+    await expect(closeOn({ ...state, ledger }, rules, "2026-10", [T1_SEP])).rejects.toThrow(IdentityError);
+  });
+});
+
+describe("applyPosting", () => {
+  it("gives the state the SQLite store reads back after each commit", async () => {
+    const store = await RegisterStore.open(join(tmp("capex-regacct-"), "capex.db"));
+    try {
+      let state = empty();
+      const r = withRules({ retirementAccounting: "group" });
+      for (const [period, tasks, retirements] of SEQUENCE) {
+        const result = await closePeriod({ snapshot: memorySnapshot(tasks, { projects: [P1, P2] }), rules: r, period, register: state, retirements });
+        await store.exclusive((tx) => tx.commit(postingOf(result, { files: {} } as unknown as CloseManifest, {}, new Date("2027-01-05T00:00:00Z"))));
+        state = applyPosting(state, result);
+        expect(await store.loadState()).toEqual(state);
+      }
+      expect(state.assets.get("P1-3")!.record).toMatchObject({ cost: 144_300, quantity: "75", retired: { cost: 48_100, salvage: 0, quantity: "25" } });
+    } finally {
+      await store.close();
+    }
+  });
+});
