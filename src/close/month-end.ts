@@ -7,7 +7,7 @@ import { toolVersion } from "../package-info.js";
 import type { PeriodPosting } from "../register/model.js";
 import { checkRetirements, parseRetirements, type RetirementRequest } from "../register/retirements.js";
 import { closedBy, type RegisterStore } from "../register/store.js";
-import { type CloseManifest, writeCloseOutputs } from "../report/write.js";
+import { type CloseManifest, recordedPath, writeCloseOutputs } from "../report/write.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
 import { type CloseResult, closePeriod } from "./close.js";
@@ -71,7 +71,7 @@ export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: 
     outputHashes: manifest.files,
     inputs,
     report: {
-      rulesFile: manifest.rules.path,
+      rulesFile: recordedPath(result.rules.file),
       snapshotFetchedAt: result.snapshot.fetchedAt,
       openPeriod: result.openPeriod,
       rollforward: result.rollforward,
