@@ -69,10 +69,12 @@ export interface ErpExport {
 export function exportJournal(entries: readonly JournalEntry[], profileName: ErpProfileName | string, mapping: ErpMapping = emptyMapping()): ErpExport {
   const profile = erpProfile(profileName, "profile");
   assertBalanced(entries);
+  // By journal id, as the register reads a period back: a close's file and a later export are the same bytes.
+  const ordered = [...entries].sort((a, b) => (a.journalId < b.journalId ? -1 : a.journalId > b.journalId ? 1 : 0));
   const x = profileContext(profile, mapping);
   let text = profile.header ? csvLine(profile.columns) : "";
   let lines = 0;
-  for (const row of profile.rows(entries, x)) {
+  for (const row of profile.rows(ordered, x)) {
     text += csvLine(row);
     lines++;
   }
