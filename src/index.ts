@@ -75,6 +75,23 @@ export { latestCompletePeriod } from "./close/period.js";
 export { assertBalanced, type JournalEntry, type Posting } from "./ledger/journal.js";
 export { CLOSE_FORMAT, CLOSE_OUTPUT_FOLDER, type CloseManifest, checkCloseOutputFolder, recordedPath, type WriteOptions, type WriteResult, writeCloseOutputs } from "./report/write.js";
 
+// The journal in each ledger's import layout (DESIGN §10)
+export {
+  DATE_FORMATS,
+  type DateFormat,
+  type Dimension,
+  DIMENSION_SOURCES,
+  type DimensionSource,
+  ERP_PROFILE_NAMES,
+  type ErpMapping,
+  type ErpProfileName,
+  emptyMapping,
+} from "./erp/mapping.js";
+export type { ErpProfile, LedgerLimits, VendorSource } from "./erp/profile.js";
+export { checkErpProfiles, ERP_PROFILES, type ErpExport, erpFileName, erpProfile, exportJournal } from "./erp/profiles.js";
+export { exportPeriodJournal } from "./erp/register.js";
+export { writeNewFile } from "./erp/file.js";
+
 // The register: the memory between closes (DESIGN §8)
 export { type MonthEndInput, type MonthEndOutcome, runMonthEnd } from "./close/month-end.js";
 export { AssetBook } from "./register/book.js";

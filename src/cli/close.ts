@@ -4,6 +4,8 @@ import { z } from "zod";
 import type { CloseResult } from "../close/close.js";
 import { runMonthEnd } from "../close/month-end.js";
 import { parsePeriod } from "../dates.js";
+import { ERP_PROFILE_NAMES } from "../erp/mapping.js";
+import { checkErpProfiles } from "../erp/profiles.js";
 import { formatCents } from "../money.js";
 import { loadDefaultRules } from "../package-info.js";
 import { RegisterStore } from "../register/store.js";
@@ -22,6 +24,7 @@ const options = commonSchema.extend({
   retirements: z.string().optional(),
   allowOpenPeriod: z.boolean().default(false),
   workbook: z.boolean().default(true),
+  erp: z.array(z.string()).default([]),
 });
 
 export interface CloseRun {
@@ -36,6 +39,8 @@ export interface CloseRun {
   allowOpenPeriod?: boolean | undefined;
   /** false (--no-workbook): CSV files only. */
   workbook?: boolean | undefined;
+  /** Ledger import layouts to write too (--erp, repeatable). */
+  erp?: string[] | undefined;
 }
 
 const STAGES: Record<string, string> = {
@@ -57,6 +62,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     if (progress) process.stderr.write(`  ${text}… (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   };
   const rules = run.rules ? await loadRules(recordedPath(run.rules)) : await loadDefaultRules();
+  checkErpProfiles(run.erp ?? [], rules.erp, rules.file);
   const snapshot = await openSnapshot(run.snapshot);
   for (const w of [...rules.warnings, ...coverageWarnings(rules, snapshot.taskTypes)]) info(flags, `rules warning: ${w.path}: ${w.message}`);
   const register = await RegisterStore.open(run.db);
@@ -71,6 +77,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       retirementsFile: run.retirements,
       allowOpenPeriod: run.allowOpenPeriod,
       workbook: run.workbook,
+      erp: run.erp,
       onStage: (s) => stage(STAGES[s] ?? s),
       onFile: (f) => stage(`writing ${f}`),
       onWarning: (w) => info(flags, `output warning: ${w}`),
@@ -142,6 +149,7 @@ export const closeCommand = {
       .option("db", { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" })
       .option("allow-open-period", { type: "boolean", default: false, describe: "close a month that had not ended when the snapshot was fetched (marked provisional)" })
       .option("workbook", { type: "boolean", default: true, describe: "write the Excel workbook; --no-workbook writes the CSV files only (for very large closes)" })
+      .option("erp", { type: "string", array: true, describe: `also write the journal in a ledger's import layout as journal-PROFILE.csv (repeatable): ${ERP_PROFILE_NAMES.join(", ")}` })
       .option("retirements", { type: "string", describe: "CSV of assets to retire in the period: asset_id,date,portion,proceeds,removal_cost,reason" })
       .epilog("Exit codes: 0 done; 1 failed, nothing written; 2 bad usage or input file; 3 done with exceptions under --strict."),
   handler: async (argv: unknown): Promise<number> => {

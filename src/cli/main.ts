@@ -6,6 +6,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { closeCommand } from "./close.js";
 import { demoCommand } from "./demo.js";
+import { exportCommand } from "./export.js";
 import { fetchCommand } from "./fetch.js";
 import { rulesCommand } from "./rules.js";
 import { sandboxCommand } from "./sandbox.js";
@@ -35,6 +36,7 @@ function wrap(c: Command) {
 }
 
 const commands: Command[] = [fetchCommand, closeCommand, scheduleCommand, rulesCommand, sandboxCommand, demoCommand] as unknown as Command[];
+commands.push(exportCommand as unknown as Command);
 
 let cli = yargs(hideBin(process.argv))
   .scriptName("capex")

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { periodOfMonthIndex, monthIndexOf, parsePeriod } from "../dates.js";
 import { PeriodOrderError } from "../errors.js";
+import { checkErpProfiles } from "../erp/profiles.js";
 import { formatCents } from "../money.js";
 import { toolVersion } from "../package-info.js";
 import type { PeriodPosting } from "../register/model.js";
@@ -27,6 +28,8 @@ export interface MonthEndInput {
   retirementsFile?: string | undefined;
   /** false: CSV files only, no workbook. */
   workbook?: boolean | undefined;
+  /** Ledger import layouts to write too, as journal-PROFILE.csv (DESIGN §10). */
+  erp?: readonly string[] | undefined;
   /** Close a period that had not ended when the snapshot was fetched (marked provisional). */
   allowOpenPeriod?: boolean | undefined;
   /** The close's clock, for the register's record of when it was closed. */
@@ -113,6 +116,7 @@ async function testPause(point: "after-lock" | "before-commit" | "after-commit")
 export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome> {
   const { register, snapshot, rules, period } = input;
   parsePeriod(period, "--period");
+  checkErpProfiles(input.erp ?? [], rules.erp, rules.file);
   let retirements: RetirementRequest[] = [];
   const inputs: Record<string, string> = {};
   if (input.retirementsFile) {
@@ -162,6 +166,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       onFile: input.onFile,
       onWarning: input.onWarning,
       workbook: input.workbook,
+      erp: input.erp,
       beforePublish: rerun
         ? undefined
         : async (m) => {

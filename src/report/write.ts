@@ -4,6 +4,8 @@ import { writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { checkOutputFolder, type OutputFolderKind, writeDirAtomically } from "../atomic-dir.js";
 import type { CloseResult } from "../close/close.js";
+import { checkErpProfiles, erpFileName, exportJournal } from "../erp/profiles.js";
+import type { ErpProfileName } from "../erp/mapping.js";
 import { formatCents } from "../money.js";
 import { toolVersion } from "../package-info.js";
 import type { Rules } from "../rules/model.js";
@@ -27,6 +29,8 @@ export interface WriteOptions {
   beforePublish?: (manifest: CloseManifest) => Promise<void>;
   /** Told each warning about the outputs (a cell cut at Excel's limit) once, as it is found. */
   onWarning?: (message: string) => void;
+  /** Ledger import layouts to write as journal-PROFILE.csv (DESIGN §10), hashed with the rest. */
+  erp?: readonly string[] | undefined;
 }
 
 /** What was written, and what the user should hear about it. */
@@ -136,6 +140,20 @@ function summaryLines(r: CloseResult, projects: string[]): SummaryLine[] {
   ];
 }
 
+/** The period's journal in each ledger's import layout; returns the file names written. */
+async function writeErpFiles(dir: string, result: CloseResult, rules: Rules, profiles: readonly ErpProfileName[], onFile: ((file: string) => void) | undefined, warn: (message: string) => void): Promise<string[]> {
+  const names: string[] = [];
+  for (const profile of profiles) {
+    const name = erpFileName(profile);
+    onFile?.(name);
+    const file = exportJournal(result.journal, profile, rules.erp.get(profile));
+    for (const w of file.warnings) warn(w);
+    await writeFile(join(dir, name), file.text);
+    names.push(name);
+  }
+  return names;
+}
+
 /**
  * Writes every output of a close into `out`: the CSV files, the workbook and manifest.json
  * with the sha256 of each. Everything is written to a temporary folder first and renamed
@@ -145,6 +163,7 @@ function summaryLines(r: CloseResult, projects: string[]): SummaryLine[] {
 export async function writeCloseOutputs(result: CloseResult, rules: Rules, options: WriteOptions): Promise<WriteResult> {
   const inputs = [result.snapshot.dir, result.rules.file];
   checkCloseOutputFolder(options.out, inputs);
+  const erp = checkErpProfiles(options.erp ?? [], rules.erp, result.rules.file);
   const generatedAt = options.generatedAt ?? new Date();
   // The CSV file and the sheet of a table meet the same cell, and say so once.
   const warnings: string[] = [];
@@ -178,8 +197,9 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       // The workbook's own dates are the period end, so its content depends on the inputs only.
       { created: new Date(`${result.periodEnd}T00:00:00Z`), maxRowsPerSheet: options.maxRowsPerSheet, onWarning: warn },
     );
+    const erpFiles = await writeErpFiles(dir, result, rules, erp, options.onFile, warn);
     const files: Record<string, string> = {};
-    for (const name of [...tables.map((t) => t.file), ...(workbook ? [workbook] : [])]) files[name] = await sha256File(join(dir, name));
+    for (const name of [...tables.map((t) => t.file), ...(workbook ? [workbook] : []), ...erpFiles]) files[name] = await sha256File(join(dir, name));
     const m: CloseManifest = {
       format: CLOSE_FORMAT,
       tool: { name: "fiber-capex", version: toolVersion() },

@@ -6,6 +6,7 @@ import type { z } from "zod";
 import type { Convention, Method, RecoveryYears } from "../depreciation/types.js";
 import { RulesError, type RulesProblem } from "../errors.js";
 import { Dec } from "../money.js";
+import { checkErpSection, compileErp, erpSettingsAt } from "./erp.js";
 import type { FaClassRule, RateEntry, Rules, TaskTypeRule } from "./model.js";
 import {
   capitalizationSchema,
@@ -103,6 +104,7 @@ function crossCheck(r: RulesFile, at: (path: Path) => number | undefined, proble
       err([...p, "life_months"], "sum_of_years_digits needs a life of whole years", "use life_years, or a life_months that is a multiple of 12");
     }
   }
+  checkErpSection(r.erp, r.accounts, r.fa_classes, err, suggest);
   const ids = new Map<string, number>();
   const keys = new Set<string>();
   r.rate_card.forEach((e, i) => {
@@ -179,6 +181,7 @@ function compile(r: RulesFile, file: string, sha256: string, warnings: RulesProb
     changesAfterClose: r.changes_after_close,
     retirementAccounting: r.retirement_accounting,
     disposal: r.disposal && { clearingAccount: r.disposal.clearing_account, gainAccount: r.disposal.gain_account, lossAccount: r.disposal.loss_account },
+    erp: compileErp(r.erp),
     warnings,
   };
 }
@@ -187,6 +190,8 @@ function compile(r: RulesFile, file: string, sha256: string, warnings: RulesProb
 function settingsAt(path: Path): string[] {
   const keys = (schema: { shape: object }) => Object.keys(schema.shape);
   const [head] = path;
+  const erp = erpSettingsAt(path);
+  if (erp !== undefined) return erp;
   if (path.length === 0) return keys(rulesSchema);
   if (path.length === 1 && head === "capitalization") return keys(capitalizationSchema);
   if (path.length === 1 && head === "depreciation") return keys(depreciationSchema);
@@ -218,7 +223,11 @@ function schemaProblems(issues: readonly z.core.$ZodIssue[], js: unknown, lineAt
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         const hint = suggest(key, settingsAt(path).filter((k) => valueAt(js, [...path, k]) === undefined)) ?? suggest(key, settingsAt(path));
-        problems.push({ path: [...path, key].join("."), line: lineAt([...path, key]), message: `unknown setting "${key}"`, hint, severity: "error" });
+        // An unknown ledger is named as one, with the list to choose from.
+        const ledger = path.length === 1 && path[0] === "erp";
+        const message = ledger ? `unknown ERP profile "${key}"` : `unknown setting "${key}"`;
+        const known = ledger ? `the known profiles are ${settingsAt(path).join(", ")}` : undefined;
+        problems.push({ path: [...path, key].join("."), line: lineAt([...path, key]), message, hint: hint && known ? `${hint} (${known})` : (hint ?? known), severity: "error" });
       }
       continue;
     }

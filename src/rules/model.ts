@@ -1,5 +1,6 @@
 import type { Dec } from "../money.js";
 import type { RulesProblem } from "../errors.js";
+import type { ErpMapping, ErpProfileName } from "../erp/mapping.js";
 import type { Convention, Method, RecoveryYears } from "../depreciation/types.js";
 
 export type Treatment = "capitalize" | "expense" | "none";
@@ -64,6 +65,8 @@ export interface Rules {
   retirementAccounting: "gain_loss" | "group";
   /** Accounts retirements post to; required only when a close retires something. */
   disposal: { clearingAccount: string; gainAccount: string; lossAccount: string } | undefined;
+  /** DESIGN §10: how each ledger's import file maps accounts and dimensions (the `erp:` section). */
+  erp: Map<ErpProfileName, ErpMapping>;
   warnings: RulesProblem[];
 }
 

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { isIsoDate, isValidTimeZone, MAX_YEAR, MIN_YEAR } from "../dates.js";
 import { CONVENTIONS, METHODS, TAX_RECOVERY_YEARS } from "../depreciation/types.js";
+import { DATE_FORMATS, DIMENSION_SOURCES } from "../erp/mapping.js";
+import { keyProblem } from "../ids.js";
 import { Dec, MAX_AMOUNT_TEXT } from "../money.js";
 
 /**
@@ -89,6 +91,64 @@ export const depreciationSchema = z.strictObject({
 
 export const taxSchema = z.strictObject({ bonus_percent: percent("bonus_percent").default("0") });
 
+/**
+ * The `erp:` section (DESIGN §10): per ledger, its account codes, entity and dimension
+ * columns. Values a ledger matches on are keys, refused where a spreadsheet would run them as
+ * a formula (src/ids.ts), since an apostrophe in front would break the match.
+ */
+const ledgerCode = text.superRefine((s, ctx) => {
+  const problem = keyProblem(s);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: `"${s}" ${problem}` });
+});
+
+/** A dimension column: `{ value: X }` on every line, or `{ from: project, values: {…}, default: X }` per line. */
+export const erpDimensionSchema = z.strictObject({
+  value: ledgerCode.optional(),
+  from: z.enum(DIMENSION_SOURCES, { message: `from must be one of ${DIMENSION_SOURCES.join(", ")}` }).optional(),
+  values: z.record(text, ledgerCode).optional(),
+  default: ledgerCode.optional(),
+});
+export const erpTrackingSchema = erpDimensionSchema.extend({ name: text });
+export const erpCategoriesSchema = z.strictObject({
+  capitalization: text.optional(),
+  expense: text.optional(),
+  depreciation: text.optional(),
+  adjustment: text.optional(),
+  disposal: text.optional(),
+});
+
+const erpCommon = {
+  accounts: z.record(text, ledgerCode).optional(),
+  date_format: z.enum(DATE_FORMATS, { message: `date_format must be one of ${DATE_FORMATS.join(", ")}` }).optional(),
+};
+const dim = erpDimensionSchema.optional();
+
+export const erpProfileSchemas = {
+  netsuite: z.strictObject({ ...erpCommon, subsidiary: ledgerCode.optional(), department: dim, class: dim, location: dim }),
+  "quickbooks-online": z.strictObject({ ...erpCommon, name: dim, class: dim, location: dim }),
+  xero: z.strictObject({ ...erpCommon, tax_rate: text.optional(), tracking: z.array(erpTrackingSchema).max(2, { message: "Xero has at most two tracking categories" }).optional() }),
+  "sage-intacct": z.strictObject({ ...erpCommon, journal: ledgerCode.optional(), location: dim, department: dim }),
+  "business-central": z.strictObject({ ...erpCommon, journal_template: ledgerCode.optional(), journal_batch: ledgerCode.optional(), dimension1: dim, dimension2: dim }),
+  "oracle-fbdi": z.strictObject({
+    ...erpCommon,
+    ledger_id: ledgerCode,
+    source: text.optional(),
+    group_id: ledgerCode.optional(),
+    categories: erpCategoriesSchema.optional(),
+    segments: z.array(erpDimensionSchema).min(1).max(30, { message: "Oracle has at most 30 segments (SEGMENT1..SEGMENT30)" }).optional(),
+  }),
+} as const;
+
+export const erpSchema = z.strictObject({
+  netsuite: erpProfileSchemas.netsuite.optional(),
+  "quickbooks-online": erpProfileSchemas["quickbooks-online"].optional(),
+  xero: erpProfileSchemas.xero.optional(),
+  "sage-intacct": erpProfileSchemas["sage-intacct"].optional(),
+  "business-central": erpProfileSchemas["business-central"].optional(),
+  "oracle-fbdi": erpProfileSchemas["oracle-fbdi"].optional(),
+});
+export type ErpSection = z.infer<typeof erpSchema>;
+
 export const rulesSchema = z.strictObject({
   version: text.refine((s) => s.trim() !== "", { message: "version must not be empty" }),
   currency: z.string().regex(/^[A-Z]{3}$/, { message: "currency must be an ISO 4217 code like USD" }),
@@ -111,6 +171,7 @@ export const rulesSchema = z.strictObject({
       loss_account: text,
     })
     .optional(),
+  erp: erpSchema.optional(),
 });
 
 export type RulesFile = z.infer<typeof rulesSchema>;

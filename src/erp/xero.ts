@@ -1,0 +1,32 @@
+import { formatCents } from "../money.js";
+import { neutralise } from "../report/csv.js";
+import type { ErpProfile } from "./profile.js";
+
+/**
+ * Xero's manual journal import (Manual Journals > Import). Rows with the same Narration and
+ * Date form one journal, so the narration is the journal id; one signed Amount per line,
+ * positive a debit and negative a credit; the tax rate's full name is mandatory (journals of
+ * fixed assets carry no tax: "Tax Exempt" unless the rules say otherwise). Xero takes at
+ * most 300 lines per file: a larger journal is flagged, never cut.
+ */
+export const xero: ErpProfile = {
+  name: "xero",
+  title: "Xero: Manual Journals > Import (CSV template)",
+  sources: [{ title: "Xero Central: Add or post multiple manual journals (import template)", url: "https://help.xero.com/int/ManualJournalsImport" }],
+  columns: ["Narration", "Date", "Description", "AccountCode", "TaxRate", "Amount", "TrackingName1", "TrackingOption1", "TrackingName2", "TrackingOption2"],
+  header: true,
+  dateFormat: "DD/MM/YYYY",
+  defaultAccount: "code",
+  limits: { linesPerFile: 300 },
+  *rows(entries, x) {
+    const taxRate = x.setting("tax_rate", "Tax Exempt");
+    const [t1, t2] = x.mapping.tracking;
+    for (const e of entries) {
+      for (const p of e.postings) {
+        const line = x.line(e, p);
+        const tracking = (t: typeof t1) => (t ? [t.name, x.dimensionOf(t.dimension, line)] : ["", ""]);
+        yield [e.journalId, x.date(e.date), neutralise(p.memo), line.ledgerAccount, taxRate, formatCents(p.debit - p.credit), ...tracking(t1), ...tracking(t2)];
+      }
+    }
+  },
+};
