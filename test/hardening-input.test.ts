@@ -311,12 +311,13 @@ describe("the CLI on bad input", () => {
   it("exits 2 on an impossible or open period, and closes an open one only with --allow-open-period", async () => {
     const snap = await snapshotOf([baseTask(1)]);
     const out = join(tmp(), "out");
-    const zero = await capex(["close", "--period", "0000-01", "--snapshot", snap, "--out", out]);
+    const db = join(tmp(), "capex.db");
+    const zero = await capex(["close", "--period", "0000-01", "--snapshot", snap, "--out", out, "--db", db]);
     expect(zero).toMatchObject({ code: 2, stderr: 'capex: --period: "0000-01" is outside the years fiber-capex closes (1900 to 2999); check the year\n' });
-    const open = await capex(["close", "--period", "2026-11", "--snapshot", snap, "--out", out]);
+    const open = await capex(["close", "--period", "2026-11", "--snapshot", snap, "--out", out, "--db", db]);
     expect(open.code).toBe(2);
     expect(open.stderr).toMatch(/^capex: --period: 2026-11 had not ended when the snapshot was fetched/);
-    const allowed = await capex(["close", "--period", "2026-11", "--snapshot", snap, "--out", out, "--allow-open-period"]);
+    const allowed = await capex(["close", "--period", "2026-11", "--snapshot", snap, "--out", out, "--allow-open-period", "--db", db]);
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toContain("  provisional:   2026-11 had not ended when the snapshot was fetched (2026-11-02T06:00:00.000Z)\n");
     expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).open_period).toBe(true);
