@@ -64,6 +64,8 @@ export interface Rules {
   retirementAccounting: "gain_loss" | "group";
   /** Accounts retirements post to; required only when a close retires something. */
   disposal: { clearingAccount: string; gainAccount: string; lossAccount: string } | undefined;
+  /** The depreciation section's defaults, for assets that no task type describes (capex register import). */
+  depreciationDefaults: { method: Method; convention: Convention; decliningBalanceRateText: string };
   warnings: RulesProblem[];
 }
 
