@@ -70,6 +70,15 @@ export { latestCompletePeriod } from "./close/period.js";
 export { assertBalanced, type JournalEntry, type Posting } from "./ledger/journal.js";
 export { CLOSE_FORMAT, CLOSE_OUTPUT_FOLDER, type CloseManifest, checkCloseOutputFolder, recordedPath, type WriteOptions, type WriteResult, writeCloseOutputs } from "./report/write.js";
 
+// The register: what the closes posted, month after month (DESIGN §8)
+export { PeriodOrderError, RegisterBusyError, RegisterError, RegisterInputError, RegisterOpenError, UnknownAssetError } from "./errors.js";
+export type { AssetEvent, AssetStatus, ClosedPeriod, EventKind, PeriodPosting, RegisterState } from "./register/model.js";
+export { type AssetEventRow, type AssetHistory, describeLocation, type OpenOptions, type PeriodContents, RegisterStore, type RegisterStatus } from "./register/store.js";
+export { type AssetStory, assetStory } from "./register/history.js";
+export { type ImportInput, type ImportSummary, importAssets, parseTakeOn, REQUIRED_TAKE_ON_COLUMNS, TAKE_ON_COLUMNS, type TakeOnAsset, takeOnPosting } from "./register/import.js";
+export { type ReopenResult, reopenPeriod } from "./register/reopen.js";
+export { type PeriodSummary, type RegisterSummary, registerSummary } from "./register/summary.js";
+
 // Money
 export { type Cents, formatCents } from "./money.js";
 
