@@ -70,7 +70,7 @@ describe("capex", () => {
       code: 2,
       stderr: "capex: --recovery-years: the tax book needs --recovery-years, one of 3, 5, 7, 10, 15, 20\n",
     });
-  });
+  }, 60_000);
 });
 
 describe("capex fetch against the simulator", () => {

@@ -3,7 +3,14 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { PGlite } from "@electric-sql/pglite";
+import { PGliteDialect } from "kysely-pglite-dialect";
+import { loadDefaultRules } from "../src/package-info.js";
+import { assetStory } from "../src/register/history.js";
+import { importAssets } from "../src/register/import.js";
+import { reopenPeriod } from "../src/register/reopen.js";
 import { RegisterStore } from "../src/register/store.js";
+import { registerSummary } from "../src/register/summary.js";
 import { baseTask, tmp, writeSnapshot } from "./helpers.js";
 
 /** The built CLI (npm test builds before it runs vitest), run as a user runs it. */
@@ -321,6 +328,36 @@ A-8,LEGACY,Fiber Plant,2024-01-10,100.00,,61,sum_of_years_digits,,1,
       await store.close();
     }
     expect(JSON.parse((await capex(["register", "status", "--db", db, "--json"])).stdout).latest_closed).toBe("2026-09");
+  }, T);
+});
+
+describe("the register's commands as library functions, on PostgreSQL (PGlite)", () => {
+  it("import, summary, asset story and reopen give the same results as on SQLite", async () => {
+    const store = await RegisterStore.open({ location: "pglite", backend: "postgres", dialect: new PGliteDialect(await PGlite.create()) });
+    try {
+      const rules = await loadDefaultRules();
+      const at = new Date("2026-11-02T09:00:00Z");
+      const imported = await importAssets(store, { file: takeOnFile(), asOf: "2026-10", rules, recordedAs: "assets.csv", now: () => at });
+      expect(imported).toMatchObject({ period: "2026-09", assets: 3, cost: 5_140_000, accumulated: 2_165_552, netBookValue: 2_974_448 });
+      const summary = await registerSummary(store);
+      expect(summary).toMatchObject({ backend: "postgres", latestClosed: "2026-09", nextPeriod: "2026-10", assetsByStatus: { active: 3, withdrawn: 0, retired: 0 } });
+      expect(summary.periods).toEqual([
+        expect.objectContaining({ period: "2026-09", kind: "import", closedAt: "2026-11-02T09:00:00.000Z", closingCost: "51400.00", closingAccumulated: "21655.52", closingNbv: "29744.48" }),
+      ]);
+      const story = await assetStory(store, "IMP-DB-1");
+      expect(story).toMatchObject({ source: "import", status: "active", accumulated: 1_732_219, netBookValue: 2_157_781, depreciation: [{ period: "2026-09", amount: 0, accumulated: 1_732_219 }] });
+      await expect(assetStory(store, "IMP-DB1")).rejects.toMatchObject({ code: "REGISTER_UNKNOWN_ASSET", suggestion: "IMP-DB-1" });
+      const state = await store.loadState();
+      expect(state.assets.get("IMP-SL-1")).toMatchObject({ source: "import", accumulated: 333_333, rebase: { period: "2026-10", accumulatedBefore: 333_333 } });
+      expect(state.ledger.get("2440|Equipment (Tooling)")).toBe(3_890_000);
+      expect(state.ledger.get("3140|Equipment (Tooling)")).toBe(-1_732_219);
+      await expect(reopenPeriod(store, "2026-08")).rejects.toMatchObject({ code: "REGISTER_ORDER" });
+      expect(await reopenPeriod(store, "2026-09")).toEqual({ period: "2026-09", kind: "import", events: 3, newAssets: 3, balances: 3, journalEntries: 0, journalLines: 0, outputFiles: 0, latestClosed: undefined });
+      expect((await registerSummary(store)).periods).toEqual([]);
+      expect(await store.assetIds()).toEqual([]);
+    } finally {
+      await store.close();
+    }
   }, T);
 });
 
