@@ -222,3 +222,17 @@ export class RegisterInputError extends RegisterError {
     this.problems = problems;
   }
 }
+
+/** An asset id the register does not hold (with the id it most likely meant, if any). */
+export class UnknownAssetError extends RegisterError {
+  readonly assetId: string;
+  readonly suggestion: string | undefined;
+  constructor(assetId: string, where: string, suggestion: string | undefined) {
+    super(
+      "REGISTER_UNKNOWN_ASSET",
+      `asset ${assetId} is not in the register ${where}; ${suggestion ? `did you mean "${suggestion}"?` : "check the id in the register.csv of the latest close"}`,
+    );
+    this.assetId = assetId;
+    this.suggestion = suggestion;
+  }
+}

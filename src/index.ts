@@ -97,22 +97,24 @@ export { type MonthEndInput, type MonthEndOutcome, runMonthEnd } from "./close/m
 export { AssetBook } from "./register/book.js";
 export {
   type AdjustmentKind,
-  type AssetEvent,
   type AssetSource,
-  type AssetStatus,
   type ClassBalance,
-  type ClosedPeriod,
   emptyRegisterState,
-  type EventKind,
-  type PeriodPosting,
+  type PeriodReport,
   type Rebase,
   type RegisteredAsset,
-  type RegisterState,
   stateDigest,
 } from "./register/model.js";
 export { type AdjustmentRow, type AssetPeriod, type DisposalRow, type Reconciliation, reconcile } from "./register/reconcile.js";
 export { checkRetirements, parseRetirements, readRetirements, type RetirementRequest } from "./register/retirements.js";
-export { type AssetHistory, type RegisterLocation, type RegisterStatus, RegisterStore, RegisterTransaction, registerLocation } from "./register/store.js";
+// The register: what the closes posted, month after month (DESIGN §8)
+export { UnknownAssetError } from "./errors.js";
+export type { AssetEvent, AssetStatus, ClosedPeriod, EventKind, PeriodPosting, RegisterState } from "./register/model.js";
+export { type AssetEventRow, type AssetHistory, describeLocation, type OpenOptions, type PeriodContents, type RegisterLocation, type RegisterStatus, RegisterStore, RegisterTransaction, registerLocation } from "./register/store.js";
+export { type AssetStory, assetStory } from "./register/history.js";
+export { type ImportInput, type ImportSummary, importAssets, parseTakeOn, REQUIRED_TAKE_ON_COLUMNS, TAKE_ON_COLUMNS, type TakeOnAsset, takeOnPosting } from "./register/import.js";
+export { type ReopenResult, reopenPeriod } from "./register/reopen.js";
+export { type PeriodSummary, type RegisterSummary, registerSummary } from "./register/summary.js";
 
 // Money
 export { type Cents, formatCents } from "./money.js";

@@ -8,6 +8,8 @@ import { closeCommand } from "./close.js";
 import { demoCommand } from "./demo.js";
 import { exportCommand } from "./export.js";
 import { fetchCommand } from "./fetch.js";
+import { registerSubcommands } from "./register.js";
+import { reopenCommand } from "./reopen.js";
 import { rulesCommand } from "./rules.js";
 import { sandboxCommand } from "./sandbox.js";
 import { scheduleCommand } from "./schedule.js";
@@ -35,7 +37,23 @@ function wrap(c: Command) {
   };
 }
 
-const commands: Command[] = [fetchCommand, closeCommand, scheduleCommand, rulesCommand, sandboxCommand, demoCommand] as unknown as Command[];
+/** A command whose work is done by its subcommands (`capex register status`), each wrapped as a command. */
+function group(name: string, describe: string, subcommands: Command[]): Command {
+  return {
+    command: name,
+    describe,
+    builder: (y) => subcommands.reduce((g, c) => g.command(wrap(c) as never), y).demandCommand(1, `Name a ${name} command; see capex ${name} --help`),
+    handler: async () => EXIT.badInput,
+  };
+}
+
+const registerCommand = group(
+  "register",
+  "Look into the register (status, asset ID) or take on existing assets into an empty one (import FILE --as-of YYYY-MM)",
+  registerSubcommands as unknown as Command[],
+);
+
+const commands: Command[] = [fetchCommand, closeCommand, reopenCommand, registerCommand, scheduleCommand, rulesCommand, sandboxCommand, demoCommand] as unknown as Command[];
 commands.push(exportCommand as unknown as Command);
 
 let cli = yargs(hideBin(process.argv))

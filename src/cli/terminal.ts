@@ -42,7 +42,7 @@ export function progressBar(flags: CommonFlags, format: string): cliProgress.Sin
  * Bad input (usage, files, options) exits 2; everything else that failed exits 1. Render's 422
  * is bad input too: it rejects the options the user gave (a --status Render does not know).
  */
-const BAD_INPUT_CODES = new Set(["INPUT", "CONFIG", "RULES_INVALID", "SNAPSHOT", "OUTPUT_FOLDER", "RENDER_VALIDATION", "REGISTER_ORDER", "REGISTER_INPUT", "REGISTER_INVALID", "REGISTER_NEWER"]);
+const BAD_INPUT_CODES = new Set(["INPUT", "CONFIG", "RULES_INVALID", "SNAPSHOT", "OUTPUT_FOLDER", "RENDER_VALIDATION", "REGISTER_ORDER", "REGISTER_INPUT", "REGISTER_INVALID", "REGISTER_NEWER", "REGISTER_UNKNOWN_ASSET"]);
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CapexError) return BAD_INPUT_CODES.has(err.code) ? EXIT.badInput : EXIT.failure;
   return EXIT.failure;

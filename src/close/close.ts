@@ -380,25 +380,38 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     closingClasses.push({ faClass: name, cost, accumulated: accumulated + reserve, reserve });
   }
   const firstClose = state.lastClosed === undefined || (state.closes === 0 && state.classes.size === 0);
+  // What this close takes on from the snapshot (its first close: Render work in service before
+  // the period, on an empty register or beside assets imported from another system).
+  const takeOn = new Map<string, { cost: Cents; accumulated: Cents }>();
+  for (const a of rec.assets) {
+    if (!a.takeOn) continue;
+    const t = takeOn.get(a.opening!.faClass) ?? { cost: 0, accumulated: 0 };
+    t.cost += a.opening!.cost;
+    t.accumulated += a.opening!.accumulated;
+    takeOn.set(a.opening!.faClass, t);
+  }
+  // Continuity: each class opens at what the register posted for the previous period, plus
+  // what this close takes on (after an import, the Render work before the period).
   const continuity = firstClose
     ? undefined
     : [...classes.values()].map((r) => {
         const p = state.classes.get(r.faClass);
-        return { faClass: r.faClass, postedCost: p?.cost ?? 0, openingCost: r.openingCost, postedAccumulated: p?.accumulated ?? 0, openingAccumulated: r.openingAccumulated };
+        const t = takeOn.get(r.faClass);
+        return {
+          faClass: r.faClass,
+          postedCost: (p?.cost ?? 0) + (t?.cost ?? 0),
+          openingCost: r.openingCost,
+          postedAccumulated: (p?.accumulated ?? 0) + (t?.accumulated ?? 0),
+          openingAccumulated: r.openingAccumulated,
+        };
       });
   const openingBalances: Array<{ account: string; faClass: string; balance: Cents }> = [];
   for (const r of classes.values()) {
     const k = rules.classes.get(r.faClass);
-    if (!k) continue;
-    let takeOnCost = 0;
-    let takeOnAccumulated = 0;
-    for (const a of rec.assets) {
-      if (!a.takeOn || a.opening!.faClass !== r.faClass) continue;
-      takeOnCost += a.opening!.cost;
-      takeOnAccumulated += a.opening!.accumulated;
-    }
-    if (takeOnCost) openingBalances.push({ account: k.assetAccount, faClass: r.faClass, balance: takeOnCost });
-    if (takeOnAccumulated) openingBalances.push({ account: k.accumulatedDepreciationAccount, faClass: r.faClass, balance: -takeOnAccumulated });
+    const t = takeOn.get(r.faClass);
+    if (!k || !t) continue;
+    if (t.cost) openingBalances.push({ account: k.assetAccount, faClass: r.faClass, balance: t.cost });
+    if (t.accumulated) openingBalances.push({ account: k.accumulatedDepreciationAccount, faClass: r.faClass, balance: -t.accumulated });
   }
   const ledgerAfter = new Map(state.ledger);
   const bump = (key: string, amount: Cents) => ledgerAfter.set(key, (ledgerAfter.get(key) ?? 0) + amount);
@@ -417,7 +430,10 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const inServiceByEnd = c.assets.filter((a) => a.inServiceDate <= periodEnd).length;
   const approvedAfterPeriod =
     c.assets.length - inServiceByEnd + (c.expensed.length - expensed.length) + c.exceptions.filter((e) => !inScope(e.inServiceDate)).length;
-  const registerFromSnapshot = staying.filter((a) => a.after!.source === "render" && covered.has(a.record.project)).length;
+  // Register entries whose task this snapshot holds (an imported asset under its Render asset id counts).
+  const snapshotIds = new Set<string>();
+  for (const a of c.assets) if (a.inServiceDate <= periodEnd) snapshotIds.add(a.assetId);
+  const registerFromSnapshot = staying.filter((a) => snapshotIds.has(a.assetId)).length;
   const expensedInPeriod = posted.reduce((sum, e) => sum + e.amount, 0);
   const result: CloseResult = {
     period,

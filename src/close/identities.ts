@@ -62,9 +62,9 @@ export function checkIdentities(r: CloseResult): Identity[] {
   );
   if (r.ties.continuity) {
     const t = r.ties.continuity;
-    money("continuity: opening cost = closing cost the register posted for the previous period", sum((x) => x.openingCost), t.reduce((s, x) => s + x.postedCost, 0));
+    money("continuity: opening cost = closing cost the register posted for the previous period (+ taken on now)", sum((x) => x.openingCost), t.reduce((s, x) => s + x.postedCost, 0));
     money(
-      "continuity: opening accumulated = closing accumulated the register posted for the previous period",
+      "continuity: opening accumulated = closing accumulated the register posted for the previous period (+ taken on now)",
       sum((x) => x.openingAccumulated),
       t.reduce((s, x) => s + x.postedAccumulated, 0),
     );

@@ -44,7 +44,7 @@ export function fiscalYearOf(monthIndex: number, fiscalYearStartMonth: number): 
  * Declining balance and sum of the years' digits work on asset years (12 months of life
  * each, the last possibly shorter) and spread each year's amount evenly over its time.
  */
-type CumulativeCurve = (units: number) => Cents;
+type CumulativeCurve = (units: number) => Decimal;
 
 function yearCurve(profile: TimeProfile, yearAmounts: Decimal[]): CumulativeCurve {
   const starts: Decimal[] = [];
@@ -56,11 +56,11 @@ function yearCurve(profile: TimeProfile, yearAmounts: Decimal[]): CumulativeCurv
   const upm = profile.unitsPerMonth;
   const L = profile.lifeMonths;
   return (units) => {
-    if (units >= profile.totalUnits) return sum.toDecimalPlaces(0, Dec.ROUND_HALF_UP).toNumber();
+    if (units >= profile.totalUnits) return sum;
     const y = Math.floor(units / (12 * upm));
     const yearMonths = Math.min(12, L - 12 * y);
     const within = new Dec(units - 12 * y * upm).dividedBy(yearMonths * upm);
-    return starts[y]!.plus(yearAmounts[y]!.times(within)).toDecimalPlaces(0, Dec.ROUND_HALF_UP).toNumber();
+    return starts[y]!.plus(yearAmounts[y]!.times(within));
   };
 }
 
@@ -135,8 +135,20 @@ export class DepreciationSchedule {
   accumulatedThroughMonth(monthIndex: number): Cents {
     const units = unitsUsed(this.profile, monthIndex - this.profile.startMonth);
     if (units === 0) return 0;
-    if (this.curve) return this.curve(units);
+    if (this.curve) return this.curve(units).toDecimalPlaces(0, Dec.ROUND_HALF_UP).toNumber();
     return mulDivRoundHalfUp(this.basis, units, this.profile.totalUnits);
+  }
+
+  /**
+   * Accumulated depreciation at the end of a month before it is rounded to cents: the
+   * schedule's exact shape, which a rebased book (register/book.ts) spreads what is left
+   * along. Reading the shape from rounded figures would round twice and drift by a cent.
+   */
+  exactAccumulatedThroughMonth(monthIndex: number): Decimal {
+    const units = unitsUsed(this.profile, monthIndex - this.profile.startMonth);
+    if (units === 0) return new Dec(0);
+    if (this.curve) return this.curve(units);
+    return new Dec(this.basis).times(units).dividedBy(this.profile.totalUnits);
   }
 
   amountForMonth(monthIndex: number): Cents {

@@ -1,7 +1,8 @@
 import type { AssetRecord } from "../capitalize/outcomes.js";
 import { monthIndexOf } from "../dates.js";
 import { DepreciationSchedule } from "../depreciation/schedule.js";
-import { type Cents, mulDivRoundHalfUp } from "../money.js";
+import { unitsUsed } from "../depreciation/time.js";
+import { type Cents, Dec, mulDivRoundHalfUp } from "../money.js";
 import type { Rebase } from "./model.js";
 
 /**
@@ -11,9 +12,10 @@ import type { Rebase } from "./model.js";
  *
  *   acc(m) = A + round((B − A) · (S(m) − S(q−1)) / (B − S(q−1)))   for m ≥ q
  *
- * where S is the schedule, B = cost − salvage, q the rebase month and A the accumulated
- * depreciation at its start. Straight line thus becomes straight line over the remaining
- * months, and the book still ends at salvage exactly.
+ * where S is the schedule before rounding to cents, B = cost − salvage, q the rebase month
+ * and A the accumulated depreciation at its start. Straight line thus becomes straight line
+ * over the remaining months (what is left / months left, by cumulative target), and the book
+ * still ends at salvage exactly.
  */
 export class AssetBook {
   readonly schedule: DepreciationSchedule;
@@ -36,9 +38,19 @@ export class AssetBook {
     const a = this.rebase.accumulatedBefore;
     if (m < q) return a;
     const b = s.basis;
-    const before = s.accumulatedThroughMonth(q - 1);
-    // Nothing left of the schedule (or more posted than the basis): the rest goes at once.
-    if (b - before <= 0 || a >= b) return b;
-    return a + mulDivRoundHalfUp(b - a, s.accumulatedThroughMonth(m) - before, b - before);
+    if (a >= b) return b;
+    if (s.asset.method === "straight_line") {
+      // The shape is the time used, in whole units: exact integer arithmetic, and fast for big registers.
+      const p = s.profile;
+      const used = (month: number) => unitsUsed(p, month - p.startMonth);
+      const left = p.totalUnits - used(q - 1);
+      // Nothing left of the schedule: the rest goes at once.
+      if (left <= 0) return b;
+      return a + mulDivRoundHalfUp(b - a, used(m) - used(q - 1), left);
+    }
+    const before = s.exactAccumulatedThroughMonth(q - 1);
+    const left = new Dec(b).minus(before);
+    if (left.lte(0)) return b;
+    return a + new Dec(b - a).times(s.exactAccumulatedThroughMonth(m).minus(before)).dividedBy(left).toDecimalPlaces(0, Dec.ROUND_HALF_UP).toNumber();
   }
 }

@@ -10,7 +10,7 @@ import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import type { AssetRecord } from "../capitalize/outcomes.js";
 import { monthIndexOf } from "../dates.js";
-import { RegisterBusyError, RegisterError, RegisterOpenError } from "../errors.js";
+import { PeriodOrderError, RegisterBusyError, RegisterError, RegisterOpenError } from "../errors.js";
 import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
 import { type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting,
@@ -57,6 +57,24 @@ export interface AssetHistory {
   depreciation: Array<{ period: string; amount: Cents; accumulated: Cents }>;
   /** The journal entries of the periods and classes the asset reached (entries are per project and class). */
   journalIds: string[];
+}
+
+export interface OpenOptions {
+  /** Refuse a SQLite file that does not exist yet instead of creating an empty register. */
+  mustExist?: boolean;
+}
+
+/** What a period's posting put in the register: what a reopen of it removes. */
+export interface PeriodContents {
+  period: string;
+  kind: "close" | "import";
+  events: number;
+  /** Assets the period brought into the register (they leave it with the period). */
+  newAssets: number;
+  balances: number;
+  journalEntries: number;
+  journalLines: number;
+  outputFiles: number;
 }
 
 export interface RegisterStatus {
@@ -187,9 +205,16 @@ export class RegisterStore {
   ) {}
 
   /** Opens (and creates, or migrates) a register. Refuses files that are not registers and registers of a newer fiber-capex. */
-  static async open(where: string | RegisterLocation | undefined): Promise<RegisterStore> {
+  static async open(where: string | RegisterLocation | undefined, options: OpenOptions = {}): Promise<RegisterStore> {
     const loc = typeof where === "object" ? where : registerLocation(where);
     const shown = describeLocation(loc.location);
+    // Looking at a register must not leave an empty capex.db behind a mistyped --db.
+    if (options.mustExist && loc.backend === "sqlite" && !existsSync(resolve(loc.location))) {
+      throw new RegisterOpenError(
+        "REGISTER_INVALID",
+        `there is no register at ${shown}; name the register with --db or CAPEX_DB (the default is capex.db in the working folder). A register is made by the first capex close or capex register import.`,
+      );
+    }
     const db = new Kysely<RegisterTables>({ dialect: loc.dialect });
     const store = new RegisterStore(db, shown, loc.backend);
     try {
@@ -314,6 +339,12 @@ export class RegisterStore {
     return { location: this.location, backend: this.backend, periods, assetsByStatus };
   }
 
+  /** Every asset id the register holds, sorted (for suggesting the one a mistyped id meant). */
+  async assetIds(): Promise<string[]> {
+    const rows = await this.db.selectFrom("assets").select("asset_id").orderBy("asset_id").execute();
+    return rows.map((r) => r.asset_id);
+  }
+
   async closedPeriod(period: string): Promise<ClosedPeriod | undefined> {
     return (await closedPeriods(this.db)).find((p) => p.period === period);
   }
@@ -397,9 +428,30 @@ export class RegisterTransaction {
     this.committed = true;
   }
 
+  /** What `period`'s posting holds, counted (undefined when the period is not closed). */
+  async periodContents(period: string): Promise<PeriodContents | undefined> {
+    const t = this.tx;
+    const p = (await closedPeriods(t)).find((x) => x.period === period);
+    if (!p) return undefined;
+    const count = async (q: Promise<{ n: unknown } | undefined>) => num((await q)?.n);
+    return {
+      period,
+      kind: p.kind,
+      events: await count(t.selectFrom("asset_events").select((e) => e.fn.countAll().as("n")).where("period", "=", period).executeTakeFirst()),
+      newAssets: await count(t.selectFrom("assets").select((e) => e.fn.countAll().as("n")).where("first_period", "=", period).executeTakeFirst()),
+      balances: await count(t.selectFrom("asset_balances").select((e) => e.fn.countAll().as("n")).where("period_no", "=", monthIndexOf(period)).executeTakeFirst()),
+      journalEntries: await count(t.selectFrom("journal_lines").select((e) => e.fn.count("journal_id").distinct().as("n")).where("period", "=", period).executeTakeFirst()),
+      journalLines: await count(t.selectFrom("journal_lines").select((e) => e.fn.countAll().as("n")).where("period", "=", period).executeTakeFirst()),
+      outputFiles: Object.keys(p.outputHashes).length,
+    };
+  }
+
   /** Removes the latest closed period (it must be `period`) and commits. */
   async reopen(period: string): Promise<void> {
     const t = this.tx;
+    // Removing any other period would leave later postings standing on a history that is gone.
+    const latest = (await closedPeriods(t)).at(-1)?.period;
+    if (latest !== period) throw new PeriodOrderError(`${period} is not the register's latest closed period (${latest ?? "none is closed"}); only the latest can be reopened`);
     await t.deleteFrom("asset_balances").where("period_no", "=", monthIndexOf(period)).execute();
     await t.deleteFrom("asset_events").where("period", "=", period).execute();
     await t.deleteFrom("assets").where("first_period", "=", period).execute();

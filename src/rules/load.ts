@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { closest, distance } from "fastest-levenshtein";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import type { Convention, Method, RecoveryYears } from "../depreciation/types.js";
 import { RulesError, type RulesProblem } from "../errors.js";
 import { Dec } from "../money.js";
 import { checkErpSection, compileErp, erpSettingsAt } from "./erp.js";
+import { didYouMean as suggest } from "../suggest.js";
 import type { FaClassRule, RateEntry, Rules, TaskTypeRule } from "./model.js";
 import {
   capitalizationSchema,
@@ -20,13 +20,6 @@ import {
 } from "./schema.js";
 
 type Path = Array<string | number>;
-
-function suggest(value: string, candidates: Iterable<string>): string | undefined {
-  const list = [...candidates];
-  if (list.length === 0) return undefined;
-  const best = closest(value, list);
-  return distance(value, best) <= Math.max(2, Math.floor(best.length / 4)) ? `did you mean "${best}"?` : undefined;
-}
 
 /**
  * Reads the YAML keeping source positions. Every number scalar is replaced by its source
@@ -180,6 +173,11 @@ function compile(r: RulesFile, file: string, sha256: string, warnings: RulesProb
     ratesByTaskType,
     changesAfterClose: r.changes_after_close,
     retirementAccounting: r.retirement_accounting,
+    depreciationDefaults: {
+      method: r.depreciation.method as Method,
+      convention: r.depreciation.convention as Convention,
+      decliningBalanceRateText: new Dec(r.depreciation.declining_balance_rate).toString(),
+    },
     disposal: r.disposal && { clearingAccount: r.disposal.clearing_account, gainAccount: r.disposal.gain_account, lossAccount: r.disposal.loss_account },
     erp: compileErp(r.erp),
     warnings,

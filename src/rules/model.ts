@@ -67,6 +67,8 @@ export interface Rules {
   disposal: { clearingAccount: string; gainAccount: string; lossAccount: string } | undefined;
   /** DESIGN §10: how each ledger's import file maps accounts and dimensions (the `erp:` section). */
   erp: Map<ErpProfileName, ErpMapping>;
+  /** The depreciation section's defaults, for assets that no task type describes (capex register import). */
+  depreciationDefaults: { method: Method; convention: Convention; decliningBalanceRateText: string };
   warnings: RulesProblem[];
 }
 

@@ -1,0 +1,61 @@
+import { monthIndexOf, periodOfMonthIndex } from "../dates.js";
+import type { AssetStatus } from "./model.js";
+import type { Backend } from "./schema.js";
+import type { RegisterStore } from "./store.js";
+
+/** A closed period as `capex register status` shows it: who closed it, with which rules, and its control totals. */
+export interface PeriodSummary {
+  period: string;
+  kind: "close" | "import";
+  closedAt: string;
+  closedBy: string;
+  rulesVersion: string;
+  rulesSha256: string;
+  /** The snapshot manifest's sha256 (a close) or the take-on file's (an import). */
+  inputSha256: string;
+  toolVersion: string;
+  /** Control totals as posted, in the currency's units ("1234.56"). */
+  closingCost: string;
+  closingAccumulated: string;
+  closingNbv: string;
+  additions: string;
+  depreciation: string;
+}
+
+export interface RegisterSummary {
+  location: string;
+  backend: Backend;
+  periods: PeriodSummary[];
+  latestClosed: string | undefined;
+  /** The only period the next close may close (undefined on an empty register: any month). */
+  nextPeriod: string | undefined;
+  assetsByStatus: Record<AssetStatus, number>;
+}
+
+export async function registerSummary(store: RegisterStore): Promise<RegisterSummary> {
+  const s = await store.status();
+  const periods = s.periods.map((p) => ({
+    period: p.period,
+    kind: p.kind,
+    closedAt: p.closedAt,
+    closedBy: p.closedBy,
+    rulesVersion: p.rulesVersion,
+    rulesSha256: p.rulesSha256,
+    inputSha256: p.snapshotSha256,
+    toolVersion: p.toolVersion,
+    closingCost: p.controlTotals.closing_cost ?? "0.00",
+    closingAccumulated: p.controlTotals.closing_accumulated ?? "0.00",
+    closingNbv: p.controlTotals.closing_nbv ?? "0.00",
+    additions: p.controlTotals.additions ?? "0.00",
+    depreciation: p.controlTotals.depreciation ?? "0.00",
+  }));
+  const latestClosed = periods.at(-1)?.period;
+  return {
+    location: s.location,
+    backend: s.backend,
+    periods,
+    latestClosed,
+    nextPeriod: latestClosed === undefined ? undefined : periodOfMonthIndex(monthIndexOf(latestClosed) + 1),
+    assetsByStatus: s.assetsByStatus,
+  };
+}
