@@ -396,9 +396,11 @@ describe("changes_after_close: prospective", () => {
       "P1-2,P1,2,cost_change,2026-11-01,1000.00,0.00,0.00,Fiber Plant,Fiber Plant,task now prices to 5000.00 (was 4000.00); the new cost is spread over the remaining life",
     ]);
     expect(lines(nov, "adjustment")).toEqual(["ADJ-2026-11-P1 Dr 2410 1000.00 Fiber Plant", "ADJ-2026-11-P1 Cr 1790 1000.00 Fiber Plant"]);
-    // 4,983.33 left over the 239 months from November 2026 to September 2046, in the schedule's shape.
-    expect(assets(nov)).toEqual(["P1-2 Fiber Plant cost 5000.00 opening 16.67 depreciation 20.86 accumulated 37.53"]);
-    expect(assets(dec)).toEqual(["P1-2 Fiber Plant cost 5000.00 opening 37.53 depreciation 20.84 accumulated 58.37"]);
+    // 4,983.33 left over the 239 months from November 2026 to September 2046, straight line by
+    // cumulative target: 16.67 + round(4,983.33 × 1/239 = 20.851) = 37.52; then
+    // 16.67 + round(4,983.33 × 2/239 = 41.701) = 58.37, so December takes 20.85.
+    expect(assets(nov)).toEqual(["P1-2 Fiber Plant cost 5000.00 opening 16.67 depreciation 20.85 accumulated 37.52"]);
+    expect(assets(dec)).toEqual(["P1-2 Fiber Plant cost 5000.00 opening 37.52 depreciation 20.85 accumulated 58.37"]);
     expect(state.assets.get("P1-2")!.rebase).toEqual({ period: "2026-11", accumulatedBefore: 1667 });
     // Under catch_up the same change would have caught up 4.16 (see cost_change above).
   });
@@ -511,7 +513,7 @@ describe("every identity of DESIGN §4 over a sequence of closes", () => {
     const classes = new Map(state.classes);
     classes.set("Infrastructure", { ...classes.get("Infrastructure")!, cost: 192_300 });
     await expect(closeOn({ ...state, classes }, rules, "2026-10", [T1_SEP])).rejects.toThrow(
-      new IdentityError("continuity: opening cost = closing cost the register posted for the previous period", "1924.00", "1923.00"),
+      new IdentityError("continuity: opening cost = closing cost the register posted for the previous period (+ taken on now)", "1924.00", "1923.00"),
     );
     const ledger = new Map(state.ledger);
     ledger.set(ledgerKey("2430", "Infrastructure"), 192_500);
