@@ -147,12 +147,12 @@ export function drawAdditionsByClass(
 
   const lx = plot.x + plot.width + 16;
   doc.font(style.bold).fontSize(7.5).fillColor("#000000").text("Class", lx, plot.y, { lineBreak: false });
-  // Listed top to bottom as the bars stack, so the legend reads like the bars.
-  classes.forEach((c, k) => {
+  // Listed top to bottom as the bars stack (the last class on top), so the legend reads like the bars.
+  for (let k = classes.length - 1; k >= 0; k--) {
     const ly = plot.y + 14 + (classes.length - 1 - k) * 12;
     doc.rect(lx, ly, 8, 8).fillColor(PALETTE[k % PALETTE.length]!).fill();
-    doc.font(style.regular).fontSize(7.5).fillColor("#000000").text(c, lx + 12, ly, { lineBreak: false });
-  });
+    doc.font(style.regular).fontSize(7.5).fillColor("#000000").text(classes[k]!, lx + 12, ly, { lineBreak: false });
+  }
   doc.fillColor("#000000").strokeColor("#000000");
 }
 

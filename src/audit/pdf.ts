@@ -83,18 +83,19 @@ function clean(text: string | undefined): string {
 }
 
 /** "2026-10-31T23:30:00Z" reads "2026-10-31 23:30:00 UTC". */
-export function utcText(iso: string | undefined): string {
+export function utcText(iso: string | undefined, suffix = " UTC"): string {
   if (iso === undefined) return "not recorded";
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?Z$/.exec(iso);
-  return m ? `${m[1]} ${m[2]} UTC` : iso;
+  return m ? `${m[1]} ${m[2]}${suffix}` : iso;
 }
 
 /** "2026-10-31T18:30:00-05:00" reads "2026-10-31 18:30:00 (UTC-05:00)": the wall-clock time first, its offset after. */
-export function localText(iso: string | undefined): string {
+export function localText(iso: string | undefined, compact = false): string {
   if (iso === undefined) return "not recorded";
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?([+-]\d{2}:\d{2}|Z)$/.exec(iso);
   if (!m) return iso;
-  return `${m[1]} ${m[2]} (UTC${m[3] === "Z" ? "" : m[3]})`;
+  const offset = m[3] === "Z" ? "+00:00" : m[3];
+  return compact ? `${m[1]} ${m[2]} ${offset}` : `${m[1]} ${m[2]} (UTC${offset})`;
 }
 
 function count(n: number): string {
@@ -284,8 +285,10 @@ class Layout {
         this.addPage();
         if (options.caption) {
           this.font("regular", SMALL);
-          this.doc.fillColor("#555555").text(`${options.caption} (continued)`, MARGIN.left, this.doc.y, { lineBreak: false }).fillColor("#000000");
-          this.doc.y += 2;
+          const y = this.doc.y;
+          // A one-line text call leaves y where it was: move down past the caption ourselves.
+          this.doc.fillColor("#555555").text(`${options.caption} (continued)`, MARGIN.left, y, { lineBreak: false }).fillColor("#000000");
+          this.doc.y = y + ROW;
         }
         header();
       }
@@ -720,23 +723,23 @@ function cutoffSection(l: Layout): void {
   if (note) l.paragraph(note);
   l.table(
     [
-      { header: "Project", weight: 10 },
+      { header: "Project", weight: 9 },
       { header: "Task", weight: 5, align: "right" },
-      { header: "Task type", weight: 12 },
-      { header: "Approved (UTC)", weight: 14 },
-      { header: "Approved (local)", weight: 18 },
+      { header: "Task type", weight: 10 },
+      { header: "Approved (UTC)", weight: 13 },
+      { header: "Approved (local, UTC offset)", weight: 18 },
       { header: "Time zone", weight: 12 },
       { header: "In service", weight: 8 },
       { header: "Period landed", weight: 7 },
-      { header: "Outcome", weight: 10 },
+      { header: "Outcome", weight: 9 },
       { header: "Amount", weight: 10, align: "right" },
     ],
     rows.map((x) => [
       x.project,
       String(x.taskId),
       x.taskType,
-      utcText(x.approvedAtUtc),
-      localText(x.approvedAtLocal),
+      utcText(x.approvedAtUtc, ""),
+      localText(x.approvedAtLocal, true),
       x.timeZone,
       x.inServiceDate,
       x.periodLanded,
@@ -869,7 +872,7 @@ function sampleSection(l: Layout): void {
     { caption: "Sampled items", total: ["", "Total", "", "", "", "", formatAmount(s.items.reduce((t, i) => t + i.cost, 0))] },
   );
   const parent = l.currentOutline;
-  s.items.forEach((item, k) => sampledItem(l, item, k + 1, s.items.length, parent));
+  for (const [k, item] of s.items.entries()) sampledItem(l, item, k + 1, s.items.length, parent);
 }
 
 /** The sentence that explains the in-service date from the approval instant and the zone. */
@@ -891,7 +894,7 @@ function sampledItem(l: Layout, item: SampledItem, n: number, of: number, parent
   const loc = item.location;
   const coordinates = loc.latitude === undefined || loc.longitude === undefined ? "not recorded" : `${loc.latitude}, ${loc.longitude} (latitude, longitude, WGS84)`;
   l.facts([
-    ["Selection", `${item.selection}${item.point === undefined ? "" : ` at cent ${formatAmount(item.point)}`}`],
+    ["Selection", `${item.selection}${item.point === undefined ? "" : `, at ${formatAmount(item.point)} into the items below the interval (asset-id order)`}`],
     ["Kind", item.kind],
     ["Render task", `${clean(item.project)} task ${item.taskId} (${clean(item.taskType)})`],
     ["Class", item.faClass],
