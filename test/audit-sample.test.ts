@@ -70,9 +70,16 @@ describe("planSample, worked by hand", () => {
     expect(picked(plan)).toEqual(picked(planSample({ population, seed: FIXTURE_SEED })));
   });
 
+  test("a population of a few cents still has a tolerable misstatement: one cent", () => {
+    // 5 % of 1 cent rounds to 0; TM = 1 cent, n = ⌈1 × 4.61 / 0.01⌉ = 5, J = 1 cent: the item is the top stratum.
+    const plan = planSample({ population: [{ id: "A", amount: 1 }], seed: "s", confidence: 0.99 });
+    expect([plan.tolerable, plan.plannedSize, plan.interval]).toEqual([1, 5, 1]);
+    expect(picked(plan)).toEqual([["A", "top stratum", undefined]]);
+  });
+
   test("an empty population gives an empty sample", () => {
     const plan = planSample({ population: [], seed: "s" });
-    expect([plan.population, plan.plannedSize, plan.interval, plan.selections]).toEqual([0, 0, 0, []]);
+    expect([plan.population, plan.tolerable, plan.plannedSize, plan.interval, plan.selections]).toEqual([0, 1, 0, 0, []]);
   });
 
   test("the guide's factors", () => {

@@ -126,7 +126,8 @@ export function planSample<T extends SampleCandidate>(input: PlanSampleInput<T>)
 
   const units = input.population.filter((i) => i.amount > 0);
   const bookValue = units.reduce((sum, i) => sum + i.amount, 0);
-  const tolerable = input.tolerable ?? mulDivRoundHalfUp(bookValue, DEFAULT_TOLERABLE_PERCENT, 100);
+  // At least a cent: below 10 cents of population, 5 % rounds to nothing, and no sample tests for a zero misstatement.
+  const tolerable = input.tolerable ?? Math.max(1, mulDivRoundHalfUp(bookValue, DEFAULT_TOLERABLE_PERCENT, 100));
   if (input.tolerable !== undefined && (!Number.isSafeInteger(tolerable) || tolerable <= 0)) {
     throw new InputError("--tolerable", `${tolerable} is not a tolerable misstatement; give an amount above zero`);
   }
