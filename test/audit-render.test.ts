@@ -4,6 +4,7 @@ import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { beforeAll, describe, expect, test } from "vitest";
 import type { AuditReport } from "../src/audit/model.js";
 import { formatAmount, renderAuditPdf, SECTION_TITLES, writeAuditPdf } from "../src/audit/pdf.js";
+import { reproduceCommand } from "../src/audit/pdf-sample.js";
 import { auditSampleCsv, writeAuditSampleCsv } from "../src/audit/sample-csv.js";
 import { CapexError } from "../src/errors.js";
 import { auditFixture } from "./audit-fixture.js";
@@ -179,7 +180,7 @@ describe("the audit PDF read back", () => {
     expect(hasRow(p, ["Confidence", "95 %", "Reliability factor (RF)", "3.00", "Population (BV)", "1,257,888.99 in 4 items"])).toBe(true);
     expect(hasRow(p, ["Tolerable misstatement (TM)", "62,894.45", "Expected misstatement (EM)", "0.00", "Sample size (n)", "60 from the formula"])).toBe(true);
     expect(hasRow(p, ["Sampling interval (J)", "20,964.81", "Seed", "audit-2026-10", "Random start", "8,870.37"])).toBe(true);
-    expect(hasRow(p, ["To reproduce", "capex audit --period 2026-10 --seed audit-2026-10 (same register, same options)"])).toBe(true);
+    expect(hasRow(p, ["To reproduce", "capex audit --period 2026-10 --seed audit-2026-10 (same register)"])).toBe(true);
     expect(hasRow(p, ["2", "ATX-NORTH-CONDUI-000102", "sampling point", "8,870.37", "addition", "CONDUIT", "18,750.00"])).toBe(true);
   });
 
@@ -262,6 +263,16 @@ describe("the audit PDF as a file", () => {
     const err = await renderAuditPdf(report).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CapexError);
     expect((err as Error).message).toBe('scope.generatedAt: "yesterday" is not an instant; the audit report dates its PDF from it');
+  });
+});
+
+describe("the command that reproduces the sample", () => {
+  test("names every sampling option that differs from its default", () => {
+    const s = auditFixture().sample;
+    expect(reproduceCommand("2026-10", s)).toBe("capex audit --period 2026-10 --seed audit-2026-10");
+    expect(reproduceCommand("2026-10", { ...s, requestedSize: 25, confidence: 0.9, tolerable: 5_000_000, expectedMisstatement: 100_050 })).toBe(
+      "capex audit --period 2026-10 --seed audit-2026-10 --sample 25 --confidence 0.9 --tolerable 50000.00 --expected 1000.50",
+    );
   });
 });
 

@@ -200,7 +200,7 @@ export class Layout {
     this.font("regular", size);
     this.need(this.doc.heightOfString(text, { width: this.width }) + 2);
     this.doc.text(text, MARGIN.left, this.doc.y, { width: this.width });
-    this.doc.moveDown(0.3);
+    this.doc.moveDown(0.6);
   }
 
   /** Label: value pairs, the value in `font` (hashes in mono, printed in full). */

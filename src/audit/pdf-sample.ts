@@ -1,7 +1,19 @@
-import type { SampledItem } from "./model.js";
+import { formatCents } from "../money.js";
+import type { AuditSample, SampledItem } from "./model.js";
+import { DEFAULT_CONFIDENCE, defaultTolerable } from "./sample.js";
 import { BODY, clean, count, formatAmount, type Layout, localText, MARGIN, SECTION_TITLES, utcText } from "./pdf-layout.js";
 
 /** Section 11 of the audit PDF: the sample's plan, and each sampled asset traced on its own page. */
+
+/** The command that draws the same sample: the seed, and every sampling option that differs from its default. */
+export function reproduceCommand(period: string, s: AuditSample): string {
+  const options = [`--period ${period}`, `--seed ${s.seed}`];
+  if (s.requestedSize !== undefined) options.push(`--sample ${s.requestedSize}`);
+  if (s.confidence !== DEFAULT_CONFIDENCE) options.push(`--confidence ${s.confidence}`);
+  if (s.tolerable !== defaultTolerable(s.population)) options.push(`--tolerable ${formatCents(s.tolerable)}`);
+  if (s.expectedMisstatement !== 0) options.push(`--expected ${formatCents(s.expectedMisstatement)}`);
+  return `capex audit ${options.join(" ")}`;
+}
 
 export function sampleSection(l: Layout): void {
   const r = l.report;
@@ -28,7 +40,7 @@ export function sampleSection(l: Layout): void {
     ["Items taken", `${count(s.items.length)}: ${count(top)} in the top stratum, ${count(s.items.length - top)} at sampling points`],
     [
       "To reproduce",
-      `capex audit --period ${r.period} --seed ${s.seed}${s.requestedSize === undefined ? "" : ` --sample ${s.requestedSize}`} (same register, same options)`,
+      `${reproduceCommand(r.period, s)} (same register)`,
       "mono",
     ],
   ]);

@@ -4,7 +4,7 @@ import type { Cents } from "../money.js";
 import { type Box, type ChartStyle, drawAdditionsByClass, drawWaterfall, type WaterfallStep } from "./chart.js";
 import type { AuditReport } from "./model.js";
 import { BODY, type Column, clean, count, formatAmount, Layout, localText, MARGIN, SECTION_TITLES, utcText } from "./pdf-layout.js";
-import { sampleSection } from "./pdf-sample.js";
+import { reproduceCommand, sampleSection } from "./pdf-sample.js";
 
 export { formatAmount, localText, SECTION_TITLES, utcText } from "./pdf-layout.js";
 export { inServiceSentence } from "./pdf-sample.js";
@@ -54,7 +54,7 @@ function titlePage(l: Layout): { tocTop: number } {
   doc.text(
     "Prepared from the fixed-asset register alone, without the network. Every figure can be re-run: capex verify recomputes the period " +
       "from its snapshot and rules and compares each output's sha256 with the hashes printed in section 1; the sample is reproduced " +
-      `by capex audit --period ${report.period} --seed ${report.sample.seed}.`,
+      `by ${reproduceCommand(report.period, report.sample)}.`,
     { width: l.width * 0.75 },
   );
   doc.moveDown(1.2);

@@ -77,6 +77,11 @@ export interface SamplePlan<T> extends Omit<AuditSample, "items"> {
   selections: SampleSelection<T>[];
 }
 
+/** 5 % of the population, and at least a cent: below 10 cents 5 % rounds to nothing, and no sample tests for a zero misstatement. */
+export function defaultTolerable(population: Cents): Cents {
+  return Math.max(1, mulDivRoundHalfUp(population, DEFAULT_TOLERABLE_PERCENT, 100));
+}
+
 export function reliabilityFactor(confidence: number): number {
   return factorOf(RELIABILITY_FACTORS, confidence) / 100;
 }
@@ -126,8 +131,7 @@ export function planSample<T extends SampleCandidate>(input: PlanSampleInput<T>)
 
   const units = input.population.filter((i) => i.amount > 0);
   const bookValue = units.reduce((sum, i) => sum + i.amount, 0);
-  // At least a cent: below 10 cents of population, 5 % rounds to nothing, and no sample tests for a zero misstatement.
-  const tolerable = input.tolerable ?? Math.max(1, mulDivRoundHalfUp(bookValue, DEFAULT_TOLERABLE_PERCENT, 100));
+  const tolerable = input.tolerable ?? defaultTolerable(bookValue);
   if (input.tolerable !== undefined && (!Number.isSafeInteger(tolerable) || tolerable <= 0)) {
     throw new InputError("--tolerable", `${tolerable} is not a tolerable misstatement; give an amount above zero`);
   }
