@@ -101,6 +101,12 @@ export interface AuditSample {
   seed: string;
   /** Given with --sample N (then the interval is population / N). */
   requestedSize: number | undefined;
+  /** n, from the guide's formula or --sample: auditors document it; the items taken are fewer when the top stratum spans several intervals. */
+  plannedSize: number;
+  /** The random start in [0, J), derived from the seed: where the first sampling point fell. */
+  start: Cents;
+  /** Zero and negative amounts (cost decreases) carry no monetary units and cannot be drawn; how many were left out. */
+  excludedItems: number;
   items: SampledItem[];
 }
 
