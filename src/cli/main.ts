@@ -4,6 +4,7 @@
 // collect (bench: 29 → 24 s and 1.9 → 1.1 GB after classifying 1,000,000 tasks).
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { auditCommand } from "./audit.js";
 import { closeCommand } from "./close.js";
 import { demoCommand } from "./demo.js";
 import { exportCommand } from "./export.js";
@@ -55,6 +56,7 @@ const registerCommand = group(
 
 const commands: Command[] = [fetchCommand, closeCommand, reopenCommand, registerCommand, scheduleCommand, rulesCommand, sandboxCommand, demoCommand] as unknown as Command[];
 commands.push(exportCommand as unknown as Command);
+commands.push(auditCommand as unknown as Command);
 
 let cli = yargs(hideBin(process.argv))
   .scriptName("capex")

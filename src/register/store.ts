@@ -396,6 +396,34 @@ export class RegisterStore {
     return row ? (JSON.parse(row.report) as PeriodReport) : undefined;
   }
 
+  /** The reports of every closed period up to `period`, oldest first. */
+  async periodReports(upTo: string): Promise<Array<{ period: string; report: PeriodReport }>> {
+    const rows = await this.db.selectFrom("period_reports").selectAll().where("period", "<=", upTo).orderBy("period").execute();
+    return rows.map((r) => ({ period: r.period, report: JSON.parse(r.report) as PeriodReport }));
+  }
+
+  /** Every event a period posted, in the order posted, with the asset's attributes after it. */
+  async eventsInPeriod(period: string): Promise<Array<{ assetId: string } & AssetEventRow>> {
+    const rows = await this.db
+      .selectFrom("asset_events as e")
+      .innerJoin("assets as a", "a.asset_no", "e.asset_no")
+      .select(["a.asset_id", "e.period", "e.kind", "e.status", "e.record", "e.cost_change", "e.accumulated_change", "e.catch_up", "e.message"])
+      .where("e.period", "=", period)
+      .orderBy("e.event_no")
+      .execute();
+    return rows.map((e) => ({
+      assetId: e.asset_id,
+      period: e.period,
+      kind: e.kind as EventKind,
+      status: e.status as AssetStatus,
+      record: JSON.parse(e.record) as AssetRecord,
+      costChange: num(e.cost_change),
+      accumulatedChange: num(e.accumulated_change),
+      catchUp: num(e.catch_up),
+      message: e.message,
+    }));
+  }
+
   /** The journal lines the register posted for a period, in journal order. */
   async journal(period: string): Promise<JournalEntry[]> {
     const rows = await this.db.selectFrom("journal_lines").selectAll().where("period", "=", period).orderBy("journal_id").orderBy("line").execute();

@@ -1,0 +1,216 @@
+import { TZDate } from "@date-fns/tz";
+import { format } from "date-fns";
+import { monthIndexOf, periodEndDate, periodOfMonthIndex, periodStartDate } from "../dates.js";
+import { InputError } from "../errors.js";
+import type { Cents } from "../money.js";
+import { toolVersion } from "../package-info.js";
+import type { PeriodReport } from "../register/model.js";
+import type { RegisterStore } from "../register/store.js";
+import type { AuditAddition, AuditException, AuditReport, CutoffTask, SampledItem } from "./model.js";
+import { planSample } from "./sample.js";
+
+/**
+ * Gathers a closed period's audit report from the register alone (DESIGN §9): no snapshot,
+ * no rules file, no network. Every figure is what the close posted and proved; the sample is
+ * drawn from the period's additions and cost changes and traced to each asset's Render task.
+ */
+export interface AuditOptions {
+  seed?: string | undefined;
+  sampleSize?: number | undefined;
+  confidence?: number | undefined;
+  tolerable?: Cents | undefined;
+  expectedMisstatement?: Cents | undefined;
+  company?: string | undefined;
+  now?: () => Date;
+}
+
+/** The seed when none is given: the period and its snapshot, so the same register gives the same sample. */
+export function defaultSeed(period: string, snapshotSha256: string): string {
+  return `${period}-${snapshotSha256.slice(0, 12)}`;
+}
+
+/** An instant as the project's wall clock with its offset: "2026-10-31T18:30:00-05:00". */
+export function localInstant(iso: string | undefined, timeZone: string): string | undefined {
+  if (!iso) return undefined;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return undefined;
+  return format(new TZDate(ms, timeZone), "yyyy-MM-dd'T'HH:mm:ssXXX");
+}
+
+function utcInstant(iso: string | undefined): string | undefined {
+  if (!iso) return undefined;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString().replace(/\.000Z$/, "Z");
+}
+
+/** How many consecutive closes, up to this one, each exception has been open. */
+function openExceptions(reports: Array<{ period: string; report: PeriodReport }>): AuditException[] {
+  const current = reports[reports.length - 1]!.report;
+  const key = (e: { project: string; taskId: number | undefined; code: string }) => `${e.project}#${e.taskId ?? ""}#${e.code}`;
+  const seen = reports.map((r) => new Set(r.report.exceptions.map(key)));
+  return current.exceptions.map((e) => {
+    let i = reports.length - 1;
+    while (i > 0 && seen[i - 1]!.has(key(e))) i--;
+    return { project: e.project, taskId: e.taskId, taskType: e.taskType, code: e.code, message: e.message, openSince: reports[i]!.period, periodsOpen: reports.length - i };
+  });
+}
+
+export async function gatherAuditReport(store: RegisterStore, period: string, options: AuditOptions = {}): Promise<AuditReport> {
+  const closed = await store.closedPeriod(period);
+  if (!closed) {
+    const periods = (await store.status()).periods.map((p) => p.period);
+    throw new InputError("--period", `${period} is not closed in the register ${store.location}${periods.length ? `; closed: ${periods.join(", ")}` : "; it has no closed period"}`);
+  }
+  const reports = await store.periodReports(period);
+  const report = reports[reports.length - 1]?.period === period ? reports[reports.length - 1]!.report : undefined;
+  if (closed.kind !== "close") throw new InputError("--period", `${period} holds assets taken on by capex register import; there is no close to audit. Audit the periods closed after it.`);
+  if (!report) {
+    throw new InputError("--period", `${period} was closed by fiber-capex ${closed.toolVersion}, which kept no close report in the register; reopen it (capex reopen --period ${period}) and close it again to audit it`);
+  }
+
+  const journal = await store.journal(period);
+  const accountNames = new Map<string, string>();
+  const bySource = new Map<string, { source: string; entries: number; lines: number; debit: Cents; credit: Cents }>();
+  for (const e of journal) {
+    const s = bySource.get(e.source) ?? { source: e.source, entries: 0, lines: 0, debit: 0, credit: 0 };
+    s.entries++;
+    for (const p of e.postings) {
+      s.lines++;
+      s.debit += p.debit;
+      s.credit += p.credit;
+      accountNames.set(p.account, p.accountName);
+    }
+    bySource.set(e.source, s);
+  }
+  const order = ["capitalization", "expense", "depreciation", "adjustment", "disposal"];
+  const journalsBySource = [...bySource.values()].sort((a, b) => order.indexOf(a.source) - order.indexOf(b.source));
+
+  // Additions and cost changes: the population the sample is drawn from.
+  const events = await store.eventsInPeriod(period);
+  const additions: AuditAddition[] = [];
+  for (const e of events) {
+    if (e.kind !== "addition" && e.kind !== "late_addition" && e.kind !== "cost_change") continue;
+    const r = e.record;
+    additions.push({ assetId: e.assetId, project: r.project, taskId: r.taskId, taskType: r.taskType, faClass: r.faClass, inServiceDate: r.inServiceDate, cost: e.kind === "cost_change" ? e.costChange : r.cost, kind: e.kind });
+  }
+  const state = await store.loadState(period);
+  const plan = planSample({
+    population: additions.map((a) => ({ ...a, id: `${a.assetId}|${a.kind}`, amount: Math.abs(a.cost) })),
+    confidence: options.confidence,
+    tolerable: options.tolerable,
+    expectedMisstatement: options.expectedMisstatement,
+    sampleSize: options.sampleSize,
+    seed: options.seed ?? defaultSeed(period, closed.snapshotSha256),
+  });
+  const items: SampledItem[] = [];
+  for (const s of plan.selections) {
+    const a = state.assets.get(s.item.assetId);
+    const history = await store.assetHistory(s.item.assetId);
+    const r = events.find((e) => e.assetId === s.item.assetId)?.record ?? a?.record;
+    if (!r || !history) continue;
+    // The entries this asset is part of: its capitalization (or adjustment) and its depreciation.
+    const sources = s.item.kind === "addition" ? ["capitalization", "depreciation"] : ["adjustment", "depreciation"];
+    const lines = journal
+      .filter((e) => e.project === r.project && sources.includes(e.source))
+      .flatMap((e) => e.postings.map((p, i) => ({ e, p, line: i + 1 })).filter(({ p }) => p.faClass === r.faClass))
+      .map(({ e, p, line }) => ({ period, journalId: e.journalId, line, account: p.account, debit: p.debit, credit: p.credit, memo: p.memo }));
+    items.push({
+      assetId: s.item.assetId,
+      selection: s.selection,
+      point: s.point,
+      kind: s.item.kind,
+      project: r.project,
+      taskId: r.taskId,
+      taskType: r.taskType,
+      faClass: r.faClass,
+      approvedBy: r.approvedBy,
+      approvedAtUtc: utcInstant(r.approvedAt),
+      approvedAtLocal: localInstant(r.approvedAt, r.timeZone),
+      timeZone: r.timeZone,
+      timeZoneDefaulted: r.timeZoneDefaulted,
+      inServiceDate: r.inServiceDate,
+      cost: r.cost,
+      ruleId: r.ruleId,
+      rulesVersion: closed.rulesVersion,
+      lifeMonths: r.lifeMonths,
+      method: r.method,
+      convention: r.convention,
+      elements: r.elements,
+      schedule: history.depreciation,
+      journalLines: lines,
+      location: { streetAddress: r.location.streetAddress, roadName: r.location.roadName, workPackage: r.location.workPackage, longitude: r.location.longitude, latitude: r.location.latitude },
+      photos: r.photos ?? [],
+    });
+  }
+  const { selections: _selections, ...figures } = plan;
+
+  // Depreciation reasonableness: a month of straight line on each class's depreciable basis.
+  const expected = new Map<string, number>();
+  for (const a of state.assets.values()) {
+    if (a.status !== "active") continue;
+    const r = a.record;
+    expected.set(r.faClass, (expected.get(r.faClass) ?? 0) + (r.cost - r.salvage) / r.lifeMonths);
+  }
+  const reasonableness = report.rollforward
+    .filter((row) => row.faClass !== "TOTAL")
+    .map((row) => {
+      const e = Math.round(expected.get(row.faClass) ?? 0);
+      return { faClass: row.faClass, cost: row.closingCost, expected: e, recorded: row.depreciation, difference: row.depreciation - e };
+    });
+
+  const cutoff: CutoffTask[] = report.cutoff.map((t) => ({
+    project: t.project,
+    taskId: t.taskId,
+    taskType: t.taskType,
+    approvedAtUtc: utcInstant(t.approvedAt) ?? t.approvedAt,
+    approvedAtLocal: localInstant(t.approvedAt, t.timeZone) ?? t.approvedAt,
+    timeZone: t.timeZone,
+    inServiceDate: t.inServiceDate,
+    periodLanded: t.inServiceDate.slice(0, 7),
+    outcome: t.outcome,
+    amount: t.amount,
+  }));
+
+  const ledgerTie = report.ties.ledger.map((t) => ({ ...t, accountName: accountNames.get(t.account) ?? t.account }));
+  const last12 = reports.filter((r) => monthIndexOf(r.period) > monthIndexOf(period) - 12);
+  const additionsByPeriod = last12.map((r) => ({
+    period: r.period,
+    byClass: Object.fromEntries(r.report.rollforward.filter((row) => row.faClass !== "TOTAL").map((row) => [row.faClass, row.additions])),
+  }));
+  const now = options.now ?? (() => new Date());
+  return {
+    period,
+    periodStart: periodStartDate(period),
+    periodEnd: periodEndDate(period),
+    currency: journal[0]?.currency ?? "",
+    scope: {
+      company: options.company,
+      rulesFile: report.rulesFile,
+      rulesVersion: closed.rulesVersion,
+      rulesSha256: closed.rulesSha256,
+      snapshotSha256: closed.snapshotSha256,
+      snapshotFetchedAt: report.snapshotFetchedAt,
+      registerDigestBefore: closed.stateDigestBefore,
+      registerLocation: store.location,
+      toolVersionAtClose: closed.toolVersion,
+      toolVersionNow: toolVersion(),
+      closedAt: closed.closedAt,
+      closedBy: closed.closedBy,
+      generatedAt: now().toISOString(),
+      outputHashes: closed.outputHashes,
+    },
+    rollforward: report.rollforward,
+    continuity: report.ties.continuity,
+    ledgerTie,
+    identities: report.identities,
+    journalsBySource,
+    additions,
+    adjustments: report.adjustments,
+    disposals: report.disposals,
+    exceptions: openExceptions(reports.filter((r) => r.period <= period)),
+    cutoff,
+    reasonableness,
+    sample: { ...figures, items },
+    additionsByPeriod: additionsByPeriod.length ? additionsByPeriod : [{ period: periodOfMonthIndex(monthIndexOf(period)), byClass: {} }],
+  };
+}

@@ -1,0 +1,153 @@
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
+import { describe, expect, it } from "vitest";
+import { auditReport } from "../src/audit/audit.js";
+import { gatherAuditReport, localInstant } from "../src/audit/collect.js";
+import { runMonthEnd } from "../src/close/month-end.js";
+import { loadDefaultRules } from "../src/package-info.js";
+import { RegisterStore } from "../src/register/store.js";
+import { memorySnapshot } from "./register-memory.js";
+import { baseTask, tmp } from "./helpers.js";
+
+const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
+
+async function pdfText(path: string): Promise<string> {
+  const doc = await getDocument({ data: new Uint8Array(readFileSync(path)), verbosity: 0 }).promise;
+  const parts: string[] = [];
+  for (let n = 1; n <= doc.numPages; n++) {
+    const content = await (await doc.getPage(n)).getTextContent();
+    parts.push(content.items.map((i) => ("str" in i ? i.str : "")).join(" "));
+  }
+  await doc.destroy();
+  return parts.join("\n");
+}
+
+/**
+ * Two closes on one register: September takes on nothing and adds a conduit; October adds
+ * aerial fiber approved half an hour before midnight on 31 October in New York (cut-off), a
+ * late-approved September vault, and keeps an unmapped task open for a second close.
+ */
+async function twoCloses(dir: string) {
+  const rules = await loadDefaultRules();
+  const store = await RegisterStore.open(join(dir, "capex.db"));
+  const unmapped = baseTask(9, { task_type: "install_microduct", approved_date: "2026-09-20T14:00:00Z" });
+  const sep = memorySnapshot([baseTask(1, { approved_date: "2026-09-10T14:00:00Z" }), unmapped], { fetchedAt: "2026-10-02T06:00:00.000Z" });
+  const oct = memorySnapshot(
+    [
+      baseTask(1, { approved_date: "2026-09-10T14:00:00Z" }),
+      unmapped,
+      baseTask(2, { task_type: "install_aerial_fiber", approved_date: "2026-11-01T03:30:00Z", units: [{ unit_code: "AF-144CT", quantity: 1000, uom: "ft" }], photos: [{ url: "p/2.jpg" }] }),
+      baseTask(3, { task_type: "install_vault", approved_date: "2026-09-25T14:00:00Z", units: [{ unit_code: "VLT-3048-PC", quantity: 1, uom: "each" }] }),
+    ],
+    { fetchedAt: "2026-11-03T06:00:00.000Z" },
+  );
+  const now = () => new Date("2026-11-03T07:00:00Z");
+  await runMonthEnd({ register: store, snapshot: sep, rules, period: "2026-09", out: join(dir, "2026-09"), workbook: false, now });
+  const october = await runMonthEnd({ register: store, snapshot: oct, rules, period: "2026-10", out: join(dir, "2026-10"), workbook: false, now });
+  return { store, october };
+}
+
+describe("capex audit, from the register alone", () => {
+  it("gathers the period's rollforward, ties, exceptions open, cut-off and a traced sample", async () => {
+    const dir = tmp();
+    const { store, october } = await twoCloses(dir);
+    try {
+      const r = await gatherAuditReport(store, "2026-10", { seed: "s1", now: () => new Date("2026-11-04T00:00:00Z") });
+      expect(r.rollforward).toEqual(october.result.rollforward);
+      expect(r.identities).toEqual(october.result.identities);
+      expect(r.continuity).toEqual(october.result.ties.continuity);
+      expect(r.scope).toMatchObject({ rulesFile: "rules/render-fiber.yaml", snapshotSha256: october.result.snapshot.manifestSha256, closedAt: "2026-11-03T07:00:00.000Z", generatedAt: "2026-11-04T00:00:00.000Z" });
+      expect(r.scope.outputHashes).toEqual(october.manifest.files);
+      // The aerial fiber (addition) and the late vault (1 × 2,444.00 on the rate card); the
+      // September conduit is not October's.
+      expect(r.additions.map((a) => [a.assetId, a.kind, a.cost])).toEqual([
+        ["P1-2", "addition", 400_000],
+        ["P1-3", "late_addition", 244_400],
+      ]);
+      // The unmapped task has been open since the September close: two closes.
+      expect(r.exceptions.find((e) => e.code === "UNMAPPED_TASK_TYPE")).toMatchObject({ taskId: 9, openSince: "2026-09", periodsOpen: 2 });
+      // 03:30 UTC on 1 November is 23:30 on 31 October in New York: October's.
+      expect(r.cutoff).toEqual([
+        {
+          project: "P1",
+          taskId: 2,
+          taskType: "install_aerial_fiber",
+          approvedAtUtc: "2026-11-01T03:30:00Z",
+          approvedAtLocal: "2026-10-31T23:30:00-04:00",
+          timeZone: "America/New_York",
+          inServiceDate: "2026-10-31",
+          periodLanded: "2026-10",
+          outcome: "capitalized",
+          amount: 400_000,
+        },
+      ]);
+      const item = r.sample.items.find((i) => i.assetId === "P1-2")!;
+      expect(item).toMatchObject({
+        approvedAtUtc: "2026-11-01T03:30:00Z",
+        approvedAtLocal: "2026-10-31T23:30:00-04:00",
+        timeZone: "America/New_York",
+        inServiceDate: "2026-10-31",
+        cost: 400_000,
+        ruleId: "task_types.install_aerial_fiber",
+        rulesVersion: "2026.1",
+        photos: ["p/2.jpg"],
+        schedule: [{ period: "2026-10", amount: 1667, accumulated: 1667 }],
+      });
+      expect(item.journalLines.map((l) => `${l.journalId} ${l.account} ${l.debit} ${l.credit}`)).toEqual([
+        "CAP-2026-10-P1 2410 400000 0",
+        "CAP-2026-10-P1 1790 0 400000",
+        "DEP-2026-10-P1 6561 1667 0",
+        "DEP-2026-10-P1 3110 0 1667",
+      ]);
+      // Σ depreciable basis ÷ life, a month, against what was posted, by class.
+      expect(r.reasonableness.find((x) => x.faClass === "Fiber Plant")).toEqual({ faClass: "Fiber Plant", cost: 400_000, expected: 1667, recorded: 1667, difference: 0 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("writes the PDF and the sample; the same seed draws the same sample, byte for byte", async () => {
+    const dir = tmp();
+    const { store } = await twoCloses(dir);
+    try {
+      const now = () => new Date("2026-11-04T00:00:00Z");
+      const one = await auditReport({ store, period: "2026-10", out: join(dir, "a"), seed: "s1", now });
+      const two = await auditReport({ store, period: "2026-10", out: join(dir, "b"), seed: "s1", now });
+      expect(readFileSync(join(dir, "a", "audit-sample.csv"))).toEqual(readFileSync(join(dir, "b", "audit-sample.csv")));
+      expect(readFileSync(join(dir, "a", "audit-2026-10.pdf"))).toEqual(readFileSync(join(dir, "b", "audit-2026-10.pdf")));
+      expect(one.files).toEqual([join(dir, "a", "audit-2026-10.pdf"), join(dir, "a", "audit-sample.csv")]);
+      expect(two.report.sample.seed).toBe("s1");
+      const text = await pdfText(join(dir, "a", "audit-2026-10.pdf"));
+      expect(text).toContain("capex audit --period 2026-10 --seed s1");
+      expect(text).toContain("Sample item 1 of");
+      expect(text).toContain("4,000.00");
+      // A file fiber-capex did not write is never replaced.
+      const c = join(dir, "c");
+      await auditReport({ store, period: "2026-10", out: c, seed: "s1", now });
+      writeFileSync(join(c, "audit-sample.csv"), "my own notes\n");
+      await expect(auditReport({ store, period: "2026-10", out: c, seed: "s1", now })).rejects.toMatchObject({ code: "OUTPUT_FOLDER" });
+      expect(readFileSync(join(c, "audit-sample.csv"), "utf8")).toBe("my own notes\n");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("refuses a period the register has not closed, naming the closed ones (exit 2)", async () => {
+    const dir = tmp();
+    const { store } = await twoCloses(dir);
+    await store.close();
+    const run = promisify(execFile);
+    const r = await run(process.execPath, [CLI, "audit", "--period", "2026-11", "--db", join(dir, "capex.db")], { env: { PATH: process.env.PATH, HOME: tmp() } }).catch((e) => e);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`capex: --period: 2026-11 is not closed in the register ${join(dir, "capex.db")}; closed: 2026-09, 2026-10\n`);
+  }, 60_000);
+
+  it("gives the wall clock of the project's zone for an approval instant", () => {
+    expect(localInstant("2026-10-31T23:30:00Z", "Australia/Sydney")).toBe("2026-11-01T10:30:00+11:00");
+    expect(localInstant("2026-10-31T23:30:00Z", "America/New_York")).toBe("2026-10-31T19:30:00-04:00");
+    expect(localInstant("", "America/New_York")).toBeUndefined();
+  });
+});
