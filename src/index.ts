@@ -116,6 +116,14 @@ export { type ImportInput, type ImportSummary, importAssets, parseTakeOn, REQUIR
 export { type ReopenResult, reopenPeriod } from "./register/reopen.js";
 export { type PeriodSummary, type RegisterSummary, registerSummary } from "./register/summary.js";
 
+// Audit (DESIGN §9)
+export { AUDIT_SAMPLE_FILE, type AuditRun, auditPdfName, auditReport } from "./audit/audit.js";
+export { type AuditOptions, defaultSeed, gatherAuditReport } from "./audit/collect.js";
+export type { AuditAddition, AuditException, AuditReport, AuditSample, AuditScope, CutoffTask, SampledItem } from "./audit/model.js";
+export { type AuditPdfOptions, renderAuditPdf, writeAuditPdf } from "./audit/pdf.js";
+export { planSample, type SamplePlan } from "./audit/sample.js";
+export { auditSampleCsv, writeAuditSampleCsv } from "./audit/sample-csv.js";
+
 // Money
 export { type Cents, formatCents } from "./money.js";
 
