@@ -103,8 +103,9 @@ function fiscalYearCurve(profile: TimeProfile, ends: number[], amounts: Decimal[
  * line on what remains over the remaining life when that gives more. The last year takes
  * exactly what is left above salvage. Year by year this is Excel's VDB over whole periods;
  * without the switch, Excel's DDB except for that last year (DDB leaves the rest undepreciated).
+ * With `roundEach`, each year is rounded before it reduces the book value.
  */
-function decliningBalanceAssetYears(cost: Cents, salvage: Cents, lifeMonths: number, rate: Decimal, switchToStraightLine: boolean): Decimal[] {
+function decliningBalanceAssetYears(cost: Cents, salvage: Cents, lifeMonths: number, rate: Decimal, switchToStraightLine: boolean, roundEach: boolean): Decimal[] {
   const years: Decimal[] = [];
   let nbv = new Dec(cost);
   for (let y = 0; 12 * y < lifeMonths; y++) {
@@ -116,6 +117,7 @@ function decliningBalanceAssetYears(cost: Cents, salvage: Cents, lifeMonths: num
     if (length === remaining) amount = left;
     else if (switchToStraightLine) amount = Dec.min(Dec.max(db, left.times(length).dividedBy(remaining)), left);
     else amount = Dec.min(db, left);
+    if (roundEach) amount = Dec.min(amount.toDecimalPlaces(0, Dec.ROUND_HALF_UP), left);
     years.push(amount);
     nbv = nbv.minus(amount);
   }
@@ -233,7 +235,7 @@ export class DepreciationSchedule {
         this.curve = fiscalYearCurve(this.profile, ends, years);
         return;
       }
-      exact = assetYearCurve(this.profile, decliningBalanceAssetYears(asset.cost, asset.salvage, asset.lifeMonths, rate, switchToStraightLine));
+      exact = assetYearCurve(this.profile, decliningBalanceAssetYears(asset.cost, asset.salvage, asset.lifeMonths, rate, switchToStraightLine, rounding === "per_period"));
     } else if (asset.method === "sum_of_years_digits") {
       exact = assetYearCurve(this.profile, sumOfYearsDigitsYears(this.basis, asset.lifeMonths));
     } else if (asset.method !== "straight_line") {
