@@ -93,6 +93,14 @@ describe("modified half-year", () => {
     expect(annual({ method: "straight_line", convention: "modified_half_year", inServiceDate: "2027-01-15", lifeMonths: 12, cost: 120_000, fiscalYearStartMonth: 7 })).toEqual([0, 120_000]);
   });
 
+  it("the README's worked example: 1,200.00, 12 months, in service 20 November 2026", () => {
+    expect(periods({ method: "straight_line", convention: "modified_half_year", inServiceDate: "2026-11-20", lifeMonths: 12, cost: 120_000 })).toEqual([
+      ["2026-11", 0],
+      ["2026-12", 0],
+      ...Array.from({ length: 12 }, (_, i) => [`2027-${String(i + 1).padStart(2, "0")}`, 10_000]),
+    ]);
+  });
+
   it("declining balance takes the full rate in the first fiscal year", () => {
     expect(annual({ convention: "modified_half_year", inServiceDate: "2026-03-01" })).toEqual([400_000, 240_000, 144_000, 108_000, 108_000]);
   });
