@@ -1,6 +1,7 @@
 import { addYears, format } from "date-fns";
 import { keyProblem } from "../ids.js";
 import { isValidTimeZone, localDateOf, MAX_YEAR } from "../dates.js";
+import { defaultDecliningBalanceYears } from "../depreciation/types.js";
 import { type Cents, Dec, toCents } from "../money.js";
 import { NO_PHOTOS, type Project, type TaskFields as Task } from "../render/schemas.js";
 import type { Rules } from "../rules/model.js";
@@ -144,6 +145,9 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern
     method: rule.method,
     convention: rule.convention,
     decliningBalanceRate: rule.decliningBalanceRateText,
+    ...(rule.switchToStraightLine ? {} : { switchToStraightLine: false }),
+    ...(rule.rounding === "cumulative" ? {} : { rounding: rule.rounding }),
+    ...(rule.decliningBalanceYears === defaultDecliningBalanceYears(rule.convention) ? {} : { decliningBalanceYears: rule.decliningBalanceYears }),
   };
   return { kind: "asset", asset };
 }

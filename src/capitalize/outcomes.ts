@@ -1,5 +1,5 @@
 import type { Cents } from "../money.js";
-import type { Convention, Method } from "../depreciation/types.js";
+import type { Convention, DecliningBalanceYears, Method, Rounding } from "../depreciation/types.js";
 
 /** How one element of an asset's cost was found: the audit trail of its price. */
 export interface CostElement {
@@ -54,6 +54,14 @@ export interface AssetRecord {
   method: Method;
   convention: Convention;
   decliningBalanceRate: string;
+  /**
+   * Present only when the rule departs from the default (switch on, cumulative rounding, the
+   * convention's declining-balance years), so records written before these settings existed
+   * read the same and every output stays as it was.
+   */
+  switchToStraightLine?: boolean;
+  rounding?: Rounding;
+  decliningBalanceYears?: DecliningBalanceYears;
 }
 
 export type ExpenseReason = "EXPENSE_TREATMENT" | "BELOW_THRESHOLD" | "NO_FINANCIAL_EFFECT";

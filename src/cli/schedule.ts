@@ -3,7 +3,7 @@ import { z } from "zod";
 import { isIsoDate } from "../dates.js";
 import { DepreciationSchedule } from "../depreciation/schedule.js";
 import { macrsSchedule } from "../depreciation/tax.js";
-import { CONVENTIONS, METHODS, type RecoveryYears, TAX_RECOVERY_YEARS } from "../depreciation/types.js";
+import { CONVENTIONS, DECLINING_BALANCE_YEARS, METHODS, ROUNDINGS, type RecoveryYears, TAX_RECOVERY_YEARS } from "../depreciation/types.js";
 import { InputError } from "../errors.js";
 import { Dec, formatCents, parseDecimal, toCents } from "../money.js";
 import { csvText } from "../report/csv.js";
@@ -24,6 +24,9 @@ const options = z.object({
   convention: z.string().optional(),
   fiscalYearStart: wholeNumber("--fiscal-year-start", 1, 12).default("1"),
   dbRate: amount("--db-rate").default("2"),
+  switchToStraightLine: z.enum(["true", "false"], { message: "--switch-to-straight-line must be true or false" }).default("true"),
+  rounding: z.enum(ROUNDINGS, { message: `--rounding must be one of ${ROUNDINGS.join(", ")}` }).default("cumulative"),
+  dbYears: z.enum(DECLINING_BALANCE_YEARS, { message: `--db-years must be one of ${DECLINING_BALANCE_YEARS.join(", ")}` }).optional(),
   book: z.enum(["gl", "tax"], { message: "--book must be gl or tax" }).default("gl"),
   recoveryYears: wholeNumber("--recovery-years", 3, 20).optional(),
   quarter: wholeNumber("--quarter", 1, 4).optional(),
@@ -43,6 +46,13 @@ export const scheduleCommand = {
       .option("convention", { type: "string", describe: `GL: ${CONVENTIONS.join(" | ")} (default full_month); tax: half_year | mid_quarter (default half_year)` })
       .option("fiscal-year-start", { type: "string", default: "1", describe: "first month of the fiscal year, 1-12" })
       .option("db-rate", { type: "string", default: "2", describe: "declining balance rate: 2 = 200 %, 1.5 = 150 %" })
+      .option("switch-to-straight-line", { type: "string", choices: ["true", "false"], default: "true", describe: "declining balance: switch to straight line when it gives more" })
+      .option("rounding", { type: "string", choices: ROUNDINGS, default: "cumulative", describe: "cumulative target, or each fiscal year's amount rounded on its own" })
+      .option("db-years", {
+        type: "string",
+        choices: DECLINING_BALANCE_YEARS,
+        describe: "declining balance on fiscal or asset years (default: fiscal under half_year, mid_quarter, modified_half_year; asset otherwise)",
+      })
       .option("book", { type: "string", choices: ["gl", "tax"], default: "gl" })
       .option("recovery-years", { type: "string", describe: `tax book: MACRS recovery period (${TAX_RECOVERY_YEARS.join(", ")})` })
       .option("quarter", { type: "string", describe: "tax book, mid_quarter: the quarter placed in service (default: from --in-service)" })
@@ -89,6 +99,9 @@ export const scheduleCommand = {
       convention: convention as (typeof CONVENTIONS)[number],
       decliningBalanceRate: o.dbRate,
       fiscalYearStartMonth: Number(o.fiscalYearStart),
+      switchToStraightLine: o.switchToStraightLine === "true",
+      rounding: o.rounding,
+      decliningBalanceYears: o.dbYears,
     });
     const rows = [...schedule.periods()];
     process.stdout.write(csvText(["period", "amount", "accumulated", "net_book_value"], rows.map((r) => [r.period, formatCents(r.amount), formatCents(r.accumulated), formatCents(r.netBookValue)])));

@@ -2,8 +2,8 @@ import type { Decimal } from "decimal.js";
 import { daysInMonthOf, monthIndexOf, periodOfMonthIndex } from "../dates.js";
 import { InputError } from "../errors.js";
 import { type Cents, Dec, mulDivRoundHalfUp } from "../money.js";
-import { lastMonth, type TimeProfile, timeProfile, unitsUsed } from "./time.js";
-import type { Convention, Method } from "./types.js";
+import { fiscalYearEnds, lastMonth, type TimeProfile, timeProfile, unitsUsed } from "./time.js";
+import { type Convention, DECLINING_BALANCE_YEARS, type DecliningBalanceYears, defaultDecliningBalanceYears, type Method, ROUNDINGS, type Rounding } from "./types.js";
 
 /** What the GL book needs to know of an asset. */
 export interface BookAsset {
@@ -16,6 +16,12 @@ export interface BookAsset {
   /** 2 = 200 % (double declining), 1.5 = 150 %; declining balance only. */
   decliningBalanceRate?: string | Decimal | undefined;
   fiscalYearStartMonth?: number | undefined;
+  /** Declining balance only: take straight line on what remains when it gives more (default true). */
+  switchToStraightLine?: boolean | undefined;
+  /** Default cumulative. */
+  rounding?: Rounding | undefined;
+  /** Declining balance only; default by convention (defaultDecliningBalanceYears). */
+  decliningBalanceYears?: DecliningBalanceYears | undefined;
 }
 
 export interface SchedulePeriod {
@@ -39,14 +45,18 @@ export function fiscalYearOf(monthIndex: number, fiscalYearStartMonth: number): 
   return fiscalYearStartMonth === 1 || month < fiscalYearStartMonth ? year : year + 1;
 }
 
-/**
- * Cumulative depreciation, in exact decimal cents, after `units` of the life are used.
- * Declining balance and sum of the years' digits work on asset years (12 months of life
- * each, the last possibly shorter) and spread each year's amount evenly over its time.
- */
-type CumulativeCurve = (units: number) => Decimal;
+/** Exact cumulative depreciation (decimal cents, unrounded) after `units` of the life are used. */
+type ExactCurve = (units: number) => Decimal;
+/** Cumulative depreciation in cents after `units` of the life are used. */
+type CumulativeCurve = (units: number) => Cents;
 
-function yearCurve(profile: TimeProfile, yearAmounts: Decimal[]): CumulativeCurve {
+const roundCents = (d: Decimal): Cents => d.toDecimalPlaces(0, Dec.ROUND_HALF_UP).toNumber();
+
+/**
+ * Asset years (12 months of life each, the last possibly shorter), each year's amount spread
+ * evenly over its time: a fiscal year holding parts of two asset years takes those parts.
+ */
+function assetYearCurve(profile: TimeProfile, yearAmounts: Decimal[]): ExactCurve {
   const starts: Decimal[] = [];
   let sum = new Dec(0);
   for (const a of yearAmounts) {
@@ -65,11 +75,37 @@ function yearCurve(profile: TimeProfile, yearAmounts: Decimal[]): CumulativeCurv
 }
 
 /**
- * Declining balance on cost at rate/life-in-years a year, switching to straight line on
- * the remaining value over the remaining life when that gives more, never below salvage
- * (as Excel's VDB with switching). The last year takes exactly what is left above salvage.
+ * Fiscal-year amounts spread over each fiscal year's time by the convention's profile, so
+ * the months of a fiscal year always sum to its amount. `ends` are the units used at each
+ * fiscal year's end; after the first, every fiscal year holds 12 months of units.
  */
-function decliningBalanceYears(cost: Cents, salvage: Cents, lifeMonths: number, rate: Decimal): Decimal[] {
+function fiscalYearCurve(profile: TimeProfile, ends: number[], amounts: Decimal[]): CumulativeCurve {
+  const starts: Decimal[] = [];
+  let sum = new Dec(0);
+  for (const a of amounts) {
+    starts.push(sum);
+    sum = sum.plus(a);
+  }
+  const unitsPerYear = 12 * profile.unitsPerMonth;
+  const first = ends[0]!;
+  return (units) => {
+    if (units >= profile.totalUnits) return roundCents(sum);
+    const k = units <= first ? 0 : Math.min(ends.length - 1, Math.ceil((units - first) / unitsPerYear));
+    const from = k === 0 ? 0 : ends[k - 1]!;
+    const within = new Dec(units - from).dividedBy(ends[k]! - from);
+    return roundCents(starts[k]!.plus(amounts[k]!.times(within)));
+  };
+}
+
+/**
+ * Declining balance on asset years: each year takes book value × rate ÷ life in years (times
+ * the year's length for a short last year), never below salvage; with the switch, straight
+ * line on what remains over the remaining life when that gives more. The last year takes
+ * exactly what is left above salvage. Year by year this is Excel's VDB over whole periods;
+ * without the switch, Excel's DDB except for that last year (DDB leaves the rest undepreciated).
+ * With `roundEach`, each year is rounded before it reduces the book value.
+ */
+function decliningBalanceAssetYears(cost: Cents, salvage: Cents, lifeMonths: number, rate: Decimal, switchToStraightLine: boolean, roundEach: boolean): Decimal[] {
   const years: Decimal[] = [];
   let nbv = new Dec(cost);
   for (let y = 0; 12 * y < lifeMonths; y++) {
@@ -77,10 +113,54 @@ function decliningBalanceYears(cost: Cents, salvage: Cents, lifeMonths: number, 
     const length = Math.min(12, remaining);
     const left = nbv.minus(salvage);
     const db = nbv.times(rate).times(length).dividedBy(lifeMonths);
-    const sl = left.times(length).dividedBy(remaining);
-    const amount = Dec.min(Dec.max(db, sl), left);
+    let amount: Decimal;
+    if (length === remaining) amount = left;
+    else if (switchToStraightLine) amount = Dec.min(Dec.max(db, left.times(length).dividedBy(remaining)), left);
+    else amount = Dec.min(db, left);
+    if (roundEach) amount = Dec.min(amount.toDecimalPlaces(0, Dec.ROUND_HALF_UP), left);
     years.push(amount);
     nbv = nbv.minus(amount);
+  }
+  return years;
+}
+
+/**
+ * Declining balance on fiscal years, as Sage's declining-balance methods, Business Central's
+ * DB1/SL and the MACRS tables compute it: each fiscal year takes its opening book value ×
+ * rate ÷ life in years × the years of life the convention gives it (½ for the first year
+ * under half-year, 1.5/12 for a fourth-quarter asset under mid-quarter), never below
+ * salvage; with the switch, straight line on what remains over the remaining life when that
+ * gives more. The last fiscal year takes what is left above salvage. With `roundEach`, each
+ * year is rounded before it reduces the book value, as those systems post it.
+ */
+function decliningBalanceFiscalYears(
+  cost: Cents,
+  salvage: Cents,
+  profile: TimeProfile,
+  ends: number[],
+  rate: Decimal,
+  switchToStraightLine: boolean,
+  roundEach: boolean,
+): Decimal[] {
+  const unitsPerYear = 12 * profile.unitsPerMonth;
+  const annualRate = rate.times(12).dividedBy(profile.lifeMonths);
+  const years: Decimal[] = [];
+  let nbv = new Dec(cost);
+  let from = 0;
+  for (const end of ends) {
+    const left = nbv.minus(salvage);
+    const yearsOfLife = new Dec(end - from).dividedBy(unitsPerYear);
+    const db = nbv.times(annualRate).times(yearsOfLife);
+    let amount: Decimal;
+    if (end >= profile.totalUnits) amount = left;
+    else if (switchToStraightLine) {
+      const sl = left.times(end - from).dividedBy(profile.totalUnits - from);
+      amount = Dec.min(Dec.max(db, sl), left);
+    } else amount = Dec.min(db, left);
+    if (roundEach) amount = Dec.min(amount.toDecimalPlaces(0, Dec.ROUND_HALF_UP), left);
+    years.push(amount);
+    nbv = nbv.minus(amount);
+    from = end;
   }
   return years;
 }
@@ -95,16 +175,38 @@ function sumOfYearsDigitsYears(basis: Cents, lifeMonths: number): Decimal[] {
   return Array.from({ length: n }, (_, y) => new Dec(basis).times(n - y).dividedBy(digits));
 }
 
+/**
+ * Per-period rounding: each fiscal year's exact amount rounded half-up on its own (never
+ * more than remains), the last year taking what remains, so the years still sum to the basis.
+ */
+function roundedYears(basis: Cents, ends: number[], exact: ExactCurve): Decimal[] {
+  let taken = 0;
+  let before = new Dec(0);
+  return ends.map((end, k) => {
+    const at = exact(end);
+    const amount = k === ends.length - 1 ? basis - taken : Math.min(basis - taken, roundCents(at.minus(before)));
+    before = at;
+    taken += amount;
+    return new Dec(amount);
+  });
+}
+
 function validate(a: BookAsset): void {
   if (!Number.isSafeInteger(a.cost) || a.cost < 0) throw new InputError("cost", `must be zero or more (got ${a.cost / 100})`);
   if (!Number.isSafeInteger(a.salvage) || a.salvage < 0) throw new InputError("salvage", `must be zero or more (got ${a.salvage / 100})`);
   if (a.salvage > a.cost) throw new InputError("salvage", `${(a.salvage / 100).toFixed(2)} is more than the cost ${(a.cost / 100).toFixed(2)}`);
+  if (a.rounding !== undefined && !ROUNDINGS.includes(a.rounding)) throw new InputError("rounding", `must be one of ${ROUNDINGS.join(", ")} (got "${a.rounding as string}")`);
+  if (a.decliningBalanceYears !== undefined && !DECLINING_BALANCE_YEARS.includes(a.decliningBalanceYears)) {
+    throw new InputError("declining_balance_years", `must be one of ${DECLINING_BALANCE_YEARS.join(", ")} (got "${a.decliningBalanceYears as string}")`);
+  }
 }
 
 /**
  * One asset's GL schedule. Amounts are found by cumulative target:
  * amount(k) = round(B·F(k)) − round(B·F(k−1)), so the schedule sums to B = cost − salvage
- * exactly, ends at salvage exactly, and never goes negative.
+ * exactly, ends at salvage exactly, and never goes negative. Under per-period rounding F
+ * steps through the rounded fiscal-year amounts instead, and the months of each fiscal year
+ * share its amount by the same cumulative target.
  */
 export class DepreciationSchedule {
   readonly profile: TimeProfile;
@@ -113,6 +215,8 @@ export class DepreciationSchedule {
   readonly firstMonth: number;
   readonly lastMonth: number;
   private readonly curve: CumulativeCurve | undefined;
+  /** The unrounded shape, where there is one (asset-year declining balance, SYD; straight line is exact by itself). */
+  private readonly exact: ExactCurve | undefined;
 
   constructor(readonly asset: BookAsset) {
     validate(asset);
@@ -120,35 +224,59 @@ export class DepreciationSchedule {
     this.basis = asset.cost - asset.salvage;
     this.firstMonth = this.profile.startMonth;
     this.lastMonth = this.profile.startMonth + lastMonth(this.profile);
+    const rounding = asset.rounding ?? "cumulative";
+    const fiscalYearStartMonth = asset.fiscalYearStartMonth ?? 1;
+    let exact: ExactCurve | undefined;
     if (asset.method === "declining_balance") {
       const rate = new Dec(asset.decliningBalanceRate ?? "2");
       if (rate.lessThanOrEqualTo(0)) throw new InputError("declining_balance_rate", "must be more than 0");
-      this.curve = yearCurve(this.profile, decliningBalanceYears(asset.cost, asset.salvage, asset.lifeMonths, rate));
+      const switchToStraightLine = asset.switchToStraightLine ?? true;
+      if ((asset.decliningBalanceYears ?? defaultDecliningBalanceYears(asset.convention)) === "fiscal") {
+        const ends = fiscalYearEnds(this.profile, fiscalYearStartMonth);
+        const years = decliningBalanceFiscalYears(asset.cost, asset.salvage, this.profile, ends, rate, switchToStraightLine, rounding === "per_period");
+        this.curve = fiscalYearCurve(this.profile, ends, years);
+        return;
+      }
+      exact = assetYearCurve(this.profile, decliningBalanceAssetYears(asset.cost, asset.salvage, asset.lifeMonths, rate, switchToStraightLine, rounding === "per_period"));
     } else if (asset.method === "sum_of_years_digits") {
-      this.curve = yearCurve(this.profile, sumOfYearsDigitsYears(this.basis, asset.lifeMonths));
+      exact = assetYearCurve(this.profile, sumOfYearsDigitsYears(this.basis, asset.lifeMonths));
     } else if (asset.method !== "straight_line") {
       throw new InputError("method", `unknown method "${asset.method as string}"`);
     }
-  }
-
-  /** Accumulated depreciation at the end of the month with this index. */
-  accumulatedThroughMonth(monthIndex: number): Cents {
-    const units = unitsUsed(this.profile, monthIndex - this.profile.startMonth);
-    if (units === 0) return 0;
-    if (this.curve) return this.curve(units).toDecimalPlaces(0, Dec.ROUND_HALF_UP).toNumber();
-    return mulDivRoundHalfUp(this.basis, units, this.profile.totalUnits);
+    if (rounding === "per_period") {
+      const basis = this.basis;
+      const total = this.profile.totalUnits;
+      const curve = exact ?? ((units: number) => new Dec(basis).times(units).dividedBy(total));
+      const ends = fiscalYearEnds(this.profile, fiscalYearStartMonth);
+      this.curve = fiscalYearCurve(this.profile, ends, roundedYears(basis, ends, curve));
+    } else if (exact) {
+      const curve = exact;
+      this.exact = exact;
+      this.curve = (units) => roundCents(curve(units));
+    }
   }
 
   /**
    * Accumulated depreciation at the end of a month before it is rounded to cents: the
    * schedule's exact shape, which a rebased book (register/book.ts) spreads what is left
    * along. Reading the shape from rounded figures would round twice and drift by a cent.
+   * Forms that round by fiscal year (per-period rounding, fiscal-year declining balance) are
+   * already in cents, and so is their shape.
    */
   exactAccumulatedThroughMonth(monthIndex: number): Decimal {
     const units = unitsUsed(this.profile, monthIndex - this.profile.startMonth);
     if (units === 0) return new Dec(0);
-    if (this.curve) return this.curve(units);
+    if (this.exact) return this.exact(units);
+    if (this.curve) return new Dec(this.curve(units));
     return new Dec(this.basis).times(units).dividedBy(this.profile.totalUnits);
+  }
+
+  /** Accumulated depreciation at the end of the month with this index. */
+  accumulatedThroughMonth(monthIndex: number): Cents {
+    const units = unitsUsed(this.profile, monthIndex - this.profile.startMonth);
+    if (units === 0) return 0;
+    if (this.curve) return this.curve(units);
+    return mulDivRoundHalfUp(this.basis, units, this.profile.totalUnits);
   }
 
   amountForMonth(monthIndex: number): Cents {

@@ -92,5 +92,26 @@ export function timeProfile(inServiceDate: string, lifeMonths: number, conventio
       const halfMonths = Math.min(2 * (12 - 3 * quarter) - 3, 2 * L);
       return make(m, halfMonths, 2 * m, 2 * m);
     }
+    case "modified_half_year": {
+      // Sage's modified half-year: in service in the first half of the fiscal year, the first
+      // fiscal year takes a whole year (or the whole life if shorter) over its remaining months,
+      // in units of 1/m month; in the second half, nothing until the next fiscal year.
+      const m = monthsLeftInFiscalYear(month, fiscalYearStartMonth);
+      return m > 6 ? make(m, Math.min(12, L), m, m) : make(m, 0, 1, 1);
+    }
+  }
+}
+
+/**
+ * Units used by the end of each fiscal year the life reaches, the last equal to totalUnits.
+ * A fiscal year may use none (modified half-year, in service in the second half).
+ */
+export function fiscalYearEnds(p: TimeProfile, fiscalYearStartMonth: number): number[] {
+  const m = monthsLeftInFiscalYear((p.startMonth % 12) + 1, fiscalYearStartMonth);
+  const ends: number[] = [];
+  for (let k = 0; ; k++) {
+    const u = unitsUsed(p, m - 1 + 12 * k);
+    ends.push(u);
+    if (u >= p.totalUnits) return ends;
   }
 }

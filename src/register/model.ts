@@ -189,6 +189,12 @@ const retiredText = (r: AssetRecord) => {
   return x ? `\tretired ${x.cost}:${x.salvage}:${x.quantity ?? ""}` : "";
 };
 
+/** The depreciation form's options, only where a rule set them (so earlier digests stay the same). */
+function formText(r: AssetRecord): string {
+  const parts = [r.switchToStraightLine === undefined ? "" : `switch=${r.switchToStraightLine}`, r.rounding ? `rounding=${r.rounding}` : "", r.decliningBalanceYears ? `years=${r.decliningBalanceYears}` : ""].filter(Boolean);
+  return parts.length ? `\t${parts.join(",")}` : "";
+}
+
 export function stateDigest(state: RegisterState): string {
   const h = createHash("sha256");
   h.update(`closed ${state.lastClosed ?? "-"} ${state.closes}\n`);
@@ -196,7 +202,7 @@ export function stateDigest(state: RegisterState): string {
     const a = state.assets.get(id)!;
     const r = a.record;
     h.update(
-      `${id}\t${a.source}\t${a.status}\t${r.project}\t${r.taskId}\t${r.faClass}\t${r.inServiceDate}\t${r.cost}\t${r.salvage}\t${r.lifeMonths}\t${r.method}\t${r.convention}\t${r.decliningBalanceRate}\t${r.quantity ?? ""}\t${a.accumulated}\t${a.rebase ? `${a.rebase.period}:${a.rebase.accumulatedBefore}` : ""}${retiredText(r)}\n`,
+      `${id}\t${a.source}\t${a.status}\t${r.project}\t${r.taskId}\t${r.faClass}\t${r.inServiceDate}\t${r.cost}\t${r.salvage}\t${r.lifeMonths}\t${r.method}\t${r.convention}\t${r.decliningBalanceRate}\t${r.quantity ?? ""}\t${a.accumulated}\t${a.rebase ? `${a.rebase.period}:${a.rebase.accumulatedBefore}` : ""}${retiredText(r)}${formText(r)}\n`,
     );
   }
   for (const k of [...state.expensed.keys()].sort()) {

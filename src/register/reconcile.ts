@@ -117,6 +117,9 @@ const FINANCIAL: Array<[keyof AssetRecord, string]> = [
   ["decliningBalanceRate", "declining balance rate"],
   ["salvage", "salvage"],
   ["inServiceDate", "in-service date"],
+  ["switchToStraightLine", "switch to straight line"],
+  ["rounding", "rounding"],
+  ["decliningBalanceYears", "declining balance years"],
 ];
 
 /** The task as the register last saw it, retirements added back: what the snapshot is compared with. */

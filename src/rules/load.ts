@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
-import type { Convention, Method, RecoveryYears } from "../depreciation/types.js";
+import { type Convention, defaultDecliningBalanceYears, type Method, type RecoveryYears } from "../depreciation/types.js";
 import { RulesError, type RulesProblem } from "../errors.js";
 import { Dec } from "../money.js";
 import { checkErpSection, compileErp, erpSettingsAt } from "./erp.js";
@@ -130,6 +130,7 @@ function compile(r: RulesFile, file: string, sha256: string, warnings: RulesProb
   }
   const taskTypes = new Map<string, TaskTypeRule>();
   for (const [name, t] of Object.entries(r.task_types)) {
+    const convention = (t.convention ?? r.depreciation.convention) as Convention;
     taskTypes.set(name, {
       name,
       treatment: t.treatment,
@@ -140,9 +141,12 @@ function compile(r: RulesFile, file: string, sha256: string, warnings: RulesProb
       expenseAccount: t.expense_account,
       perUnitThreshold: t.per_unit_threshold === undefined ? undefined : new Dec(t.per_unit_threshold),
       method: (t.method ?? r.depreciation.method) as Method,
-      convention: (t.convention ?? r.depreciation.convention) as Convention,
+      convention,
       salvagePercent: new Dec(t.salvage_percent ?? r.depreciation.salvage_percent),
       decliningBalanceRate: new Dec(t.declining_balance_rate ?? r.depreciation.declining_balance_rate),
+      switchToStraightLine: t.switch_to_straight_line ?? r.depreciation.switch_to_straight_line,
+      rounding: t.rounding ?? r.depreciation.rounding,
+      decliningBalanceYears: t.declining_balance_years ?? r.depreciation.declining_balance_years ?? defaultDecliningBalanceYears(convention),
       ruleId: `task_types.${name}`,
       decliningBalanceRateText: new Dec(t.declining_balance_rate ?? r.depreciation.declining_balance_rate).toString(),
     });

@@ -1,7 +1,7 @@
 import type { Dec } from "../money.js";
 import type { RulesProblem } from "../errors.js";
 import type { ErpMapping, ErpProfileName } from "../erp/mapping.js";
-import type { Convention, Method, RecoveryYears } from "../depreciation/types.js";
+import type { Convention, DecliningBalanceYears, Method, RecoveryYears, Rounding } from "../depreciation/types.js";
 
 export type Treatment = "capitalize" | "expense" | "none";
 
@@ -27,6 +27,10 @@ export interface TaskTypeRule {
   convention: Convention;
   salvagePercent: Dec;
   decliningBalanceRate: Dec;
+  switchToStraightLine: boolean;
+  rounding: Rounding;
+  /** Resolved: the rules' choice, else the convention's default. */
+  decliningBalanceYears: DecliningBalanceYears;
   /** Shared strings each asset of this type carries (one string, not one per asset). */
   ruleId: string;
   decliningBalanceRateText: string;

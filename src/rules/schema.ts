@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isIsoDate, isValidTimeZone, MAX_YEAR, MIN_YEAR } from "../dates.js";
-import { CONVENTIONS, METHODS, TAX_RECOVERY_YEARS } from "../depreciation/types.js";
+import { CONVENTIONS, DECLINING_BALANCE_YEARS, METHODS, ROUNDINGS, TAX_RECOVERY_YEARS } from "../depreciation/types.js";
 import { DATE_FORMATS, DIMENSION_SOURCES } from "../erp/mapping.js";
 import { keyProblem } from "../ids.js";
 import { Dec, MAX_AMOUNT_TEXT } from "../money.js";
@@ -32,6 +32,13 @@ const percent = (what: string) => decimalWithin(what, "0", "100", "a percentage 
 /** 1.5 = 150 % declining balance, 2 = double declining; beyond 4 the first year takes nearly everything. */
 const decliningBalanceRate = decimalWithin("declining_balance_rate", "0", "4", "more than 0 and at most 4 (2.0 = 200 % declining balance)", true);
 
+/** Depreciation settings a task type may override; they only change how the GL book is computed. */
+const switchToStraightLine = z.boolean({ message: "switch_to_straight_line must be true or false" });
+const rounding = z.enum(ROUNDINGS, { message: `rounding must be one of ${ROUNDINGS.map((r) => `"${r}"`).join(", ")}` });
+const decliningBalanceYears = z.enum(DECLINING_BALANCE_YEARS, {
+  message: `declining_balance_years must be one of ${DECLINING_BALANCE_YEARS.map((r) => `"${r}"`).join(", ")}`,
+});
+
 const wholeNumber = (what: string, min: number, max: number, hint = "") =>
   text.superRefine((s, ctx) => {
     if (!(/^\d+$/.test(s) && Number(s) >= min && Number(s) <= max)) ctx.addIssue({ code: "custom", message: `${what} must be a whole number from ${min} to ${max}${hint} (got ${s})` });
@@ -56,6 +63,9 @@ export const taskTypeRuleSchema = z.strictObject({
   convention: z.enum(CONVENTIONS).optional(),
   salvage_percent: percent("salvage_percent").optional(),
   declining_balance_rate: decliningBalanceRate.optional(),
+  switch_to_straight_line: switchToStraightLine.optional(),
+  rounding: rounding.optional(),
+  declining_balance_years: decliningBalanceYears.optional(),
 });
 
 export const faClassSchema = z.strictObject({
@@ -87,6 +97,10 @@ export const depreciationSchema = z.strictObject({
   convention: z.enum(CONVENTIONS),
   declining_balance_rate: decliningBalanceRate.default("2.0"),
   salvage_percent: percent("salvage_percent").default("0"),
+  switch_to_straight_line: switchToStraightLine.default(true),
+  rounding: rounding.default("cumulative"),
+  /** No default here: by convention (fiscal under half_year, mid_quarter, modified_half_year). */
+  declining_balance_years: decliningBalanceYears.optional(),
 });
 
 export const taxSchema = z.strictObject({ bonus_percent: percent("bonus_percent").default("0") });
