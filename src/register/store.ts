@@ -47,6 +47,21 @@ export interface AssetEventRow {
   message: string;
 }
 
+/** An event of a period with the asset it belongs to. */
+export interface PeriodEventRow extends AssetEventRow {
+  assetId: string;
+  project: string;
+}
+
+/** An asset's depreciation in one period, with its class then. */
+export interface PeriodBalanceRow {
+  assetId: string;
+  project: string;
+  faClass: string;
+  depreciation: Cents;
+  accumulated: Cents;
+}
+
 export interface AssetHistory {
   assetId: string;
   source: AssetSource;
@@ -344,16 +359,7 @@ export class RegisterStore {
       project: a.project,
       taskId: a.task_id === null ? undefined : num(a.task_id),
       firstPeriod: a.first_period,
-      events: events.map((e) => ({
-        period: e.period,
-        kind: e.kind as EventKind,
-        status: e.status as AssetStatus,
-        record: JSON.parse(e.record) as AssetRecord,
-        costChange: num(e.cost_change),
-        accumulatedChange: num(e.accumulated_change),
-        catchUp: num(e.catch_up),
-        message: e.message,
-      })),
+      events: events.map(eventRow),
       depreciation: balances.map((b) => ({ period: periodOf(num(b.period_no)), amount: num(b.depreciation), accumulated: num(b.accumulated) })),
       journalIds,
     };
@@ -363,6 +369,66 @@ export class RegisterStore {
   async periodReport(period: string): Promise<PeriodReport | undefined> {
     const row = await this.db.selectFrom("period_reports").select("report").where("period", "=", period).executeTakeFirst();
     return row ? (JSON.parse(row.report) as PeriodReport) : undefined;
+  }
+
+  /** One journal entry as posted (its id names the source, period and project), or undefined. */
+  async journalEntry(journalId: string): Promise<JournalEntry | undefined> {
+    const rows = await this.db.selectFrom("journal_lines").selectAll().where("journal_id", "=", journalId).orderBy("line").execute();
+    return journalFromRows(rows)[0];
+  }
+
+  /** Every asset id in the register, for suggestions when an id is mistyped. */
+  async assetIds(): Promise<string[]> {
+    return (await this.db.selectFrom("assets").select("asset_id").orderBy("asset_id").execute()).map((r) => r.asset_id);
+  }
+
+  /** The events the close of `period` posted, with each asset's id, in posting order; one project's only when given. */
+  async eventsIn(period: string, project?: string): Promise<PeriodEventRow[]> {
+    let q = this.db.selectFrom("asset_events as e").innerJoin("assets as a", "a.asset_no", "e.asset_no").selectAll("e").select(["a.asset_id", "a.project"]).where("e.period", "=", period);
+    if (project !== undefined) q = q.where("a.project", "=", project);
+    const rows = await q.orderBy("e.event_no").execute();
+    return rows.map((e) => ({ assetId: e.asset_id, project: e.project, ...eventRow(e) }));
+  }
+
+  /**
+   * Each asset's depreciation for `period` and accumulated at its end, with the asset's class
+   * then (its latest event up to the period): what the period's depreciation journal sums.
+   */
+  async balancesIn(period: string, project?: string): Promise<PeriodBalanceRow[]> {
+    const rows = await sql<{ asset_id: string; project: string; fa_class: string; depreciation: number; accumulated: number }>`
+      select a.asset_id, a.project, e.fa_class, b.depreciation, b.accumulated
+      from asset_balances b
+      join assets a on a.asset_no = b.asset_no
+      join (select asset_no, max(event_no) as last from asset_events where period <= ${period} group by asset_no) l on l.asset_no = b.asset_no
+      join asset_events e on e.event_no = l.last
+      where b.period_no = ${monthIndexOf(period)} ${project === undefined ? sql`` : sql`and a.project = ${project}`}
+      order by a.asset_id`.execute(this.db);
+    return rows.rows.map((r) => ({ assetId: r.asset_id, project: r.project, faClass: r.fa_class, depreciation: num(r.depreciation), accumulated: num(r.accumulated) }));
+  }
+
+  /** The expense the close of `period` posted per task (the change since what was posted before). */
+  async expensedIn(period: string, project?: string): Promise<Array<{ project: string; taskId: number; amount: Cents; account: string; faClass: string }>> {
+    let q = this.db.selectFrom("expensed_postings").selectAll().where("period", "=", period);
+    if (project !== undefined) q = q.where("project", "=", project);
+    const rows = await q.orderBy("project").orderBy("task_id").execute();
+    return rows.map((x) => ({ project: x.project, taskId: num(x.task_id), amount: num(x.amount), account: x.account, faClass: x.fa_class }));
+  }
+
+  /** How the given assets stood at the end of the period before `period`: record as posted and accumulated depreciation. */
+  async assetsBefore(period: string, assetIds: readonly string[]): Promise<Map<string, { record: AssetRecord; accumulated: Cents }>> {
+    const out = new Map<string, { record: AssetRecord; accumulated: Cents }>();
+    // A change of rules can reclassify a whole project: ids go in chunks within the bound-parameter limits.
+    for (let i = 0; i < assetIds.length; i += 10_000) {
+      const rows = await sql<{ asset_id: string; record: string; accumulated: number | null }>`
+        select a.asset_id, e.record, b.accumulated
+        from assets a
+        join (select asset_no, max(event_no) as last from asset_events where period < ${period} group by asset_no) l on l.asset_no = a.asset_no
+        join asset_events e on e.event_no = l.last
+        left join asset_balances b on b.asset_no = a.asset_no and b.period_no = ${monthIndexOf(period) - 1}
+        where a.asset_id in (${sql.join(assetIds.slice(i, i + 10_000))})`.execute(this.db);
+      for (const r of rows.rows) out.set(r.asset_id, { record: JSON.parse(r.record) as AssetRecord, accumulated: num(r.accumulated) });
+    }
+    return out;
   }
 
   /** The journal lines the register posted for a period, in journal order. */
@@ -409,6 +475,19 @@ export class RegisterTransaction {
     await sql`commit`.execute(t);
     this.committed = true;
   }
+}
+
+function eventRow(e: RegisterTables["asset_events"]): AssetEventRow {
+  return {
+    period: e.period,
+    kind: e.kind as EventKind,
+    status: e.status as AssetStatus,
+    record: JSON.parse(e.record) as AssetRecord,
+    costChange: num(e.cost_change),
+    accumulatedChange: num(e.accumulated_change),
+    catchUp: num(e.catch_up),
+    message: e.message,
+  };
 }
 
 function periodOf(monthIndex: number): string {
