@@ -10,6 +10,8 @@ import { fetchCommand } from "./fetch.js";
 import { rulesCommand } from "./rules.js";
 import { sandboxCommand } from "./sandbox.js";
 import { scheduleCommand } from "./schedule.js";
+import { traceCommand } from "./trace.js";
+import { verifyCommand } from "./verify.js";
 import { EXIT, reportError } from "./terminal.js";
 
 type Handler = (argv: unknown) => Promise<number>;
@@ -34,7 +36,7 @@ function wrap(c: Command) {
   };
 }
 
-const commands: Command[] = [fetchCommand, closeCommand, scheduleCommand, rulesCommand, sandboxCommand, demoCommand] as unknown as Command[];
+const commands: Command[] = [fetchCommand, closeCommand, scheduleCommand, rulesCommand, sandboxCommand, demoCommand, verifyCommand, traceCommand] as unknown as Command[];
 
 let cli = yargs(hideBin(process.argv))
   .scriptName("capex")

@@ -216,6 +216,18 @@ export class RegisterStore {
     return store;
   }
 
+  /**
+   * Opens a register that must exist already, for commands that only read it (verify,
+   * trace): a mistyped SQLite path is refused instead of becoming an empty register.
+   */
+  static async openExisting(where: string | undefined): Promise<RegisterStore> {
+    const loc = registerLocation(where);
+    if (loc.backend === "sqlite" && !existsSync(resolve(loc.location))) {
+      throw new RegisterOpenError("REGISTER_INVALID", `there is no register at ${loc.location}; name the register the periods were closed into with --db or CAPEX_DB`);
+    }
+    return RegisterStore.open(loc);
+  }
+
   private openError(e: unknown): Error {
     if (e instanceof RegisterOpenError) return e;
     const err = e as NodeJS.ErrnoException & { code?: string };
@@ -375,6 +387,11 @@ export class RegisterStore {
   async journalEntry(journalId: string): Promise<JournalEntry | undefined> {
     const rows = await this.db.selectFrom("journal_lines").selectAll().where("journal_id", "=", journalId).orderBy("line").execute();
     return journalFromRows(rows)[0];
+  }
+
+  /** Every journal id the register posted, for suggestions when an id is mistyped. */
+  async journalIds(): Promise<string[]> {
+    return (await this.db.selectFrom("journal_lines").select("journal_id").distinct().orderBy("journal_id").execute()).map((r) => r.journal_id);
   }
 
   /** Every asset id in the register, for suggestions when an id is mistyped. */
