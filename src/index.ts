@@ -97,6 +97,10 @@ export { type AdjustmentRow, type AssetPeriod, type DisposalRow, type Reconcilia
 export { checkRetirements, parseRetirements, readRetirements, type RetirementRequest } from "./register/retirements.js";
 export { type AssetHistory, type RegisterLocation, type RegisterStatus, RegisterStore, RegisterTransaction, registerLocation } from "./register/store.js";
 
+// Audit: recompute a closed period; trace an asset, or a journal entry's lines to their parts
+export { type FileCheck, type FileStatus, type VerifyInput, type VerifyResult, verifyPeriod } from "./audit/verify.js";
+export { type AssetTrace, type JournalTrace, type LinePart, type TracedLine, traceAsset, traceJournal } from "./audit/trace.js";
+
 // Money
 export { type Cents, formatCents } from "./money.js";
 

@@ -147,22 +147,24 @@ export function firstDifferentLine(recorded: string, recomputed: string): { line
   return { line: n, recorded: a[n - 1], recomputed: b[n - 1] };
 }
 
-/** The first field (dotted path) where two parsed JSON values differ, `skip` left out at the top level. */
-function firstDifferentField(a: unknown, b: unknown, skip: ReadonlySet<string>, path = ""): string | undefined {
+/** The first field (its path of keys) where two parsed JSON values differ, `skip` left out at the top level. */
+function firstDifferentField(a: unknown, b: unknown, skip: ReadonlySet<string>, path: string[] = []): string[] | undefined {
   if (a !== null && b !== null && typeof a === "object" && typeof b === "object" && Array.isArray(a) === Array.isArray(b)) {
     const ra = a as Record<string, unknown>;
     const rb = b as Record<string, unknown>;
     for (const k of [...new Set([...Object.keys(ra), ...Object.keys(rb)])]) {
-      if (path === "" && skip.has(k)) continue;
-      const found = firstDifferentField(ra[k], rb[k], skip, path ? `${path}.${k}` : k);
+      if (path.length === 0 && skip.has(k)) continue;
+      const found = firstDifferentField(ra[k], rb[k], skip, [...path, k]);
       if (found !== undefined) return found;
     }
     return undefined;
   }
-  return JSON.stringify(a) === JSON.stringify(b) ? undefined : path || "(whole file)";
+  return JSON.stringify(a) === JSON.stringify(b) ? undefined : path;
 }
 
-const fieldAt = (value: unknown, path: string): unknown => path.split(".").reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value);
+const fieldAt = (value: unknown, path: string[]): unknown => path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value);
+/** A field's path as a reader writes it: files["journal.csv"] where a key holds a dot. */
+const fieldName = (path: string[]) => path.map((k, i) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${i ? "." : ""}${k}` : `[${JSON.stringify(k)}]`)).join("") || "(whole file)";
 
 /** Recomputes a closed period and compares every output; never writes to the register or `out`. */
 export async function verifyPeriod(input: VerifyInput): Promise<VerifyResult> {
@@ -302,7 +304,7 @@ async function compareManifest(
     const field = firstDifferentField(registerView, ours, skip);
     const check: FileCheck = { file, recorded: undefined, recomputed: sha256(text), status: field === undefined ? "same" : "differs" };
     check.note = "compared with what the register recorded of it (period, rules, snapshot, register before, control totals, file hashes); give --out to compare every field";
-    if (field !== undefined) check.firstDifference = { line: 0, field, recorded: JSON.stringify(fieldAt(registerView, field)), recomputed: JSON.stringify(fieldAt(ours, field)) };
+    if (field !== undefined) check.firstDifference = { line: 0, field: fieldName(field), recorded: JSON.stringify(fieldAt(registerView, field)), recomputed: JSON.stringify(fieldAt(ours, field)) };
     return check;
   }
   if (outText === undefined) return { file, recorded: undefined, recomputed: sha256(text), status: "missing", note: `${file} is not in ${out}` };
@@ -318,6 +320,6 @@ async function compareManifest(
   // The line as it stands in the period's file: the recomputed text with the same generated_at.
   const aligned = `${JSON.stringify({ ...manifest, generated_at: outManifest.generated_at }, null, 2)}\n`;
   const line = firstDifferentLine(outText, aligned);
-  check.firstDifference = { line: line?.line ?? 0, field, recorded: line?.recorded, recomputed: line?.recomputed };
+  check.firstDifference = { line: line?.line ?? 0, field: fieldName(field), recorded: line?.recorded, recomputed: line?.recomputed };
   return check;
 }
