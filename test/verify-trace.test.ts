@@ -15,6 +15,7 @@ import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
 import { openSnapshot } from "../src/snapshot/reader.js";
 import { baseTask, tmp, writeSnapshot } from "./helpers.js";
+import { closeBackends, freshRegister } from "./register-backends.js";
 
 /** The built CLI (npm test builds before vitest runs), run as a user runs it. */
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
@@ -91,6 +92,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await store.close();
+  await closeBackends();
 });
 
 
@@ -434,4 +436,27 @@ describe("capex trace", () => {
     });
     expect(await capex(["trace", "--db", db])).toMatchObject({ code: 2, stderr: "capex: ASSET_ID: name an asset to trace, or a journal entry with --journal (one of the two)\n" });
   }, CLI_BUDGET);
+});
+
+describe("on PostgreSQL", () => {
+  it("verify reproduces both months and every journal line's parts are found as on SQLite", async () => {
+    const reg = await freshRegister("postgres");
+    const pg = await reg.open();
+    try {
+      const retirements = join(dir, "retirements.csv");
+      for (const [period, snap, out] of [["2026-09", snapshots.sep, join(tmp(), "2026-09")], ["2026-10", snapshots.oct, join(tmp(), "2026-10")]] as const) {
+        await runMonthEnd({ register: pg, snapshot: await openSnapshot(snap), rules, period, out, workbook: period === "2026-10", retirementsFile: period === "2026-10" ? retirements : undefined, now: FIXED_NOW });
+        const r = await verifyPeriod({ store: pg, period, snapshot: await openSnapshot(snap), rules, out });
+        expect(r.files.filter((f) => f.status !== "same")).toEqual([]);
+        expect(r.reproduced).toBe(true);
+        for (const e of await pg.journal(period)) {
+          expect(await traceJournal(pg, e.journalId)).toEqual(await traceJournal(store, e.journalId));
+        }
+      }
+      expect(await traceAsset(pg, "P1-6")).toEqual(await traceAsset(store, "P1-6"));
+    } finally {
+      await pg.close();
+      await reg.dispose();
+    }
+  }, 120_000);
 });
