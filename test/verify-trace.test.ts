@@ -170,12 +170,14 @@ describe("capex verify", () => {
     ]);
   }, CLI_BUDGET);
 
-  it("compares manifest.json field by field apart from generated_at", async () => {
+  it("compares manifest.json field by field apart from generated_at, and ignores files the close did not write", async () => {
     const copy = join(tmp(), "2026-10");
     cpSync(outOf("2026-10"), copy, { recursive: true });
     const file = join(copy, "manifest.json");
     const manifest = JSON.parse(readFileSync(file, "utf8"));
     writeFileSync(file, `${JSON.stringify({ ...manifest, generated_at: "2030-01-01T00:00:00.000Z" }, null, 2)}\n`);
+    // What capex audit writes beside the period's outputs is not an output of the close.
+    writeFileSync(join(copy, "audit-2026-10.pdf"), "%PDF-1.7");
     const verify = () => verifyPeriod({ store, period: "2026-10", snapshot: snapshotOct, rules, out: copy });
     const snapshotOct = await openSnapshot(snapshots.oct);
     expect((await verify()).reproduced).toBe(true);
@@ -261,6 +263,24 @@ describe("capex verify", () => {
       await other.close();
     }
   }, 60_000);
+});
+
+describe("capex verify on a take-on import", () => {
+  it("refuses a period that holds an import: nothing computed it", async () => {
+    const copy = join(tmp(), "import.db");
+    await new Database(db, { readonly: true }).backup(copy);
+    const raw = new Database(copy);
+    raw.prepare("update periods set kind = 'import' where period = ?").run("2026-09");
+    raw.close();
+    const other = await RegisterStore.open(copy);
+    try {
+      await expect(verifyPeriod({ store: other, period: "2026-09", snapshot: await openSnapshot(snapshots.sep), rules })).rejects.toThrow(
+        "--period: 2026-09 holds the assets taken on by capex register import: no close computed it, so there is nothing to recompute. Verify the periods closed after it.",
+      );
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe("capex trace", () => {
