@@ -124,6 +124,10 @@ export { type AuditPdfOptions, renderAuditPdf, writeAuditPdf } from "./audit/pdf
 export { planSample, type SamplePlan } from "./audit/sample.js";
 export { auditSampleCsv, writeAuditSampleCsv } from "./audit/sample-csv.js";
 
+// Audit: recompute a closed period; trace an asset, or a journal entry's lines to their parts
+export { type FileCheck, type FileStatus, type VerifyInput, type VerifyResult, verifyPeriod } from "./audit/verify.js";
+export { type AssetTrace, type JournalTrace, type LinePart, type TracedLine, traceAsset, traceJournal } from "./audit/trace.js";
+
 // Money
 export { type Cents, formatCents } from "./money.js";
 

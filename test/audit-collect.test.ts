@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { describe, expect, it } from "vitest";
 import { auditReport } from "../src/audit/audit.js";
-import { gatherAuditReport, localInstant } from "../src/audit/collect.js";
+import { gatherAuditReport } from "../src/audit/collect.js";
 import { runMonthEnd } from "../src/close/month-end.js";
 import { loadDefaultRules } from "../src/package-info.js";
 import { RegisterStore } from "../src/register/store.js";
@@ -144,10 +144,4 @@ describe("capex audit, from the register alone", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`capex: --period: 2026-11 is not closed in the register ${join(dir, "capex.db")}; closed: 2026-09, 2026-10\n`);
   }, 60_000);
-
-  it("gives the wall clock of the project's zone for an approval instant", () => {
-    expect(localInstant("2026-10-31T23:30:00Z", "Australia/Sydney")).toBe("2026-11-01T10:30:00+11:00");
-    expect(localInstant("2026-10-31T23:30:00Z", "America/New_York")).toBe("2026-10-31T19:30:00-04:00");
-    expect(localInstant("", "America/New_York")).toBeUndefined();
-  });
 });

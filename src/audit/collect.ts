@@ -1,5 +1,3 @@
-import { TZDate } from "@date-fns/tz";
-import { format } from "date-fns";
 import { monthIndexOf, periodEndDate, periodOfMonthIndex, periodStartDate } from "../dates.js";
 import { InputError } from "../errors.js";
 import type { Cents } from "../money.js";
@@ -8,6 +6,7 @@ import type { PeriodReport } from "../register/model.js";
 import type { RegisterStore } from "../register/store.js";
 import type { AuditAddition, AuditException, AuditReport, CutoffTask, SampledItem } from "./model.js";
 import { planSample } from "./sample.js";
+import { localTime } from "./trace.js";
 
 /**
  * Gathers a closed period's audit report from the register alone (DESIGN §9): no snapshot,
@@ -27,20 +26,6 @@ export interface AuditOptions {
 /** The seed when none is given: the period and its snapshot, so the same register gives the same sample. */
 export function defaultSeed(period: string, snapshotSha256: string): string {
   return `${period}-${snapshotSha256.slice(0, 12)}`;
-}
-
-/** An instant as the project's wall clock with its offset: "2026-10-31T18:30:00-05:00". */
-export function localInstant(iso: string | undefined, timeZone: string): string | undefined {
-  if (!iso) return undefined;
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return undefined;
-  return format(new TZDate(ms, timeZone), "yyyy-MM-dd'T'HH:mm:ssXXX");
-}
-
-function utcInstant(iso: string | undefined): string | undefined {
-  if (!iso) return undefined;
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString().replace(/\.000Z$/, "Z");
 }
 
 /** How many consecutive closes, up to this one, each exception has been open. */
@@ -86,7 +71,7 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
   const journalsBySource = [...bySource.values()].sort((a, b) => order.indexOf(a.source) - order.indexOf(b.source));
 
   // Additions and cost changes: the population the sample is drawn from.
-  const events = await store.eventsInPeriod(period);
+  const events = await store.eventsIn(period);
   const additions: AuditAddition[] = [];
   for (const e of events) {
     if (e.kind !== "addition" && e.kind !== "late_addition" && e.kind !== "cost_change") continue;
@@ -124,8 +109,8 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
       taskType: r.taskType,
       faClass: r.faClass,
       approvedBy: r.approvedBy,
-      approvedAtUtc: utcInstant(r.approvedAt),
-      approvedAtLocal: localInstant(r.approvedAt, r.timeZone),
+      approvedAtUtc: localTime(r.approvedAt, r.timeZone).utc,
+      approvedAtLocal: localTime(r.approvedAt, r.timeZone).local,
       timeZone: r.timeZone,
       timeZoneDefaulted: r.timeZoneDefaulted,
       inServiceDate: r.inServiceDate,
@@ -162,8 +147,8 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
     project: t.project,
     taskId: t.taskId,
     taskType: t.taskType,
-    approvedAtUtc: utcInstant(t.approvedAt) ?? t.approvedAt,
-    approvedAtLocal: localInstant(t.approvedAt, t.timeZone) ?? t.approvedAt,
+    approvedAtUtc: localTime(t.approvedAt, t.timeZone).utc ?? t.approvedAt,
+    approvedAtLocal: localTime(t.approvedAt, t.timeZone).local ?? t.approvedAt,
     timeZone: t.timeZone,
     inServiceDate: t.inServiceDate,
     periodLanded: t.inServiceDate.slice(0, 7),

@@ -14,6 +14,8 @@ import { reopenCommand } from "./reopen.js";
 import { rulesCommand } from "./rules.js";
 import { sandboxCommand } from "./sandbox.js";
 import { scheduleCommand } from "./schedule.js";
+import { traceCommand } from "./trace.js";
+import { verifyCommand } from "./verify.js";
 import { EXIT, reportError } from "./terminal.js";
 
 type Handler = (argv: unknown) => Promise<number>;
@@ -57,6 +59,7 @@ const registerCommand = group(
 const commands: Command[] = [fetchCommand, closeCommand, reopenCommand, registerCommand, scheduleCommand, rulesCommand, sandboxCommand, demoCommand] as unknown as Command[];
 commands.push(exportCommand as unknown as Command);
 commands.push(auditCommand as unknown as Command);
+commands.push(verifyCommand as unknown as Command, traceCommand as unknown as Command);
 
 let cli = yargs(hideBin(process.argv))
   .scriptName("capex")

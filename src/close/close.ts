@@ -108,7 +108,7 @@ export interface CloseResult {
     balances: AssetBalance[];
     classes: ClassBalance[];
     openingBalances: Array<{ account: string; faClass: string; balance: Cents }>;
-    expensed: Array<{ project: string; taskId: number; amount: Cents; account: string; faClass: string }>;
+    expensed: Array<{ project: string; taskId: number; amount: Cents; account: string; faClass: string; takeOn: boolean }>;
   };
   /** The two ties with the register, per class account (DESIGN §4 continuity). */
   ties: {
@@ -463,7 +463,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       balances: register.map((e) => ({ assetId: e.asset.assetId, depreciation: e.amount, accumulated: e.accumulated })),
       classes: closingClasses,
       openingBalances,
-      expensed: rec.expense.map((e) => ({ project: e.project, taskId: e.taskId, amount: e.amount, account: e.account, faClass: e.faClass })),
+      expensed: rec.expense.map((e) => ({ project: e.project, taskId: e.taskId, amount: e.amount, account: e.account, faClass: e.faClass, takeOn: e.takeOn })),
     },
     ties: { continuity, ledger: ledgerTies },
     counts: {

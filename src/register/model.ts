@@ -160,7 +160,8 @@ export interface PeriodPosting {
   /** Take-on balances per account and class (first close or import only). */
   openingBalances: Array<{ account: string; faClass: string; balance: Cents }>;
   /** Expense posted in the period per task (the change since what was posted before). */
-  expensed: Array<{ project: string; taskId: number; amount: Cents; account: string; faClass: string }>;
+  /** `takeOn`: history a first close records as posted, with no journal line. */
+  expensed: Array<{ project: string; taskId: number; amount: Cents; account: string; faClass: string; takeOn?: boolean | undefined }>;
 }
 
 /** The closed periods as `capex register status` shows them. */

@@ -56,7 +56,7 @@ export interface RegisterTables {
   };
   class_balances: { period: string; fa_class: string; cost: number; accumulated: number; reserve: number };
   opening_balances: { period: string; account: string; fa_class: string; balance: number };
-  expensed_postings: { period: string; project: string; task_id: number; amount: number; account: string; fa_class: string };
+  expensed_postings: { period: string; project: string; task_id: number; amount: number; account: string; fa_class: string; take_on: number };
   period_reports: { period: string; report: string };
 }
 
@@ -147,6 +147,13 @@ export const migrations = (backend: Backend): Record<string, Migration> => ({
   "002_period_reports": {
     async up(db: Kysely<unknown>) {
       await db.schema.createTable("period_reports").addColumn("period", "text", (c) => c.primaryKey()).addColumn("report", "text", (c) => c.notNull()).execute();
+    },
+  },
+  // A first close's expensed history is recorded as posted but reached no journal: marked, so
+  // a trace of that close's expense entry sums only what the entry posted.
+  "003_expensed_take_on": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("expensed_postings").addColumn("take_on", "integer", (c) => c.notNull().defaultTo(0)).execute();
     },
   },
 });

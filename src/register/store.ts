@@ -47,6 +47,21 @@ export interface AssetEventRow {
   message: string;
 }
 
+/** An event of a period with the asset it belongs to. */
+export interface PeriodEventRow extends AssetEventRow {
+  assetId: string;
+  project: string;
+}
+
+/** An asset's depreciation in one period, with its class then. */
+export interface PeriodBalanceRow {
+  assetId: string;
+  project: string;
+  faClass: string;
+  depreciation: Cents;
+  accumulated: Cents;
+}
+
 export interface AssetHistory {
   assetId: string;
   source: AssetSource;
@@ -226,6 +241,18 @@ export class RegisterStore {
     return store;
   }
 
+  /**
+   * Opens a register that must exist already, for commands that only read it (verify,
+   * trace): a mistyped SQLite path is refused instead of becoming an empty register.
+   */
+  static async openExisting(where: string | undefined): Promise<RegisterStore> {
+    const loc = registerLocation(where);
+    if (loc.backend === "sqlite" && !existsSync(resolve(loc.location))) {
+      throw new RegisterOpenError("REGISTER_INVALID", `there is no register at ${loc.location}; name the register the periods were closed into with --db or CAPEX_DB`);
+    }
+    return RegisterStore.open(loc);
+  }
+
   private openError(e: unknown): Error {
     if (e instanceof RegisterOpenError) return e;
     const err = e as NodeJS.ErrnoException & { code?: string };
@@ -375,16 +402,7 @@ export class RegisterStore {
       project: a.project,
       taskId: a.task_id === null ? undefined : num(a.task_id),
       firstPeriod: a.first_period,
-      events: events.map((e) => ({
-        period: e.period,
-        kind: e.kind as EventKind,
-        status: e.status as AssetStatus,
-        record: JSON.parse(e.record) as AssetRecord,
-        costChange: num(e.cost_change),
-        accumulatedChange: num(e.accumulated_change),
-        catchUp: num(e.catch_up),
-        message: e.message,
-      })),
+      events: events.map(eventRow),
       depreciation: balances.map((b) => ({ period: periodOf(num(b.period_no)), amount: num(b.depreciation), accumulated: num(b.accumulated) })),
       journalIds,
     };
@@ -402,26 +420,65 @@ export class RegisterStore {
     return rows.map((r) => ({ period: r.period, report: JSON.parse(r.report) as PeriodReport }));
   }
 
-  /** Every event a period posted, in the order posted, with the asset's attributes after it. */
-  async eventsInPeriod(period: string): Promise<Array<{ assetId: string } & AssetEventRow>> {
-    const rows = await this.db
-      .selectFrom("asset_events as e")
-      .innerJoin("assets as a", "a.asset_no", "e.asset_no")
-      .select(["a.asset_id", "e.period", "e.kind", "e.status", "e.record", "e.cost_change", "e.accumulated_change", "e.catch_up", "e.message"])
-      .where("e.period", "=", period)
-      .orderBy("e.event_no")
-      .execute();
-    return rows.map((e) => ({
-      assetId: e.asset_id,
-      period: e.period,
-      kind: e.kind as EventKind,
-      status: e.status as AssetStatus,
-      record: JSON.parse(e.record) as AssetRecord,
-      costChange: num(e.cost_change),
-      accumulatedChange: num(e.accumulated_change),
-      catchUp: num(e.catch_up),
-      message: e.message,
-    }));
+  /** One journal entry as posted (its id names the source, period and project), or undefined. */
+  async journalEntry(journalId: string): Promise<JournalEntry | undefined> {
+    const rows = await this.db.selectFrom("journal_lines").selectAll().where("journal_id", "=", journalId).orderBy("line").execute();
+    return journalFromRows(rows)[0];
+  }
+
+  /** Every journal id the register posted, for suggestions when an id is mistyped. */
+  async journalIds(): Promise<string[]> {
+    return (await this.db.selectFrom("journal_lines").select("journal_id").distinct().orderBy("journal_id").execute()).map((r) => r.journal_id);
+  }
+
+
+  /** The events the close of `period` posted, with each asset's id, in posting order; one project's only when given. */
+  async eventsIn(period: string, project?: string): Promise<PeriodEventRow[]> {
+    let q = this.db.selectFrom("asset_events as e").innerJoin("assets as a", "a.asset_no", "e.asset_no").selectAll("e").select(["a.asset_id", "a.project"]).where("e.period", "=", period);
+    if (project !== undefined) q = q.where("a.project", "=", project);
+    const rows = await q.orderBy("e.event_no").execute();
+    return rows.map((e) => ({ assetId: e.asset_id, project: e.project, ...eventRow(e) }));
+  }
+
+  /**
+   * Each asset's depreciation for `period` and accumulated at its end, with the asset's class
+   * then (its latest event up to the period): what the period's depreciation journal sums.
+   */
+  async balancesIn(period: string, project?: string): Promise<PeriodBalanceRow[]> {
+    const rows = await sql<{ asset_id: string; project: string; fa_class: string; depreciation: number; accumulated: number }>`
+      select a.asset_id, a.project, e.fa_class, b.depreciation, b.accumulated
+      from asset_balances b
+      join assets a on a.asset_no = b.asset_no
+      join (select asset_no, max(event_no) as last from asset_events where period <= ${period} group by asset_no) l on l.asset_no = b.asset_no
+      join asset_events e on e.event_no = l.last
+      where b.period_no = ${monthIndexOf(period)} ${project === undefined ? sql`` : sql`and a.project = ${project}`}
+      order by a.asset_id`.execute(this.db);
+    return rows.rows.map((r) => ({ assetId: r.asset_id, project: r.project, faClass: r.fa_class, depreciation: num(r.depreciation), accumulated: num(r.accumulated) }));
+  }
+
+  /** The expense the close of `period` posted per task (the change since what was posted before). */
+  async expensedIn(period: string, project?: string): Promise<Array<{ project: string; taskId: number; amount: Cents; account: string; faClass: string }>> {
+    let q = this.db.selectFrom("expensed_postings").selectAll().where("period", "=", period).where("take_on", "=", 0);
+    if (project !== undefined) q = q.where("project", "=", project);
+    const rows = await q.orderBy("project").orderBy("task_id").execute();
+    return rows.map((x) => ({ project: x.project, taskId: num(x.task_id), amount: num(x.amount), account: x.account, faClass: x.fa_class }));
+  }
+
+  /** How the given assets stood at the end of the period before `period`: record as posted and accumulated depreciation. */
+  async assetsBefore(period: string, assetIds: readonly string[]): Promise<Map<string, { record: AssetRecord; accumulated: Cents }>> {
+    const out = new Map<string, { record: AssetRecord; accumulated: Cents }>();
+    // A change of rules can reclassify a whole project: ids go in chunks within the bound-parameter limits.
+    for (let i = 0; i < assetIds.length; i += 10_000) {
+      const rows = await sql<{ asset_id: string; record: string; accumulated: number | null }>`
+        select a.asset_id, e.record, b.accumulated
+        from assets a
+        join (select asset_no, max(event_no) as last from asset_events where period < ${period} group by asset_no) l on l.asset_no = a.asset_no
+        join asset_events e on e.event_no = l.last
+        left join asset_balances b on b.asset_no = a.asset_no and b.period_no = ${monthIndexOf(period) - 1}
+        where a.asset_id in (${sql.join(assetIds.slice(i, i + 10_000))})`.execute(this.db);
+      for (const r of rows.rows) out.set(r.asset_id, { record: JSON.parse(r.record) as AssetRecord, accumulated: num(r.accumulated) });
+    }
+    return out;
   }
 
   /** The journal lines the register posted for a period, in journal order. */
@@ -489,6 +546,19 @@ export class RegisterTransaction {
     await sql`commit`.execute(t);
     this.committed = true;
   }
+}
+
+function eventRow(e: RegisterTables["asset_events"]): AssetEventRow {
+  return {
+    period: e.period,
+    kind: e.kind as EventKind,
+    status: e.status as AssetStatus,
+    record: JSON.parse(e.record) as AssetRecord,
+    costChange: num(e.cost_change),
+    accumulatedChange: num(e.accumulated_change),
+    catchUp: num(e.catch_up),
+    message: e.message,
+  };
 }
 
 function periodOf(monthIndex: number): string {
@@ -652,7 +722,11 @@ async function writePosting(tx: Tx, p: PeriodPosting, copyClient?: pg.PoolClient
   );
   await insertChunked(tx, "class_balances", p.classes.map((c) => ({ period: p.period, fa_class: c.faClass, cost: c.cost, accumulated: c.accumulated, reserve: c.reserve })));
   await insertChunked(tx, "opening_balances", p.openingBalances.map((o) => ({ period: p.period, account: o.account, fa_class: o.faClass, balance: o.balance })));
-  await insertChunked(tx, "expensed_postings", p.expensed.map((x) => ({ period: p.period, project: x.project, task_id: x.taskId, amount: x.amount, account: x.account, fa_class: x.faClass })));
+  await insertChunked(
+    tx,
+    "expensed_postings",
+    p.expensed.map((x) => ({ period: p.period, project: x.project, task_id: x.taskId, amount: x.amount, account: x.account, fa_class: x.faClass, take_on: x.takeOn ? 1 : 0 })),
+  );
 }
 
 /** Who ran a close, for the period's record (no secrets: the OS user and host). */

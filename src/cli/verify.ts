@@ -1,0 +1,82 @@
+import { existsSync } from "node:fs";
+import type { Argv } from "yargs";
+import { z } from "zod";
+import { type FileCheck, recordedClose, verifyPeriod } from "../audit/verify.js";
+import { InputError } from "../errors.js";
+import { BUNDLED_RULES_NAME, loadDefaultRules } from "../package-info.js";
+import { RegisterStore } from "../register/store.js";
+import { recordedPath } from "../report/write.js";
+import { loadRules } from "../rules/load.js";
+import type { Rules } from "../rules/model.js";
+import { openSnapshot } from "../snapshot/reader.js";
+import { commonSchema, EXIT, parseOptions, printJson } from "./terminal.js";
+
+const options = commonSchema.extend({
+  period: z.string(),
+  snapshot: z.string().min(1),
+  out: z.string().optional(),
+  rules: z.string().optional(),
+  db: z.string().optional(),
+});
+
+/** The rules to recompute with: those given, else the file the close recorded (the bundled rules by their recorded name). */
+async function rulesFor(given: string | undefined, recorded: string, period: string, sha256: string): Promise<Rules> {
+  if (given) return loadRules(recordedPath(given));
+  if (existsSync(recorded)) return loadRules(recorded);
+  if (recorded === BUNDLED_RULES_NAME) return loadDefaultRules();
+  throw new InputError("--rules", `${period} was closed with the rules file ${recorded} (sha256 ${sha256}), which is not at that path here; give it with --rules FILE`);
+}
+
+const short = (hash: string | undefined) => (hash === undefined ? "none" : `${hash.slice(0, 12)}…`);
+
+function describe(f: FileCheck, out: string | undefined): string[] {
+  const lines = [`  ${f.file}: ${f.status.replace("_", " ")} (recorded ${short(f.recorded)}, recomputed ${short(f.recomputed)}${out === undefined ? "" : `, in ${out} ${short(f.inOut)}`})`];
+  const d = f.firstDifference;
+  if (d) {
+    lines.push(`    first difference${d.line ? ` at line ${d.line}` : ""}${d.field ? ` (field ${d.field})` : ""}:`);
+    lines.push(`      ${out === undefined ? "recorded:  " : "in --out:  "} ${d.recorded ?? "(no such line)"}`);
+    lines.push(`      recomputed: ${d.recomputed ?? "(no such line)"}`);
+  }
+  if (f.note) lines.push(`    ${f.note}`);
+  return lines;
+}
+
+export const verifyCommand = {
+  command: "verify",
+  describe: "Recompute a closed period from its snapshot and the register as it stood before, and compare every output with what the close recorded",
+  builder: (y: Argv) =>
+    y
+      .option("period", { type: "string", demandOption: true, describe: "the closed month to recompute, YYYY-MM" })
+      .option("snapshot", { type: "string", demandOption: true, describe: "the snapshot folder the period was closed with (its manifest sha256 is checked)" })
+      .option("out", { type: "string", describe: "the period's output folder: its files are compared too, with the first differing row of each CSV" })
+      .option("rules", { type: "string", describe: "the rules file the period was closed with (default: the path the close recorded)" })
+      .option("db", { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" })
+      .epilog("Reads the register only; writes nothing but a temporary folder it deletes. Exit codes: 0 reproduced; 1 some file differs; 2 bad usage, or a snapshot or rules the period was not closed with."),
+  handler: async (argv: unknown): Promise<number> => {
+    const o = parseOptions(options, argv);
+    const store = await RegisterStore.openExisting(o.db);
+    try {
+      const { closed, report } = await recordedClose(store, o.period);
+      const rules = await rulesFor(o.rules, report.rulesFile, o.period, closed.rulesSha256);
+      const snapshot = await openSnapshot(o.snapshot);
+      const result = await verifyPeriod({ store, period: o.period, snapshot, rules, out: o.out });
+      if (o.json) printJson(result);
+      else if (!o.quiet || !result.reproduced) {
+        const w = (s: string) => process.stdout.write(`${s}\n`);
+        const against = `the register's hashes${o.out === undefined ? "" : ` and the files in ${o.out}`}`;
+        const different = result.files.filter((f) => f.status !== "same");
+        if (result.reproduced) {
+          w(`reproduced ${o.period}: all ${result.files.length} outputs recomputed match ${against} byte for byte (manifest.json field by field apart from generated_at)`);
+        } else {
+          w(`not reproduced ${o.period}: ${different.length} of ${result.files.length} outputs differ from ${against}`);
+          for (const f of different) for (const line of describe(f, o.out)) w(line);
+        }
+        w(`  snapshot manifest sha256 ${result.snapshotSha256}; rules ${result.rulesFile} version ${result.rulesVersion}, sha256 ${result.rulesSha256}; register ${store.location}`);
+        for (const n of result.notes) w(`  note: ${n}`);
+      }
+      return result.reproduced ? EXIT.ok : EXIT.failure;
+    } finally {
+      await store.close();
+    }
+  },
+};
