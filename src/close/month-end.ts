@@ -156,10 +156,14 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
         `the register's latest closed period is ${last.period}; close ${periodOfMonthIndex(monthIndexOf(last.period) + 1)} next (periods are closed in order, none skipped)`,
       );
     }
-    const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined);
-    if (rerun && state.lastClosed === undefined && periods.length > 1) throw new PeriodOrderError(`cannot rebuild the register as it stood before ${period}`);
-    checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements");
-    const result = await closePeriod({ snapshot, rules, period, register: state, retirements, allowOpenPeriod: input.allowOpenPeriod, onStage: input.onStage });
+    // The register's state lives only while the close is computed: on a big register it is
+    // hundreds of megabytes the writers do not need.
+    const result = await (async () => {
+      const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined);
+      if (rerun && state.lastClosed === undefined && periods.length > 1) throw new PeriodOrderError(`cannot rebuild the register as it stood before ${period}`);
+      checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements");
+      return closePeriod({ snapshot, rules, period, register: state, retirements, allowOpenPeriod: input.allowOpenPeriod, onStage: input.onStage });
+    })();
     const { manifest, warnings } = await writeCloseOutputs(result, rules, {
       out: input.out,
       generatedAt: now(),

@@ -278,6 +278,10 @@ export function reconcile(input: ReconcileInput): Reconciliation {
             adjust("cost_change", record, costChange, catchUp, catchUp, active.record.faClass, message, effective);
             event("cost_change", record, rebase, costChange, catchUp, catchUp, message);
           }
+        } else if (retiredOf(active.record) === undefined) {
+          // Unchanged in every figure: the outputs show the task as Render holds it now (its
+          // address, crew, description), and the register's copy is no longer needed in memory.
+          record = now;
         }
       }
     }
