@@ -4,7 +4,7 @@ import { z } from "zod";
 import { auditReport } from "../audit/audit.js";
 import { formatCents, parseDecimal, toCents } from "../money.js";
 import { RegisterStore } from "../register/store.js";
-import { commonSchema, EXIT, info, parseOptions, printJson } from "./terminal.js";
+import { commonSchema, EXIT, info, parseOptions, printJson, DB_OPTION, periodFlag } from "./terminal.js";
 
 const amount = z
   .string()
@@ -12,7 +12,7 @@ const amount = z
   .transform((s) => toCents(parseDecimal(s)));
 
 const options = commonSchema.extend({
-  period: z.string().refine((p) => /^\d{4}-(0[1-9]|1[0-2])$/.test(p), { message: "--period must be a month written YYYY-MM, for example 2026-10" }),
+  period: periodFlag(),
   db: z.string().optional(),
   out: z.string().optional(),
   sample: z.number().int().positive({ message: "--sample must be a whole number of items, 1 or more" }).optional(),
@@ -28,7 +28,7 @@ export const auditCommand = {
   builder: (y: Argv) =>
     y
       .option("period", { type: "string", demandOption: true, describe: "the closed period, YYYY-MM" })
-      .option("db", { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" })
+      .option("db", DB_OPTION)
       .option("out", { type: "string", describe: "folder for audit-YYYY-MM.pdf and audit-sample.csv (default: the period's output folder, out/YYYY-MM)" })
       .option("sample", { type: "number", describe: "sample size N instead of the one the confidence and tolerable misstatement give" })
       .option("seed", { type: "string", describe: "the sample's seed (default: the period and its snapshot's hash); the same seed draws the same sample" })

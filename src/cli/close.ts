@@ -12,10 +12,10 @@ import { RegisterStore } from "../register/store.js";
 import { checkCloseOutputFolder, recordedPath } from "../report/write.js";
 import { coverageWarnings, loadRules } from "../rules/load.js";
 import { openSnapshot } from "../snapshot/reader.js";
-import { type CommonFlags, commonSchema, EXIT, info, parseOptions, printJson, showsProgress } from "./terminal.js";
+import { type CommonFlags, commonSchema, EXIT, info, parseOptions, printJson, showsProgress, DB_OPTION, periodFlag } from "./terminal.js";
 
 const options = commonSchema.extend({
-  period: z.string().refine((p) => /^\d{4}-(0[1-9]|1[0-2])$/.test(p), { message: "--period must be a month written YYYY-MM, for example 2026-10" }),
+  period: periodFlag(),
   snapshot: z.string().min(1),
   out: z.string().optional(),
   rules: z.string().optional(),
@@ -146,7 +146,7 @@ export const closeCommand = {
       .option("out", { type: "string", describe: "output folder (default out/YYYY-MM); must be new, empty or an earlier close's output folder, which is replaced only when the close succeeds" })
       .option("rules", { type: "string", describe: "rules file (default: the bundled rules/render-fiber.yaml)" })
       .option("strict", { type: "boolean", default: false, describe: "exit 3 when there are exceptions (outputs are still written)" })
-      .option("db", { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" })
+      .option("db", DB_OPTION)
       .option("allow-open-period", { type: "boolean", default: false, describe: "close a month that had not ended when the snapshot was fetched (marked provisional)" })
       .option("workbook", { type: "boolean", default: true, describe: "write the Excel workbook; --no-workbook writes the CSV files only (for very large closes)" })
       .option("erp", { type: "string", array: true, describe: `also write the journal in a ledger's import layout as journal-PROFILE.csv (repeatable): ${ERP_PROFILE_NAMES.join(", ")}` })

@@ -9,10 +9,10 @@ import { loadDefaultRules } from "../package-info.js";
 import { RegisterStore } from "../register/store.js";
 import { recordedPath } from "../report/write.js";
 import { loadRules } from "../rules/load.js";
-import { commonSchema, EXIT, info, parseOptions, printJson } from "./terminal.js";
+import { commonSchema, EXIT, info, parseOptions, printJson, DB_OPTION, periodFlag } from "./terminal.js";
 
 const options = commonSchema.extend({
-  period: z.string().refine((p) => /^\d{4}-(0[1-9]|1[0-2])$/.test(p), { message: "--period must be a month written YYYY-MM, for example 2026-10" }),
+  period: periodFlag(),
   erp: z.array(z.string()).min(1, { message: "--erp names a ledger profile" }),
   db: z.string().optional(),
   out: z.string().default("."),
@@ -26,7 +26,7 @@ export const exportCommand = {
     y
       .option("period", { type: "string", demandOption: true, describe: "a closed month, YYYY-MM" })
       .option("erp", { type: "string", array: true, demandOption: true, describe: `ledger layout (repeatable): ${ERP_PROFILE_NAMES.join(", ")}` })
-      .option("db", { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" })
+      .option("db", DB_OPTION)
       .option("out", { type: "string", describe: "folder for journal-PROFILE-YYYY-MM.csv (default: the current folder); an existing file is never replaced" })
       .option("rules", { type: "string", describe: "rules file whose erp: section maps accounts and dimensions (default: the bundled rules/render-fiber.yaml)" })
       .epilog("Exit codes: 0 written (or already there, byte for byte); 1 failed; 2 bad usage, a period not closed, or a different file already at the path."),

@@ -8,10 +8,9 @@ import { RegisterStore } from "../register/store.js";
 import { registerSummary } from "../register/summary.js";
 import { recordedPath } from "../report/write.js";
 import { loadRules } from "../rules/load.js";
-import { commonSchema, EXIT, info, parseOptions, printJson } from "./terminal.js";
+import { commonSchema, EXIT, info, parseOptions, printJson, DB_OPTION, periodFlag } from "./terminal.js";
 
-const DB_OPTION = { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" } as const;
-const period = (flag: string) => z.string().refine((p) => /^\d{4}-(0[1-9]|1[0-2])$/.test(p), { message: `${flag} must be a month written YYYY-MM, for example 2026-10` });
+const period = periodFlag;
 const w = (s: string) => process.stdout.write(`${s}\n`);
 
 /** Left-aligned text columns, right-aligned numbers, two spaces apart. */

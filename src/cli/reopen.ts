@@ -2,10 +2,10 @@ import type { Argv } from "yargs";
 import { z } from "zod";
 import { reopenPeriod } from "../register/reopen.js";
 import { RegisterStore } from "../register/store.js";
-import { EXIT, commonSchema, parseOptions, printJson } from "./terminal.js";
+import { EXIT, commonSchema, parseOptions, printJson, DB_OPTION, periodFlag } from "./terminal.js";
 
 const options = commonSchema.extend({
-  period: z.string().refine((p) => /^\d{4}-(0[1-9]|1[0-2])$/.test(p), { message: "--period must be a month written YYYY-MM, for example 2026-10" }),
+  period: periodFlag(),
   db: z.string().optional(),
 });
 
@@ -17,7 +17,7 @@ export const reopenCommand = {
   builder: (y: Argv) =>
     y
       .option("period", { type: "string", demandOption: true, describe: "the register's latest closed period, YYYY-MM" })
-      .option("db", { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" })
+      .option("db", DB_OPTION)
       .epilog(
         "The period's output folder is left as it was. Closing the period again replaces it.\n" +
           "Exit codes: 0 reopened; 1 failed (the register is as it was); 2 bad usage, no register, or not the latest closed period.\n" +

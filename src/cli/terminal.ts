@@ -67,3 +67,10 @@ export function parseOptions<S extends z.ZodType>(schema: S, argv: unknown): z.i
 }
 
 export const commonSchema = z.object({ json: z.boolean().default(false), quiet: z.boolean().default(false) });
+
+/** A period flag (`--period`, `--as-of`): a month written YYYY-MM. */
+export const periodFlag = (flag = "--period") =>
+  z.string().refine((p) => /^\d{4}-(0[1-9]|1[0-2])$/.test(p), { message: `${flag} must be a month written YYYY-MM, for example 2026-10` });
+
+/** The `--db` option every register command takes. */
+export const DB_OPTION = { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" } as const;

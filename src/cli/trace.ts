@@ -5,7 +5,7 @@ import { parsePeriod } from "../dates.js";
 import { InputError } from "../errors.js";
 import { formatCents } from "../money.js";
 import { RegisterStore } from "../register/store.js";
-import { commonSchema, EXIT, parseOptions, printJson } from "./terminal.js";
+import { commonSchema, EXIT, parseOptions, printJson, DB_OPTION } from "./terminal.js";
 
 const options = commonSchema.extend({
   assetId: z.string().optional(),
@@ -98,7 +98,7 @@ export const traceCommand = {
       .positional("asset-id", { type: "string", describe: "the asset to trace (as in register.csv)" })
       .option("journal", { type: "string", describe: "trace a journal entry instead, e.g. DEP-2026-10-P1: the assets whose amounts make up each line" })
       .option("period", { type: "string", describe: "with --journal: the period the entry must belong to" })
-      .option("db", { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" })
+      .option("db", DB_OPTION)
       .epilog("Reads the register only. Exit codes: 0 traced (with --journal: every line ties); 1 some line does not tie; 2 bad usage or an id the register does not hold."),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);

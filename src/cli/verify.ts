@@ -9,7 +9,7 @@ import { recordedPath } from "../report/write.js";
 import { loadRules } from "../rules/load.js";
 import type { Rules } from "../rules/model.js";
 import { openSnapshot } from "../snapshot/reader.js";
-import { commonSchema, EXIT, parseOptions, printJson } from "./terminal.js";
+import { commonSchema, EXIT, parseOptions, printJson, DB_OPTION } from "./terminal.js";
 
 const options = commonSchema.extend({
   period: z.string(),
@@ -50,7 +50,7 @@ export const verifyCommand = {
       .option("snapshot", { type: "string", demandOption: true, describe: "the snapshot folder the period was closed with (its manifest sha256 is checked)" })
       .option("out", { type: "string", describe: "the period's output folder: its files are compared too, with the first differing row of each CSV" })
       .option("rules", { type: "string", describe: "the rules file the period was closed with (default: the path the close recorded)" })
-      .option("db", { type: "string", describe: "the register: a SQLite file or a postgres:// URL (default: CAPEX_DB, else capex.db here)" })
+      .option("db", DB_OPTION)
       .epilog("Reads the register only; writes nothing but a temporary folder it deletes. Exit codes: 0 reproduced; 1 some file differs; 2 bad usage, or a snapshot or rules the period was not closed with."),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);

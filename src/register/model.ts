@@ -165,20 +165,10 @@ export interface PeriodPosting {
 }
 
 /** The closed periods as `capex register status` shows them. */
-export interface ClosedPeriod {
-  period: string;
-  kind: "close" | "import";
-  closedAt: string;
-  closedBy: string;
-  snapshotSha256: string;
-  rulesSha256: string;
-  rulesVersion: string;
-  toolVersion: string;
-  stateDigestBefore: string;
-  controlTotals: Record<string, string>;
-  outputHashes: Record<string, string>;
-  inputs: Record<string, string>;
-}
+export type ClosedPeriod = Pick<
+  PeriodPosting,
+  "period" | "kind" | "closedAt" | "closedBy" | "snapshotSha256" | "rulesSha256" | "rulesVersion" | "toolVersion" | "stateDigestBefore" | "controlTotals" | "outputHashes" | "inputs"
+>;
 
 /**
  * A digest of the register's state, recorded in each close's manifest: two registers with the
