@@ -186,7 +186,6 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       throw new HttpProblem(403, { detail: "Not enough permissions: this API credential is Read-Only" });
     }
     if (parts.length === 3 && method === "GET") {
-      intParam(q, "page", 1, 1);
       const all = labels.list(short, q.get("label_type") ?? undefined);
       return page(q, all.length, (o, l) => all.slice(o, o + l));
     }
