@@ -243,6 +243,26 @@ describe("capex label against the simulator", () => {
     expect(plan.tasksLabelled).toBe(6);
   });
 
+  it("takes a plan of the caller's own, and warns of tasks Render did not confirm", async () => {
+    const { sandbox, client } = await setup();
+    const summary = await labelTasks(client, {
+      period: "2026-10",
+      add: [
+        { project: "P1", taskId: 2, label: "Capitalized 2026-10" },
+        { project: "P1", taskId: 99, label: "Capitalized 2026-10" },
+      ],
+      remove: [],
+    });
+    expect(summary.notConfirmed).toEqual([{ project: "P1", label: "Capitalized 2026-10", taskIds: [99] }]);
+    expect(tasksLabelled(sandbox, "P1", "Capitalized 2026-10")).toEqual([2]);
+    expect(describeLabelSummary(summary).slice(1, -1)).toEqual([
+      "P1:",
+      '  created label "Capitalized 2026-10"',
+      '  added "Capitalized 2026-10" to 2 tasks: 2, 99',
+      'warning: Render did not confirm "Capitalized 2026-10" on 1 task of P1 (99): check that these tasks still exist in Render',
+    ]);
+  });
+
   it("reads the tasks' current labels from a snapshot instead of the API", async () => {
     const { store, sandbox, client } = await setup();
     await labelTasks(client, { store, period: "2026-10" });

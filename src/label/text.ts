@@ -24,7 +24,7 @@ export function describeLabelSummary(s: LabelSummary): string[] {
     if (p.alreadyDone) lines.push(`  already done: ${plural(p.alreadyDone, "mark")}`);
   }
   for (const n of s.notConfirmed) {
-    lines.push(`warning: Render did not confirm "${n.label}" on ${plural(n.taskIds.length, "task")} of ${n.project} (${idList(n.taskIds)}); are they still in Render?`);
+    lines.push(`warning: Render did not confirm "${n.label}" on ${plural(n.taskIds.length, "task")} of ${n.project} (${idList(n.taskIds)}): check that these tasks still exist in Render`);
   }
   const r = s.requests;
   lines.push(
