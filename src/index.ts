@@ -92,6 +92,15 @@ export { checkErpProfiles, ERP_PROFILES, type ErpExport, erpFileName, erpProfile
 export { exportPeriodJournal } from "./erp/register.js";
 export { writeNewFile } from "./erp/file.js";
 
+// What the close did, written back to Render as project labels (DESIGN §10)
+export { batches, type LabelAddition, type LabelRemoval, marksByProject, type ProjectLabelChanges, projectChanges } from "./label/changes.js";
+export { type CurrentLabels, currentLabelsFromApi, currentLabelsFromSnapshot } from "./label/current.js";
+export { DEFAULT_LABEL_BATCH, type LabelOptions, type LabelRequests, type LabelSummary, labelTasks } from "./label/label.js";
+export { capitalizedLabel, exceptionLabel, type LabelPlan, planFromRegister, type TaskMark } from "./label/plan.js";
+export { describeLabelSummary } from "./label/text.js";
+export { addLabelToTasks, createLabel, LABEL_TYPE, listProjectLabels, removeLabelFromTasks } from "./render/labels.js";
+export { type Label, type LabelTasksAdded, type TaskLabels, taskLabelsOf } from "./render/schemas.js";
+
 // The register: the memory between closes (DESIGN §8)
 export { type MonthEndInput, type MonthEndOutcome, runMonthEnd } from "./close/month-end.js";
 export { AssetBook } from "./register/book.js";
@@ -134,3 +143,4 @@ export { type Cents, formatCents } from "./money.js";
 // The local Render simulator (tests, demos, integration rehearsals)
 export { folderData, generatedData, type SandboxData } from "./sandbox/data.js";
 export { type Sandbox, type SandboxOptions, startSandbox } from "./sandbox/server.js";
+export { type SandboxLabel, SandboxLabels } from "./sandbox/labels.js";

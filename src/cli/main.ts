@@ -9,6 +9,7 @@ import { closeCommand } from "./close.js";
 import { demoCommand } from "./demo.js";
 import { exportCommand } from "./export.js";
 import { fetchCommand } from "./fetch.js";
+import { labelCommand } from "./label.js";
 import { registerSubcommands } from "./register.js";
 import { reopenCommand } from "./reopen.js";
 import { rulesCommand } from "./rules.js";
@@ -60,6 +61,7 @@ const commands: Command[] = [fetchCommand, closeCommand, reopenCommand, register
 commands.push(exportCommand as unknown as Command);
 commands.push(auditCommand as unknown as Command);
 commands.push(verifyCommand as unknown as Command, traceCommand as unknown as Command);
+commands.push(labelCommand as unknown as Command);
 
 let cli = yargs(hideBin(process.argv))
   .scriptName("capex")

@@ -14,8 +14,6 @@ import { type LimiterSettings, limiterSettings, RENDER_LIMITS } from "./limits.j
 import type { DailyQuota } from "./quota.js";
 import { type AttemptOutcome, DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from "./retry-policy.js";
 import {
-  type Label,
-  labelSchema,
   type Page,
   type Project,
   pageSchema,
@@ -23,7 +21,7 @@ import {
   type TaskType,
   taskTypeSchema,
 } from "./schemas.js";
-import { type HttpResponse, type Transport, TransportError, undiciTransport } from "./transport.js";
+import { type HttpMethod, type HttpResponse, type Transport, TransportError, undiciTransport } from "./transport.js";
 
 export interface RenderClientOptions {
   connection: RenderConnection;
@@ -112,7 +110,7 @@ export class RenderClient {
    */
   private async sendWithRetry(
     label: string,
-    req: { method: "GET" | "POST"; url: string; headers: Record<string, string>; body?: string },
+    req: { method: HttpMethod; url: string; headers: Record<string, string>; body?: string },
     limited: boolean,
   ): Promise<{ res: HttpResponse; token: string | undefined }> {
     let waited = 0;
@@ -162,8 +160,11 @@ export class RenderClient {
     }
   }
 
-  /** GET or POST an API path and validate the JSON answer with `schema`. */
-  async call<S extends z.ZodType>(method: "GET" | "POST", path: string, query: Query, schema: S, body?: unknown): Promise<z.infer<S>> {
+  /**
+   * Calls an API path and validates the JSON answer with `schema`. An empty 2xx body (Render's
+   * documented answer to some DELETEs) reaches the schema as undefined.
+   */
+  async call<S extends z.ZodType>(method: HttpMethod, path: string, query: Query, schema: S, body?: unknown): Promise<z.infer<S>> {
     const label = `${method} ${path}${queryString(query)}`;
     const url = `${this.apiUrl}${path}${queryString(query)}`;
     const headers: Record<string, string> = { accept: "application/json" };
@@ -186,7 +187,7 @@ export class RenderClient {
     this.stats.tokensFetched = this.tokens.fetched;
     let json: unknown;
     try {
-      json = JSON.parse(res.body);
+      json = res.status < 300 && res.body.trim() === "" ? undefined : JSON.parse(res.body);
     } catch {
       throw new RenderResponseError(label, `HTTP ${res.status} with a body that is not JSON`);
     }
@@ -280,14 +281,8 @@ export class RenderClient {
     return page;
   }
 
-  async listLabels(shortName: string): Promise<Label[]> {
-    const path = `/projects/${encodeURIComponent(shortName)}/labels`;
-    const out: Label[] = [];
-    for await (const page of this.paginate(path, {})) for (const item of page.data) out.push(this.item(labelSchema, item, `GET ${path}`));
-    return out;
-  }
-
-  private item<S extends z.ZodType>(schema: S, item: unknown, label: string): z.infer<S> {
+  /** One item of a list page, validated; a bad one is a RenderResponseError naming the request. */
+  item<S extends z.ZodType>(schema: S, item: unknown, label: string): z.infer<S> {
     const parsed = schema.safeParse(item);
     if (!parsed.success) throw new RenderResponseError(label, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
     return parsed.data;

@@ -181,6 +181,70 @@ export const labelSchema = z.looseObject({
 });
 export type Label = z.infer<typeof labelSchema>;
 
+/** The answer to "add a label to many tasks": the label, and the tasks Render says it added. */
+export const labelTasksAddedSchema = labelSchema.extend({
+  project_task_ids_added: z.preprocess((v) => (v === null ? undefined : v), z.array(integer).optional()),
+});
+export type LabelTasksAdded = z.infer<typeof labelTasksAddedSchema>;
+
+/**
+ * The labels a task carries, as ids and names. The collection documents a task's `labels`
+ * only as an object (`{}`), so any of these is read: an object keyed by label id
+ * (`{"12": "Capitalized 2026-10"}` or `{"12": {"name": ...}}`), an object keyed by label name
+ * (`{"Capitalized 2026-10": 12}`, `true` or `{"id": 12}`), an object grouping labels by type
+ * (`{"General": [...]}`), or an array of `{id, name}` objects, names or ids. A task carries a
+ * label when either its id or its name is among them; type names picked up on the way match no
+ * label fiber-capex writes.
+ */
+export interface TaskLabels {
+  ids: ReadonlySet<number>;
+  names: ReadonlySet<string>;
+}
+
+const LABEL_ID = /^\d+$/;
+
+export function taskLabelsOf(value: unknown): TaskLabels {
+  const ids = new Set<number>();
+  const names = new Set<string>();
+  const addId = (v: unknown) => {
+    if (typeof v === "number" && Number.isInteger(v)) ids.add(v);
+    else if (typeof v === "string" && LABEL_ID.test(v.trim())) ids.add(Number(v));
+  };
+  const addName = (v: unknown) => {
+    if (typeof v === "string" && v.trim() !== "") names.add(v.trim());
+  };
+  /** `key` is the object key the value sat under: a label id when all digits, else a name (or a type). */
+  const visit = (v: unknown, key: string | undefined, depth: number): void => {
+    if (depth > 4 || v === null || v === undefined || v === false) return;
+    const keyIsId = key !== undefined && LABEL_ID.test(key);
+    if (key !== undefined) (keyIsId ? addId : addName)(key);
+    if (typeof v === "string") {
+      if (keyIsId || key !== undefined || !LABEL_ID.test(v)) addName(v);
+      else addId(v);
+    } else if (typeof v === "number") {
+      if (!keyIsId) addId(v);
+    } else if (Array.isArray(v)) {
+      for (const item of v) visit(item, undefined, depth + 1);
+    } else if (typeof v === "object") {
+      const o = v as Record<string, unknown>;
+      if ("id" in o || "name" in o || "label_id" in o || "label_name" in o) {
+        addId(o.id ?? o.label_id);
+        addName(o.name ?? o.label_name);
+      } else {
+        for (const [k, item] of Object.entries(o)) visit(item, k, depth + 1);
+      }
+    }
+  };
+  visit(value, undefined, 0);
+  return { ids, names };
+}
+
+/** A task line read for its labels only: the close's own validation never pays for them. */
+export const taskLabelsSchema = z.object({
+  project_task_id: integer,
+  labels: z.unknown().transform(taskLabelsOf),
+});
+
 /** A field path as the messages write it: `units[0].quantity`. */
 export function fieldPath(path: readonly PropertyKey[]): string {
   return path.map((k, i) => (typeof k === "number" ? `[${k}]` : `${i === 0 ? "" : "."}${String(k)}`)).join("");

@@ -1,7 +1,9 @@
 import { Agent, type Dispatcher, request } from "undici";
 
+export type HttpMethod = "GET" | "POST" | "DELETE";
+
 export interface HttpRequest {
-  method: "GET" | "POST";
+  method: HttpMethod;
   url: string;
   headers: Record<string, string>;
   body?: string;

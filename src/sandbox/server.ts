@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { TOKEN_PATH } from "../render/config.js";
 import { RENDER_LIMITS } from "../render/limits.js";
 import type { SandboxData } from "./data.js";
+import { SandboxLabels } from "./labels.js";
 import { prng, type RawTask } from "./generate.js";
 
 /**
@@ -37,6 +38,10 @@ export interface SandboxOptions {
   dailyQuota?: number;
   faults?: SandboxFaults;
   seed?: number;
+  /** What the credential may do: a Read-Only one gets 403 on every write (default read-write). */
+  access?: "read-write" | "read-only";
+  /** Keep "METHOD /path?query" of every API request in `stats.requestLog` (tests). */
+  logRequests?: boolean;
   /**
    * The simulator's clock in milliseconds (rate limit, token expiry); by default the
    * process's monotonic clock. A test gives it the client's virtual clock.
@@ -53,6 +58,8 @@ export interface SandboxStats {
   peakInFlight: number;
   /** Authorization headers seen, for tests that check what the client sends. */
   lastAuthorization?: string;
+  /** With `logRequests`: every API request received, in order, as "METHOD /path?query". */
+  requestLog?: string[];
 }
 
 export interface Sandbox {
@@ -62,6 +69,8 @@ export interface Sandbox {
   clientSecret: string;
   stats: SandboxStats;
   faults: SandboxFaults;
+  /** The labels and task links the label endpoints keep. */
+  labels: SandboxLabels;
   revokeTokens(): void;
   close(): Promise<void>;
 }
@@ -110,6 +119,33 @@ function page(q: URLSearchParams, total: number, slice: (offset: number, limit: 
   return { data, page: pageNo, page_size: data.length, page_limit: limit, total_results: total };
 }
 
+/** An answer with no body (the collection's 200 to "Delete Label from many Tasks"). */
+const EMPTY = Symbol("empty body");
+
+function jsonBody(body: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw unprocessable([{ loc: ["body", 0], msg: "JSON decode error", type: "json_invalid" }]);
+  }
+  if (!value || typeof value !== "object" || Array.isArray(value)) throw unprocessable([{ loc: ["body"], msg: "Input should be a valid dictionary", type: "dict_type" }]);
+  return value as Record<string, unknown>;
+}
+
+function taskIdsBody(b: Record<string, unknown>): number[] {
+  const ids = b.project_task_ids;
+  if (ids === undefined) throw unprocessable([{ loc: ["body", "project_task_ids"], msg: "Field required", type: "missing" }]);
+  if (!Array.isArray(ids)) throw unprocessable([{ loc: ["body", "project_task_ids"], msg: "Input should be a valid list", type: "list_type" }]);
+  return ids.map((id, i) => {
+    const n = typeof id === "string" && /^\d+$/.test(id.trim()) ? Number(id) : id;
+    if (typeof n !== "number" || !Number.isInteger(n)) {
+      throw unprocessable([{ loc: ["body", "project_task_ids", i], msg: "Input should be a valid integer", type: "int_type" }]);
+    }
+    return n;
+  });
+}
+
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const scale = options.timeScale ?? 1;
   const now = options.now ?? (() => performance.now());
@@ -120,10 +156,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const quota = options.dailyQuota ?? RENDER_LIMITS.dailyQuota;
   const faults: SandboxFaults = { ...options.faults };
   const random = prng(options.seed ?? 42);
-  const stats: SandboxStats = { requests: 0, apiRequests: 0, tokensIssued: 0, rateLimited: 0, faultsInjected: 0, peakInFlight: 0 };
+  const stats: SandboxStats = { requests: 0, apiRequests: 0, tokensIssued: 0, rateLimited: 0, faultsInjected: 0, peakInFlight: 0, ...(options.logRequests ? { requestLog: [] } : {}) };
   const tokens = new Map<string, number>();
-  const labels = new Map<string, Array<{ id: number; name: string; type: string; notes: string; due_by_date: string | null; tasks: number[] }>>();
-  let nextLabelId = 1;
+  const labels = new SandboxLabels();
+  const access = options.access ?? "read-write";
   let inFlight = 0;
   let bucket = 5;
   let bucketAt = now();
@@ -143,6 +179,54 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   };
 
   const retryAfter = (ms: number) => (scale === 1 ? String(Math.max(1, Math.ceil(ms / 1000))) : (ms / 1000).toFixed(3));
+
+  /** The collection's label endpoints: list, get one, create, add to many tasks, delete from many tasks. */
+  const routeLabels = (method: string, short: string, parts: string[], q: URLSearchParams, body: string): unknown => {
+    if (method !== "GET" && access === "read-only") {
+      throw new HttpProblem(403, { detail: "Not enough permissions: this API credential is Read-Only" });
+    }
+    if (parts.length === 3 && method === "GET") {
+      const all = labels.list(short, q.get("label_type") ?? undefined);
+      return page(q, all.length, (o, l) => all.slice(o, o + l));
+    }
+    if (parts.length === 3 && method === "POST") {
+      const b = jsonBody(body);
+      const name = b.name;
+      if (name === undefined) throw unprocessable([{ loc: ["body", "name"], msg: "Field required", type: "missing" }]);
+      if (typeof name !== "string" || name.trim() === "") throw unprocessable([{ loc: ["body", "name"], msg: "String should have at least 1 character", type: "string_too_short" }]);
+      if (b.type !== undefined && typeof b.type !== "string") throw unprocessable([{ loc: ["body", "type"], msg: "Input should be a valid string", type: "string_type" }]);
+      if (b.notes !== undefined && b.notes !== null && typeof b.notes !== "string") throw unprocessable([{ loc: ["body", "notes"], msg: "Input should be a valid string", type: "string_type" }]);
+      const due = b.due_by_date;
+      if (due !== undefined && due !== null && (typeof due !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(due))) {
+        throw unprocessable([{ loc: ["body", "due_by_date"], msg: "Input should be a valid date", type: "date_type" }]);
+      }
+      const type = (b.type as string | undefined) ?? "General";
+      // The simulator refuses a second label of a name, so a client that creates twice is caught.
+      if (labels.byName(short, name, type)) throw new HttpProblem(409, { detail: `A ${type} label named "${name}" already exists in project ${short}` });
+      return labels.create(short, { name, type, notes: (b.notes as string | null | undefined) ?? "", due_by_date: (due as string | null | undefined) ?? null });
+    }
+    const labelId = parts[3] === undefined ? Number.NaN : /^\d+$/.test(parts[3]) ? Number(parts[3]) : Number.NaN;
+    if (parts.length >= 4 && Number.isNaN(labelId)) {
+      throw unprocessable([{ loc: ["path", "label_id"], msg: "Input should be a valid integer, unable to parse string as an integer", type: "int_parsing" }]);
+    }
+    const label = labels.get(short, labelId);
+    if (parts.length === 4 && method === "GET") {
+      if (!label) throw new HttpProblem(404, { detail: `Label ${labelId} not found` });
+      return label;
+    }
+    if (parts.length === 5 && parts[4] === "tasks" && (method === "POST" || method === "DELETE")) {
+      const ids = taskIdsBody(jsonBody(body));
+      if (!label) throw new HttpProblem(404, { detail: `Label ${labelId} not found` });
+      if (method === "DELETE") {
+        labels.remove(short, labelId, ids);
+        return EMPTY;
+      }
+      // Only tasks of the project are linked; the answer lists those newly linked.
+      const known = ids.filter((id) => data.task(short, id) !== undefined);
+      return { ...label, project_task_ids_added: labels.add(short, labelId, known) };
+    }
+    throw new HttpProblem(405, { detail: "Method Not Allowed" });
+  };
 
   const route = (method: string, url: URL, body: string): unknown => {
     const q = url.searchParams;
@@ -171,38 +255,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         }
       }
       const filter = statuses.length ? statuses : undefined;
-      return page(q, data.countTasks(short, filter), (o, l) => data.tasks(short, filter, o, l));
+      return page(q, data.countTasks(short, filter), (o, l) => data.tasks(short, filter, o, l).map((t) => labels.serve(short, t)));
     }
     if (parts[2] === "tasks" && parts.length === 4 && method === "GET") {
       const id = Number(parts[3]);
       const task = Number.isInteger(id) ? data.task(short, id) : undefined;
       if (!task) throw new HttpProblem(404, { detail: `Task ${parts[3]} not found` });
-      return task;
+      return labels.serve(short, task);
     }
-    if (parts[2] === "labels") {
-      const list = labels.get(short) ?? [];
-      labels.set(short, list);
-      if (parts.length === 3 && method === "GET") {
-        const shown = list.map(({ tasks: _t, ...l }) => l);
-        return page(q, shown.length, (o, l) => shown.slice(o, o + l));
-      }
-      if (parts.length === 3 && method === "POST") {
-        const b = JSON.parse(body || "{}") as Record<string, unknown>;
-        if (typeof b.name !== "string" || b.name === "") throw unprocessable([{ loc: ["body", "name"], msg: "Field required", type: "missing" }]);
-        const label = { id: nextLabelId++, name: b.name, type: String(b.type ?? "General"), notes: String(b.notes ?? ""), due_by_date: (b.due_by_date as string) ?? null, tasks: [] as number[] };
-        list.push(label);
-        const { tasks: _t, ...shown } = label;
-        return shown;
-      }
-      if (parts.length === 5 && parts[4] === "tasks" && method === "POST") {
-        const label = list.find((l) => l.id === Number(parts[3]));
-        if (!label) throw new HttpProblem(404, { detail: `Label ${parts[3]} not found` });
-        const b = JSON.parse(body || "{}") as { project_task_ids?: unknown };
-        if (!Array.isArray(b.project_task_ids)) throw unprocessable([{ loc: ["body", "project_task_ids"], msg: "Field required", type: "missing" }]);
-        label.tasks.push(...(b.project_task_ids as number[]));
-        return { id: label.id, project_task_ids: label.tasks };
-      }
-    }
+    if (parts[2] === "labels") return routeLabels(method, short, parts, q, body);
     throw new HttpProblem(405, { detail: "Method Not Allowed" });
   };
 
@@ -222,8 +283,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const send = (res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}) => {
     // The client may have given up (or the simulator closed) while the answer was delayed.
     if (res.destroyed || res.writableEnded) return;
-    const text = JSON.stringify(payload);
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+    const text = payload === EMPTY ? "" : JSON.stringify(payload);
+    res.writeHead(status, { ...(payload === EMPTY ? {} : { "content-type": "application/json" }), "content-length": Buffer.byteLength(text), ...headers });
     res.end(text);
   };
 
@@ -246,6 +307,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         return;
       }
       stats.apiRequests++;
+      stats.requestLog?.push(`${req.method} ${url.pathname}${url.search}`);
       inFlight++;
       stats.peakInFlight = Math.max(stats.peakInFlight, inFlight);
       try {
@@ -305,6 +367,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     clientSecret,
     stats,
     faults,
+    labels,
     revokeTokens: () => tokens.clear(),
     close: () =>
       new Promise<void>((resolve) => {
