@@ -117,6 +117,7 @@ describe("capex demo", () => {
     expect(r.stdout).toContain("  retirements:         2 assets   cost 10941.48, gain/loss -9110.64; see disposals.csv");
     expect(r.stdout).toContain("  register:      cost 3063614.74, accumulated 92046.24, net book value 2971568.50");
     expect(r.stderr).toContain("late approval: ATX-NORTH task 8, approved on 2026-09-28, recorded after 2026-09 was closed");
+    expect(r.stderr).toContain('  added "Capex exception: UNKNOWN_UNIT_CODE" to 1 task: 9006\n');
     for (const f of ["2026-09/capex-2026-09.xlsx", "2026-10/capex-2026-10.xlsx", "snapshot-1/tasks.jsonl", "snapshot-2/tasks.jsonl", "retirements-2026-10.csv"]) expect(existsSync(join(out, f)), f).toBe(true);
     // October opens where September closed: the register carried it.
     const rollforward = (p: string) => readFileSync(join(out, p, "rollforward.csv"), "utf8").split("\r\n").find((l) => l.startsWith("TOTAL,"))!.split(",");

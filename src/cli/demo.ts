@@ -10,6 +10,8 @@ import { demoFixtureDir } from "../package-info.js";
 import { RenderClient } from "../render/client.js";
 import { credentialKey, DailyQuota } from "../render/quota.js";
 import type { RegisterState } from "../register/model.js";
+import { labelTasks } from "../label/label.js";
+import { describeLabelSummary } from "../label/text.js";
 import { RegisterStore } from "../register/store.js";
 import { folderData, type SandboxData } from "../sandbox/data.js";
 import { demoChanges } from "../sandbox/demo-changes.js";
@@ -21,8 +23,8 @@ import { type CommonFlags, commonSchema, info, parseOptions } from "./terminal.j
 
 const options = commonSchema.extend({ out: z.string().default("capex-demo"), strict: z.boolean().default(false) });
 
-/** Starts the simulator on `data`, fetches everything from it over HTTP into `dir`, and stops it. */
-async function fetchFrom(data: SandboxData, dir: string, flags: CommonFlags): Promise<void> {
+/** Starts the simulator on `data` and runs `work` with a client at Render's real limits, then stops it. */
+async function withSimulator<T>(data: SandboxData, work: (client: RenderClient, url: string) => Promise<T>): Promise<T> {
   const sandbox = await startSandbox({ data });
   try {
     const connection = { apiUrl: sandbox.url, authUrl: sandbox.url, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret };
@@ -30,12 +32,19 @@ async function fetchFrom(data: SandboxData, dir: string, flags: CommonFlags): Pr
       connection,
       quota: new DailyQuota({ limit: 10_000, stateFile: join(tmpdir(), "fiber-capex-demo-quota.json"), credentialKey: credentialKey(sandbox.url, sandbox.clientId), now: () => new Date() }),
     });
-    info(flags, `Fetching from the Render simulator on ${sandbox.url} at Render's limits (2 requests a second)…`);
-    const fetched = await fetchSnapshot(client, { out: dir });
-    info(flags, `Fetched ${fetched.tasks} tasks in ${fetched.requests} requests (${fetched.rateLimited} answered 429) into ${dir}`);
+    return await work(client, sandbox.url);
   } finally {
     await sandbox.close();
   }
+}
+
+/** Fetches everything from the simulator over HTTP into `dir`. */
+function fetchFrom(data: SandboxData, dir: string, flags: CommonFlags): Promise<void> {
+  return withSimulator(data, async (client, url) => {
+    info(flags, `Fetching from the Render simulator on ${url} at Render's limits (2 requests a second)…`);
+    const fetched = await fetchSnapshot(client, { out: dir });
+    info(flags, `Fetched ${fetched.tasks} tasks in ${fetched.requests} requests (${fetched.rateLimited} answered 429) into ${dir}`);
+  });
 }
 
 /** Two retirements for the second month, picked from the register by rule: a tool sold, a quarter of a cable cut. */
@@ -92,6 +101,15 @@ export const demoCommand = {
 
     info(o, `\n== Month 2: closing ${period} on the same register ==`);
     const two = await runClose({ snapshot: secondSnapshot, period, out: join(out, period), strict: o.strict, db, retirements }, o);
+
+    info(o, `\n== Marking ${period} in Render (capex label) ==`);
+    const labelled = await RegisterStore.open(db);
+    try {
+      const summary = await withSimulator(data, (client) => labelTasks(client, { store: labelled, period }, { snapshot: secondSnapshot }));
+      for (const line of describeLabelSummary(summary)) info(o, line);
+    } finally {
+      await labelled.close();
+    }
     return Math.max(one.code, two.code);
   },
 };
