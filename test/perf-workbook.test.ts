@@ -1,0 +1,72 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import JSZip from "jszip";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type CloseResult, closePeriod } from "../src/close/close.js";
+import { writeCloseOutputs } from "../src/report/write.js";
+import { loadRules } from "../src/rules/load.js";
+import type { Rules } from "../src/rules/model.js";
+import { openSnapshot } from "../src/snapshot/reader.js";
+import { baseTask, tmp, writeSnapshot } from "./helpers.js";
+
+/**
+ * fiber-capex writes the workbook's XML itself (src/report/workbook.ts) instead of through
+ * exceljs's cell objects, for speed. The bytes did not change: these hashes are those of the
+ * workbooks exceljs 4.4 wrote for the same closes, before the change. A deliberate change to
+ * the workbook's content changes them; anything else that does is a regression.
+ */
+let rules: Rules;
+let demo: CloseResult;
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+async function workbook(result: CloseResult, maxRowsPerSheet?: number): Promise<Buffer> {
+  const out = join(tmp(), "2026-10");
+  await writeCloseOutputs(result, rules, { out, maxRowsPerSheet });
+  return readFileSync(join(out, "capex-2026-10.xlsx"));
+}
+
+beforeAll(async () => {
+  rules = await loadRules("rules/render-fiber.yaml");
+  // A relative path, so the Summary's snapshot line is the same on every machine.
+  demo = await closePeriod({ snapshot: await openSnapshot("fixtures/demo"), rules, period: "2026-10" });
+}, 60_000);
+
+describe("the workbook's bytes are those exceljs wrote", () => {
+  it("for the demo close", async () => {
+    expect(sha256(await workbook(demo))).toBe("4d3e06f4affa6f99ff13a2ed9b300b610fc66b054e3162726f915774a9aa962a");
+  });
+
+  it("for the demo close split at 40 rows a sheet (every table continued on sheets of its own, totals on each)", async () => {
+    const bytes = await workbook(demo, 40);
+    const names = [...(await (await JSZip.loadAsync(bytes)).file("xl/workbook.xml")!.async("string")).matchAll(/ name="([^"]+)" state/g)].map((m) => m[1]);
+    expect(names).toContain("Register (2)");
+    expect(sha256(bytes)).toBe("80119f1ea9cb8a14e83c9448fe874170e2cb77311e685cc6caebfaafd49e6354");
+  });
+
+  it("with a failing identity (bold flag) and an identity whose sides are text (no formula)", async () => {
+    const r = structuredClone(demo);
+    r.identities[1]!.holds = false;
+    r.identities[1]!.right = "1";
+    r.identities.push({ name: "a side that is text", left: "n/a", right: "n/a", holds: true });
+    expect(sha256(await workbook(r))).toBe("233c73bb631e270778ab497224afa4d75395dc23d3c10f4083b57bfdcdff6091");
+  });
+
+  it("for free text with markup, controls, DEL, a lone surrogate and a cell past Excel's limit", async () => {
+    const tasks = [
+      baseTask(1, { approved_date: "2026-10-05T14:00:00Z", street_address: "12 Main St\n=1+1 Suite 4 <b>&amp;'\"", road_name: "Unit 7\rRear\u007f" }),
+      baseTask(2, { approved_date: "2026-10-06T14:00:00Z", street_address: "Main\u0001 St\u000b\u0000\u001b\u0007 #4\ud800", approved_by: "-b.osei" }),
+      baseTask(3, { approved_date: "2026-10-07T14:00:00Z", street_address: "x".repeat(40_000) }),
+      baseTask(4, { task_type: "permitting", approved_date: "2026-10-12T14:00:00Z", units: [{ unit_code: "PERMIT-ROW", quantity: 1, amount: "650.00" }] }),
+      baseTask(5, { task_type: "install_microduct", approved_date: "2026-10-20T14:00:00Z" }),
+    ];
+    const result = await closePeriod({ snapshot: await openSnapshot(await writeSnapshot(tasks)), rules, period: "2026-10" });
+    const zip = await JSZip.loadAsync(await workbook(result));
+    // The Summary names the snapshot's temporary folder; every other part is compared.
+    const parts = Object.keys(zip.files).filter((f) => f !== "xl/worksheets/sheet1.xml").sort();
+    const h = createHash("sha256");
+    for (const f of parts) h.update(f).update(await zip.file(f)!.async("nodebuffer"));
+    expect(h.digest("hex")).toBe("a7e3be88fa500775a8fedf2b586682f02ebb1ab13536335e6e48c473f2a851b7");
+  });
+});
