@@ -4,7 +4,7 @@ import { finished } from "node:stream/promises";
 import archiver from "archiver";
 import type { Identity } from "../close/identities.js";
 import { TextBatch } from "./batch.js";
-import { cellString, type RowContext, type Warn } from "./cells.js";
+import { cellString, isPlain, type RowContext, type Warn } from "./cells.js";
 import type { Cell, Column, Table } from "./tables.js";
 import { cellText } from "./text.js";
 import { appXml, contentTypesXml, coreXml, PACKAGE_RELS_XML, sheetEndXml, sheetStartXml, workbookRelsXml, workbookXml } from "./xlsx-parts.js";
@@ -257,7 +257,7 @@ async function writeTablePart(
           break;
         }
         default:
-          xml += `${ref} t="str"><v>${xmlText(cellString(columns[k]!, value, at))}</v></c>`;
+          xml += `${ref} t="str"><v>${typeof value === "string" && isPlain(value) ? value : xmlText(cellString(columns[k]!, value, at))}</v></c>`;
       }
     }
     sheet.raw(`${xml}</row>`);
