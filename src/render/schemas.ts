@@ -64,7 +64,7 @@ export const NO_PHOTOS: readonly string[] = Object.freeze([]);
  * Photo references for the audit trail: Render's photo entries are not documented beyond
  * "array", so a reference is the entry itself when it is text, else its url, file name or id.
  */
-const photoRefs = z.preprocess((v) => {
+function photoRefsOf(v: unknown): readonly string[] {
   if (!Array.isArray(v) || v.length === 0) return NO_PHOTOS;
   const refs: string[] = [];
   for (const p of v) {
@@ -76,7 +76,8 @@ const photoRefs = z.preprocess((v) => {
     }
   }
   return refs.length ? refs : NO_PHOTOS;
-}, z.array(z.string()).readonly().optional());
+}
+const photoRefs = z.preprocess(photoRefsOf, z.array(z.string()).readonly().optional());
 
 const unitLineShape = {
   unit_code: optionalString,
@@ -192,4 +193,116 @@ export function describeIssues(error: z.ZodError): { path: string; message: stri
   const path = first ? fieldPath(first.path) : "";
   const message = error.issues.map((i) => `${fieldPath(i.path) || "(task)"}: ${i.message}`).join("; ");
   return { path, message };
+}
+
+/*
+ * The close's fast path. zod copies every object it checks (and runs a preprocess, a union
+ * and a transform per field): on a million tasks that cost more than JSON.parse. The reader
+ * of the same fields below allocates only the result. It gives up (FAIL) on anything that is
+ * not in the shape Render usually sends, and then taskFieldsSchema decides and explains; where
+ * it gives a result, that result is the one taskFieldsSchema gives (a property test holds it
+ * to that).
+ */
+const FAIL = Symbol("not the usual shape");
+type Read<T> = T | undefined | typeof FAIL;
+
+function readString(v: unknown): Read<string> {
+  if (typeof v === "string") return v === "" ? undefined : v;
+  if (v === undefined || v === null) return undefined;
+  return typeof v === "number" ? String(v) : FAIL;
+}
+
+function readDecimal(v: unknown): Read<string> {
+  let text: string;
+  if (typeof v === "number") {
+    if (!Number.isFinite(v)) return FAIL;
+    text = String(v);
+  } else if (typeof v === "string") {
+    if (v === "") return undefined;
+    text = v.trim();
+    if (!DECIMAL_TEXT.test(text)) return FAIL;
+  } else return v === undefined || v === null ? undefined : FAIL;
+  return withinLimit(text) ? text : FAIL;
+}
+
+function readTimestamp(v: unknown): Read<string> {
+  if (v === undefined || v === null || v === "") return undefined;
+  if (typeof v !== "string" || !TIMESTAMP.test(v)) return FAIL;
+  return Number.isNaN(Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v)) ? FAIL : v;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+const UNIT_STRINGS = ["unit_code", "code", "description", "uom", "unit"] as const;
+const UNIT_DECIMALS = ["quantity", "rate", "amount"] as const;
+
+function readUnitLine(v: unknown): UnitLineFields | typeof FAIL {
+  if (!isRecord(v)) return FAIL;
+  const out: Record<string, string | undefined> = {};
+  // A key the line holds stays in the result even when blank, as zod keeps it.
+  for (const k of UNIT_STRINGS) {
+    const x = readString(v[k]);
+    if (x === FAIL) return FAIL;
+    if (x !== undefined || k in v) out[k] = x;
+  }
+  for (const k of UNIT_DECIMALS) {
+    const x = readDecimal(v[k]);
+    if (x === FAIL) return FAIL;
+    if (x !== undefined || k in v) out[k] = x;
+  }
+  return out as UnitLineFields;
+}
+type UnitLineFields = z.infer<typeof unitLineFieldsSchema>;
+
+const TASK_STRINGS = ["project_short_name", "status", "asset_id", "work_package", "subsector", "street_address", "road_name", "approved_by"] as const;
+
+/** The fields of a task the engine reads, or undefined when taskFieldsSchema must decide (see above). */
+export function quickTaskFields(raw: unknown): TaskFields | undefined {
+  if (!isRecord(raw)) return undefined;
+  const id = raw.project_task_id;
+  let taskId: number;
+  if (typeof id === "number") taskId = id;
+  else if (typeof id === "string" && /^-?\d+$/.test(id.trim())) taskId = Number(id);
+  else return undefined;
+  if (!Number.isSafeInteger(taskId)) return undefined;
+  const type = raw.task_type;
+  if (typeof type !== "string" || type === "") return undefined;
+  const out: Record<string, unknown> = { project_task_id: taskId, task_type: type };
+  for (const k of TASK_STRINGS) {
+    const x = readString(raw[k]);
+    if (x === FAIL) return undefined;
+    if (x !== undefined || k in raw) out[k] = x;
+  }
+  const geometry = raw.geometry;
+  if (geometry === undefined || geometry === null || geometry === "") {
+    if ("geometry" in raw) out.geometry = undefined;
+  } else if (isRecord(geometry)) out.geometry = geometry;
+  else return undefined;
+  const approved = readTimestamp(raw.approved_date);
+  if (approved === FAIL) return undefined;
+  if (approved !== undefined || "approved_date" in raw) out.approved_date = approved;
+  const quantity = readDecimal(raw.quantity);
+  if (quantity === FAIL) return undefined;
+  if (quantity !== undefined || "quantity" in raw) out.quantity = quantity;
+  const units = raw.units;
+  if (units === undefined || units === null || units === "") out.units = [];
+  else if (Array.isArray(units)) {
+    const lines: UnitLineFields[] = [];
+    for (const u of units) {
+      const line = readUnitLine(u);
+      if (line === FAIL) return undefined;
+      lines.push(line);
+    }
+    out.units = lines;
+  } else return undefined;
+  // Photos absent stay absent, as with zod (whose preprocess runs only on a key present).
+  if ("photos" in raw) {
+    const photos = photoRefsOf(raw.photos);
+    out.photos = photos === NO_PHOTOS ? photos : Object.freeze(photos);
+  }
+  return out as TaskFields;
 }
