@@ -4,7 +4,10 @@ import { join } from "node:path";
 import JSZip from "jszip";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type CloseResult, closePeriod } from "../src/close/close.js";
+import type { Table } from "../src/report/tables.js";
+import { writeWorkbook } from "../src/report/workbook.js";
 import { writeCloseOutputs } from "../src/report/write.js";
+import { InputError } from "../src/errors.js";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
 import { openSnapshot } from "../src/snapshot/reader.js";
@@ -68,5 +71,24 @@ describe("the workbook's bytes are those exceljs wrote", () => {
     const h = createHash("sha256");
     for (const f of parts) h.update(f).update(await zip.file(f)!.async("nodebuffer"));
     expect(h.digest("hex")).toBe("a7e3be88fa500775a8fedf2b586682f02ebb1ab13536335e6e48c473f2a851b7");
+  });
+});
+
+describe("a workbook that cannot be written", () => {
+  it("fails with the cell's error, naming the sheet row, and leaves no stream open", async () => {
+    const table: Table = {
+      sheet: "Keys",
+      file: "",
+      columns: [{ name: "asset_id", label: "Asset ID", kind: "code" }],
+      rowCount: 3,
+      rows: () => [["A-1"], ["A-2"], ["=HYPERLINK(1)"]],
+      totals: [],
+    };
+    const path = join(tmp(), "w.xlsx");
+    const err = await writeWorkbook(path, { title: "t", footer: "f", summary: [], identities: [], tables: [table] }, { created: new Date("2026-10-31T00:00:00Z") }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toBe(
+      'Keys sheet row 3 (asset =HYPERLINK(1)), asset_id: "=HYPERLINK(1)" cannot be written as an identifier: it starts with "=", which spreadsheets run as a formula. Correct it where it comes from (Render or the rules file) and close again; nothing was written',
+    );
   });
 });

@@ -1,7 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { PassThrough } from "node:stream";
 import { finished } from "node:stream/promises";
-import archiver from "archiver";
 import type { Identity } from "../close/identities.js";
 import { TextBatch } from "./batch.js";
 import { cellString, isPlain, type RowContext, type Warn } from "./cells.js";
@@ -304,6 +303,8 @@ export async function writeWorkbook(
 ): Promise<void> {
   const date = options.created;
   const warn = options.onWarning ?? (() => {});
+  // Loaded here, not at start-up: a close without a workbook (--no-workbook) never needs it.
+  const { default: archiver } = await import("archiver");
   const zip = archiver("zip");
   const file = createWriteStream(path);
   const failed = new Promise<never>((_, reject) => {
