@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { checkOutputFolder, type OutputFolderKind, writeDirAtomically } from "../atomic-dir.js";
@@ -8,6 +6,7 @@ import { formatCents } from "../money.js";
 import { toolVersion } from "../package-info.js";
 import type { Rules } from "../rules/model.js";
 import { writeCsvTable } from "./csv-file.js";
+import { FileHashes } from "./file-hashes.js";
 import { closeTables, rulesTable, taxByClassTable } from "./tables.js";
 import { type SummaryLine, writeWorkbook } from "./workbook.js";
 
@@ -91,16 +90,6 @@ export function recordedPath(path: string): string {
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash("sha256");
-    createReadStream(path)
-      .on("data", (c) => hash.update(c))
-      .on("end", () => resolve(hash.digest("hex")))
-      .on("error", reject);
-  });
-}
-
 export function workbookName(period: string): string {
   return `capex-${period}.xlsx`;
 }
@@ -155,10 +144,19 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
   };
   const tables = closeTables(result);
   const projects = [...new Set(result.register.map((e) => e.asset.project).concat(result.expensed.map((e) => e.project)))].sort();
+  const hashes = new FileHashes();
+  // Each file is hashed on the second core as soon as it is complete, while the next is written.
+  const hashed = new Map<string, Promise<string>>();
+  const hash = (name: string, path: string) => {
+    const sha = hashes.of(path);
+    sha.catch(() => {}); // awaited below; a run that fails before then must not report it unhandled
+    hashed.set(name, sha);
+  };
   const manifest = await writeDirAtomically(options.out, CLOSE_OUTPUT_FOLDER, async (dir) => {
     for (const table of tables) {
       options.onFile?.(table.file);
       await writeCsvTable(join(dir, table.file), table, warn);
+      hash(table.file, join(dir, table.file));
     }
     const workbook = options.workbook === false ? undefined : workbookName(result.period);
     // The workbook is for people: the contracted sheets, Rules, and tax by class. Per-asset
@@ -178,8 +176,9 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       // The workbook's own dates are the period end, so its content depends on the inputs only.
       { created: new Date(`${result.periodEnd}T00:00:00Z`), maxRowsPerSheet: options.maxRowsPerSheet, onWarning: warn },
     );
+    if (workbook) hash(workbook, join(dir, workbook));
     const files: Record<string, string> = {};
-    for (const name of [...tables.map((t) => t.file), ...(workbook ? [workbook] : [])]) files[name] = await sha256File(join(dir, name));
+    for (const [name, sha] of hashed) files[name] = await sha;
     const m: CloseManifest = {
       format: CLOSE_FORMAT,
       tool: { name: "fiber-capex", version: toolVersion() },
@@ -200,6 +199,6 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     await writeFile(join(dir, "manifest.json"), `${JSON.stringify(m, null, 2)}\n`);
     await options.beforePublish?.(m);
     return m;
-  }, inputs);
+  }, inputs).finally(() => hashes.close());
   return { dir: options.out, manifest, warnings };
 }
