@@ -179,6 +179,8 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     if (workbook) hash(workbook, join(dir, workbook));
     const files: Record<string, string> = {};
     for (const [name, sha] of hashed) files[name] = await sha;
+    // Gone before the register's commit, the close's high-water mark of memory.
+    await hashes.close();
     const m: CloseManifest = {
       format: CLOSE_FORMAT,
       tool: { name: "fiber-capex", version: toolVersion() },
