@@ -75,6 +75,11 @@ const ANY_TIME = plausibleDates();
  */
 const UTC_INSTANT = /^[12]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,3})?Z$/;
 
+// Any character keyProblem looks for; a key without one has no problem, found in one scan.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters keyProblem refuses
+const KEY_SUSPECT = /^[=+\-@]|[\u0000-\u001f\u007f\ufffe\uffff\ud800-\udfff]/;
+const keyTrouble = (key: string) => (KEY_SUSPECT.test(key) ? keyProblem(key) : undefined);
+
 function rateIdsOf(elements: readonly CostElement[]): string[] {
   const ids: string[] = [];
   for (const e of elements) if (e.rateId) ids.push(e.rateId);
@@ -94,9 +99,9 @@ function thresholdCents(rules: Rules): number | undefined {
 export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern: Interner = noInterning, dates: PlausibleDates = ANY_TIME): Outcome {
   const project = zone.shortName;
   // Keys are written as they are (never neutralised), so one a spreadsheet would run is refused here.
-  const projectProblem = keyProblem(project);
+  const projectProblem = keyTrouble(project);
   if (projectProblem) return exception(project, task, "INVALID_TASK", `project_short_name: ${JSON.stringify(project)} ${projectProblem}; correct it in Render and fetch again`);
-  const assetProblem = task.asset_id === undefined ? undefined : keyProblem(task.asset_id);
+  const assetProblem = task.asset_id === undefined ? undefined : keyTrouble(task.asset_id);
   if (assetProblem) return exception(project, task, "INVALID_TASK", `asset_id: ${JSON.stringify(task.asset_id)} ${assetProblem}; correct it in Render and fetch again`);
   if (task.approved_date === undefined) {
     return task.status?.toLowerCase() === "approved"

@@ -237,30 +237,27 @@ const isRecord = (v: unknown): v is Record<string, unknown> => {
   return proto === Object.prototype || proto === null;
 };
 
-const UNIT_STRINGS = ["unit_code", "code", "description", "uom", "unit"] as const;
-const UNIT_DECIMALS = ["quantity", "rate", "amount"] as const;
-
 function readUnitLine(v: unknown): UnitLineFields | typeof FAIL {
   if (!isRecord(v)) return FAIL;
-  const out: Record<string, string | undefined> = {};
-  // A key the line holds stays in the result even when blank, as zod keeps it.
-  for (const k of UNIT_STRINGS) {
-    const x = readString(v[k]);
-    if (x === FAIL) return FAIL;
-    if (x !== undefined || k in v) out[k] = x;
-  }
-  for (const k of UNIT_DECIMALS) {
-    const x = readDecimal(v[k]);
-    if (x === FAIL) return FAIL;
-    if (x !== undefined || k in v) out[k] = x;
-  }
-  return out as UnitLineFields;
+  const unit_code = readString(v.unit_code);
+  const code = readString(v.code);
+  const description = readString(v.description);
+  const uom = readString(v.uom);
+  const unit = readString(v.unit);
+  const quantity = readDecimal(v.quantity);
+  const rate = readDecimal(v.rate);
+  const amount = readDecimal(v.amount);
+  if (unit_code === FAIL || code === FAIL || description === FAIL || uom === FAIL || unit === FAIL || quantity === FAIL || rate === FAIL || amount === FAIL) return FAIL;
+  return { unit_code, code, description, quantity, uom, unit, rate, amount };
 }
 type UnitLineFields = z.infer<typeof unitLineFieldsSchema>;
 
-const TASK_STRINGS = ["project_short_name", "status", "asset_id", "work_package", "subsector", "street_address", "road_name", "approved_by"] as const;
-
-/** The fields of a task the engine reads, or undefined when taskFieldsSchema must decide (see above). */
+/**
+ * The fields of a task the engine reads, or undefined when taskFieldsSchema must decide (see
+ * above). Every result has every field, absent ones undefined (zod leaves absent keys out):
+ * objects of one shape keep the classifier's property reads monomorphic, and no reader of a
+ * task tells an absent field from an undefined one.
+ */
 export function quickTaskFields(raw: unknown): TaskFields | undefined {
   if (!isRecord(raw)) return undefined;
   const id = raw.project_task_id;
@@ -271,38 +268,56 @@ export function quickTaskFields(raw: unknown): TaskFields | undefined {
   if (!Number.isSafeInteger(taskId)) return undefined;
   const type = raw.task_type;
   if (typeof type !== "string" || type === "") return undefined;
-  const out: Record<string, unknown> = { project_task_id: taskId, task_type: type };
-  for (const k of TASK_STRINGS) {
-    const x = readString(raw[k]);
-    if (x === FAIL) return undefined;
-    if (x !== undefined || k in raw) out[k] = x;
+  const project_short_name = readString(raw.project_short_name);
+  const status = readString(raw.status);
+  const asset_id = readString(raw.asset_id);
+  const work_package = readString(raw.work_package);
+  const subsector = readString(raw.subsector);
+  const street_address = readString(raw.street_address);
+  const road_name = readString(raw.road_name);
+  const approved_by = readString(raw.approved_by);
+  if (project_short_name === FAIL || status === FAIL || asset_id === FAIL || work_package === FAIL || subsector === FAIL || street_address === FAIL || road_name === FAIL || approved_by === FAIL) {
+    return undefined;
   }
-  const geometry = raw.geometry;
-  if (geometry === undefined || geometry === null || geometry === "") {
-    if ("geometry" in raw) out.geometry = undefined;
-  } else if (isRecord(geometry)) out.geometry = geometry;
-  else return undefined;
-  const approved = readTimestamp(raw.approved_date);
-  if (approved === FAIL) return undefined;
-  if (approved !== undefined || "approved_date" in raw) out.approved_date = approved;
+  let geometry: Record<string, unknown> | undefined;
+  const g = raw.geometry;
+  if (isRecord(g)) geometry = g;
+  else if (g !== undefined && g !== null && g !== "") return undefined;
+  const approved_date = readTimestamp(raw.approved_date);
   const quantity = readDecimal(raw.quantity);
-  if (quantity === FAIL) return undefined;
-  if (quantity !== undefined || "quantity" in raw) out.quantity = quantity;
-  const units = raw.units;
-  if (units === undefined || units === null || units === "") out.units = [];
-  else if (Array.isArray(units)) {
-    const lines: UnitLineFields[] = [];
-    for (const u of units) {
-      const line = readUnitLine(u);
+  if (approved_date === FAIL || quantity === FAIL) return undefined;
+  let units: UnitLineFields[];
+  const u = raw.units;
+  if (u === undefined || u === null || u === "") units = [];
+  else if (Array.isArray(u)) {
+    units = [];
+    for (const x of u) {
+      const line = readUnitLine(x);
       if (line === FAIL) return undefined;
-      lines.push(line);
+      units.push(line);
     }
-    out.units = lines;
   } else return undefined;
+  let photos: readonly string[] | undefined;
   // Photos absent stay absent, as with zod (whose preprocess runs only on a key present).
   if ("photos" in raw) {
-    const photos = photoRefsOf(raw.photos);
-    out.photos = photos === NO_PHOTOS ? photos : Object.freeze(photos);
+    photos = photoRefsOf(raw.photos);
+    if (photos !== NO_PHOTOS) Object.freeze(photos);
   }
-  return out as TaskFields;
+  return {
+    project_short_name,
+    project_task_id: taskId,
+    status,
+    task_type: type,
+    asset_id,
+    work_package,
+    subsector,
+    street_address,
+    road_name,
+    geometry,
+    approved_date,
+    approved_by,
+    quantity,
+    units,
+    photos,
+  };
 }
