@@ -1,12 +1,12 @@
 import { addYears, format } from "date-fns";
 import { keyProblem } from "../ids.js";
-import { isValidTimeZone, localDateOf, MAX_YEAR } from "../dates.js";
+import { isValidTimeZone, localDateOf, localDateOfInstant, MAX_YEAR } from "../dates.js";
 import { defaultDecliningBalanceYears } from "../depreciation/types.js";
 import { type Cents, Dec, toCents } from "../money.js";
 import { NO_PHOTOS, type Project, type TaskFields as Task } from "../render/schemas.js";
 import type { Rules } from "../rules/model.js";
 import type { SnapshotRecord } from "../snapshot/reader.js";
-import type { AssetRecord, ExceptionCode, ExceptionRow, ExpensedItem, Outcome } from "./outcomes.js";
+import type { AssetRecord, CostElement, ExceptionCode, ExceptionRow, ExpensedItem, Outcome } from "./outcomes.js";
 import { priceTask } from "./price.js";
 
 export interface ProjectZone {
@@ -68,19 +68,49 @@ export function plausibleDates(fetchedAt?: string): PlausibleDates {
 }
 const ANY_TIME = plausibleDates();
 
+/**
+ * An approval instant as Render writes it (UTC, whole seconds or milliseconds, a day that every
+ * month has): Date.parse reads it as date-fns' parseISO does, at a fraction of the cost. Any
+ * other form, a 29th-31st included (Date.parse rolls 2026-02-30 into March; parseISO refuses
+ * it), goes to localDateOf.
+ */
+const UTC_INSTANT = /^[12]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,3})?Z$/;
+
+// Any character keyProblem looks for; a key without one has no problem, found in one scan.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters keyProblem refuses
+const KEY_SUSPECT = /^[=+\-@]|[\u0000-\u001f\u007f\ufffe\uffff\ud800-\udfff]/;
+const keyTrouble = (key: string) => (KEY_SUSPECT.test(key) ? keyProblem(key) : undefined);
+
+function rateIdsOf(elements: readonly CostElement[]): string[] {
+  const ids: string[] = [];
+  for (const e of elements) if (e.rateId) ids.push(e.rateId);
+  return ids;
+}
+
+const thresholds = new WeakMap<Rules, number | undefined>();
+/** The capitalization threshold in cents, when it is a whole number of cents (compared as integers then). */
+function thresholdCents(rules: Rules): number | undefined {
+  if (thresholds.has(rules)) return thresholds.get(rules);
+  const cents = rules.threshold.times(100);
+  const value = cents.isInteger() && cents.abs().lessThan(Number.MAX_SAFE_INTEGER) ? cents.toNumber() : undefined;
+  thresholds.set(rules, value);
+  return value;
+}
+
 export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern: Interner = noInterning, dates: PlausibleDates = ANY_TIME): Outcome {
   const project = zone.shortName;
   // Keys are written as they are (never neutralised), so one a spreadsheet would run is refused here.
-  for (const [field, key] of [["project_short_name", project], ["asset_id", task.asset_id ?? ""]] as const) {
-    const problem = keyProblem(key);
-    if (problem) return exception(project, task, "INVALID_TASK", `${field}: ${JSON.stringify(key)} ${problem}; correct it in Render and fetch again`);
-  }
+  const projectProblem = keyTrouble(project);
+  if (projectProblem) return exception(project, task, "INVALID_TASK", `project_short_name: ${JSON.stringify(project)} ${projectProblem}; correct it in Render and fetch again`);
+  const assetProblem = task.asset_id === undefined ? undefined : keyTrouble(task.asset_id);
+  if (assetProblem) return exception(project, task, "INVALID_TASK", `asset_id: ${JSON.stringify(task.asset_id)} ${assetProblem}; correct it in Render and fetch again`);
   if (task.approved_date === undefined) {
     return task.status?.toLowerCase() === "approved"
       ? exception(project, task, "MISSING_APPROVAL_DATE", "status is approved but approved_date is empty; Render must record the approval date before the task can be capitalized")
       : { kind: "not_approved" };
   }
-  const inServiceDate = localDateOf(task.approved_date, zone.timeZone);
+  const approved = task.approved_date;
+  const inServiceDate = UTC_INSTANT.test(approved) ? localDateOfInstant(Date.parse(approved), zone.timeZone) : localDateOf(approved, zone.timeZone);
   if (inServiceDate === undefined) return exception(project, task, "INVALID_TASK", `approved_date: "${task.approved_date}" is not a date`);
   if (inServiceDate < dates.earliest || inServiceDate > dates.latest) {
     // No in-service date on the row: it stays in every close's exceptions until Render corrects it.
@@ -106,12 +136,13 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern
     item: { project, taskId: task.project_task_id, taskType: rule.name, treatment: "expense", amount: pricing.cost, reason, account, inServiceDate, elements: pricing.elements },
   });
   if (rule.treatment === "expense") return expensed("EXPENSE_TREATMENT", rule.expenseAccount);
-  const costDec = new Dec(pricing.cost).dividedBy(100);
+  const costDec = () => new Dec(pricing.cost).dividedBy(100);
   if (rule.perUnitThreshold !== undefined) {
     const units = pricing.quantity?.greaterThan(0) ? pricing.quantity : new Dec(1);
-    if (costDec.dividedBy(units).lessThan(rule.perUnitThreshold)) return expensed("BELOW_THRESHOLD", rule.expenseAccount ?? rules.belowThresholdAccount);
+    if (costDec().dividedBy(units).lessThan(rule.perUnitThreshold)) return expensed("BELOW_THRESHOLD", rule.expenseAccount ?? rules.belowThresholdAccount);
   }
-  if (costDec.lessThan(rules.threshold)) return expensed("BELOW_THRESHOLD", rule.expenseAccount ?? rules.belowThresholdAccount);
+  const threshold = thresholdCents(rules);
+  if (threshold === undefined ? costDec().lessThan(rules.threshold) : pricing.cost < threshold) return expensed("BELOW_THRESHOLD", rule.expenseAccount ?? rules.belowThresholdAccount);
   const point = firstPoint(task.geometry);
   const asset: AssetRecord = {
     assetId: task.asset_id ?? `${project}-${task.project_task_id}`,
@@ -137,10 +168,11 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern
     timeZoneDefaulted: zone.defaulted,
     photos: task.photos ?? NO_PHOTOS,
     cost: pricing.cost,
-    salvage: toCents(costDec.times(rule.salvagePercent).dividedBy(100)),
+    // No salvage (the default) is 0 cents whatever the cost; decimal.js only for a percentage.
+    salvage: rule.salvagePercent.isZero() ? 0 : toCents(costDec().times(rule.salvagePercent).dividedBy(100)),
     elements: pricing.elements,
     ruleId: rule.ruleId,
-    rateIds: pricing.elements.flatMap((e) => (e.rateId ? [e.rateId] : [])),
+    rateIds: rateIdsOf(pricing.elements),
     lifeMonths: rule.lifeMonths!,
     method: rule.method,
     convention: rule.convention,

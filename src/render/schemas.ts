@@ -64,7 +64,7 @@ export const NO_PHOTOS: readonly string[] = Object.freeze([]);
  * Photo references for the audit trail: Render's photo entries are not documented beyond
  * "array", so a reference is the entry itself when it is text, else its url, file name or id.
  */
-const photoRefs = z.preprocess((v) => {
+function photoRefsOf(v: unknown): readonly string[] {
   if (!Array.isArray(v) || v.length === 0) return NO_PHOTOS;
   const refs: string[] = [];
   for (const p of v) {
@@ -76,7 +76,8 @@ const photoRefs = z.preprocess((v) => {
     }
   }
   return refs.length ? refs : NO_PHOTOS;
-}, z.array(z.string()).readonly().optional());
+}
+const photoRefs = z.preprocess(photoRefsOf, z.array(z.string()).readonly().optional());
 
 const unitLineShape = {
   unit_code: optionalString,
@@ -256,4 +257,131 @@ export function describeIssues(error: z.ZodError): { path: string; message: stri
   const path = first ? fieldPath(first.path) : "";
   const message = error.issues.map((i) => `${fieldPath(i.path) || "(task)"}: ${i.message}`).join("; ");
   return { path, message };
+}
+
+/*
+ * The close's fast path. zod copies every object it checks (and runs a preprocess, a union
+ * and a transform per field): on a million tasks that cost more than JSON.parse. The reader
+ * of the same fields below allocates only the result. It gives up (FAIL) on anything that is
+ * not in the shape Render usually sends, and then taskFieldsSchema decides and explains; where
+ * it gives a result, that result is the one taskFieldsSchema gives (a property test holds it
+ * to that).
+ */
+const FAIL = Symbol("not the usual shape");
+type Read<T> = T | undefined | typeof FAIL;
+
+function readString(v: unknown): Read<string> {
+  if (typeof v === "string") return v === "" ? undefined : v;
+  if (v === undefined || v === null) return undefined;
+  return typeof v === "number" ? String(v) : FAIL;
+}
+
+function readDecimal(v: unknown): Read<string> {
+  let text: string;
+  if (typeof v === "number") {
+    if (!Number.isFinite(v)) return FAIL;
+    text = String(v);
+  } else if (typeof v === "string") {
+    if (v === "") return undefined;
+    text = v.trim();
+    if (!DECIMAL_TEXT.test(text)) return FAIL;
+  } else return v === undefined || v === null ? undefined : FAIL;
+  return withinLimit(text) ? text : FAIL;
+}
+
+function readTimestamp(v: unknown): Read<string> {
+  if (v === undefined || v === null || v === "") return undefined;
+  if (typeof v !== "string" || !TIMESTAMP.test(v)) return FAIL;
+  return Number.isNaN(Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v)) ? FAIL : v;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+function readUnitLine(v: unknown): UnitLineFields | typeof FAIL {
+  if (!isRecord(v)) return FAIL;
+  const unit_code = readString(v.unit_code);
+  const code = readString(v.code);
+  const description = readString(v.description);
+  const uom = readString(v.uom);
+  const unit = readString(v.unit);
+  const quantity = readDecimal(v.quantity);
+  const rate = readDecimal(v.rate);
+  const amount = readDecimal(v.amount);
+  if (unit_code === FAIL || code === FAIL || description === FAIL || uom === FAIL || unit === FAIL || quantity === FAIL || rate === FAIL || amount === FAIL) return FAIL;
+  return { unit_code, code, description, quantity, uom, unit, rate, amount };
+}
+type UnitLineFields = z.infer<typeof unitLineFieldsSchema>;
+
+/**
+ * The fields of a task the engine reads, or undefined when taskFieldsSchema must decide (see
+ * above). Every result has every field, absent ones undefined (zod leaves absent keys out):
+ * objects of one shape keep the classifier's property reads monomorphic, and no reader of a
+ * task tells an absent field from an undefined one.
+ */
+export function quickTaskFields(raw: unknown): TaskFields | undefined {
+  if (!isRecord(raw)) return undefined;
+  const id = raw.project_task_id;
+  let taskId: number;
+  if (typeof id === "number") taskId = id;
+  else if (typeof id === "string" && /^-?\d+$/.test(id.trim())) taskId = Number(id);
+  else return undefined;
+  if (!Number.isSafeInteger(taskId)) return undefined;
+  const type = raw.task_type;
+  if (typeof type !== "string" || type === "") return undefined;
+  const project_short_name = readString(raw.project_short_name);
+  const status = readString(raw.status);
+  const asset_id = readString(raw.asset_id);
+  const work_package = readString(raw.work_package);
+  const subsector = readString(raw.subsector);
+  const street_address = readString(raw.street_address);
+  const road_name = readString(raw.road_name);
+  const approved_by = readString(raw.approved_by);
+  if (project_short_name === FAIL || status === FAIL || asset_id === FAIL || work_package === FAIL || subsector === FAIL || street_address === FAIL || road_name === FAIL || approved_by === FAIL) {
+    return undefined;
+  }
+  let geometry: Record<string, unknown> | undefined;
+  const g = raw.geometry;
+  if (isRecord(g)) geometry = g;
+  else if (g !== undefined && g !== null && g !== "") return undefined;
+  const approved_date = readTimestamp(raw.approved_date);
+  const quantity = readDecimal(raw.quantity);
+  if (approved_date === FAIL || quantity === FAIL) return undefined;
+  let units: UnitLineFields[];
+  const u = raw.units;
+  if (u === undefined || u === null || u === "") units = [];
+  else if (Array.isArray(u)) {
+    units = [];
+    for (const x of u) {
+      const line = readUnitLine(x);
+      if (line === FAIL) return undefined;
+      units.push(line);
+    }
+  } else return undefined;
+  let photos: readonly string[] | undefined;
+  // Photos absent stay absent, as with zod (whose preprocess runs only on a key present).
+  if ("photos" in raw) {
+    photos = photoRefsOf(raw.photos);
+    if (photos !== NO_PHOTOS) Object.freeze(photos);
+  }
+  return {
+    project_short_name,
+    project_task_id: taskId,
+    status,
+    task_type: type,
+    asset_id,
+    work_package,
+    subsector,
+    street_address,
+    road_name,
+    geometry,
+    approved_date,
+    approved_by,
+    quantity,
+    units,
+    photos,
+  };
 }

@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { checkOutputFolder, type OutputFolderKind, writeDirAtomically } from "../atomic-dir.js";
@@ -10,6 +8,7 @@ import { formatCents } from "../money.js";
 import { toolVersion } from "../package-info.js";
 import type { Rules } from "../rules/model.js";
 import { writeCsvTable } from "./csv-file.js";
+import { FileHashes } from "./file-hashes.js";
 import { closeTables, rulesTable, taxByClassTable } from "./tables.js";
 import { type SummaryLine, writeWorkbook } from "./workbook.js";
 
@@ -95,16 +94,6 @@ export function recordedPath(path: string): string {
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash("sha256");
-    createReadStream(path)
-      .on("data", (c) => hash.update(c))
-      .on("end", () => resolve(hash.digest("hex")))
-      .on("error", reject);
-  });
-}
-
 export function workbookName(period: string): string {
   return `capex-${period}.xlsx`;
 }
@@ -174,10 +163,19 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
   };
   const tables = closeTables(result);
   const projects = [...new Set(result.register.map((e) => e.asset.project).concat(result.expensed.map((e) => e.project)))].sort();
+  const hashes = new FileHashes();
+  // Each file is hashed on the second core as soon as it is complete, while the next is written.
+  const hashed = new Map<string, Promise<string>>();
+  const hash = (name: string, path: string) => {
+    const sha = hashes.of(path);
+    sha.catch(() => {}); // awaited below; a run that fails before then must not report it unhandled
+    hashed.set(name, sha);
+  };
   const manifest = await writeDirAtomically(options.out, CLOSE_OUTPUT_FOLDER, async (dir) => {
     for (const table of tables) {
       options.onFile?.(table.file);
       await writeCsvTable(join(dir, table.file), table, warn);
+      hash(table.file, join(dir, table.file));
     }
     const workbook = options.workbook === false ? undefined : workbookName(result.period);
     // The workbook is for people: the contracted sheets, Rules, and tax by class. Per-asset
@@ -198,8 +196,12 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       { created: new Date(`${result.periodEnd}T00:00:00Z`), maxRowsPerSheet: options.maxRowsPerSheet, onWarning: warn },
     );
     const erpFiles = await writeErpFiles(dir, result, rules, erp, options.onFile, warn);
+    if (workbook) hash(workbook, join(dir, workbook));
+    for (const name of erpFiles) hash(name, join(dir, name));
     const files: Record<string, string> = {};
-    for (const name of [...tables.map((t) => t.file), ...(workbook ? [workbook] : []), ...erpFiles]) files[name] = await sha256File(join(dir, name));
+    for (const [name, sha] of hashed) files[name] = await sha;
+    // Gone before the register's commit, the close's high-water mark of memory.
+    await hashes.close();
     const m: CloseManifest = {
       format: CLOSE_FORMAT,
       tool: { name: "fiber-capex", version: toolVersion() },
@@ -220,6 +222,6 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     await writeFile(join(dir, "manifest.json"), `${JSON.stringify(m, null, 2)}\n`);
     await options.beforePublish?.(m);
     return m;
-  }, inputs);
+  }, inputs).finally(() => hashes.close());
   return { dir: options.out, manifest, warnings };
 }

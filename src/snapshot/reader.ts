@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SnapshotError } from "../errors.js";
-import { describeIssues, type Project, projectSchema, type TaskFields, taskFieldsSchema } from "../render/schemas.js";
+import { describeIssues, type Project, projectSchema, quickTaskFields, type TaskFields, taskFieldsSchema } from "../render/schemas.js";
 import { lineBatches } from "./lines.js";
 import type { SnapshotManifest } from "./writer.js";
 
@@ -35,6 +35,8 @@ function parseRecord(line: number, text: string): SnapshotRecord {
   } catch (e) {
     return { line, raw: undefined, task: undefined, issue: { path: "(line)", message: `not JSON: ${(e as Error).message}` } };
   }
+  const task = quickTaskFields(raw);
+  if (task) return { line, raw, task, issue: undefined };
   const parsed = taskFieldsSchema.safeParse(raw);
   return parsed.success ? { line, raw, task: parsed.data, issue: undefined } : { line, raw, task: undefined, issue: describeIssues(parsed.error) };
 }

@@ -1,0 +1,94 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import JSZip from "jszip";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type CloseResult, closePeriod } from "../src/close/close.js";
+import type { Table } from "../src/report/tables.js";
+import { writeWorkbook } from "../src/report/workbook.js";
+import { writeCloseOutputs } from "../src/report/write.js";
+import { InputError } from "../src/errors.js";
+import { loadRules } from "../src/rules/load.js";
+import type { Rules } from "../src/rules/model.js";
+import { openSnapshot } from "../src/snapshot/reader.js";
+import { baseTask, tmp, writeSnapshot } from "./helpers.js";
+
+/**
+ * fiber-capex writes the workbook's XML itself (src/report/workbook.ts) instead of through
+ * exceljs's cell objects, for speed. The bytes did not change: these hashes are those of the
+ * workbooks exceljs 4.4 wrote for the same closes, before the change. A deliberate change to
+ * the workbook's content changes them; anything else that does is a regression.
+ */
+let rules: Rules;
+let demo: CloseResult;
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+async function workbook(result: CloseResult, maxRowsPerSheet?: number): Promise<Buffer> {
+  const out = join(tmp(), "2026-10");
+  await writeCloseOutputs(result, rules, { out, maxRowsPerSheet });
+  return readFileSync(join(out, "capex-2026-10.xlsx"));
+}
+
+beforeAll(async () => {
+  rules = await loadRules("rules/render-fiber.yaml");
+  // A relative path, so the Summary's snapshot line is the same on every machine.
+  demo = await closePeriod({ snapshot: await openSnapshot("fixtures/demo"), rules, period: "2026-10" });
+}, 60_000);
+
+describe("the workbook's bytes are those exceljs wrote", () => {
+  it("for the demo close", async () => {
+    expect(sha256(await workbook(demo))).toBe("b48463a64564eabc38a00a7e76831b5cfa5b7b23575a790669d869d3107fb21d");
+  });
+
+  it("for the demo close split at 40 rows a sheet (every table continued on sheets of its own, totals on each)", async () => {
+    const bytes = await workbook(demo, 40);
+    const names = [...(await (await JSZip.loadAsync(bytes)).file("xl/workbook.xml")!.async("string")).matchAll(/ name="([^"]+)" state/g)].map((m) => m[1]);
+    expect(names).toContain("Register (2)");
+    expect(sha256(bytes)).toBe("a4fa8c4d3ef1979851712a74540818551c2c88a22b2a3afdc357b062d0f6293f");
+  });
+
+  it("with a failing identity (bold flag) and an identity whose sides are text (no formula)", async () => {
+    const r = structuredClone(demo);
+    r.identities[1]!.holds = false;
+    r.identities[1]!.right = "1";
+    r.identities.push({ name: "a side that is text", left: "n/a", right: "n/a", holds: true });
+    expect(sha256(await workbook(r))).toBe("0df83e9b141858f2627803ed8c9bdfc23cae193bc3554f6a83d36cb79b803625");
+  });
+
+  it("for free text with markup, controls, DEL, a lone surrogate and a cell past Excel's limit", async () => {
+    const tasks = [
+      baseTask(1, { approved_date: "2026-10-05T14:00:00Z", street_address: "12 Main St\n=1+1 Suite 4 <b>&amp;'\"", road_name: "Unit 7\rRear\u007f" }),
+      baseTask(2, { approved_date: "2026-10-06T14:00:00Z", street_address: "Main\u0001 St\u000b\u0000\u001b\u0007 #4\ud800", approved_by: "-b.osei" }),
+      baseTask(3, { approved_date: "2026-10-07T14:00:00Z", street_address: "x".repeat(40_000) }),
+      baseTask(4, { task_type: "permitting", approved_date: "2026-10-12T14:00:00Z", units: [{ unit_code: "PERMIT-ROW", quantity: 1, amount: "650.00" }] }),
+      baseTask(5, { task_type: "install_microduct", approved_date: "2026-10-20T14:00:00Z" }),
+    ];
+    const result = await closePeriod({ snapshot: await openSnapshot(await writeSnapshot(tasks)), rules, period: "2026-10" });
+    const zip = await JSZip.loadAsync(await workbook(result));
+    // The Summary names the snapshot's temporary folder; every other part is compared.
+    const parts = Object.keys(zip.files).filter((f) => f !== "xl/worksheets/sheet1.xml").sort();
+    const h = createHash("sha256");
+    for (const f of parts) h.update(f).update(await zip.file(f)!.async("nodebuffer"));
+    expect(h.digest("hex")).toBe("a7e3be88fa500775a8fedf2b586682f02ebb1ab13536335e6e48c473f2a851b7");
+  });
+});
+
+describe("a workbook that cannot be written", () => {
+  it("fails with the cell's error, naming the sheet row, and leaves no stream open", async () => {
+    const table: Table = {
+      sheet: "Keys",
+      file: "",
+      columns: [{ name: "asset_id", label: "Asset ID", kind: "code" }],
+      rowCount: 3,
+      rows: () => [["A-1"], ["A-2"], ["=HYPERLINK(1)"]],
+      totals: [],
+    };
+    const path = join(tmp(), "w.xlsx");
+    const err = await writeWorkbook(path, { title: "t", footer: "f", summary: [], identities: [], tables: [table] }, { created: new Date("2026-10-31T00:00:00Z") }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toBe(
+      'Keys sheet row 3 (asset =HYPERLINK(1)), asset_id: "=HYPERLINK(1)" cannot be written as an identifier: it starts with "=", which spreadsheets run as a formula. Correct it where it comes from (Render or the rules file) and close again; nothing was written',
+    );
+  });
+});
