@@ -267,7 +267,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       { cost: asset.cost, inServiceDate: asset.inServiceDate, recoveryYears: faClass.taxRecoveryYears, convention, bonusPercent: rules.taxBonusPercent, fiscalYearStartMonth: fs },
       taxYear,
     );
-    const book = new AssetBook(asset, fs, after.rebase);
+    const book = a.book ?? new AssetBook(asset, fs, after.rebase);
     const bookAmount = book.accumulatedThroughMonth(fyLast) - book.accumulatedThroughMonth(fyFirst - 1);
     return {
       asset,
@@ -276,7 +276,16 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       amount: a.depreciation,
       accumulated: after.accumulated,
       netBookValue: asset.cost - after.accumulated,
-      tax: { ...tax, recoveryYears: faClass.taxRecoveryYears, convention, bookAmount },
+      // Field by field: a spread here gave each of a big register's entries a shape of its own.
+      tax: {
+        taxYear: tax.taxYear,
+        amount: tax.amount,
+        accumulated: tax.accumulated,
+        remainingBasis: tax.remainingBasis,
+        recoveryYears: faClass.taxRecoveryYears,
+        convention,
+        bookAmount,
+      },
     };
   };
   // By project and task, as Render lists them (imported assets, which have no task, by id).

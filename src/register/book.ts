@@ -22,11 +22,25 @@ export class AssetBook {
   private readonly rebaseMonth: number | undefined;
 
   constructor(
-    record: AssetRecord,
+    readonly record: AssetRecord,
     fiscalYearStartMonth: number,
     readonly rebase: Rebase | undefined,
   ) {
-    this.schedule = new DepreciationSchedule({ ...record, fiscalYearStartMonth });
+    // Only the fields the schedule reads, in one shape: a spread of the whole record per asset
+    // was most of a big close's garbage.
+    this.schedule = new DepreciationSchedule({
+      cost: record.cost,
+      salvage: record.salvage,
+      inServiceDate: record.inServiceDate,
+      lifeMonths: record.lifeMonths,
+      method: record.method,
+      convention: record.convention,
+      decliningBalanceRate: record.decliningBalanceRate,
+      fiscalYearStartMonth,
+      switchToStraightLine: record.switchToStraightLine,
+      rounding: record.rounding,
+      decliningBalanceYears: record.decliningBalanceYears,
+    });
     this.rebaseMonth = rebase ? monthIndexOf(rebase.period) : undefined;
   }
 

@@ -74,6 +74,8 @@ export interface AssetPeriod {
   adjustments: AdjustmentRow[];
   disposal: DisposalRow | undefined;
   events: AssetEvent[];
+  /** The book the period's depreciation came from (with `after`): the close reads the fiscal year's from it too. */
+  book: AssetBook | undefined;
 }
 
 export interface ExpensePosting {
@@ -193,6 +195,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       adjustments: [],
       disposal: undefined,
       events: [],
+      book: undefined,
     };
     const event = (kind: AssetEvent["kind"], record: AssetRecord, rebase: Rebase | undefined, costChange: Cents, accumulatedChange: Cents, catchUp: Cents, message: string, status: AssetEvent["status"] = "active") =>
       p.events.push({ assetId, source: active?.source ?? "render", kind, record, status, rebase, costChange, accumulatedChange, catchUp, message });
@@ -215,6 +218,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     let record: AssetRecord;
     let rebase: Rebase | undefined;
     let posted: Cents; // accumulated through the previous month, after any catch-up
+    let book: AssetBook | undefined; // of `record` without a rebase, where one was needed already
 
     if (!active) {
       if (!now) {
@@ -223,7 +227,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       }
       record = now;
       rebase = undefined;
-      const book = new AssetBook(record, fs, undefined);
+      book = new AssetBook(record, fs, undefined);
       if (record.inServiceDate >= start) {
         p.addition = true;
         posted = 0;
@@ -343,7 +347,8 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     // The period's own depreciation. A negative amount can only come from a basis cut below
     // what was posted; it is a catch-up (a reversal), never the period's depreciation, and
     // it belongs to the change that cut the basis.
-    const accumulated = new AssetBook(record, fs, rebase).accumulatedThroughMonth(month);
+    if (book === undefined || book.record !== record || rebase !== undefined) book = new AssetBook(record, fs, rebase);
+    const accumulated = book.accumulatedThroughMonth(month);
     let depreciation = accumulated - posted;
     if (depreciation < 0) {
       p.catchUp += depreciation;
@@ -358,6 +363,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       depreciation = 0;
     }
     p.depreciation = depreciation;
+    p.book = book;
     p.record = record;
     p.after = { source: active?.source ?? "render", record, status: "active", accumulated, rebase };
     out.push(p);
