@@ -33,6 +33,8 @@ export interface RegisterLocation {
   location: string;
   backend: Backend;
   dialect: Dialect;
+  /** SQLite: the connection, once Kysely has opened it (the bulk path's prepared statements run on it). */
+  sqlite?: { db?: Database.Database };
 }
 
 /** One event of an asset's story, as `capex register asset` shows it. */
@@ -115,7 +117,7 @@ export function describeLocation(location: string): string {
 
 const SQLITE_HEADER = "SQLite format 3\u0000";
 
-function sqliteDialect(file: string): Dialect {
+function sqliteDialect(file: string, opened: { db?: Database.Database }): Dialect {
   if (existsSync(file)) {
     // A file that is not SQLite at all would otherwise fail on the first query with a vague message.
     const fd = openSync(file, "r");
@@ -132,6 +134,7 @@ function sqliteDialect(file: string): Dialect {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.defaultSafeIntegers(false);
+      opened.db = db;
       return db;
     },
   });
@@ -172,7 +175,8 @@ export function registerLocation(db: string | undefined): RegisterLocation {
   const location = db ?? process.env.CAPEX_DB ?? "capex.db";
   if (/^postgres(ql)?:\/\//i.test(location)) return { location, backend: "postgres", dialect: postgresDialect(location) };
   const file = resolve(location);
-  return { location, backend: "sqlite", dialect: sqliteDialect(file) };
+  const sqlite: { db?: Database.Database } = {};
+  return { location, backend: "sqlite", dialect: sqliteDialect(file, sqlite), sqlite };
 }
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
@@ -198,8 +202,18 @@ function copyText(v: unknown): string {
  * the transaction's own client, multi-row inserts everywhere else (SQLite, PGlite). Column
  * order is the rows' key order; row order is kept, so identity keys follow it as with inserts.
  */
-async function insertBulk<T extends keyof RegisterTables>(tx: Tx, client: pg.PoolClient | undefined, table: T, rows: Array<Record<string, unknown>>): Promise<void> {
-  if (!client || rows.length === 0) return insertChunked(tx, table, rows);
+async function insertBulk<T extends keyof RegisterTables>(tx: Tx, bulk: BulkPath, table: T, rows: Array<Record<string, unknown>>): Promise<void> {
+  if (rows.length === 0) return;
+  if (bulk?.sqlite) {
+    // One prepared statement run per row inside the open transaction: no 30,000-parameter
+    // statements to build and parse, which cost more time and memory than the inserts.
+    const columns = Object.keys(rows[0]!);
+    const insert = bulk.sqlite.prepare(`insert into ${table} (${columns.join(", ")}) values (${columns.map((c) => `@${c}`).join(", ")})`);
+    for (const row of rows) insert.run(row);
+    return;
+  }
+  const client = bulk?.copy;
+  if (!client) return insertChunked(tx, table, rows);
   const columns = Object.keys(rows[0]!);
   function* text(): Generator<string> {
     const lines: string[] = [];
@@ -212,11 +226,15 @@ async function insertBulk<T extends keyof RegisterTables>(tx: Tx, client: pg.Poo
   await pipeline(Readable.from(text()), client.query(copyFrom(`copy ${table} (${columns.join(", ")}) from stdin`)));
 }
 
+/** How the big tables are written: COPY on a PostgreSQL server, prepared statements on SQLite, else chunked inserts (PGlite). */
+type BulkPath = { copy?: pg.PoolClient; sqlite?: Database.Database } | undefined;
+
 export class RegisterStore {
   private constructor(
     readonly db: Db,
     readonly location: string,
     readonly backend: Backend,
+    private readonly sqlite: { db?: Database.Database } | undefined,
   ) {}
 
   /** Opens (and creates, or migrates) a register. Refuses files that are not registers and registers of a newer fiber-capex. */
@@ -231,7 +249,7 @@ export class RegisterStore {
       );
     }
     const db = new Kysely<RegisterTables>({ dialect: loc.dialect });
-    const store = new RegisterStore(db, shown, loc.backend);
+    const store = new RegisterStore(db, shown, loc.backend, loc.sqlite);
     try {
       await store.checkAndMigrate();
     } catch (e) {
@@ -338,7 +356,8 @@ export class RegisterStore {
         if (code.startsWith("SQLITE_BUSY") || code === "SQLITE_LOCKED") throw new RegisterBusyError(this.location);
         throw e;
       }
-      const tx = new RegisterTransaction(conn as unknown as Db, this.backend, box.client);
+      const bulk = box.client ? { copy: box.client } : this.sqlite?.db ? { sqlite: this.sqlite.db } : undefined;
+      const tx = new RegisterTransaction(conn as unknown as Db, this.backend, bulk);
       try {
         const out = await fn(tx);
         if (!tx.committed) await sql`rollback`.execute(conn);
@@ -494,8 +513,8 @@ export class RegisterTransaction {
   constructor(
     private readonly tx: Db,
     readonly backend: Backend,
-    /** The transaction's pg client when the store made the pool itself: the COPY path. */
-    private readonly copyClient?: pg.PoolClient,
+    /** The transaction's pg client when the store made the pool itself (COPY), or the SQLite connection. */
+    private readonly bulk?: BulkPath,
   ) {}
 
   loadState(asOf?: string): Promise<RegisterState> {
@@ -508,7 +527,7 @@ export class RegisterTransaction {
 
   /** Inserts a period's posting and commits: after this returns the period is closed. */
   async commit(posting: PeriodPosting): Promise<void> {
-    await writePosting(this.tx, posting, this.copyClient);
+    await writePosting(this.tx, posting, this.bulk);
     await sql`commit`.execute(this.tx);
     this.committed = true;
   }
@@ -640,7 +659,7 @@ async function loadState(db: Tx, asOf?: string): Promise<RegisterState> {
   return state;
 }
 
-async function writePosting(tx: Tx, p: PeriodPosting, copyClient?: pg.PoolClient): Promise<void> {
+async function writePosting(tx: Tx, p: PeriodPosting, bulk: BulkPath): Promise<void> {
   await tx
     .insertInto("periods")
     .values({
@@ -668,13 +687,13 @@ async function writePosting(tx: Tx, p: PeriodPosting, copyClient?: pg.PoolClient
       fresh.set(e.assetId, { asset_id: e.assetId, source: e.source, project: e.record.project, task_id: e.source === "render" ? e.record.taskId : null, first_period: p.period });
     }
   }
-  await insertChunked(tx, "assets", [...fresh.values()]);
+  await insertBulk(tx, bulk, "assets", [...fresh.values()]);
   if (fresh.size) {
     for (const r of await tx.selectFrom("assets").select(["asset_id", "asset_no"]).where("first_period", "=", p.period).execute()) numbers.set(r.asset_id, num(r.asset_no));
   }
   await insertBulk(
     tx,
-    copyClient,
+    bulk,
     "asset_events",
     p.events.map((e) => ({
       asset_no: numbers.get(e.assetId)!,
@@ -695,12 +714,13 @@ async function writePosting(tx: Tx, p: PeriodPosting, copyClient?: pg.PoolClient
   const periodNo = monthIndexOf(p.period);
   await insertBulk(
     tx,
-    copyClient,
+    bulk,
     "asset_balances",
     p.balances.map((b) => ({ period_no: periodNo, asset_no: numbers.get(b.assetId)!, depreciation: b.depreciation, accumulated: b.accumulated })),
   );
-  await insertChunked(
+  await insertBulk(
     tx,
+    bulk,
     "journal_lines",
     p.journal.flatMap((e) =>
       e.postings.map((l, i) => ({
@@ -722,8 +742,9 @@ async function writePosting(tx: Tx, p: PeriodPosting, copyClient?: pg.PoolClient
   );
   await insertChunked(tx, "class_balances", p.classes.map((c) => ({ period: p.period, fa_class: c.faClass, cost: c.cost, accumulated: c.accumulated, reserve: c.reserve })));
   await insertChunked(tx, "opening_balances", p.openingBalances.map((o) => ({ period: p.period, account: o.account, fa_class: o.faClass, balance: o.balance })));
-  await insertChunked(
+  await insertBulk(
     tx,
+    bulk,
     "expensed_postings",
     p.expensed.map((x) => ({ period: p.period, project: x.project, task_id: x.taskId, amount: x.amount, account: x.account, fa_class: x.faClass, take_on: x.takeOn ? 1 : 0 })),
   );
