@@ -8,9 +8,8 @@ import { spawn } from "node:child_process";
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { packageRoot } from "../package-info.js";
 import { close, snapshot } from "./register-fixture.js";
-import { row } from "./util.js";
+import { capexCommand, row } from "./util.js";
 
 const tasks = Number(process.argv[2] ?? 100_000);
 const db = join(tmpdir(), `capex-bench-audit-${tasks}.db`);
@@ -21,7 +20,7 @@ const out = join(tmpdir(), `capex-bench-audit-out-${tasks}`);
 rmSync(out, { recursive: true, force: true });
 const t0 = performance.now();
 const summary = await new Promise<{ sample: { items: number } }>((resolve, reject) => {
-  const child = spawn(process.execPath, [join(packageRoot(), "dist", "cli", "main.js"), "audit", "--period", "2026-10", "--db", db, "--out", out, "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...capexCommand(), "audit", "--period", "2026-10", "--db", db, "--out", out, "--json"], { stdio: ["ignore", "pipe", "inherit"] });
   let text = "";
   child.stdout.on("data", (c: Buffer) => {
     text += c.toString();

@@ -32,7 +32,7 @@ import { writeWorkbook } from "../report/workbook.js";
 import { loadRules } from "../rules/load.js";
 import { lineBatches } from "../snapshot/lines.js";
 import { openSnapshot } from "../snapshot/reader.js";
-import { generatedSnapshot, row } from "./util.js";
+import { capexCommand, generatedSnapshot, row } from "./util.js";
 
 const tasks = Number(process.argv[2] ?? 100_000);
 const pairs = Number(process.argv[3] ?? 3);
@@ -78,7 +78,7 @@ function timed(command: string, args: string[]): Promise<Run> {
 
 function capex(snapshot: string, workbook: boolean): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), "capex-bench-pandas-"));
-  const args = [join(packageRoot(), "dist", "cli", "main.js"), "close", "--period", PERIOD, "--snapshot", snapshot, "--out", join(dir, "out"), "--db", join(dir, "register.db"), "--json"];
+  const args = [...capexCommand(), "close", "--period", PERIOD, "--snapshot", snapshot, "--out", join(dir, "out"), "--db", join(dir, "register.db"), "--json"];
   return timed(process.execPath, workbook ? args : [...args, "--no-workbook"]).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 

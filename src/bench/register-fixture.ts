@@ -3,9 +3,9 @@ import { existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeDirAtomically } from "../atomic-dir.js";
-import { packageRoot } from "../package-info.js";
 import { generatedProjects, generatedTaskTypes, generateTask, projectRecord, type RawTask } from "../sandbox/generate.js";
 import { NOT_FETCHED, SNAPSHOT_FOLDER, SnapshotWriter } from "../snapshot/writer.js";
+import { capexCommand } from "./util.js";
 
 /** The benchmarks' big registers: generated snapshots and closes run as a user runs them. */
 export const CHANGES = 1000;
@@ -50,7 +50,7 @@ export function close(db: string, snap: string, period: string): Promise<CloseRu
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--max-semi-space-size=64", "--max-old-space-size=4096", join(packageRoot(), "dist", "cli", "main.js"), "close", "--period", period, "--snapshot", snap, "--out", out, "--db", db, "--json", "--no-workbook"],
+      ["--max-old-space-size=4096", ...capexCommand(), "close", "--period", period, "--snapshot", snap, "--out", out, "--db", db, "--json", "--no-workbook"],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     let text = "";

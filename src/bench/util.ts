@@ -1,6 +1,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../package-info.js";
+
+/**
+ * How a user's shell starts `capex`: node with the flags of the `#!` line, then the CLI. The
+ * benches spawn exactly this, so their figures are the command's and not a bare node's.
+ */
+export function capexCommand(): string[] {
+  const main = join(packageRoot(), "dist", "cli", "main.js");
+  const shebang = readFileSync(main, "utf8").split("\n", 1)[0] ?? "";
+  return [...shebang.split(/\s+/).filter((w) => w.startsWith("--")), main];
+}
 
 /** Samples resident memory every 50 ms; returns a stop function giving the peak in MB. */
 export function trackPeakMemory(): () => number {
