@@ -202,22 +202,24 @@ function copyText(v: unknown): string {
  * the transaction's own client, multi-row inserts everywhere else (SQLite, PGlite). Column
  * order is the rows' key order; row order is kept, so identity keys follow it as with inserts.
  */
-async function insertBulk<T extends keyof RegisterTables>(tx: Tx, bulk: BulkPath, table: T, rows: Array<Record<string, unknown>>): Promise<void> {
-  if (rows.length === 0) return;
+async function insertBulk<T extends keyof RegisterTables, X>(tx: Tx, bulk: BulkPath, table: T, items: readonly X[], rowOf: (x: X) => Record<string, unknown>): Promise<void> {
+  if (items.length === 0) return;
+  // Rows are made one at a time as they are written: a big close's rows (each event with its
+  // record as JSON) never all exist at once, at the close's high-water mark of memory.
+  const columns = Object.keys(rowOf(items[0]!));
   if (bulk?.sqlite) {
     // One prepared statement run per row inside the open transaction: no 30,000-parameter
     // statements to build and parse, which cost more time and memory than the inserts.
-    const columns = Object.keys(rows[0]!);
     const insert = bulk.sqlite.prepare(`insert into ${table} (${columns.join(", ")}) values (${columns.map((c) => `@${c}`).join(", ")})`);
-    for (const row of rows) insert.run(row);
+    for (const x of items) insert.run(rowOf(x));
     return;
   }
   const client = bulk?.copy;
-  if (!client) return insertChunked(tx, table, rows);
-  const columns = Object.keys(rows[0]!);
+  if (!client) return insertChunked(tx, table, items.map(rowOf));
   function* text(): Generator<string> {
     const lines: string[] = [];
-    for (const row of rows) {
+    for (const x of items) {
+      const row = rowOf(x);
       lines.push(columns.map((c) => copyText(row[c])).join("\t"));
       if (lines.length === 5_000) yield `${lines.splice(0).join("\n")}\n`;
     }
@@ -687,7 +689,7 @@ async function writePosting(tx: Tx, p: PeriodPosting, bulk: BulkPath): Promise<v
       fresh.set(e.assetId, { asset_id: e.assetId, source: e.source, project: e.record.project, task_id: e.source === "render" ? e.record.taskId : null, first_period: p.period });
     }
   }
-  await insertBulk(tx, bulk, "assets", [...fresh.values()]);
+  await insertBulk(tx, bulk, "assets", [...fresh.values()], (a) => a);
   if (fresh.size) {
     for (const r of await tx.selectFrom("assets").select(["asset_id", "asset_no"]).where("first_period", "=", p.period).execute()) numbers.set(r.asset_id, num(r.asset_no));
   }
@@ -695,7 +697,8 @@ async function writePosting(tx: Tx, p: PeriodPosting, bulk: BulkPath): Promise<v
     tx,
     bulk,
     "asset_events",
-    p.events.map((e) => ({
+    p.events,
+    (e) => ({
       asset_no: numbers.get(e.assetId)!,
       period: p.period,
       kind: e.kind,
@@ -709,14 +712,15 @@ async function writePosting(tx: Tx, p: PeriodPosting, bulk: BulkPath): Promise<v
       accumulated_change: e.accumulatedChange,
       catch_up: e.catchUp,
       message: e.message,
-    })),
+    }),
   );
   const periodNo = monthIndexOf(p.period);
   await insertBulk(
     tx,
     bulk,
     "asset_balances",
-    p.balances.map((b) => ({ period_no: periodNo, asset_no: numbers.get(b.assetId)!, depreciation: b.depreciation, accumulated: b.accumulated })),
+    p.balances,
+    (b) => ({ period_no: periodNo, asset_no: numbers.get(b.assetId)!, depreciation: b.depreciation, accumulated: b.accumulated }),
   );
   await insertBulk(
     tx,
@@ -739,6 +743,7 @@ async function writePosting(tx: Tx, p: PeriodPosting, bulk: BulkPath): Promise<v
         fa_class: l.faClass,
       })),
     ),
+    (r) => r,
   );
   await insertChunked(tx, "class_balances", p.classes.map((c) => ({ period: p.period, fa_class: c.faClass, cost: c.cost, accumulated: c.accumulated, reserve: c.reserve })));
   await insertChunked(tx, "opening_balances", p.openingBalances.map((o) => ({ period: p.period, account: o.account, fa_class: o.faClass, balance: o.balance })));
@@ -746,7 +751,8 @@ async function writePosting(tx: Tx, p: PeriodPosting, bulk: BulkPath): Promise<v
     tx,
     bulk,
     "expensed_postings",
-    p.expensed.map((x) => ({ period: p.period, project: x.project, task_id: x.taskId, amount: x.amount, account: x.account, fa_class: x.faClass, take_on: x.takeOn ? 1 : 0 })),
+    p.expensed,
+    (x) => ({ period: p.period, project: x.project, task_id: x.taskId, amount: x.amount, account: x.account, fa_class: x.faClass, take_on: x.takeOn ? 1 : 0 }),
   );
 }
 
