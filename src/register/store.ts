@@ -181,6 +181,8 @@ export function registerLocation(db: string | undefined): RegisterLocation {
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const CHUNK_PARAMS = 30_000;
+/** Assets read per query when the register's state is loaded. */
+const LOAD_PAGE = 50_000;
 
 async function insertChunked<T extends keyof RegisterTables>(tx: Tx, table: T, rows: Array<Record<string, unknown>>): Promise<void> {
   if (rows.length === 0) return;
@@ -626,22 +628,35 @@ async function loadState(db: Tx, asOf?: string): Promise<RegisterState> {
   const upTo = last.period;
   state.lastClosed = upTo;
   state.closes = periods.filter((p) => p.kind === "close").length;
-  const events = await sql<{ asset_id: string; source: string; status: string; record: string; rebase_period: string | null; rebase_accumulated: number | null; asset_no: number }>`
-    select a.asset_id, a.source, e.status, e.record, e.rebase_period, e.rebase_accumulated, a.asset_no
-    from asset_events e
-    join (select asset_no, max(event_no) as last from asset_events where period <= ${upTo} group by asset_no) l on e.event_no = l.last
-    join assets a on a.asset_no = e.asset_no`.execute(db);
-  const balances = await db.selectFrom("asset_balances").select(["asset_no", "accumulated"]).where("period_no", "=", monthIndexOf(upTo)).execute();
-  const accumulated = new Map<number, number>();
-  for (const b of balances) accumulated.set(num(b.asset_no), num(b.accumulated));
-  for (const e of events.rows) {
-    state.assets.set(e.asset_id, {
-      source: e.source as AssetSource,
-      record: JSON.parse(e.record) as AssetRecord,
-      status: e.status as AssetStatus,
-      accumulated: accumulated.get(num(e.asset_no)) ?? 0,
-      rebase: e.rebase_period === null ? undefined : { period: e.rebase_period, accumulatedBefore: num(e.rebase_accumulated) },
-    });
+  // A page of assets at a time: the rows' record texts (about 900 bytes an asset) become
+  // garbage page by page instead of all sitting beside the parsed records of a big register.
+  const lastAssetNo = num((await db.selectFrom("assets").select((eb) => eb.fn.max("asset_no").as("n")).executeTakeFirst())?.n);
+  const periodNo = monthIndexOf(upTo);
+  for (let lo = 0; lo <= lastAssetNo; lo += LOAD_PAGE) {
+    const hi = lo + LOAD_PAGE;
+    const events = await sql<{ asset_id: string; source: string; status: string; record: string; rebase_period: string | null; rebase_accumulated: number | null; asset_no: number }>`
+      select a.asset_id, a.source, e.status, e.record, e.rebase_period, e.rebase_accumulated, a.asset_no
+      from asset_events e
+      join (select asset_no, max(event_no) as last from asset_events where period <= ${upTo} and asset_no >= ${lo} and asset_no < ${hi} group by asset_no) l on e.event_no = l.last
+      join assets a on a.asset_no = e.asset_no`.execute(db);
+    const balances = await db
+      .selectFrom("asset_balances")
+      .select(["asset_no", "accumulated"])
+      .where("period_no", "=", periodNo)
+      .where("asset_no", ">=", lo)
+      .where("asset_no", "<", hi)
+      .execute();
+    const accumulated = new Map<number, number>();
+    for (const b of balances) accumulated.set(num(b.asset_no), num(b.accumulated));
+    for (const e of events.rows) {
+      state.assets.set(e.asset_id, {
+        source: e.source as AssetSource,
+        record: JSON.parse(e.record) as AssetRecord,
+        status: e.status as AssetStatus,
+        accumulated: accumulated.get(num(e.asset_no)) ?? 0,
+        rebase: e.rebase_period === null ? undefined : { period: e.rebase_period, accumulatedBefore: num(e.rebase_accumulated) },
+      });
+    }
   }
   const expensed = await db.selectFrom("expensed_postings").selectAll().where("period", "<=", upTo).orderBy("period").execute();
   for (const x of expensed) {
