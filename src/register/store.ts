@@ -201,8 +201,9 @@ function copyText(v: unknown): string {
 
 /**
  * The bulk path for the big tables (a row per asset per period): COPY on PostgreSQL through
- * the transaction's own client, multi-row inserts everywhere else (SQLite, PGlite). Column
- * order is the rows' key order; row order is kept, so identity keys follow it as with inserts.
+ * the transaction's own client, a prepared statement on SQLite's connection, multi-row inserts
+ * elsewhere (PGlite). Column order is the rows' key order; row order is kept, so identity keys
+ * follow it as with inserts.
  */
 async function insertBulk<T extends keyof RegisterTables, X>(tx: Tx, bulk: BulkPath, table: T, items: readonly X[], rowOf: (x: X) => Record<string, unknown>): Promise<void> {
   if (items.length === 0) return;
