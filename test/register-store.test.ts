@@ -76,9 +76,9 @@ const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("he
 const TABLES = ["capex_register", "kysely_migration", "periods", "assets", "asset_events", "asset_balances", "journal_lines", "class_balances", "opening_balances", "expensed_postings"];
 
 /** A digest of every row of every table: equal digests, an unchanged register. */
-async function registerDigest(store: RegisterStore): Promise<string> {
+async function registerDigest(store: RegisterStore, tables = TABLES): Promise<string> {
   const h = createHash("sha256");
-  for (const table of TABLES) {
+  for (const table of tables) {
     const rows = await store.db.selectFrom(table as "periods").selectAll().execute();
     h.update(`${table}\n`);
     for (const line of rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? Number(v) : v))).sort()) h.update(`${line}\n`);
@@ -464,10 +464,59 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
         const types =
           r.engine === "sqlite"
             ? await r.exec("select distinct typeof(accumulated) as t from asset_balances union select distinct typeof(debit) from journal_lines")
-            : await r.exec("select distinct data_type as t from information_schema.columns where table_schema = current_schema() and column_name in ('accumulated', 'debit', 'cost', 'amount', 'balance')");
-        expect(types.map((t) => t.t)).toEqual([r.engine === "sqlite" ? "integer" : "bigint"]);
+            : await r.exec(
+                "select distinct format_type(atttypid, null) as t from pg_attribute where attname in ('accumulated', 'debit', 'cost', 'amount', 'balance') and attrelid in (select oid from pg_class where relnamespace = current_schema()::regnamespace and relkind = 'r') order by t",
+              );
+        // PostgreSQL keeps a period's balances a block of assets to a row, as arrays of BIGINT.
+        expect(types.map((t) => t.t)).toEqual(r.engine === "sqlite" ? ["integer"] : ["bigint", "bigint[]"]);
       } finally {
         await store.close();
       }
     }));
+});
+
+describe("a PostgreSQL register written before balances were kept in blocks (schema 003)", () => {
+  it("is migrated on open: every balance, the state and an asset's history as they were", async () => {
+    const r = await freshRegister("postgres");
+    try {
+      const dir = tmp();
+      let store = await r.open();
+      const seen = async () => {
+        const state = await store.loadState();
+        const id = [...state.assets.keys()].sort()[0]!;
+        // Every row but the migrations' own (004 is applied again, at another time).
+        return { rows: await registerDigest(store, TABLES.filter((t) => t !== "kysely_migration")), state: stateDigest(state), history: await store.assetHistory(id) };
+      };
+      let before: Awaited<ReturnType<typeof seen>>;
+      try {
+        await close(store, "2026-09", snapshots.sep, join(dir, "2026-09"));
+        await close(store, "2026-10", snapshots.oct, join(dir, "2026-10"));
+        before = await seen();
+      } finally {
+        await store.close();
+      }
+      // Back to the 003 layout: a row per asset per period, and no record of migration 004.
+      const rows = (await r.exec("select count(*)::int as n from asset_balances"))[0]!.n;
+      await r.exec("create table balances_003 as select period_no, asset_no, depreciation, accumulated from asset_balances");
+      await r.exec("drop view asset_balances");
+      await r.exec("drop table asset_balance_blocks");
+      await r.exec("alter table balances_003 rename to asset_balances");
+      await r.exec("alter table asset_balances add primary key (period_no, asset_no)");
+      await r.exec("delete from kysely_migration where name = '004_balance_blocks'");
+      store = await r.open();
+      try {
+        expect(await seen()).toEqual(before);
+        expect(before.history!.depreciation.length).toBe(2);
+        expect(await r.exec("select count(*)::int as n from asset_balances")).toEqual([{ n: rows }]);
+        expect(await r.exec("select period_no, count(*)::int as blocks from asset_balance_blocks group by period_no order by period_no")).toEqual([
+          { period_no: 24320, blocks: 1 },
+          { period_no: 24321, blocks: 1 },
+        ]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await r.dispose();
+    }
+  });
 });

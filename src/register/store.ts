@@ -13,9 +13,9 @@ import { monthIndexOf } from "../dates.js";
 import { PeriodOrderError, RegisterBusyError, RegisterError, RegisterOpenError } from "../errors.js";
 import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
-import { type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting,
+import { type AssetBalance, type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting,
   type PeriodReport, type RegisterState } from "./model.js";
-import { type Backend, migrations, REGISTER_MARK, type RegisterTables } from "./schema.js";
+import { BALANCE_BLOCK, type Backend, migrations, REGISTER_MARK, type RegisterTables } from "./schema.js";
 
 /**
  * The register store: the only module that touches the database. SQLite (a file, the
@@ -181,8 +181,8 @@ export function registerLocation(db: string | undefined): RegisterLocation {
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const CHUNK_PARAMS = 30_000;
-/** Assets read per query when the register's state is loaded. */
-const LOAD_PAGE = 50_000;
+/** Assets read per query when the register's state is loaded: whole blocks of balances. */
+const LOAD_PAGE = 50 * BALANCE_BLOCK;
 
 async function insertChunked<T extends keyof RegisterTables>(tx: Tx, table: T, rows: Array<Record<string, unknown>>): Promise<void> {
   if (rows.length === 0) return;
@@ -376,7 +376,7 @@ export class RegisterStore {
 
   /** The register's state after `asOf` (by default its latest closed period). */
   loadState(asOf?: string): Promise<RegisterState> {
-    return loadState(this.db, asOf);
+    return loadState(this.db, this.backend, asOf);
   }
 
   async status(): Promise<RegisterStatus> {
@@ -404,7 +404,7 @@ export class RegisterStore {
     const a = await this.db.selectFrom("assets").selectAll().where("asset_id", "=", assetId).executeTakeFirst();
     if (!a) return undefined;
     const events = await this.db.selectFrom("asset_events").selectAll().where("asset_no", "=", a.asset_no).orderBy("event_no").execute();
-    const balances = await this.db.selectFrom("asset_balances").selectAll().where("asset_no", "=", a.asset_no).orderBy("period_no").execute();
+    const balances = await assetBalances(this.db, this.backend, num(a.asset_no));
     const periods = new Set(balances.map((b) => periodOf(num(b.period_no))).concat(events.map((e) => e.period)));
     const classes = new Set(events.map((e) => e.fa_class));
     const journalIds: string[] = [];
@@ -523,7 +523,7 @@ export class RegisterTransaction {
   ) {}
 
   loadState(asOf?: string): Promise<RegisterState> {
-    return loadState(this.tx, asOf);
+    return loadState(this.tx, this.backend, asOf);
   }
 
   async closedPeriods(): Promise<ClosedPeriod[]> {
@@ -532,7 +532,7 @@ export class RegisterTransaction {
 
   /** Inserts a period's posting and commits: after this returns the period is closed. */
   async commit(posting: PeriodPosting): Promise<void> {
-    await writePosting(this.tx, posting, this.bulk);
+    await writePosting(this.tx, this.backend, posting, this.bulk);
     await sql`commit`.execute(this.tx);
     this.committed = true;
   }
@@ -561,7 +561,7 @@ export class RegisterTransaction {
     // Removing any other period would leave later postings standing on a history that is gone.
     const latest = (await closedPeriods(t)).at(-1)?.period;
     if (latest !== period) throw new PeriodOrderError(`${period} is not the register's latest closed period (${latest ?? "none is closed"}); only the latest can be reopened`);
-    await t.deleteFrom("asset_balances").where("period_no", "=", monthIndexOf(period)).execute();
+    await t.deleteFrom(this.backend === "postgres" ? "asset_balance_blocks" : "asset_balances").where("period_no", "=", monthIndexOf(period)).execute();
     await t.deleteFrom("asset_events").where("period", "=", period).execute();
     await t.deleteFrom("assets").where("first_period", "=", period).execute();
     for (const table of ["journal_lines", "class_balances", "opening_balances", "expensed_postings", "period_reports", "periods"] as const) {
@@ -621,7 +621,29 @@ function journalFromRows(rows: Array<RegisterTables["journal_lines"]>): JournalE
   return out;
 }
 
-async function loadState(db: Tx, asOf?: string): Promise<RegisterState> {
+/** One asset's balance in every period, oldest first. */
+async function assetBalances(db: Tx, backend: Backend, assetNo: number): Promise<Array<{ period_no: number; depreciation: number; accumulated: number }>> {
+  if (backend === "sqlite") return db.selectFrom("asset_balances").select(["period_no", "depreciation", "accumulated"]).where("asset_no", "=", assetNo).orderBy("period_no").execute();
+  // Straight to the asset's block: the view would unnest every block of every period.
+  const rows = await sql<{ period_no: number; depreciation: number; accumulated: number }>`
+    select period_no, depreciation[i] as depreciation, accumulated[i] as accumulated
+    from (select period_no, depreciation, accumulated, array_position(asset_no, ${assetNo}) as i from asset_balance_blocks where block_no = ${Math.floor(assetNo / BALANCE_BLOCK)}) b
+    where i is not null order by period_no`.execute(db);
+  return rows.rows;
+}
+
+/** Accumulated depreciation at the end of period `periodNo` of the assets numbered lo to hi - 1 (lo and hi whole blocks). */
+async function accumulatedIn(db: Tx, backend: Backend, periodNo: number, lo: number, hi: number): Promise<Array<{ asset_no: number; accumulated: number }>> {
+  if (backend === "sqlite") {
+    return db.selectFrom("asset_balances").select(["asset_no", "accumulated"]).where("period_no", "=", periodNo).where("asset_no", ">=", lo).where("asset_no", "<", hi).execute();
+  }
+  const rows = await sql<{ asset_no: number; accumulated: number }>`
+    select u.asset_no, u.accumulated from asset_balance_blocks b cross join lateral unnest(b.asset_no, b.accumulated) as u(asset_no, accumulated)
+    where b.period_no = ${periodNo} and b.block_no >= ${lo / BALANCE_BLOCK} and b.block_no < ${hi / BALANCE_BLOCK}`.execute(db);
+  return rows.rows;
+}
+
+async function loadState(db: Tx, backend: Backend, asOf?: string): Promise<RegisterState> {
   const state = emptyRegisterState();
   const periods = (await closedPeriods(db)).filter((p) => asOf === undefined || p.period <= asOf);
   const last = periods[periods.length - 1];
@@ -640,13 +662,7 @@ async function loadState(db: Tx, asOf?: string): Promise<RegisterState> {
       from asset_events e
       join (select asset_no, max(event_no) as last from asset_events where period <= ${upTo} and asset_no >= ${lo} and asset_no < ${hi} group by asset_no) l on e.event_no = l.last
       join assets a on a.asset_no = e.asset_no`.execute(db);
-    const balances = await db
-      .selectFrom("asset_balances")
-      .select(["asset_no", "accumulated"])
-      .where("period_no", "=", periodNo)
-      .where("asset_no", ">=", lo)
-      .where("asset_no", "<", hi)
-      .execute();
+    const balances = await accumulatedIn(db, backend, periodNo, lo, hi);
     const accumulated = new Map<number, number>();
     for (const b of balances) accumulated.set(num(b.asset_no), num(b.accumulated));
     for (const e of events.rows) {
@@ -677,7 +693,7 @@ async function loadState(db: Tx, asOf?: string): Promise<RegisterState> {
   return state;
 }
 
-async function writePosting(tx: Tx, p: PeriodPosting, bulk: BulkPath): Promise<void> {
+async function writePosting(tx: Tx, backend: Backend, p: PeriodPosting, bulk: BulkPath): Promise<void> {
   await tx
     .insertInto("periods")
     .values({
@@ -731,13 +747,23 @@ async function writePosting(tx: Tx, p: PeriodPosting, bulk: BulkPath): Promise<v
     }),
   );
   const periodNo = monthIndexOf(p.period);
-  await insertBulk(
-    tx,
-    bulk,
-    "asset_balances",
-    p.balances,
-    (b) => ({ period_no: periodNo, asset_no: numbers.get(b.assetId)!, depreciation: b.depreciation, accumulated: b.accumulated }),
-  );
+  if (backend === "sqlite") {
+    await insertBulk(
+      tx,
+      bulk,
+      "asset_balances",
+      p.balances,
+      (b) => ({ period_no: periodNo, asset_no: numbers.get(b.assetId)!, depreciation: b.depreciation, accumulated: b.accumulated }),
+    );
+  } else {
+    await insertBulk(tx, bulk, "asset_balance_blocks", balanceBlocks(p.balances, numbers), (b) => ({
+      period_no: periodNo,
+      block_no: b.blockNo,
+      asset_no: `{${b.assetNo.join(",")}}`,
+      depreciation: `{${b.depreciation.join(",")}}`,
+      accumulated: `{${b.accumulated.join(",")}}`,
+    }));
+  }
   await insertBulk(
     tx,
     bulk,
@@ -770,6 +796,21 @@ async function writePosting(tx: Tx, p: PeriodPosting, bulk: BulkPath): Promise<v
     p.expensed,
     (x) => ({ period: p.period, project: x.project, task_id: x.taskId, amount: x.amount, account: x.account, fa_class: x.faClass, take_on: x.takeOn ? 1 : 0 }),
   );
+}
+
+/** A period's balances by block of asset numbers (PostgreSQL's asset_balance_blocks), each in asset number order. */
+function balanceBlocks(balances: readonly AssetBalance[], numbers: ReadonlyMap<string, number>) {
+  const rows = balances.map((b) => ({ no: numbers.get(b.assetId)!, b })).sort((x, y) => x.no - y.no);
+  const blocks: Array<{ blockNo: number; assetNo: number[]; depreciation: Cents[]; accumulated: Cents[] }> = [];
+  for (const { no, b } of rows) {
+    const blockNo = Math.floor(no / BALANCE_BLOCK);
+    let block = blocks[blocks.length - 1];
+    if (block?.blockNo !== blockNo) blocks.push((block = { blockNo, assetNo: [], depreciation: [], accumulated: [] }));
+    block.assetNo.push(no);
+    block.depreciation.push(b.depreciation);
+    block.accumulated.push(b.accumulated);
+  }
+  return blocks;
 }
 
 /** Who ran a close, for the period's record (no secrets: the OS user and host). */
