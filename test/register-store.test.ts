@@ -7,6 +7,7 @@ import { closePeriod } from "../src/close/close.js";
 import { postingOf, runMonthEnd } from "../src/close/month-end.js";
 import { PeriodOrderError, RegisterOpenError } from "../src/errors.js";
 import { stateDigest } from "../src/register/model.js";
+import { parseRetirements } from "../src/register/retirements.js";
 import { RegisterStore } from "../src/register/store.js";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
@@ -420,6 +421,29 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
       }),
     60_000,
   );
+
+  it("closes at month end as a close of the whole state would, though it loads only a summary of each asset the snapshot holds", () =>
+    withRegister(async (r) => {
+      const dir = tmp();
+      const store = await r.open();
+      try {
+        await close(store, "2026-09", snapshots.sep, join(dir, "2026-09"));
+        // October: a late approval, a cost edit and a rejection; November: a new task and a retirement.
+        for (const [period, snap, retire] of [
+          ["2026-10", snapshots.oct, undefined],
+          ["2026-11", snapshots.nov, retirementsFile],
+        ] as const) {
+          const retirements = retire ? parseRetirements(readFileSync(retire, "utf8"), retire) : [];
+          const register = await store.loadState();
+          const whole = await closePeriod({ snapshot: await openSnapshot(snap), rules, period, register, retirements, allowOpenPeriod: period === "2026-11" });
+          const monthEnd = await close(store, period, snap, join(dir, period), retire);
+          expect(monthEnd.result).toEqual(whole);
+          expect(whole.adjustments.length + whole.disposals.length).toBeGreaterThan(0);
+        }
+      } finally {
+        await store.close();
+      }
+    }));
 
   it("keeps money as integer cents at large values (BIGINT)", () =>
     withRegister(async (r) => {

@@ -45,6 +45,7 @@ export interface CloseRun {
 
 const STAGES: Record<string, string> = {
   classify: "reading, validating and classifying tasks",
+  register: "reading the register",
   reconcile: "reconciling with the register",
   depreciate: "pricing the register and depreciating",
   journal: "building and balancing the journals",

@@ -8,7 +8,6 @@ import type { RecoveryYears } from "../depreciation/types.js";
 import { InputError, SnapshotError } from "../errors.js";
 import { assertBalanced, buildEntries, type JournalEntry, PostingBook } from "../ledger/journal.js";
 import { type Cents, checkTotal } from "../money.js";
-import { AssetBook } from "../register/book.js";
 import { type AssetBalance, type AssetEvent, type AssetSource, type ClassBalance, emptyRegisterState, ledgerKey, type RegisterState, stateDigest } from "../register/model.js";
 import { type AdjustmentRow, type DisposalRow, type ExpensePosting, reconcile } from "../register/reconcile.js";
 import type { RetirementRequest } from "../register/retirements.js";
@@ -161,6 +160,13 @@ export interface CloseInput {
    * approvals still to come are missing, so the result is provisional and marked so.
    */
   allowOpenPeriod?: boolean;
+  /**
+   * Let the close empty `register.assets` once it has reconciled them, so the registered
+   * records do not stay in memory beside the snapshot's through depreciation and the journal
+   * (on a register of a million assets, most of a gigabyte). Set by the month-end, which
+   * loads the state for this close only; a caller that reuses the state leaves it unset.
+   */
+  releaseRegister?: boolean;
   onStage?: (stage: string) => void;
 }
 
@@ -197,11 +203,6 @@ function cutoffWindow(periodEnd: string): { from: string; to: string } {
 const byTask = <T extends { project: string; taskId: number | undefined }>(a: T, b: T) =>
   a.project < b.project ? -1 : a.project > b.project ? 1 : (a.taskId ?? -1) - (b.taskId ?? -1);
 
-function fiscalYearMonths(fiscalYear: number, startMonth: number): [number, number] {
-  const first = startMonth === 1 ? fiscalYear * 12 : (fiscalYear - 1) * 12 + startMonth - 1;
-  return [first, first + 11];
-}
-
 function emptyRow(faClass: string): RollforwardRow {
   return {
     faClass,
@@ -222,6 +223,31 @@ function emptyRow(faClass: string): RollforwardRow {
   };
 }
 
+/** What a close checks before any work; returns whether the period is still open (and may be closed so). */
+function checkCloseInput(input: CloseInput): boolean {
+  parsePeriod(input.period, "--period");
+  const openPeriod = checkPeriodEnded(input.snapshot, input.rules, input.period, input.allowOpenPeriod ?? false);
+  if ((input.retirements?.length ?? 0) > 0 && !input.rules.disposal) {
+    throw new InputError("rules", `${input.rules.file} has no disposal section (clearing_account, gain_account, loss_account); add one before retiring assets`);
+  }
+  return openPeriod;
+}
+
+function classifyChecked(input: CloseInput): Promise<Classification> {
+  input.onStage?.("classify");
+  return classifyRecords(input.snapshot.batches(), input.rules, input.snapshot.projects, { fetchedAt: input.snapshot.manifest.fetched_at, cutoff: cutoffWindow(periodEndDate(input.period)) });
+}
+
+/**
+ * The snapshot classified as `closePeriod` would (cut-off window of the period's end), after
+ * the checks a close makes before any work: for a caller that needs the classification before
+ * the register's state (the month-end reads only a summary of each asset the snapshot holds).
+ */
+export function classifyForClose(input: CloseInput): Promise<Classification> {
+  checkCloseInput(input);
+  return classifyChecked(input);
+}
+
 /**
  * The month-end close, in memory and pure: the same snapshot, rules, period and register
  * state give the same result. Reconciles the register with the snapshot, depreciates every
@@ -231,27 +257,24 @@ function emptyRow(faClass: string): RollforwardRow {
 export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const { snapshot, rules, period } = input;
   const state = input.register ?? emptyRegisterState();
-  parsePeriod(period, "--period");
-  const openPeriod = checkPeriodEnded(snapshot, rules, period, input.allowOpenPeriod ?? false);
+  const openPeriod = checkCloseInput(input);
   const periodStart = periodStartDate(period);
   const periodEnd = periodEndDate(period);
   const month = monthIndexOf(period);
   const fs = rules.fiscalYearStartMonth;
-  if ((input.retirements?.length ?? 0) > 0 && !rules.disposal) {
-    throw new InputError("rules", `${rules.file} has no disposal section (clearing_account, gain_account, loss_account); add one before retiring assets`);
-  }
-  input.onStage?.("classify");
-  const c = input.classification ?? (await classifyRecords(snapshot.batches(), rules, snapshot.projects, { fetchedAt: snapshot.manifest.fetched_at, cutoff: cutoffWindow(periodEnd) }));
+  const c = input.classification ?? (await classifyChecked(input));
 
   input.onStage?.("reconcile");
   const covered = new Set<string>(snapshot.projects.map((p) => p.short_name));
   for (const list of [c.assets, c.expensed, c.exceptions]) for (const x of list) if (x.project) covered.add(x.project);
+  const firstClose = state.lastClosed === undefined || (state.closes === 0 && state.classes.size === 0);
+  const registerBefore = { lastClosed: state.lastClosed, digest: stateDigest(state), firstClose };
   const rec = reconcile({ state, period, rules, classification: c, coveredProjects: covered, retirements: input.retirements ?? [] });
+  if (input.releaseRegister) state.assets.clear();
 
   input.onStage?.("depreciate");
   const inScope = (date: string | undefined) => date === undefined || date <= periodEnd;
   const taxYear = fiscalYearOf(month, fs);
-  const [fyFirst, fyLast] = fiscalYearMonths(taxYear, fs);
   const staying = rec.assets.filter((a) => a.after !== undefined);
   const conventions = taxConventionsByYear(
     staying.map((a) => a.record),
@@ -267,8 +290,6 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       { cost: asset.cost, inServiceDate: asset.inServiceDate, recoveryYears: faClass.taxRecoveryYears, convention, bonusPercent: rules.taxBonusPercent, fiscalYearStartMonth: fs },
       taxYear,
     );
-    const book = a.book ?? new AssetBook(asset, fs, after.rebase);
-    const bookAmount = book.accumulatedThroughMonth(fyLast) - book.accumulatedThroughMonth(fyFirst - 1);
     return {
       asset,
       source: after.source,
@@ -284,7 +305,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
         remainingBasis: tax.remainingBasis,
         recoveryYears: faClass.taxRecoveryYears,
         convention,
-        bookAmount,
+        bookAmount: a.fiscalYearDepreciation,
       },
     };
   };
@@ -334,15 +355,15 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     }
     const cur = row(a.record.faClass);
     if (a.addition) cur.additions += a.record.cost;
-    if (a.before && a.before.record.faClass !== a.record.faClass) {
-      const from = row(a.before.record.faClass);
-      from.transfers -= a.before.record.cost;
-      cur.transfers += a.before.record.cost;
+    if (a.before && a.before.faClass !== a.record.faClass) {
+      const from = row(a.before.faClass);
+      from.transfers -= a.before.cost;
+      cur.transfers += a.before.cost;
       from.accumulatedTransfers -= a.before.accumulated;
       cur.accumulatedTransfers += a.before.accumulated;
     }
     for (const adj of a.adjustments) {
-      const r = adj.kind === "withdrawal" ? row(a.before!.record.faClass) : cur;
+      const r = adj.kind === "withdrawal" ? row(a.before!.faClass) : cur;
       r.costAdjustments += adj.costChange;
       r.accumulatedAdjustments += adj.accumulatedChange;
     }
@@ -388,7 +409,6 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     const reserve = rec.reserve.get(name) ?? 0;
     closingClasses.push({ faClass: name, cost, accumulated: accumulated + reserve, reserve });
   }
-  const firstClose = state.lastClosed === undefined || (state.closes === 0 && state.classes.size === 0);
   // What this close takes on from the snapshot (its first close: Render work in service before
   // the period, on an empty register or beside assets imported from another system).
   const takeOn = new Map<string, { cost: Cents; accumulated: Cents }>();
@@ -454,7 +474,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     rules: { file: rules.file, version: rules.version, sha256: rules.sha256 },
     snapshot: { dir: snapshot.dir, manifestSha256: snapshot.manifestSha256, fetchedAt: snapshot.manifest.fetched_at, apiBaseUrl: snapshot.manifest.api_base_url },
     openPeriod,
-    registerBefore: { lastClosed: state.lastClosed, digest: stateDigest(state), firstClose },
+    registerBefore,
     register,
     additions,
     adjustments,
@@ -535,17 +555,17 @@ function buildJournal(rules: Rules, period: string, date: string, assets: Return
     if (a.after) {
       add(depreciation, project, k.name, { debitAccount: k.depreciationExpenseAccount, creditAccount: k.accumulatedDepreciationAccount, faClass: k.name, memo: `${period} depreciation, ${k.name}` }, a.depreciation);
     }
-    if (a.before && a.before.record.faClass !== a.record.faClass) {
+    if (a.before && a.before.faClass !== a.record.faClass) {
       // Each side in its own class: the class dimension is what the GL tie and the ledger read.
-      const from = cls(a.before.record.faClass);
+      const from = cls(a.before.faClass);
       const memo = `${period} reclassification ${from.name} → ${k.name}`;
-      adjustments.add(project, k.name, memo, k.assetAccount, a.before.record.cost);
-      adjustments.add(project, from.name, memo, from.assetAccount, -a.before.record.cost);
+      adjustments.add(project, k.name, memo, k.assetAccount, a.before.cost);
+      adjustments.add(project, from.name, memo, from.assetAccount, -a.before.cost);
       adjustments.add(project, from.name, memo, from.accumulatedDepreciationAccount, a.before.accumulated);
       adjustments.add(project, k.name, memo, k.accumulatedDepreciationAccount, -a.before.accumulated);
     }
     for (const adj of a.adjustments) {
-      const target = adj.kind === "withdrawal" ? cls(a.before!.record.faClass) : k;
+      const target = adj.kind === "withdrawal" ? cls(a.before!.faClass) : k;
       const memo = `${period} ${adj.kind.replace("_", " ")}s, ${target.name}`;
       adjustments.pair(project, target.name, memo, target.assetAccount, rules.cipAccount, adj.costChange);
       adjustments.pair(project, target.name, memo, target.depreciationExpenseAccount, target.accumulatedDepreciationAccount, adj.kind === "withdrawal" ? adj.accumulatedChange : 0);

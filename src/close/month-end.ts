@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { periodOfMonthIndex, monthIndexOf, parsePeriod } from "../dates.js";
+import { monthIndexOf, parsePeriod, periodEndDate, periodOfMonthIndex } from "../dates.js";
 import { PeriodOrderError } from "../errors.js";
 import { checkErpProfiles } from "../erp/profiles.js";
 import { formatCents } from "../money.js";
@@ -11,7 +11,7 @@ import { closedBy, type RegisterStore } from "../register/store.js";
 import { type CloseManifest, recordedPath, writeCloseOutputs } from "../report/write.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
-import { type CloseResult, closePeriod } from "./close.js";
+import { type CloseResult, classifyForClose, closePeriod } from "./close.js";
 
 /**
  * The month-end run shared by the CLI, the demo and the library: load the register's state,
@@ -157,12 +157,21 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       );
     }
     // The register's state lives only while the close is computed: on a big register it is
-    // hundreds of megabytes the writers do not need.
+    // hundreds of megabytes the writers do not need. The snapshot is classified first, so the
+    // state holds only a summary of each asset the snapshot holds now (the close takes the
+    // rest from the snapshot), and the close lets go of it once reconciled.
     const result = await (async () => {
-      const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined);
+      const close = { snapshot, rules, period, retirements, allowOpenPeriod: input.allowOpenPeriod, onStage: input.onStage };
+      const classification = await classifyForClose(close);
+      const end = periodEndDate(period);
+      const current = new Set<string>();
+      for (const a of classification.assets) if (a.inServiceDate <= end) current.add(a.assetId);
+      input.onStage?.("register");
+      const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined, { summarize: (id) => current.has(id) });
+      current.clear();
       if (rerun && state.lastClosed === undefined && periods.length > 1) throw new PeriodOrderError(`cannot rebuild the register as it stood before ${period}`);
       checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements");
-      return closePeriod({ snapshot, rules, period, register: state, retirements, allowOpenPeriod: input.allowOpenPeriod, onStage: input.onStage });
+      return closePeriod({ ...close, classification, register: state, releaseRegister: true });
     })();
     const { manifest, warnings } = await writeCloseOutputs(result, rules, {
       out: input.out,

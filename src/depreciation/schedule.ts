@@ -45,6 +45,12 @@ export function fiscalYearOf(monthIndex: number, fiscalYearStartMonth: number): 
   return fiscalYearStartMonth === 1 || month < fiscalYearStartMonth ? year : year + 1;
 }
 
+/** The first and last month index of a fiscal year (named as fiscalYearOf names it). */
+export function fiscalYearMonths(fiscalYear: number, startMonth: number): [number, number] {
+  const first = startMonth === 1 ? fiscalYear * 12 : (fiscalYear - 1) * 12 + startMonth - 1;
+  return [first, first + 11];
+}
+
 /** Exact cumulative depreciation (decimal cents, unrounded) after `units` of the life are used. */
 type ExactCurve = (units: number) => Decimal;
 /** Cumulative depreciation in cents after `units` of the life are used. */

@@ -48,6 +48,37 @@ export type RetainedRecord = AssetRecord & { retired?: RetiredPart | undefined }
 
 export const retiredOf = (r: AssetRecord): RetiredPart | undefined => (r as RetainedRecord).retired;
 
+/**
+ * The part of a registered record a close reads of an asset whose task the snapshot holds
+ * now: what the reconciliation compares (class, life, method, dates, cost, quantity, ...) and
+ * the state digest hashes. The close takes everything else (address, crew, cost elements)
+ * from the snapshot's record, so on a big register the month-end loads this instead of the
+ * whole record, a third of its memory. Never of a record with a retired part, which the close
+ * keeps as posted. Typed as the record it stands for: reconcile reads only these fields of
+ * an asset the snapshot holds.
+ */
+export function recordSummary(r: AssetRecord): AssetRecord {
+  const summary: Partial<AssetRecord> = {
+    assetId: r.assetId,
+    project: r.project,
+    taskId: r.taskId,
+    faClass: r.faClass,
+    quantity: r.quantity,
+    uom: r.uom,
+    inServiceDate: r.inServiceDate,
+    cost: r.cost,
+    salvage: r.salvage,
+    lifeMonths: r.lifeMonths,
+    method: r.method,
+    convention: r.convention,
+    decliningBalanceRate: r.decliningBalanceRate,
+  };
+  if (r.switchToStraightLine !== undefined) summary.switchToStraightLine = r.switchToStraightLine;
+  if (r.rounding !== undefined) summary.rounding = r.rounding;
+  if (r.decliningBalanceYears !== undefined) summary.decliningBalanceYears = r.decliningBalanceYears;
+  return summary as AssetRecord;
+}
+
 /** One asset as the register holds it after its latest closed period. */
 export interface RegisteredAsset {
   source: AssetSource;

@@ -4,6 +4,7 @@ import { monthIndexOf, periodEndDate, periodStartDate } from "../dates.js";
 import { InputError, RegisterInputError } from "../errors.js";
 import { type Cents, Dec, toCents } from "../money.js";
 import type { Rules } from "../rules/model.js";
+import { fiscalYearMonths, fiscalYearOf } from "../depreciation/schedule.js";
 import { AssetBook } from "./book.js";
 import {
   type AdjustmentKind,
@@ -52,10 +53,22 @@ export interface DisposalRow {
   wholly: boolean;
 }
 
+/** Where an asset stood: its class, cost and accumulated depreciation. */
+export interface AssetStanding {
+  faClass: string;
+  cost: Cents;
+  accumulated: Cents;
+}
+
 /** One asset's period: where it stood, what changed, and where it stands at the period end. */
 export interface AssetPeriod {
   assetId: string;
-  before: RegisteredAsset | undefined;
+  /**
+   * Where the asset stood as the register held it after its last close (undefined for an asset
+   * new to the register). Its figures, not the registered record: the record may be dropped
+   * once reconciled, which on a big register is most of a close's memory.
+   */
+  before: AssetStanding | undefined;
   /** Undefined when the asset leaves the register (withdrawn or wholly retired). */
   after: RegisteredAsset | undefined;
   /** The asset's attributes now (after changes), or as registered when it left. */
@@ -70,12 +83,12 @@ export interface AssetPeriod {
   /** Accumulated as posted before the period (or taken on), in the class it was in. */
   openingAccumulated: Cents;
   /** Where the asset stood at the period's start (as the register held it, or as a first close took it on), before any retirement in the period. */
-  opening: { faClass: string; cost: Cents; accumulated: Cents } | undefined;
+  opening: AssetStanding | undefined;
   adjustments: AdjustmentRow[];
   disposal: DisposalRow | undefined;
   events: AssetEvent[];
-  /** The book the period's depreciation came from (with `after`): the close reads the fiscal year's from it too. */
-  book: AssetBook | undefined;
+  /** GL depreciation of the period's whole fiscal year (with `after`), for the tax report's book-to-tax difference. */
+  fiscalYearDepreciation: Cents;
 }
 
 export interface ExpensePosting {
@@ -157,6 +170,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
   const end = periodEndDate(period);
   const month = monthIndexOf(period);
   const fs = rules.fiscalYearStartMonth;
+  const [fyFirst, fyLast] = fiscalYearMonths(fiscalYearOf(month, fs), fs);
   const firstClose = state.closes === 0;
   const prospective = rules.changesAfterClose === "prospective";
   const retirements = retirementsByAsset(input.retirements, start, end);
@@ -181,9 +195,10 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     }
     const active = before?.status === "active" ? before : undefined;
     const reconciled = active !== undefined && active.source === "render" && coveredProjects.has(active.record.project);
+    const standing = active ? { faClass: active.record.faClass, cost: active.record.cost, accumulated: active.accumulated } : undefined;
     const p: AssetPeriod = {
       assetId,
-      before: active,
+      before: standing,
       after: undefined,
       record: now ?? active?.record ?? (before!.record as AssetRecord),
       takeOn: false,
@@ -191,11 +206,11 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       depreciation: 0,
       catchUp: 0,
       openingAccumulated: active?.accumulated ?? 0,
-      opening: active ? { faClass: active.record.faClass, cost: active.record.cost, accumulated: active.accumulated } : undefined,
+      opening: standing,
       adjustments: [],
       disposal: undefined,
       events: [],
-      book: undefined,
+      fiscalYearDepreciation: 0,
     };
     const event = (kind: AssetEvent["kind"], record: AssetRecord, rebase: Rebase | undefined, costChange: Cents, accumulatedChange: Cents, catchUp: Cents, message: string, status: AssetEvent["status"] = "active") =>
       p.events.push({ assetId, source: active?.source ?? "render", kind, record, status, rebase, costChange, accumulatedChange, catchUp, message });
@@ -363,7 +378,8 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       depreciation = 0;
     }
     p.depreciation = depreciation;
-    p.book = book;
+    // From the same book now, so no asset's schedule outlives its reconciliation.
+    p.fiscalYearDepreciation = book.accumulatedThroughMonth(fyLast) - book.accumulatedThroughMonth(fyFirst - 1);
     p.record = record;
     p.after = { source: active?.source ?? "render", record, status: "active", accumulated, rebase };
     out.push(p);

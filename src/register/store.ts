@@ -14,7 +14,7 @@ import { PeriodOrderError, RegisterBusyError, RegisterError, RegisterOpenError }
 import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
 import { type AssetBalance, type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting,
-  type PeriodReport, type RegisterState } from "./model.js";
+  type PeriodReport, recordSummary, type RegisterState, retiredOf } from "./model.js";
 import { BALANCE_BLOCK, type Backend, migrations, REGISTER_MARK, type RegisterTables } from "./schema.js";
 
 /**
@@ -74,6 +74,14 @@ export interface AssetHistory {
   depreciation: Array<{ period: string; amount: Cents; accumulated: Cents }>;
   /** The journal entries of the periods and classes the asset reached (entries are per project and class). */
   journalIds: string[];
+}
+
+export interface LoadOptions {
+  /**
+   * The Render assets whose records may be loaded as their summary (see recordSummary): the
+   * month-end names those the snapshot holds now. Records with a retired part load whole.
+   */
+  summarize?: (assetId: string) => boolean;
 }
 
 export interface OpenOptions {
@@ -375,8 +383,8 @@ export class RegisterStore {
   }
 
   /** The register's state after `asOf` (by default its latest closed period). */
-  loadState(asOf?: string): Promise<RegisterState> {
-    return loadState(this.db, this.backend, asOf);
+  loadState(asOf?: string, options?: LoadOptions): Promise<RegisterState> {
+    return loadState(this.db, this.backend, asOf, options);
   }
 
   async status(): Promise<RegisterStatus> {
@@ -522,8 +530,8 @@ export class RegisterTransaction {
     private readonly bulk?: BulkPath,
   ) {}
 
-  loadState(asOf?: string): Promise<RegisterState> {
-    return loadState(this.tx, this.backend, asOf);
+  loadState(asOf?: string, options?: LoadOptions): Promise<RegisterState> {
+    return loadState(this.tx, this.backend, asOf, options);
   }
 
   async closedPeriods(): Promise<ClosedPeriod[]> {
@@ -643,7 +651,8 @@ async function accumulatedIn(db: Tx, backend: Backend, periodNo: number, lo: num
   return rows.rows;
 }
 
-async function loadState(db: Tx, backend: Backend, asOf?: string): Promise<RegisterState> {
+async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadOptions = {}): Promise<RegisterState> {
+  const summarize = options.summarize ?? (() => false);
   const state = emptyRegisterState();
   const periods = (await closedPeriods(db)).filter((p) => asOf === undefined || p.period <= asOf);
   const last = periods[periods.length - 1];
@@ -666,9 +675,10 @@ async function loadState(db: Tx, backend: Backend, asOf?: string): Promise<Regis
     const accumulated = new Map<number, number>();
     for (const b of balances) accumulated.set(num(b.asset_no), num(b.accumulated));
     for (const e of events.rows) {
+      const record = JSON.parse(e.record) as AssetRecord;
       state.assets.set(e.asset_id, {
         source: e.source as AssetSource,
-        record: JSON.parse(e.record) as AssetRecord,
+        record: e.source === "render" && retiredOf(record) === undefined && summarize(e.asset_id) ? recordSummary(record) : record,
         status: e.status as AssetStatus,
         accumulated: accumulated.get(num(e.asset_no)) ?? 0,
         rebase: e.rebase_period === null ? undefined : { period: e.rebase_period, accumulatedBefore: num(e.rebase_accumulated) },
