@@ -50,7 +50,7 @@ export function close(db: string, snap: string, period: string): Promise<CloseRu
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--max-old-space-size=4096", ...capexCommand(), "close", "--period", period, "--snapshot", snap, "--out", out, "--db", db, "--json", "--no-workbook"],
+      [...capexCommand(), "close", "--period", period, "--snapshot", snap, "--out", out, "--db", db, "--json", "--no-workbook"],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     let text = "";

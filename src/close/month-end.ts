@@ -14,9 +14,10 @@ import type { Snapshot } from "../snapshot/reader.js";
 import { type CloseResult, classifyForClose, closePeriod } from "./close.js";
 
 /**
- * The month-end run shared by the CLI, the demo and the library: load the register's state,
- * reconcile and close in memory, write the outputs to a temporary folder, commit the period
- * to the register in one transaction, then rename the outputs into place.
+ * The month-end run shared by the CLI, the demo and the library: classify the snapshot, load
+ * the register's state, reconcile and close in memory, write the outputs to a temporary
+ * folder, commit the period to the register in one transaction, then rename the outputs into
+ * place.
  */
 export interface MonthEndInput {
   register: RegisterStore;
