@@ -38,10 +38,22 @@ export const MAX_AMOUNT_TEXT = MAX_AMOUNT.toFixed(2);
  */
 export const MAX_TOTAL_CENTS = Math.floor(Number.MAX_SAFE_INTEGER / 2);
 
+/**
+ * The same whole number, held as V8 holds a small integer. A whole number computed through a
+ * double (a division, a product with a big power of ten, decimal.js's toNumber) is otherwise
+ * kept in a 16-byte box wherever it is stored, and a big close stores ten amounts an asset
+ * (record, cost elements, book, tax): 140 MB at a million assets. Zero is returned as given,
+ * so a -0 that decimal.js gives stays -0.
+ */
+export function compactCents(c: number): Cents {
+  const i = c | 0;
+  return i === c && c !== 0 ? i : c;
+}
+
 /** Rounds half-up (away from zero) to cents; undefined beyond ±MAX_AMOUNT_CENTS. */
 export function centsWithinLimit(amount: Decimal): Cents | undefined {
   if (!amount.isFinite() || amount.abs().greaterThan(MAX_AMOUNT)) return undefined;
-  return amount.times(100).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
+  return compactCents(amount.times(100).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber());
 }
 
 /** Rounds half-up (away from zero) to cents and returns integer cents; refuses amounts beyond MAX_AMOUNT. */
@@ -95,12 +107,12 @@ export function centsToNumber(cents: Cents): number {
 export function divRoundHalfUp(num: number, den: number): number {
   const twice = 2 * Math.abs(num) + den;
   if (twice <= Number.MAX_SAFE_INTEGER && 2 * den <= Number.MAX_SAFE_INTEGER) {
-    const q = Math.floor(twice / (2 * den));
+    const q = compactCents(Math.floor(twice / (2 * den)));
     return num < 0 ? -q : q;
   }
   const bn = BigInt(Math.abs(num));
   const bd = BigInt(den);
-  const q = Number((2n * bn + bd) / (2n * bd));
+  const q = compactCents(Number((2n * bn + bd) / (2n * bd)));
   return num < 0 ? -q : q;
 }
 
@@ -112,6 +124,6 @@ export function mulDivRoundHalfUp(a: number, b: number, den: number): number {
   const neg = bp < 0n;
   const abs = neg ? -bp : bp;
   const bd = BigInt(den);
-  const q = Number((2n * abs + bd) / (2n * bd));
+  const q = compactCents(Number((2n * abs + bd) / (2n * bd)));
   return neg ? -q : q;
 }

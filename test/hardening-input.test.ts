@@ -10,7 +10,7 @@ import { closePeriod } from "../src/close/close.js";
 import { latestCompletePeriod, periodEndsAt } from "../src/close/period.js";
 import { parsePeriod, periodEndDate } from "../src/dates.js";
 import { CapexError, formatRulesProblem, InputError, RulesError } from "../src/errors.js";
-import { Dec, toCents } from "../src/money.js";
+import { compactCents, Dec, mulDivRoundHalfUp, toCents } from "../src/money.js";
 import { taskSchema } from "../src/render/schemas.js";
 import { writeCloseOutputs } from "../src/report/write.js";
 import { checkRulesText, loadRules } from "../src/rules/load.js";
@@ -85,6 +85,14 @@ describe("amounts beyond what integer cents can hold", () => {
     expect(() => toCents(new Dec("1e308"))).toThrow(InputError);
     expect(() => toCents(new Dec("100000000000.01"), "--cost")).toThrow("--cost: 100000000000.01 is beyond the largest amount fiber-capex accepts (100000000000.00); check the figure");
     expect(toCents(new Dec("-100000000000"))).toBe(-(10 ** 13));
+  });
+
+  it("are the same numbers when compacted to small integers: big amounts, fractions and -0 stay as they are", () => {
+    expect([2_799_050, -2_799_050, 2 ** 31 - 1, -(2 ** 31)].map(compactCents)).toEqual([2_799_050, -2_799_050, 2 ** 31 - 1, -(2 ** 31)]);
+    expect([2 ** 31, 10 ** 13, -(10 ** 13), 0.5, Number.MAX_SAFE_INTEGER].map(compactCents)).toEqual([2 ** 31, 10 ** 13, -(10 ** 13), 0.5, Number.MAX_SAFE_INTEGER]);
+    expect(Object.is(compactCents(-0), -0)).toBe(true);
+    expect(Object.is(toCents(new Dec("-0.001")), -0)).toBe(true);
+    expect(mulDivRoundHalfUp(2 ** 40, 3, 7)).toBe(471_219_269_047);
   });
 
   it("stop a close whose totals would pass exact integer arithmetic, with a typed error", async () => {

@@ -1,4 +1,4 @@
-import { type Cents, centsWithinLimit, Dec, divRoundHalfUp, MAX_AMOUNT_CENTS, MAX_AMOUNT_TEXT } from "../money.js";
+import { type Cents, centsWithinLimit, compactCents, Dec, divRoundHalfUp, MAX_AMOUNT_CENTS, MAX_AMOUNT_TEXT } from "../money.js";
 import type { TaskFields as Task } from "../render/schemas.js";
 import { type RateEntry, rateInForce, type Rules } from "../rules/model.js";
 import type { CostElement, ExceptionCode } from "./outcomes.js";
@@ -40,7 +40,7 @@ export function exactCents(a: string, b?: string): Cents | null | undefined {
   }
   // The amount is digits / 10^scale; beyond 10^11 it is refused, before rounding.
   if (11 + scale <= 15 && digits > POW10[11 + scale]!) return null;
-  const cents = scale <= 2 ? digits * POW10[2 - scale]! : divRoundHalfUp(digits, POW10[scale - 2]!);
+  const cents = scale <= 2 ? compactCents(digits * POW10[2 - scale]!) : divRoundHalfUp(digits, POW10[scale - 2]!);
   // A negative product that rounds to nothing is -0, as decimal.js gives it.
   return negative ? -cents : cents;
 }

@@ -1,7 +1,7 @@
 import type { Decimal } from "decimal.js";
 import { daysInMonthOf, monthIndexOf, periodOfMonthIndex } from "../dates.js";
 import { InputError } from "../errors.js";
-import { type Cents, Dec, mulDivRoundHalfUp } from "../money.js";
+import { type Cents, compactCents, Dec, mulDivRoundHalfUp } from "../money.js";
 import { fiscalYearEnds, lastMonth, type TimeProfile, timeProfile, unitsUsed } from "./time.js";
 import { type Convention, DECLINING_BALANCE_YEARS, type DecliningBalanceYears, defaultDecliningBalanceYears, type Method, ROUNDINGS, type Rounding } from "./types.js";
 
@@ -56,7 +56,7 @@ type ExactCurve = (units: number) => Decimal;
 /** Cumulative depreciation in cents after `units` of the life are used. */
 type CumulativeCurve = (units: number) => Cents;
 
-const roundCents = (d: Decimal): Cents => d.toDecimalPlaces(0, Dec.ROUND_HALF_UP).toNumber();
+const roundCents = (d: Decimal): Cents => compactCents(d.toDecimalPlaces(0, Dec.ROUND_HALF_UP).toNumber());
 
 /**
  * Asset years (12 months of life each, the last possibly shorter), each year's amount spread
