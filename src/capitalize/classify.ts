@@ -81,10 +81,9 @@ const UTC_INSTANT = /^[12]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-
 const KEY_SUSPECT = /^[=+\-@]|[\u0000-\u001f\u007f\ufffe\uffff\ud800-\udfff]/;
 const keyTrouble = (key: string) => (KEY_SUSPECT.test(key) ? keyProblem(key) : undefined);
 
+/** The rates a task's cost used, in an array of its own length (see price.ts on arrays built by push). */
 function rateIdsOf(elements: readonly CostElement[]): string[] {
-  const ids: string[] = [];
-  for (const e of elements) if (e.rateId) ids.push(e.rateId);
-  return ids;
+  return elements.filter((e) => e.rateId).map((e) => e.rateId as string);
 }
 
 const thresholds = new WeakMap<Rules, number | undefined>();

@@ -55,23 +55,23 @@ export const retiredOf = (r: AssetRecord): RetiredPart | undefined => (r as Reta
  * from the snapshot's record, so on a big register the month-end loads this instead of the
  * whole record, a third of its memory. Never of a record with a retired part, which the close
  * keeps as posted. Typed as the record it stands for: reconcile reads only these fields of
- * an asset the snapshot holds.
+ * an asset the snapshot holds. `text` gives one copy of a repeated text (class, project, ...).
  */
-export function recordSummary(r: AssetRecord): AssetRecord {
+export function recordSummary(r: AssetRecord, text: <T extends string | undefined>(s: T) => T = (s) => s): AssetRecord {
   const summary: Partial<AssetRecord> = {
     assetId: r.assetId,
-    project: r.project,
+    project: text(r.project),
     taskId: r.taskId,
-    faClass: r.faClass,
+    faClass: text(r.faClass),
     quantity: r.quantity,
-    uom: r.uom,
+    uom: text(r.uom),
     inServiceDate: r.inServiceDate,
     cost: r.cost,
     salvage: r.salvage,
     lifeMonths: r.lifeMonths,
-    method: r.method,
-    convention: r.convention,
-    decliningBalanceRate: r.decliningBalanceRate,
+    method: text(r.method),
+    convention: text(r.convention),
+    decliningBalanceRate: text(r.decliningBalanceRate),
   };
   if (r.switchToStraightLine !== undefined) summary.switchToStraightLine = r.switchToStraightLine;
   if (r.rounding !== undefined) summary.rounding = r.rounding;

@@ -653,6 +653,16 @@ async function accumulatedIn(db: Tx, backend: Backend, periodNo: number, lo: num
 
 async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadOptions = {}): Promise<RegisterState> {
   const summarize = options.summarize ?? (() => false);
+  // Every row's texts are new strings, and a register repeats a few (source, status, class,
+  // project, method) for each of its assets: one copy of each is kept instead.
+  const texts = new Map<string, string>();
+  const text = <T extends string | undefined>(s: T): T => {
+    if (s === undefined) return s;
+    const kept = texts.get(s);
+    if (kept !== undefined) return kept as T;
+    texts.set(s, s);
+    return s;
+  };
   const state = emptyRegisterState();
   const periods = (await closedPeriods(db)).filter((p) => asOf === undefined || p.period <= asOf);
   const last = periods[periods.length - 1];
@@ -677,9 +687,9 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
     for (const e of events.rows) {
       const record = JSON.parse(e.record) as AssetRecord;
       state.assets.set(e.asset_id, {
-        source: e.source as AssetSource,
-        record: e.source === "render" && retiredOf(record) === undefined && summarize(e.asset_id) ? recordSummary(record) : record,
-        status: e.status as AssetStatus,
+        source: text(e.source) as AssetSource,
+        record: e.source === "render" && retiredOf(record) === undefined && summarize(e.asset_id) ? recordSummary(record, text) : record,
+        status: text(e.status) as AssetStatus,
         accumulated: accumulated.get(num(e.asset_no)) ?? 0,
         rebase: e.rebase_period === null ? undefined : { period: e.rebase_period, accumulatedBefore: num(e.rebase_accumulated) },
       });
