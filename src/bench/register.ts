@@ -1,5 +1,5 @@
 /**
- * npm run bench:register [-- TASKS[,TASKS...] [sqlite,postgres]]
+ * npm run bench:register [-- TASKS[,TASKS...] [sqlite,postgres]]   (default 100000,1470000)
  *
  * A month's close on a big register, on SQLite and on PostgreSQL. For each size it writes two
  * generated snapshots: A (TASKS tasks, work from 2025-08 to 2026-10) and B (A with 1,000 tasks
@@ -19,7 +19,8 @@ import pg from "pg";
 import { CHANGES, close, snapshot } from "./register-fixture.js";
 import { row } from "./util.js";
 
-const sizes = (process.argv[2] ?? "100000,1000000").split(",").map(Number);
+// 1,470,000 generated tasks make a register of about a million assets (the size).
+const sizes = (process.argv[2] ?? "100000,1470000").split(",").map(Number);
 const backends = (process.argv[3] ?? "sqlite,postgres").split(",");
 const maintenance = process.env.CAPEX_BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 

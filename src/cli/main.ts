@@ -1,13 +1,14 @@
-#!/usr/bin/env -S node --max-semi-space-size=32 --max-old-space-size=3072
+#!/usr/bin/env -S node --max-semi-space-size=32 --max-old-space-size=2560
 // A 32 MB young generation: parsing a million tasks makes short-lived objects at a rate
 // that the default promotes to the old generation; this keeps them young and cheap to
 // collect (bench: 29 → 24 s and 1.9 → 1.1 GB after classifying 1,000,000 tasks; 64 MB was
 // as fast and 65 MB bigger).
-// A 3 GB old generation: V8 lets the heap grow to halfway between what is live and its
-// limit before collecting, and its default limit here is 4.3 GB, so a million-task month
-// close (680,763 assets, 1.35 GB live at most) reached 2.56 GB before its next collection;
-// at 3 GB it peaks at 2.2 GB, as fast, with as much again to spare. A register beyond about
-// 1.4 million assets needs more: run node with a bigger limit (README, Troubleshooting).
+// A 2.5 GB old generation: V8 lets the heap grow to halfway between what is live and its
+// limit before collecting, and its default limit here is 4.3 GB, so the month close of a
+// register of a million assets (1.1 GB live at most) reached 2.6 GB before its next
+// collection; at 2.5 GB it peaks at 2.3 GB, with more than the live data again to spare. A
+// register beyond about two million assets needs more: run node with a bigger limit
+// (README, Troubleshooting).
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { auditCommand } from "./audit.js";
