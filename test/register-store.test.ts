@@ -445,6 +445,24 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
       }
     }));
 
+  it("carries on from its whole record an asset whose id a task of a project the snapshot covers now names, registered from one it does not", () =>
+    withRegister(async (r) => {
+      const dir = tmp();
+      const store = await r.open();
+      try {
+        const P2 = { name: "Project Two", short_name: "P2", timezone: "America/New_York", description: "", type: "FTTH", tenant_name: "T" };
+        const sep = await writeSnapshot([baseTask(1, { approved_date: "2026-09-10T14:00:00Z", asset_id: "X1" })]);
+        const oct = await writeSnapshot([baseTask(7, { approved_date: "2026-09-10T14:00:00Z", asset_id: "X1", project_short_name: "P2" })], [P2]);
+        await close(store, "2026-09", sep, join(dir, "2026-09"));
+        const whole = await closePeriod({ snapshot: await openSnapshot(oct), rules, period: "2026-10", register: await store.loadState() });
+        const monthEnd = await close(store, "2026-10", oct, join(dir, "2026-10"));
+        expect(monthEnd.result).toEqual(whole);
+        expect(whole.register.map((e) => [e.asset.assetId, e.asset.project, e.asset.taskId, e.asset.elements.length])).toEqual([["X1", "P1", 1, 1]]);
+      } finally {
+        await store.close();
+      }
+    }));
+
   it("keeps money as integer cents at large values (BIGINT)", () =>
     withRegister(async (r) => {
       const BIG = 9_000_000_000_000; // 90 billion dollars in cents: past 32 bits, inside 2^53

@@ -160,15 +160,17 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     // The register's state lives only while the close is computed: on a big register it is
     // hundreds of megabytes the writers do not need. The snapshot is classified first, so the
     // state holds only a summary of each asset the snapshot holds now (the close takes the
-    // rest from the snapshot), and the close lets go of it once reconciled.
+    // rest from the snapshot), and the close lets go of it once reconciled. Same id and same
+    // project: a task's own asset_id may name an asset registered from a project this
+    // snapshot does not cover, which the close carries on from its registered record.
     const result = await (async () => {
       const close = { snapshot, rules, period, retirements, allowOpenPeriod: input.allowOpenPeriod, onStage: input.onStage };
       const classification = await classifyForClose(close);
       const end = periodEndDate(period);
-      const current = new Set<string>();
-      for (const a of classification.assets) if (a.inServiceDate <= end) current.add(a.assetId);
+      const current = new Map<string, string>();
+      for (const a of classification.assets) if (a.inServiceDate <= end) current.set(a.assetId, a.project);
       input.onStage?.("register");
-      const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined, { summarize: (id) => current.has(id) });
+      const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined, { summarize: (id, project) => current.get(id) === project });
       current.clear();
       if (rerun && state.lastClosed === undefined && periods.length > 1) throw new PeriodOrderError(`cannot rebuild the register as it stood before ${period}`);
       checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements");
