@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { monthIndexOf, parsePeriod, periodEndDate, periodOfMonthIndex } from "../dates.js";
+import { monthIndexOf, parsePeriod, periodOfMonthIndex } from "../dates.js";
 import { PeriodOrderError } from "../errors.js";
 import { checkErpProfiles } from "../erp/profiles.js";
 import { formatCents } from "../money.js";
 import { toolVersion } from "../package-info.js";
 import type { PeriodPosting } from "../register/model.js";
+import { assetsInService } from "../register/reconcile.js";
 import { checkRetirements, parseRetirements, type RetirementRequest } from "../register/retirements.js";
 import { closedBy, type RegisterStore } from "../register/store.js";
 import { type CloseManifest, recordedPath, writeCloseOutputs } from "../report/write.js";
@@ -166,11 +167,9 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     const result = await (async () => {
       const close = { snapshot, rules, period, retirements, allowOpenPeriod: input.allowOpenPeriod, onStage: input.onStage };
       const classification = await classifyForClose(close);
-      const end = periodEndDate(period);
-      const current = new Map<string, string>();
-      for (const a of classification.assets) if (a.inServiceDate <= end) current.set(a.assetId, a.project);
+      const current = assetsInService(classification, period);
       input.onStage?.("register");
-      const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined, { summarize: (id, project) => current.get(id) === project });
+      const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined, { summarize: (id, project) => current.get(id)?.project === project });
       current.clear();
       if (rerun && state.lastClosed === undefined && periods.length > 1) throw new PeriodOrderError(`cannot rebuild the register as it stood before ${period}`);
       checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements");

@@ -158,6 +158,19 @@ function describeChanges(before: AssetRecord, now: AssetRecord): string[] {
 const money = (c: Cents) => (c / 100).toFixed(2);
 
 /**
+ * The snapshot's assets in service by the period's end, by id: what the reconciliation
+ * compares the register with. A registered Render asset of the same id and project takes its
+ * attributes from here (unless part of it was retired), so the month-end needs only a summary
+ * of its registered record (see recordSummary).
+ */
+export function assetsInService(c: Classification, period: string): Map<string, AssetRecord> {
+  const end = periodEndDate(period);
+  const current = new Map<string, AssetRecord>();
+  for (const a of c.assets) if (a.inServiceDate <= end) current.set(a.assetId, a);
+  return current;
+}
+
+/**
  * The period's movements of every asset, as a pure function of the register's state, the
  * snapshot's classification and the period (DESIGN §8). Under `changes_after_close: catch_up`
  * an asset's accumulated depreciation after the period is what its schedule gives from its
@@ -175,8 +188,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
   const prospective = rules.changesAfterClose === "prospective";
   const retirements = retirementsByAsset(input.retirements, start, end);
   const refuse = retirements.refuse;
-  const current = new Map<string, AssetRecord>();
-  for (const a of c.assets) if (a.inServiceDate <= end) current.set(a.assetId, a);
+  const current = assetsInService(c, period);
 
   const reserve = new Map<string, Cents>();
   for (const [k, v] of state.classes) reserve.set(k, v.reserve);
