@@ -1,3 +1,6 @@
+import { createHash } from "node:crypto";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { classifyTask } from "../src/capitalize/classify.js";
@@ -8,6 +11,10 @@ import { quickTaskFields, taskFieldsSchema } from "../src/render/schemas.js";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
 import { generatedProjects, generateTask } from "../src/sandbox/generate.js";
+import { localHash } from "../src/sha256-worker.js";
+import { lineBatches } from "../src/snapshot/lines.js";
+import { openSnapshot } from "../src/snapshot/reader.js";
+import { baseTask, tmp, writeSnapshot } from "./helpers.js";
 
 /**
  * The ingest's fast paths (a task read without zod, prices in integer cents, UTC instants
@@ -115,5 +122,37 @@ describe("approval instants read by Date.parse", () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("tasks.jsonl read in 1 MB chunks", () => {
+  const lineOf = (i: number, extra: string) => JSON.stringify({ n: i, text: `${"x".repeat(i % 997)}${extra}` });
+
+  it("gives every line whole, however a chunk cuts it, ASCII or not", async () => {
+    // Lines of varied length, some with two-, three- and four-byte characters, so that chunk
+    // ends fall inside lines and inside UTF-8 sequences; CRLF endings and no final newline.
+    const lines = Array.from({ length: 9000 }, (_, i) => lineOf(i, i % 7 === 0 ? "é—𝄞" : ""));
+    const file = join(tmp(), "tasks.jsonl");
+    writeFileSync(file, `${lines.map((l, i) => (i % 5 === 0 ? `${l}\r` : l)).join("\n")}`);
+    expect(statSync(file).size).toBeGreaterThan(3 << 20);
+    const read: string[] = [];
+    const hash = localHash();
+    for await (const batch of lineBatches(file, hash)) read.push(...batch);
+    expect(read.map((l) => l.replace(/\r$/, ""))).toEqual(lines);
+    expect(await hash.digest()).toBe(createHash("sha256").update(readFileSync(file)).digest("hex"));
+  });
+
+  it("is hashed on a worker thread to the same sha256, which still refuses an edited file", async () => {
+    const tasks = Array.from({ length: 300 }, (_, i) => baseTask(i + 1));
+    const dir = await writeSnapshot(tasks);
+    const onWorker = await openSnapshot(dir, { hashThreadFrom: 0 });
+    let n = 0;
+    for await (const batch of onWorker.batches()) n += batch.length;
+    expect(n).toBe(300);
+    writeFileSync(join(dir, "tasks.jsonl"), readFileSync(join(dir, "tasks.jsonl"), "utf8").replace('"quantity":100', '"quantity":1000'));
+    const edited = await openSnapshot(dir, { hashThreadFrom: 0 });
+    await expect(async () => {
+      for await (const _ of edited.batches());
+    }).rejects.toThrow(`${join(dir, "tasks.jsonl")}: does not match the sha256 in manifest.json: the snapshot was changed after it was fetched`);
   });
 });

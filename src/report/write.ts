@@ -8,7 +8,7 @@ import { formatCents } from "../money.js";
 import { toolVersion } from "../package-info.js";
 import type { Rules } from "../rules/model.js";
 import { writeCsvTable } from "./csv-file.js";
-import { FileHashes } from "./file-hashes.js";
+import { Sha256Worker } from "../sha256-worker.js";
 import { closeTables, rulesTable, taxByClassTable } from "./tables.js";
 import { type SummaryLine, writeWorkbook } from "./workbook.js";
 
@@ -163,7 +163,7 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
   };
   const tables = closeTables(result);
   const projects = [...new Set(result.register.map((e) => e.asset.project).concat(result.expensed.map((e) => e.project)))].sort();
-  const hashes = new FileHashes();
+  const hashes = new Sha256Worker();
   // Each file is hashed on the second core as soon as it is complete, while the next is written.
   const hashed = new Map<string, Promise<string>>();
   const hash = (name: string, path: string) => {

@@ -1,22 +1,43 @@
-import { createReadStream } from "node:fs";
-import type { Hash } from "node:crypto";
-import { StringDecoder } from "node:string_decoder";
+import { isAscii } from "node:buffer";
+import { open } from "node:fs/promises";
+import type { ChunkHash } from "../sha256-worker.js";
+
+const CHUNK = 1 << 20;
+const NEWLINE = 0x0a;
 
 /**
  * The lines of a file in batches, one batch per 1 MB chunk read. Batching keeps the
  * per-line cost to a string split: an async step per line (readline) costs more than the
- * JSON.parse that follows. `hash` sees the file's exact bytes.
+ * JSON.parse that follows. `hash` is handed each chunk exactly as read, once it is decoded.
+ *
+ * A chunk is cut at its last newline byte, which never falls inside a UTF-8 sequence, so no
+ * streaming decoder is needed; and a chunk of plain ASCII (a Render export nearly always is)
+ * is decoded as latin1, which for ASCII is the same text at a tenth of UTF-8's cost
+ * (100,000 tasks, 128 MB: 0.04 s against 0.43 s).
  */
-export async function* lineBatches(file: string, hash?: Hash): AsyncGenerator<string[]> {
-  const decoder = new StringDecoder("utf8");
-  let rest = "";
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    hash?.update(chunk as Buffer);
-    const text = rest + decoder.write(chunk as Buffer);
-    const lines = text.split("\n");
-    rest = lines.pop() ?? "";
-    if (lines.length) yield lines;
+export async function* lineBatches(file: string, hash?: ChunkHash): AsyncGenerator<string[]> {
+  const handle = await open(file);
+  let carry: Buffer | undefined;
+  try {
+    for (;;) {
+      // A fresh buffer per chunk: the hash may take it over once it is decoded.
+      const chunk = Buffer.allocUnsafeSlow(CHUNK);
+      const { bytesRead } = await handle.read(chunk, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      const read = chunk.subarray(0, bytesRead);
+      const data = carry ? Buffer.concat([carry, read]) : read;
+      const end = data.lastIndexOf(NEWLINE);
+      const lines = end < 0 ? undefined : decode(data.subarray(0, end)).split("\n");
+      carry = end < 0 ? Buffer.from(data) : data.length > end + 1 ? Buffer.from(data.subarray(end + 1)) : undefined;
+      hash?.update(bytesRead === CHUNK ? chunk : read);
+      if (lines) yield lines;
+    }
+  } finally {
+    await handle.close();
   }
-  rest += decoder.end();
-  if (rest !== "") yield [rest];
+  if (carry) yield [decode(carry)];
+}
+
+function decode(bytes: Buffer): string {
+  return bytes.toString(isAscii(bytes) ? "latin1" : "utf8");
 }

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SnapshotError } from "../errors.js";
 import { describeIssues, type Project, projectSchema, quickTaskFields, type TaskFields, taskFieldsSchema } from "../render/schemas.js";
+import { localHash, Sha256Worker } from "../sha256-worker.js";
 import { lineBatches } from "./lines.js";
 import type { SnapshotManifest } from "./writer.js";
 
@@ -52,7 +53,13 @@ async function readJson(dir: string, name: string): Promise<{ value: unknown; te
   }
 }
 
-export async function openSnapshot(dir: string): Promise<Snapshot> {
+export interface OpenOptions {
+  /** tasks.jsonl of this many bytes or more is hashed on a worker thread (tests lower it). */
+  hashThreadFrom?: number;
+}
+
+export async function openSnapshot(dir: string, open: OpenOptions = {}): Promise<Snapshot> {
+  const options = { hashThreadFrom: 8 << 20, ...open };
   if (!existsSync(dir)) throw new SnapshotError(dir, "no such snapshot folder; run capex fetch --out DIR first");
   const { value: manifest, text: manifestText } = await readJson(dir, "manifest.json");
   const { value: projectsRaw, text: projectsText } = await readJson(dir, "projects.json");
@@ -86,20 +93,28 @@ export async function openSnapshot(dir: string): Promise<Snapshot> {
     },
   };
   async function* batches(): AsyncGenerator<SnapshotRecord[]> {
-    const hash = createHash("sha256");
-    let n = 0;
-    for await (const lines of lineBatches(tasksFile, hash)) {
-      const batch: SnapshotRecord[] = [];
-      for (const line of lines) {
-        n++;
-        const text = line.endsWith("\r") ? line.slice(0, -1) : line;
-        if (text.trim() === "") continue;
-        batch.push(parseRecord(n, text));
+    // A big file is hashed on the second core while this one parses it.
+    const worker = statSync(tasksFile).size >= options.hashThreadFrom ? new Sha256Worker() : undefined;
+    const hash = worker?.chunks() ?? localHash();
+    let hex: string;
+    try {
+      let n = 0;
+      for await (const lines of lineBatches(tasksFile, hash)) {
+        const batch: SnapshotRecord[] = [];
+        for (const line of lines) {
+          n++;
+          const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+          if (text.trim() === "") continue;
+          batch.push(parseRecord(n, text));
+        }
+        yield batch;
       }
-      yield batch;
+      hex = await hash.digest();
+    } finally {
+      await worker?.close();
     }
     const want = m.files?.["tasks.jsonl"];
-    if (want && hash.digest("hex") !== want) {
+    if (want && hex !== want) {
       throw new SnapshotError(tasksFile, "does not match the sha256 in manifest.json: the snapshot was changed after it was fetched");
     }
   }
