@@ -19,6 +19,7 @@ parentPort.on("message", (m) => {
     let hash = streams.get(m.id);
     if (!hash) streams.set(m.id, (hash = createHash("sha256")));
     hash.update(new Uint8Array(m.chunk));
+    parentPort.postMessage({ id: m.id, spare: m.chunk }, [m.chunk]);
     return;
   }
   if (m.end) {
@@ -39,6 +40,8 @@ parentPort.on("message", (m) => {
 export interface ChunkHash {
   /** Hands the chunk over: on a worker its memory moves there, so the caller must be done with it. */
   update(chunk: Uint8Array): void;
+  /** A buffer of `size` bytes to read the next chunk into: one the worker has hashed and handed back, when there is one. */
+  buffer(size: number): Buffer;
   digest(): Promise<string>;
 }
 
@@ -47,6 +50,7 @@ export function localHash(): ChunkHash {
   const hash: Hash = createHash("sha256");
   return {
     update: (chunk) => void hash.update(chunk),
+    buffer: (size) => Buffer.allocUnsafeSlow(size),
     digest: async () => hash.digest("hex"),
   };
 }
@@ -55,9 +59,12 @@ export class Sha256Worker {
   private readonly worker = new Worker(WORKER, { eval: true });
   private readonly pending = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
   private next = 0;
+  /** Chunks hashed and handed back, to be read into again: a few buffers go round instead of a new one per chunk. */
+  private readonly spares: ArrayBuffer[] = [];
 
   constructor() {
-    this.worker.on("message", ({ id, hex, error }: { id: number; hex?: string; error?: string }) => {
+    this.worker.on("message", ({ id, hex, error, spare }: { id: number; hex?: string; error?: string; spare?: ArrayBuffer }) => {
+      if (spare) return void this.spares.push(spare);
       const p = this.pending.get(id)!;
       this.pending.delete(id);
       if (hex !== undefined) p.resolve(hex);
@@ -81,6 +88,10 @@ export class Sha256Worker {
         // Only a chunk that owns its whole buffer can move; anything else is copied first.
         const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer ? chunk : new Uint8Array(chunk);
         this.worker.postMessage({ id, chunk: own.buffer }, [own.buffer as ArrayBuffer]);
+      },
+      buffer: (size) => {
+        const spare = this.spares.pop();
+        return spare?.byteLength === size ? Buffer.from(spare) : Buffer.allocUnsafeSlow(size);
       },
       digest: () => this.reply(id, () => this.worker.postMessage({ id, end: true })),
     };

@@ -143,12 +143,12 @@ describe("tasks.jsonl read in 1 MB chunks", () => {
   });
 
   it("is hashed on a worker thread to the same sha256, which still refuses an edited file", async () => {
-    const tasks = Array.from({ length: 300 }, (_, i) => baseTask(i + 1));
+    const tasks = Array.from({ length: 3000 }, (_, i) => baseTask(i + 1)); // several chunks: buffers go to the worker and back
     const dir = await writeSnapshot(tasks);
     const onWorker = await openSnapshot(dir, { hashThreadFrom: 0 });
     let n = 0;
     for await (const batch of onWorker.batches()) n += batch.length;
-    expect(n).toBe(300);
+    expect(n).toBe(3000);
     writeFileSync(join(dir, "tasks.jsonl"), readFileSync(join(dir, "tasks.jsonl"), "utf8").replace('"quantity":100', '"quantity":1000'));
     const edited = await openSnapshot(dir, { hashThreadFrom: 0 });
     await expect(async () => {

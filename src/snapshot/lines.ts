@@ -2,11 +2,13 @@ import { isAscii } from "node:buffer";
 import { open } from "node:fs/promises";
 import type { ChunkHash } from "../sha256-worker.js";
 
-const CHUNK = 1 << 20;
+// 256 KB: a chunk's text past about 1 MB becomes a string outside V8's heap, which its
+// collector gives back late (100,000 tasks: 465 MB peak with 1 MB chunks, 424 MB with these).
+const CHUNK = 1 << 18;
 const NEWLINE = 0x0a;
 
 /**
- * The lines of a file in batches, one batch per 1 MB chunk read. Batching keeps the
+ * The lines of a file in batches, one batch per chunk read. Batching keeps the
  * per-line cost to a string split: an async step per line (readline) costs more than the
  * JSON.parse that follows. `hash` is handed each chunk exactly as read, once it is decoded.
  *
@@ -20,8 +22,8 @@ export async function* lineBatches(file: string, hash?: ChunkHash): AsyncGenerat
   let carry: Buffer | undefined;
   try {
     for (;;) {
-      // A fresh buffer per chunk: the hash may take it over once it is decoded.
-      const chunk = Buffer.allocUnsafeSlow(CHUNK);
+      // A buffer of its own per chunk: the hash may take it over once it is decoded.
+      const chunk = hash?.buffer(CHUNK) ?? Buffer.allocUnsafeSlow(CHUNK);
       const { bytesRead } = await handle.read(chunk, 0, CHUNK, null);
       if (bytesRead === 0) break;
       const read = chunk.subarray(0, bytesRead);
