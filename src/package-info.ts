@@ -1,12 +1,21 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadRules } from "./rules/load.js";
 import type { Rules } from "./rules/model.js";
 
-/** The package's root folder, found from this file (dist/ or src/ sit one level below). */
+let root: string | undefined;
+/**
+ * The package's root folder: the nearest folder above this file holding fiber-capex's
+ * package.json (this file is in src/ or dist/, or bundled into dist/cli/main.js).
+ */
 export function packageRoot(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), "..");
+  if (root !== undefined) return root;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const file = join(dir, "package.json");
+    if (existsSync(file) && (JSON.parse(readFileSync(file, "utf8")) as { name?: string }).name === "fiber-capex") return (root = dir);
+    if (dirname(dir) === dir) throw new Error(`fiber-capex's package.json is not above ${fileURLToPath(import.meta.url)}`);
+  }
 }
 
 let version: string | undefined;

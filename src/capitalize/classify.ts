@@ -1,4 +1,5 @@
-import { addYears, format } from "date-fns";
+import { addYears } from "date-fns/addYears";
+import { format } from "date-fns/format";
 import { keyProblem } from "../ids.js";
 import { isValidTimeZone, localDateOf, localDateOfInstant, MAX_YEAR } from "../dates.js";
 import { defaultDecliningBalanceYears } from "../depreciation/types.js";

@@ -11,19 +11,6 @@
 // (README, Troubleshooting).
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { auditCommand } from "./audit.js";
-import { closeCommand } from "./close.js";
-import { demoCommand } from "./demo.js";
-import { exportCommand } from "./export.js";
-import { fetchCommand } from "./fetch.js";
-import { labelCommand } from "./label.js";
-import { registerSubcommands } from "./register.js";
-import { reopenCommand } from "./reopen.js";
-import { rulesCommand } from "./rules.js";
-import { sandboxCommand } from "./sandbox.js";
-import { scheduleCommand } from "./schedule.js";
-import { traceCommand } from "./trace.js";
-import { verifyCommand } from "./verify.js";
 import { EXIT, reportError } from "./terminal.js";
 
 type Handler = (argv: unknown) => Promise<number>;
@@ -58,17 +45,34 @@ function group(name: string, describe: string, subcommands: Command[]): Command 
   };
 }
 
-const registerCommand = group(
-  "register",
-  "Look into the register (status, asset ID) or take on existing assets into an empty one (import FILE --as-of YYYY-MM)",
-  registerSubcommands as unknown as Command[],
-);
-
-const commands: Command[] = [fetchCommand, closeCommand, reopenCommand, registerCommand, scheduleCommand, rulesCommand, sandboxCommand, demoCommand] as unknown as Command[];
-commands.push(exportCommand as unknown as Command);
-commands.push(auditCommand as unknown as Command);
-commands.push(verifyCommand as unknown as Command, traceCommand as unknown as Command);
-commands.push(labelCommand as unknown as Command);
+/**
+ * Each command's module, loaded only when it is the command run: a close need not load the
+ * PDF writer, the Render client or the sandbox (start-up was 1.2 s of every command). Help
+ * without a command, and a command capex does not know, load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  fetch: async () => (await import("./fetch.js")).fetchCommand as unknown as Command,
+  close: async () => (await import("./close.js")).closeCommand as unknown as Command,
+  reopen: async () => (await import("./reopen.js")).reopenCommand as unknown as Command,
+  register: async () =>
+    group(
+      "register",
+      "Look into the register (status, asset ID) or take on existing assets into an empty one (import FILE --as-of YYYY-MM)",
+      (await import("./register.js")).registerSubcommands as unknown as Command[],
+    ),
+  schedule: async () => (await import("./schedule.js")).scheduleCommand as unknown as Command,
+  rules: async () => (await import("./rules.js")).rulesCommand as unknown as Command,
+  sandbox: async () => (await import("./sandbox.js")).sandboxCommand as unknown as Command,
+  demo: async () => (await import("./demo.js")).demoCommand as unknown as Command,
+  export: async () => (await import("./export.js")).exportCommand as unknown as Command,
+  audit: async () => (await import("./audit.js")).auditCommand as unknown as Command,
+  verify: async () => (await import("./verify.js")).verifyCommand as unknown as Command,
+  trace: async () => (await import("./trace.js")).traceCommand as unknown as Command,
+  label: async () => (await import("./label.js")).labelCommand as unknown as Command,
+};
+const word = hideBin(process.argv).find((a) => !a.startsWith("-")) ?? "";
+const named = Object.hasOwn(COMMANDS, word) ? COMMANDS[word] : undefined;
+const commands = await Promise.all(named ? [named()] : Object.values(COMMANDS).map((load) => load()));
 
 let cli = yargs(hideBin(process.argv))
   .scriptName("capex")

@@ -1,4 +1,6 @@
-import { addDays, addMinutes, format } from "date-fns";
+import { addDays } from "date-fns/addDays";
+import { addMinutes } from "date-fns/addMinutes";
+import { format } from "date-fns/format";
 import { TASK_TYPE_CATALOGUE, type TaskTypeSpec } from "./catalogue.js";
 
 /**
