@@ -5,8 +5,9 @@
 // a 100,000-task close. One file loads in a fraction of that. The library (dist/index.js)
 // stays unbundled: an integration's own bundler or Node loads what it imports.
 //
-// Left outside the bundle: native addons (better-sqlite3, pg's optional pg-native) and pdfkit,
-// which reads its data files from its own folder.
+// Left outside the bundle: native addons (better-sqlite3, pg's optional pg-native); pdfkit,
+// which reads its data files from its own folder; and archiver (the workbook's zip), whose
+// helpers call the deprecated Buffer(), which Node forgives only from inside node_modules.
 import { build } from "esbuild";
 
 const entry = "dist/cli/main.js";
@@ -18,7 +19,7 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["better-sqlite3", "pg-native", "pdfkit"],
+  external: ["better-sqlite3", "pg-native", "pdfkit", "archiver"],
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: { js: 'import { createRequire as __capexRequire } from "node:module"; const require = __capexRequire(import.meta.url);' },
   legalComments: "none",

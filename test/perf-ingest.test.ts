@@ -128,10 +128,10 @@ describe("approval instants read by Date.parse", () => {
 describe("tasks.jsonl read in 1 MB chunks", () => {
   const lineOf = (i: number, extra: string) => JSON.stringify({ n: i, text: `${"x".repeat(i % 997)}${extra}` });
 
-  it("gives every line whole, however a chunk cuts it, ASCII or not", async () => {
+  it("gives every line whole, however a chunk cuts it, ASCII or not, shorter or longer than a chunk", async () => {
     // Lines of varied length, some with two-, three- and four-byte characters, so that chunk
     // ends fall inside lines and inside UTF-8 sequences; CRLF endings and no final newline.
-    const lines = Array.from({ length: 9000 }, (_, i) => lineOf(i, i % 7 === 0 ? "é—𝄞" : ""));
+    const lines = Array.from({ length: 9000 }, (_, i) => lineOf(i, i % 7 === 0 ? "é—𝄞" : i % 3001 === 0 ? "y".repeat(200_000) : ""));
     const file = join(tmp(), "tasks.jsonl");
     writeFileSync(file, `${lines.map((l, i) => (i % 5 === 0 ? `${l}\r` : l)).join("\n")}`);
     expect(statSync(file).size).toBeGreaterThan(3 << 20);
