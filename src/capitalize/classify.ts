@@ -177,10 +177,12 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern
     method: rule.method,
     convention: rule.convention,
     decliningBalanceRate: rule.decliningBalanceRateText,
-    ...(rule.switchToStraightLine ? {} : { switchToStraightLine: false }),
-    ...(rule.rounding === "cumulative" ? {} : { rounding: rule.rounding }),
-    ...(rule.decliningBalanceYears === defaultDecliningBalanceYears(rule.convention) ? {} : { decliningBalanceYears: rule.decliningBalanceYears }),
   };
+  // Set only when not the default (the record's JSON omits them); assigned, not spread into
+  // the literal above, which made V8 build every record through its slow path.
+  if (!rule.switchToStraightLine) asset.switchToStraightLine = false;
+  if (rule.rounding !== "cumulative") asset.rounding = rule.rounding;
+  if (rule.decliningBalanceYears !== defaultDecliningBalanceYears(rule.convention)) asset.decliningBalanceYears = rule.decliningBalanceYears;
   return { kind: "asset", asset };
 }
 
