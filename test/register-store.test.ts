@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closePeriod } from "../src/close/close.js";
 import { postingOf, runMonthEnd } from "../src/close/month-end.js";
@@ -560,5 +561,30 @@ describe("a PostgreSQL register written before balances were kept in blocks (sch
     } finally {
       await r.dispose();
     }
+  });
+});
+
+describe("an SQLite register", () => {
+  it("is made with 16 KB pages, and one made before keeps its own", async () => {
+    const pageSize = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma("page_size", { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    const fresh = join(tmp(), "capex.db");
+    await (await RegisterStore.open(fresh)).close();
+    expect(pageSize(fresh)).toBe(16384);
+    // A register made with SQLite's default 4 KB pages (by an earlier fiber-capex) is not rebuilt.
+    const older = join(tmp(), "capex.db");
+    const db = new Database(older);
+    db.pragma("journal_mode = WAL");
+    db.exec("create table t (x)");
+    db.exec("drop table t");
+    db.close();
+    await (await RegisterStore.open(older)).close();
+    expect(pageSize(older)).toBe(4096);
   });
 });
