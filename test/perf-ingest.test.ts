@@ -4,7 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { classifyTask } from "../src/capitalize/classify.js";
-import { exactCents } from "../src/capitalize/price.js";
+import { exactCents, quantityText } from "../src/capitalize/price.js";
 import { localDateOf } from "../src/dates.js";
 import { centsWithinLimit, Dec } from "../src/money.js";
 import { quickTaskFields, taskFieldsSchema } from "../src/render/schemas.js";
@@ -154,5 +154,23 @@ describe("tasks.jsonl read in 1 MB chunks", () => {
     await expect(async () => {
       for await (const _ of edited.batches());
     }).rejects.toThrow(`${join(dir, "tasks.jsonl")}: does not match the sha256 in manifest.json: the snapshot was changed after it was fetched`);
+  });
+});
+
+describe("a quantity written without decimal.js", () => {
+  it("is the text decimal.js writes for it", () => {
+    const digits = fc.stringMatching(/^(0|[1-9]\d{0,16})(\.\d{0,8})?$/);
+    fc.assert(
+      fc.property(fc.oneof(digits, fc.constantFrom("0.0000001", "1e3", "00.5", "1.50", "0.000001", "999999999999999.999999", ".5", "5.")), (text) => {
+        let expected: string;
+        try {
+          expected = new Dec(text).toString();
+        } catch {
+          return; // not a number decimal.js reads; the schema never lets one through
+        }
+        expect(quantityText(text)).toBe(expected);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -138,7 +138,8 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern
   if (rule.treatment === "expense") return expensed("EXPENSE_TREATMENT", rule.expenseAccount);
   const costDec = () => new Dec(pricing.cost).dividedBy(100);
   if (rule.perUnitThreshold !== undefined) {
-    const units = pricing.quantity?.greaterThan(0) ? pricing.quantity : new Dec(1);
+    const quantity = pricing.quantity === undefined ? undefined : new Dec(pricing.quantity);
+    const units = quantity?.greaterThan(0) ? quantity : new Dec(1);
     if (costDec().dividedBy(units).lessThan(rule.perUnitThreshold)) return expensed("BELOW_THRESHOLD", rule.expenseAccount ?? rules.belowThresholdAccount);
   }
   const threshold = thresholdCents(rules);
@@ -151,7 +152,7 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern
     taskType: rule.name,
     description: rule.description,
     faClass: rule.faClass!,
-    quantity: pricing.quantity?.toString(),
+    quantity: pricing.quantity,
     uom: rule.unit ?? pricing.elements[0]?.uom,
     location: {
       streetAddress: task.street_address,

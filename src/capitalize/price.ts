@@ -4,7 +4,8 @@ import { type RateEntry, rateInForce, type Rules } from "../rules/model.js";
 import type { CostElement, ExceptionCode } from "./outcomes.js";
 
 export type Pricing =
-  | { ok: true; cost: Cents; elements: CostElement[]; quantity: Dec | undefined }
+  /** quantity: the task's quantity (else its lines' total) as decimal.js writes it, e.g. "12.5" for "12.50". */
+  | { ok: true; cost: Cents; elements: CostElement[]; quantity: string | undefined }
   | { ok: false; code: ExceptionCode; message: string };
 
 const fail = (code: ExceptionCode, message: string): Pricing => ({ ok: false, code, message });
@@ -60,6 +61,18 @@ function rateText(rate: RateEntry): string {
   return text;
 }
 
+// A decimal text decimal.js writes back unchanged: no sign, no leading or trailing zero, no
+// exponent, at most 15 digits and 6 decimals (decimal.js turns 1e-7 and smaller into exponents).
+const CANONICAL_DECIMAL = /^(?:0|[1-9]\d{0,14})(?:\.\d{0,5}[1-9])?$/;
+
+/** A quantity as decimal.js writes it: the text itself when it is written that way already (most are), without building a Decimal. */
+export function quantityText(text: string): string {
+  return CANONICAL_DECIMAL.test(text) ? text : new Dec(text).toString();
+}
+
+/** The unit lines' quantities added up, from 0 as decimal.js adds them (rounding to its precision at each step). */
+const linesTotal = (sum: Dec | string): Dec => (typeof sum === "string" ? new Dec(0).plus(sum) : sum);
+
 /** A decimal text's sign as decimal.js reads it ("-0" included): every such text starts with "-". */
 const isNegative = (text: string) => text.charCodeAt(0) === 45;
 
@@ -79,14 +92,14 @@ export function priceTask(task: Task, date: string, rules: Rules): Pricing {
     // and every asset of a big close keeps its cost elements.
     const elements = new Array<CostElement>(task.units.length);
     let cost = 0;
-    let quantity: Dec | undefined;
+    let quantity: Dec | string | undefined; // one line's text, or the lines' sum
     for (let i = 0; i < task.units.length; i++) {
       const line = task.units[i]!;
       const code = line.unit_code ?? line.code;
       const uom = line.uom ?? line.unit;
       const qty = line.quantity;
       if (qty !== undefined && isNegative(qty)) return fail("NEGATIVE_QUANTITY", `units[${i}].quantity is ${line.quantity}${code ? ` (${code})` : ""}; correct the unit line in Render`);
-      if (qty !== undefined) quantity = (quantity ?? new Dec(0)).plus(qty);
+      if (qty !== undefined) quantity = quantity === undefined ? qty : linesTotal(quantity).plus(qty);
       let element: CostElement;
       if (line.amount !== undefined) {
         if (isNegative(line.amount)) return fail("NEGATIVE_AMOUNT", `units[${i}].amount is ${line.amount}; a credit cannot be capitalized, correct it in Render`);
@@ -119,7 +132,8 @@ export function priceTask(task: Task, date: string, rules: Rules): Pricing {
       cost += element.amount;
     }
     if (cost > MAX_AMOUNT_CENTS) return tooLarge("units", `the lines' total ${new Dec(cost).dividedBy(100).toFixed(2)}`, "correct the unit lines in Render");
-    return { ok: true, cost, elements, quantity: task.quantity === undefined ? quantity : new Dec(task.quantity) };
+    const lines = quantity === undefined ? undefined : typeof quantity === "string" && CANONICAL_DECIMAL.test(quantity) ? quantity : linesTotal(quantity).toString();
+    return { ok: true, cost, elements, quantity: task.quantity === undefined ? lines : quantityText(task.quantity) };
   }
   if (task.quantity !== undefined) {
     const rate = rateInForce(rules.ratesByTaskType.get(type), date);
@@ -129,7 +143,7 @@ export function priceTask(task: Task, date: string, rules: Rules): Pricing {
     const cents = centsOf(task.quantity, rateText(rate));
     if (cents === undefined) return tooLarge("quantity", `${task.quantity} × rate ${rate.rate} (${rate.id})`, "correct the quantity in Render");
     const element: CostElement = { source: "task_type_rate", line: undefined, unitCode: undefined, quantity: task.quantity, uom: rate.uom, rate: rateText(rate), rateId: rate.id, amount: cents };
-    return { ok: true, cost: element.amount, elements: [element], quantity: new Dec(task.quantity) };
+    return { ok: true, cost: element.amount, elements: [element], quantity: quantityText(task.quantity) };
   }
   return fail("NO_COST_BASIS", "the task has neither unit lines nor a quantity; add the installed units in Render");
 }
