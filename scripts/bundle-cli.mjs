@@ -23,5 +23,9 @@ await build({
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: { js: 'import { createRequire as __capexRequire } from "node:module"; const require = __capexRequire(import.meta.url);' },
   legalComments: "none",
+  // tsc's map of the unbundled file would be stale: this one maps back to the TypeScript
+  // (through tsc's maps), without copying the sources in.
+  sourcemap: true,
+  sourcesContent: false,
   logLevel: "warning",
 });

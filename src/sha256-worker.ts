@@ -59,6 +59,8 @@ export class Sha256Worker {
   private readonly worker = new Worker(WORKER, { eval: true });
   private readonly pending = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
   private next = 0;
+  /** Why the thread is gone, once it is: later requests fail at once instead of waiting for it. */
+  private stopped: Error | undefined;
   /** Chunks hashed and handed back, to be read into again: a few buffers go round instead of a new one per chunk. */
   private readonly spares: ArrayBuffer[] = [];
 
@@ -70,8 +72,8 @@ export class Sha256Worker {
       if (hex !== undefined) p.resolve(hex);
       else p.reject(new Error(`cannot hash a file: ${error}`));
     });
-    this.worker.on("error", (e) => this.failAll(e));
-    this.worker.on("exit", () => this.failAll(new Error("the hashing thread stopped")));
+    this.worker.on("error", (e) => this.failAll((this.stopped = e)));
+    this.worker.on("exit", () => this.failAll((this.stopped ??= new Error("the hashing thread stopped"))));
   }
 
   /** The file's sha256 (hex), once the worker has read it; call once the file is complete. */
@@ -85,6 +87,7 @@ export class Sha256Worker {
     const id = this.next++;
     return {
       update: (chunk) => {
+        if (this.stopped) return; // digest() reports it
         // Only a chunk that owns its whole buffer can move; anything else is copied first.
         const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer ? chunk : new Uint8Array(chunk);
         this.worker.postMessage({ id, chunk: own.buffer }, [own.buffer as ArrayBuffer]);
@@ -102,6 +105,7 @@ export class Sha256Worker {
   }
 
   private reply(id: number, send: () => void): Promise<string> {
+    if (this.stopped) return Promise.reject(this.stopped);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       send();

@@ -34,6 +34,15 @@ describe("capex", () => {
     for (const c of ["fetch", "close", "schedule", "rules", "sandbox", "demo"]) expect(r.stdout).toContain(`capex ${c}`);
   }, CLI_BUDGET);
 
+  it("prints its own version wherever it is run from, and English help whatever the locale", async () => {
+    const version = (JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version;
+    const elsewhere = tmp();
+    writeFileSync(join(elsewhere, "package.json"), JSON.stringify({ name: "someone-elses", version: "9.9.9" }));
+    const env = { PATH: process.env.PATH, HOME: tmp(), LANG: "de_DE.UTF-8", LC_ALL: "de_DE.UTF-8" };
+    expect((await run(process.execPath, [CLI, "--version"], { cwd: elsewhere, env })).stdout).toBe(`${version}\n`);
+    expect((await run(process.execPath, [CLI, "--help"], { cwd: elsewhere, env })).stdout).toContain("Commands:");
+  }, CLI_BUDGET);
+
   it("refuses bad usage with exit 2 and names the option", async () => {
     expect(await capex(["close", "--period", "2026-13", "--snapshot", "x"])).toMatchObject({ code: 2, stderr: "capex: --period: must be a month written YYYY-MM, for example 2026-10\n" });
     const missing = await capex(["close", "--period", "2026-10", "--snapshot", "/no/such/snapshot"]);

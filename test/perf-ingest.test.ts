@@ -11,7 +11,7 @@ import { quickTaskFields, taskFieldsSchema } from "../src/render/schemas.js";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
 import { generatedProjects, generateTask } from "../src/sandbox/generate.js";
-import { localHash } from "../src/sha256-worker.js";
+import { localHash, Sha256Worker } from "../src/sha256-worker.js";
 import { lineBatches } from "../src/snapshot/lines.js";
 import { openSnapshot } from "../src/snapshot/reader.js";
 import { baseTask, tmp, writeSnapshot } from "./helpers.js";
@@ -172,5 +172,16 @@ describe("a quantity written without decimal.js", () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe("the hashing thread", () => {
+  it("refuses a request once it has stopped, instead of never answering", async () => {
+    const hashes = new Sha256Worker();
+    const chunks = hashes.chunks();
+    chunks.update(new Uint8Array([1, 2, 3]));
+    await hashes.close();
+    await expect(chunks.digest()).rejects.toThrow("the hashing thread stopped");
+    await expect(hashes.of("package.json")).rejects.toThrow("the hashing thread stopped");
   });
 });

@@ -132,6 +132,8 @@ export function priceTask(task: Task, date: string, rules: Rules): Pricing {
       cost += element.amount;
     }
     if (cost > MAX_AMOUNT_CENTS) return tooLarge("units", `the lines' total ${new Dec(cost).dividedBy(100).toFixed(2)}`, "correct the unit lines in Render");
+    // One canonical line is its own text; anything else is written as decimal.js' sum from 0
+    // (not quantityText: the sum rounds to the precision where new Dec(text) would not).
     const lines = quantity === undefined ? undefined : typeof quantity === "string" && CANONICAL_DECIMAL.test(quantity) ? quantity : linesTotal(quantity).toString();
     return { ok: true, cost, elements, quantity: task.quantity === undefined ? lines : quantityText(task.quantity) };
   }

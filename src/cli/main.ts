@@ -11,6 +11,7 @@
 // (README, Troubleshooting).
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { toolVersion } from "../package-info.js";
 import { EXIT, reportError } from "./terminal.js";
 
 type Handler = (argv: unknown) => Promise<number>;
@@ -83,7 +84,10 @@ let cli = yargs(hideBin(process.argv))
   .strict()
   .help()
   .alias("h", "help")
-  .version()
+  // The version from capex's own package.json: bundled, yargs would look for one from the working folder.
+  .version(toolVersion())
+  // English, as every message of capex is (yargs' own words were translated by the locale).
+  .locale("en")
   .fail((msg, err) => {
     if (err) throw err;
     process.stderr.write(`capex: ${msg}\nRun capex --help for usage.\n`);

@@ -21,11 +21,14 @@ const NEWLINE = 0x0a;
  */
 export async function* lineBatches(file: string, hash?: ChunkHash): AsyncGenerator<string[]> {
   const handle = await open(file);
-  const read = async () => {
+  const read = () => {
     // A buffer of its own per chunk: the hash may take it over once it is decoded.
     const buffer = hash?.buffer(CHUNK) ?? Buffer.allocUnsafeSlow(CHUNK);
-    const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
-    return { buffer, bytes: buffer.subarray(0, bytesRead) };
+    const reading = handle.read(buffer, 0, CHUNK, null).then(({ bytesRead }) => ({ buffer, bytes: buffer.subarray(0, bytesRead) }));
+    // A read ahead may fail while the consumer still works on the last batch: it is reported
+    // where it is awaited, not as an unhandled rejection meanwhile.
+    reading.catch(() => {});
+    return reading;
   };
   // The bytes of a line not yet ended, kept as parts: a line longer than a chunk (a task
   // with a big geometry) is joined once, not copied again with every chunk.
@@ -55,7 +58,7 @@ export async function* lineBatches(file: string, hash?: ChunkHash): AsyncGenerat
     }
   } finally {
     // A consumer that stops early leaves a read in flight: let it land before closing.
-    await next?.catch(() => undefined);
+    await next?.catch(() => {});
     await handle.close();
   }
   if (unended.length) yield [Buffer.concat(unended).toString("utf8")];
