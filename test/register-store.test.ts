@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closePeriod } from "../src/close/close.js";
@@ -575,8 +575,9 @@ describe("an SQLite register", () => {
       }
     };
     const fresh = join(tmp(), "capex.db");
-    await (await RegisterStore.open(fresh)).close();
+    const store = await RegisterStore.open(fresh);
     expect(pageSize(fresh)).toBe(16384);
+    await store.close();
     // A register made with SQLite's default 4 KB pages (by an earlier fiber-capex) is not rebuilt.
     const older = join(tmp(), "capex.db");
     const db = new Database(older);
@@ -586,5 +587,40 @@ describe("an SQLite register", () => {
     db.close();
     await (await RegisterStore.open(older)).close();
     expect(pageSize(older)).toBe(4096);
+  });
+
+  it("made by a close that failed is not left behind; one that was there, was closed into, or is open elsewhere stays", async () => {
+    // tasks.jsonl changed after the fetch: the close refuses it once it has read the file, inside its transaction.
+    const changed = join(tmp(), "snapshot");
+    cpSync(snapshots.sep, changed, { recursive: true });
+    appendFileSync(join(changed, "tasks.jsonl"), "\n");
+    const refusedClose = async (store: RegisterStore) => {
+      await expect(close(store, "2026-09", changed, join(tmp(), "out"))).rejects.toThrow("the snapshot was changed after it was fetched");
+    };
+    const made = join(tmp(), "capex.db");
+    const store = await RegisterStore.open(made);
+    await refusedClose(store);
+    await store.close();
+    expect(readdirSync(dirname(made))).toEqual([]);
+
+    // There before (an empty register another run made): this store did not make it.
+    const before = join(tmp(), "capex.db");
+    const maker = await RegisterStore.open(before);
+    const second = await RegisterStore.open(before);
+    await refusedClose(second);
+    await second.close();
+    expect(existsSync(before)).toBe(true);
+    // Still open elsewhere when the store that made it closes: kept.
+    const reader = new Database(before, { readonly: true });
+    expect(reader.prepare("select count(*) as n from periods").get()).toEqual({ n: 0 });
+    await maker.close();
+    reader.close();
+    expect(existsSync(before)).toBe(true);
+
+    const closedInto = join(tmp(), "capex.db");
+    const third = await RegisterStore.open(closedInto);
+    expect((await close(third, "2026-09", snapshots.sep, join(tmp(), "out"))).status).toBe("closed");
+    await third.close();
+    expect(readdirSync(dirname(closedInto))).toEqual(["capex.db"]);
   });
 });

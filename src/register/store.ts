@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { existsSync, openSync, readSync, closeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, rmSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
 import { resolve } from "node:path";
 import { Readable } from "node:stream";
@@ -269,6 +269,8 @@ export class RegisterStore {
     readonly location: string,
     readonly backend: Backend,
     private readonly sqlite: { db?: Database.Database } | undefined,
+    /** The SQLite file this store made when it opened (there was none): see close(). */
+    private readonly createdFile: string | undefined,
   ) {}
 
   /** Opens (and creates, or migrates) a register. Refuses files that are not registers and registers of a newer fiber-capex. */
@@ -282,12 +284,13 @@ export class RegisterStore {
         `there is no register at ${shown}; name the register with --db or CAPEX_DB (the default is capex.db in the working folder). A register is made by the first capex close or capex register import.`,
       );
     }
+    const file = loc.backend === "sqlite" ? resolve(loc.location) : undefined;
     const db = new Kysely<RegisterTables>({ dialect: loc.dialect });
-    const store = new RegisterStore(db, shown, loc.backend, loc.sqlite);
+    const store = new RegisterStore(db, shown, loc.backend, loc.sqlite, file !== undefined && !existsSync(file) ? file : undefined);
     try {
       await store.checkAndMigrate();
     } catch (e) {
-      await db.destroy().catch(() => undefined);
+      await store.close().catch(() => undefined);
       throw store.openError(e);
     }
     return store;
@@ -358,8 +361,17 @@ export class RegisterStore {
     return rows.rows.map((r) => r.name);
   }
 
+  /**
+   * Closes the connection. A register file this store created and no period was ever closed
+   * into (a close refused before its commit, an import that loaded nothing) is removed: a
+   * failed run leaves nothing behind where there was nothing. Kept when another connection
+   * still has it open (SQLite removes its -wal and -shm files only with the last one).
+   */
   async close(): Promise<void> {
+    const file = this.createdFile;
+    const unused = file !== undefined && (await closedPeriods(this.db).catch(() => [undefined])).length === 0;
     await this.db.destroy();
+    if (unused && !existsSync(`${file}-wal`) && !existsSync(`${file}-shm`)) rmSync(file, { force: true });
   }
 
   /**
