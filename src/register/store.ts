@@ -778,8 +778,9 @@ async function writePosting(tx: Tx, backend: Backend, p: PeriodPosting, bulk: Bu
   const rowids: number[] = [];
   await insertBulk(tx, bulk, "assets", freshAssets, (a) => a, rowids);
   // SQLite told each new asset's number as it was inserted (100 ms less than reading 100,000 back).
-  if (rowids.length === freshAssets.length) freshAssets.forEach((a, i) => numbers.set(a.asset_id, rowids[i]!));
-  else {
+  if (rowids.length === freshAssets.length) {
+    for (let i = 0; i < rowids.length; i++) numbers.set(freshAssets[i]!.asset_id, rowids[i]!);
+  } else {
     for (const r of await tx.selectFrom("assets").select(["asset_id", "asset_no"]).where("first_period", "=", p.period).execute()) numbers.set(r.asset_id, num(r.asset_no));
   }
   await insertBulk(
