@@ -107,9 +107,9 @@ async function alternate(n: number, a: () => Promise<unknown>, b: () => Promise<
 async function plainCsv(file: string, table: Table): Promise<void> {
   const out = createWriteStream(file);
   const batch = new TextBatch(out);
-  batch.text = `${table.columns.map((c) => c.name).join(",")}\r\n`;
+  batch.add(`${table.columns.map((c) => c.name).join(",")}\r\n`);
   for (const r of table.rows()) {
-    batch.text += `${r.join(",")}\r\n`;
+    batch.add(`${r.join(",")}\r\n`);
     if (batch.full) await batch.flush();
   }
   await batch.flush();

@@ -43,7 +43,7 @@ export async function writeCsvTable(path: string, table: Table, warn: Warn = () 
   const out = createWriteStream(path, { highWaterMark: 1 << 20 });
   const batch = new TextBatch(out);
   try {
-    batch.text = csvLine(table.columns.map((c) => c.name));
+    batch.add(csvLine(table.columns.map((c) => c.name)));
     const at: RowContext = { table, row: [], index: 0, warn };
     const columns = table.columns;
     const n = columns.length;
@@ -68,7 +68,7 @@ export async function writeCsvTable(path: string, table: Table, warn: Warn = () 
           line += csvField(text);
         }
       }
-      batch.text += `${line}\r\n`;
+      batch.add(`${line}\r\n`);
       if (batch.full) await batch.flush();
     }
     await batch.flush();

@@ -106,7 +106,7 @@ class SheetWriter {
     widths: readonly number[],
   ) {
     this.batch = new TextBatch(entry);
-    this.batch.text = sheetStartXml(widths);
+    this.batch.add(sheetStartXml(widths));
   }
 
   /** A row of cells with their styles; a row of empty cells only is left out, as Excel does. */
@@ -119,7 +119,7 @@ class SheetWriter {
       if (v !== null) any = true;
       cells += cellXml(`${columnLetter(k + 1)}${r}`, styles[k] ?? 0, v);
     }
-    if (any) this.batch.text += `<row r="${r}" spans="1:${values.length}" x14ac:dyDescent="0.25">${cells}</row>`;
+    if (any) this.batch.add(`<row r="${r}" spans="1:${values.length}" x14ac:dyDescent="0.25">${cells}</row>`);
   }
 
   /** The number the next row will have. */
@@ -133,7 +133,7 @@ class SheetWriter {
   }
 
   raw(xml: string): void {
-    this.batch.text += xml;
+    this.batch.add(xml);
   }
 
   get full(): boolean {
@@ -145,7 +145,7 @@ class SheetWriter {
   }
 
   async end(autoFilter: string | undefined, footer: string): Promise<void> {
-    this.batch.text += sheetEndXml(autoFilter, footer);
+    this.batch.add(sheetEndXml(autoFilter, footer));
     await this.batch.flush();
     this.entry.end();
   }
