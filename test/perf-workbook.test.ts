@@ -91,4 +91,23 @@ describe("a workbook that cannot be written", () => {
       'Keys sheet row 3 (asset =HYPERLINK(1)), asset_id: "=HYPERLINK(1)" cannot be written as an identifier: it starts with "=", which spreadsheets run as a formula. Correct it where it comes from (Render or the rules file) and close again; nothing was written',
     );
   });
+
+  it("fails naming the file when the zip thread cannot write it, whether or not the sheets wait for it", async () => {
+    // 200,000 rows are megabytes more than the zip thread takes before the writer waits for it.
+    for (const rowCount of [1, 200_000]) {
+      const table: Table = {
+        sheet: "Keys",
+        file: "",
+        columns: [{ name: "asset_id", label: "Asset ID", kind: "code" }],
+        rowCount,
+        rows: function* () {
+          for (let i = 0; i < rowCount; i++) yield [`ATX-NORTH-${i}`];
+        },
+        totals: [],
+      };
+      const path = join(tmp(), "no-such-folder", "w.xlsx");
+      const err = await writeWorkbook(path, { title: "t", footer: "f", summary: [], identities: [], tables: [table] }, { created: new Date("2026-10-31T00:00:00Z") }).catch((e: unknown) => e);
+      expect((err as Error).message).toBe(`cannot write ${path}: ENOENT: no such file or directory, open '${path}'`);
+    }
+  });
 });

@@ -1,5 +1,4 @@
-import { createWriteStream } from "node:fs";
-import { PassThrough } from "node:stream";
+import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { Identity } from "../close/identities.js";
 import { TextBatch } from "./batch.js";
@@ -10,6 +9,7 @@ import { appXml, contentTypesXml, coreXml, PACKAGE_RELS_XML, sheetEndXml, sheetS
 import { type CellStyle, StyleSheet } from "./xlsx-styles.js";
 import { THEME_XML } from "./xlsx-theme.js";
 import { xmlText } from "./xml.js";
+import { ZipThread } from "./zip-thread.js";
 
 /** Excel's accounting format: thousands separators, negatives in parentheses, zero as a dash. */
 export const ACCOUNTING_FORMAT = '_(* #,##0.00_);_(* (#,##0.00);_(* "-"??_);_(@_)';
@@ -102,7 +102,7 @@ class SheetWriter {
   private rowNumber = 0;
 
   constructor(
-    private readonly entry: PassThrough,
+    private readonly entry: Writable,
     widths: readonly number[],
   ) {
     this.batch = new TextBatch(entry);
@@ -148,6 +148,7 @@ class SheetWriter {
     this.batch.add(sheetEndXml(autoFilter, footer));
     await this.batch.flush();
     this.entry.end();
+    await finished(this.entry);
   }
 }
 
@@ -288,10 +289,11 @@ async function writeTablePart(
 }
 
 /**
- * Writes the workbook: each sheet's XML is built directly from the table rows into its zip
- * entry (deflated by zlib on the thread pool, so on a second core), in 64 KB batches that wait
- * for the file to drain, so memory stays flat. A table longer than a sheet holds continues on
- * "Name (2)", each part with its own totals rows.
+ * Writes the workbook: each sheet's XML is built directly from the table rows and handed, in
+ * 64 KB batches, to the zip on a worker thread (zip-thread.ts), which deflates and writes it
+ * on the second core; past a few megabytes not yet taken the writer waits, so memory stays
+ * flat. A table longer than a sheet holds continues on "Name (2)", each part with its own
+ * totals rows.
  *
  * The zip is archiver's (the library exceljs used), with every entry dated `created`: the
  * same close gives the same bytes on any day, in any time zone.
@@ -301,30 +303,18 @@ export async function writeWorkbook(
   content: WorkbookContent,
   options: { created: Date; maxRowsPerSheet?: number; onWarning?: Warn },
 ): Promise<void> {
-  const date = options.created;
   const warn = options.onWarning ?? (() => {});
-  // Loaded here, not at start-up: a close without a workbook (--no-workbook) never needs it.
-  const { default: archiver } = await import("archiver");
-  const zip = archiver("zip");
-  const file = createWriteStream(path);
-  const failed = new Promise<never>((_, reject) => {
-    zip.on("error", reject);
-    file.on("error", reject);
-  });
-  failed.catch(() => {});
-  zip.pipe(file);
+  const zip = new ZipThread(path, options.created);
   const styles = new StyleSheet();
   const names: string[] = [];
-  const race = <T>(p: Promise<T>) => Promise.race([p, failed]);
+  const race = <T>(p: Promise<T>) => Promise.race([p, zip.done]);
   const openSheet = (name: string, widths: number[]) => {
     names.push(name);
-    const entry = new PassThrough();
-    zip.append(entry, { name: `xl/worksheets/sheet${names.length}.xml`, date });
-    return new SheetWriter(entry, widths);
+    return new SheetWriter(zip.entry(`xl/worksheets/sheet${names.length}.xml`), widths);
   };
   try {
-    zip.append(THEME_XML, { name: "xl/theme/theme1.xml", date });
-    zip.append(PACKAGE_RELS_XML, { name: "_rels/.rels", date });
+    zip.append("xl/theme/theme1.xml", THEME_XML);
+    zip.append("_rels/.rels", PACKAGE_RELS_XML);
     await race(writeSummary(openSheet("Summary", [70, 70, 24, 8]), content, styles));
     for (const table of content.tables) {
       const maxData = (options.maxRowsPerSheet ?? EXCEL_MAX_ROWS) - 1 - table.totals.length; // header and totals rows
@@ -340,16 +330,15 @@ export async function writeWorkbook(
         await race(writeTablePart(sheet, table, rows, inPart, ownTotal, styles, at, content.footer));
       }
     }
-    zip.append(contentTypesXml(names.length), { name: "[Content_Types].xml", date });
-    zip.append(appXml(names), { name: "docProps/app.xml", date });
-    zip.append(coreXml("fiber-capex", date), { name: "docProps/core.xml", date });
-    zip.append(styles.xml(), { name: "xl/styles.xml", date });
-    zip.append(workbookRelsXml(names.length), { name: "xl/_rels/workbook.xml.rels", date });
-    zip.append(workbookXml(names), { name: "xl/workbook.xml", date });
-    await race(Promise.all([zip.finalize(), finished(file)]));
+    zip.append("[Content_Types].xml", contentTypesXml(names.length));
+    zip.append("docProps/app.xml", appXml(names));
+    zip.append("docProps/core.xml", coreXml("fiber-capex", options.created));
+    zip.append("xl/styles.xml", styles.xml());
+    zip.append("xl/_rels/workbook.xml.rels", workbookRelsXml(names.length));
+    zip.append("xl/workbook.xml", workbookXml(names));
+    await zip.finish();
   } catch (err) {
-    zip.abort();
-    file.destroy();
+    await zip.abort();
     throw err;
   }
 }
