@@ -8,6 +8,8 @@
 // Left outside the bundle: native addons (better-sqlite3, pg's optional pg-native); pdfkit,
 // which reads its data files from its own folder; and archiver (the workbook's zip), whose
 // helpers call the deprecated Buffer(), which Node forgives only from inside node_modules.
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { build } from "esbuild";
 
 const entry = "dist/cli/main.js";
@@ -29,3 +31,9 @@ await build({
   sourcesContent: false,
   logLevel: "warning",
 });
+
+// tsc's modules of the CLI are inside the bundle now; nothing else imports them (the library
+// entry does not reach into src/cli), so they are not shipped beside it.
+for (const name of readdirSync("dist/cli")) {
+  if (name !== "main.js" && name !== "main.js.map") rmSync(join("dist/cli", name));
+}
