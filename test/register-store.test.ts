@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -589,7 +589,7 @@ describe("an SQLite register", () => {
     expect(pageSize(older)).toBe(4096);
   });
 
-  it("made by a close that failed is not left behind; one that was there, was closed into, or is open elsewhere stays", async () => {
+  it("made by a close that failed is not left behind; one that was there, was closed into, is open elsewhere or was named through a link stays", async () => {
     // tasks.jsonl changed after the fetch: the close refuses it once it has read the file, inside its transaction.
     const changed = join(tmp(), "snapshot");
     cpSync(snapshots.sep, changed, { recursive: true });
@@ -617,10 +617,21 @@ describe("an SQLite register", () => {
     reader.close();
     expect(existsSync(before)).toBe(true);
 
+    // Closed into, even if the period is then reopened: kept.
     const closedInto = join(tmp(), "capex.db");
     const third = await RegisterStore.open(closedInto);
     expect((await close(third, "2026-09", snapshots.sep, join(tmp(), "out"))).status).toBe("closed");
+    await third.exclusive((tx) => tx.reopen("2026-09"));
     await third.close();
     expect(readdirSync(dirname(closedInto))).toEqual(["capex.db"]);
+
+    // --db a symbolic link to a file not there yet: SQLite makes the file it points to, which
+    // this store did not name; neither it nor the link is removed.
+    const folder = tmp();
+    symlinkSync(join(folder, "target.db"), join(folder, "capex.db"));
+    const linked = await RegisterStore.open(join(folder, "capex.db"));
+    await refusedClose(linked);
+    await linked.close();
+    expect(readdirSync(folder).sort()).toEqual(["capex.db", "target.db"]);
   });
 });

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { closeSync, existsSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, openSync, readSync, rmSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
 import { resolve } from "node:path";
 import { Readable } from "node:stream";
@@ -35,6 +35,8 @@ export interface RegisterLocation {
   dialect: Dialect;
   /** SQLite: the connection, once Kysely has opened it (the bulk path's prepared statements run on it). */
   sqlite?: { db?: Database.Database };
+  /** SQLite: the file, resolved when the location was read. */
+  file?: string;
 }
 
 /** One event of an asset's story, as `capex register asset` shows it. */
@@ -190,7 +192,7 @@ export function registerLocation(db: string | undefined): RegisterLocation {
   if (/^postgres(ql)?:\/\//i.test(location)) return { location, backend: "postgres", dialect: postgresDialect(location) };
   const file = resolve(location);
   const sqlite: { db?: Database.Database } = {};
-  return { location, backend: "sqlite", dialect: sqliteDialect(file, sqlite), sqlite };
+  return { location, backend: "sqlite", dialect: sqliteDialect(file, sqlite), sqlite, file };
 }
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
@@ -269,11 +271,18 @@ export class RegisterStore {
     readonly location: string,
     readonly backend: Backend,
     private readonly sqlite: { db?: Database.Database } | undefined,
-    /** The SQLite file this store made when it opened (there was none): see close(). */
-    private readonly createdFile: string | undefined,
   ) {}
 
-  /** Opens (and creates, or migrates) a register. Refuses files that are not registers and registers of a newer fiber-capex. */
+  /** The SQLite file this store made when it opened (nothing was at its path), by inode: see close(). */
+  private made: { file: string; ino: number } | undefined;
+  /** Whether a transaction of this store committed. */
+  private wrote = false;
+
+  /**
+   * Opens (and creates, or migrates) a register. Refuses files that are not registers and
+   * registers of a newer fiber-capex. An SQLite file it creates, into which nothing is
+   * committed, is removed again by close().
+   */
   static async open(where: string | RegisterLocation | undefined, options: OpenOptions = {}): Promise<RegisterStore> {
     const loc = typeof where === "object" ? where : registerLocation(where);
     const shown = describeLocation(loc.location);
@@ -284,15 +293,18 @@ export class RegisterStore {
         `there is no register at ${shown}; name the register with --db or CAPEX_DB (the default is capex.db in the working folder). A register is made by the first capex close or capex register import.`,
       );
     }
-    const file = loc.backend === "sqlite" ? resolve(loc.location) : undefined;
+    // Nothing at all at the path, not even a dangling symbolic link: this store makes the file.
+    const making = loc.file !== undefined && lstatSync(loc.file, { throwIfNoEntry: false }) === undefined ? loc.file : undefined;
     const db = new Kysely<RegisterTables>({ dialect: loc.dialect });
-    const store = new RegisterStore(db, shown, loc.backend, loc.sqlite, file !== undefined && !existsSync(file) ? file : undefined);
+    const store = new RegisterStore(db, shown, loc.backend, loc.sqlite);
     try {
       await store.checkAndMigrate();
     } catch (e) {
-      await store.close().catch(() => undefined);
+      await db.destroy().catch(() => undefined);
       throw store.openError(e);
     }
+    const made = making === undefined ? undefined : lstatSync(making, { throwIfNoEntry: false });
+    if (made?.isFile()) store.made = { file: making!, ino: made.ino };
     return store;
   }
 
@@ -362,16 +374,13 @@ export class RegisterStore {
   }
 
   /**
-   * Closes the connection. A register file this store created and no period was ever closed
-   * into (a close refused before its commit, an import that loaded nothing) is removed: a
-   * failed run leaves nothing behind where there was nothing. Kept when another connection
-   * still has it open (SQLite removes its -wal and -shm files only with the last one).
+   * Closes the connection. A register file this store made, into which it committed nothing
+   * (a close refused before its commit, an import that loaded nothing), is removed if it
+   * still holds no period: a failed run leaves nothing behind where there was nothing.
    */
   async close(): Promise<void> {
-    const file = this.createdFile;
-    const unused = file !== undefined && (await closedPeriods(this.db).catch(() => [undefined])).length === 0;
     await this.db.destroy();
-    if (unused && !existsSync(`${file}-wal`) && !existsSync(`${file}-shm`)) rmSync(file, { force: true });
+    if (this.made && !this.wrote) removeIfUnused(this.made.file, this.made.ino);
   }
 
   /**
@@ -407,6 +416,7 @@ export class RegisterStore {
       try {
         const out = await fn(tx);
         if (!tx.committed) await sql`rollback`.execute(conn);
+        else this.wrote = true;
         return out;
       } catch (e) {
         if (!tx.committed) await sql`rollback`.execute(conn).catch(() => undefined);
@@ -869,6 +879,34 @@ function balanceBlocks(balances: readonly AssetBalance[], numbers: ReadonlyMap<s
     block.accumulated.push(b.accumulated);
   }
   return blocks;
+}
+
+/**
+ * Removes a register file if it is still the one made (same inode, a plain file) and holds no
+ * period, deciding under SQLite's exclusive locking mode: it is refused while any other
+ * connection has the file open (a run that may commit into it), and keeps new ones out until
+ * the file is gone. Anything in doubt keeps the file.
+ */
+function removeIfUnused(file: string, ino: number): void {
+  const now = lstatSync(file, { throwIfNoEntry: false });
+  if (!now?.isFile() || now.ino !== ino) return;
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { timeout: 0, fileMustExist: true });
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.exec("begin exclusive");
+    const { n } = db.prepare("select count(*) as n from periods").get() as { n: number };
+    db.exec("commit");
+    if (n !== 0) return;
+    // Out of WAL, still holding the lock: SQLite folds in and deletes the -wal file itself
+    // (the journal it keeps instead goes when this connection closes).
+    db.pragma("journal_mode = DELETE");
+    rmSync(file);
+  } catch {
+    // Busy (another connection) or unreadable: kept.
+  } finally {
+    db?.close();
+  }
 }
 
 /** Who ran a close, for the period's record (no secrets: the OS user and host). */
