@@ -35,5 +35,5 @@ await build({
 // tsc's modules of the CLI are inside the bundle now; nothing else imports them (the library
 // entry does not reach into src/cli), so they are not shipped beside it.
 for (const name of readdirSync("dist/cli")) {
-  if (name !== "main.js" && name !== "main.js.map") rmSync(join("dist/cli", name));
+  if (name !== "main.js" && name !== "main.js.map") rmSync(join("dist/cli", name), { recursive: true, force: true });
 }

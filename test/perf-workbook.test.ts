@@ -92,6 +92,32 @@ describe("a workbook that cannot be written", () => {
     );
   });
 
+  it("keeps each sheet's XML in its own entry when a sheet ends while the zip thread is behind", async () => {
+    // 200,000 rows are megabytes more than the zip thread takes before the writer waits: the
+    // first sheet ends with writes still waiting, and the next sheet's entry must not start first.
+    const keys = (sheet: string, rowCount: number): Table => ({
+      sheet,
+      file: "",
+      columns: [{ name: "asset_id", label: "Asset ID", kind: "code" }],
+      rowCount,
+      rows: function* () {
+        for (let i = 1; i <= rowCount; i++) yield [`${sheet}-${i}`];
+      },
+      totals: [],
+    });
+    const path = join(tmp(), "w.xlsx");
+    await writeWorkbook(path, { title: "t", footer: "f", summary: [], identities: [], tables: [keys("Big", 200_000), keys("Small", 2)] }, { created: new Date("2026-10-31T00:00:00Z") });
+    const zip = await JSZip.loadAsync(readFileSync(path));
+    const big = await zip.file("xl/worksheets/sheet2.xml")!.async("string");
+    const small = await zip.file("xl/worksheets/sheet3.xml")!.async("string");
+    expect(big.match(/<row /g)).toHaveLength(200_001);
+    expect(big).toContain('<c r="A200001" s="4" t="str"><v>Big-200000</v></c></row></sheetData>');
+    expect(big.endsWith("</worksheet>")).toBe(true);
+    expect(small.match(/<row /g)).toHaveLength(3);
+    expect(small).not.toContain("Big-");
+    expect(small.startsWith('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>')).toBe(true);
+  });
+
   it("fails naming the file when the zip thread cannot write it, whether or not the sheets wait for it", async () => {
     // 200,000 rows are megabytes more than the zip thread takes before the writer waits for it.
     for (const rowCount of [1, 200_000]) {

@@ -12,7 +12,8 @@ export const BATCH_CHARS = 1 << 16;
  *
  * The parts are kept in a list and joined once per batch. A batch built with += is a tree of
  * partial strings that V8 flattens only when it is encoded for writing, which cost two to
- * three times as much as joining the list (the workbook of 100,000 tasks: 0.4 s of 0.15 s).
+ * three times as much as joining the list (the 116 MB of a 100,000-task workbook's XML: 0.25-0.55 s
+ * against 0.15 s).
  */
 export class TextBatch {
   private parts: string[] = [];
