@@ -416,11 +416,13 @@ export class RegisterStore {
       try {
         const out = await fn(tx);
         if (!tx.committed) await sql`rollback`.execute(conn);
-        else this.wrote = true;
         return out;
       } catch (e) {
         if (!tx.committed) await sql`rollback`.execute(conn).catch(() => undefined);
         throw e;
+      } finally {
+        // Committed, even if what followed the commit failed (renaming the outputs, say).
+        if (tx.committed) this.wrote = true;
       }
     });
   }
