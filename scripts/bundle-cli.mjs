@@ -21,7 +21,7 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["better-sqlite3", "pg-native", "pdfkit", "archiver"],
+  external: ["better-sqlite3", "pg-native", "pdfkit", "archiver", "undici", "pg", "pg-copy-streams"],
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: { js: 'import { createRequire as __capexRequire } from "node:module"; const require = __capexRequire(import.meta.url);' },
   legalComments: "none",

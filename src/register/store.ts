@@ -6,8 +6,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
 import { type Dialect, Kysely, Migrator, type Transaction, PostgresDialect, SqliteDialect, sql } from "kysely";
-import pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
+import type pg from "pg";
 import type { AssetRecord } from "../capitalize/outcomes.js";
 import { monthIndexOf } from "../dates.js";
 import { PeriodOrderError, RegisterBusyError, RegisterError, RegisterOpenError } from "../errors.js";
@@ -170,18 +169,23 @@ function centsFromText(v: string): number {
 }
 
 function postgresDialect(url: string): Dialect {
-  const types = { getTypeParser: (oid: number, format?: string) => (oid === 20 || oid === 1700 ? centsFromText : pg.types.getTypeParser(oid, format as "text")) };
-  // A server that never answers (a firewall dropping packets) must not hang the close.
-  const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, types: types as pg.CustomTypesConfig });
   return new PostgresDialect({
-    pool: {
-      async connect() {
-        const client = await pool.connect();
-        const box = checkedOut.getStore();
-        if (box) box.client = client;
-        return client;
-      },
-      end: () => pool.end(),
+    // pg is loaded with the first PostgreSQL register a run opens: a command on an SQLite
+    // register (most of them) does not pay for compiling it at start-up.
+    pool: async () => {
+      const { default: pg } = await import("pg");
+      const types = { getTypeParser: (oid: number, format?: string) => (oid === 20 || oid === 1700 ? centsFromText : pg.types.getTypeParser(oid, format as "text")) };
+      // A server that never answers (a firewall dropping packets) must not hang the close.
+      const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, types: types as pg.CustomTypesConfig });
+      return {
+        async connect() {
+          const client = await pool.connect();
+          const box = checkedOut.getStore();
+          if (box) box.client = client;
+          return client;
+        },
+        end: () => pool.end(),
+      };
     },
   });
 }
@@ -259,6 +263,7 @@ async function insertBulk<T extends keyof RegisterTables, X>(
     }
     if (lines.length) yield `${lines.join("\n")}\n`;
   }
+  const { from: copyFrom } = await import("pg-copy-streams");
   await pipeline(Readable.from(text()), client.query(copyFrom(`copy ${table} (${columns.join(", ")}) from stdin`)));
 }
 

@@ -1,4 +1,4 @@
-import { Agent, type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 
 export type HttpMethod = "GET" | "POST" | "DELETE";
 
@@ -37,9 +37,12 @@ function flatten(headers: Record<string, string | string[] | undefined>): Record
 
 const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
 
-export function undiciTransport(dispatcher: Dispatcher = new Agent({ connections: 8, keepAliveTimeout: 4_000 })): Transport {
+export function undiciTransport(dispatcher?: Dispatcher): Transport {
+  let loaded: Promise<{ request: typeof import("undici").request; dispatcher: Dispatcher }> | undefined;
   return async (req) => {
+    loaded ??= import("undici").then((u) => ({ request: u.request, dispatcher: dispatcher ?? new u.Agent({ connections: 8, keepAliveTimeout: 4_000 }) }));
     try {
+      const { request, dispatcher } = await loaded;
       const res = await request(req.url, {
         method: req.method,
         headers: req.headers,
