@@ -232,6 +232,51 @@ describe("projects the snapshot does not cover", () => {
     expect(oct.adjustments).toEqual([]);
     expect(oct.journal.filter((e) => e.source === "depreciation").map((e) => e.journalId)).toEqual(["DEP-2026-10-P1", "DEP-2026-10-P2"]);
   });
+
+  // A task of P2 names the asset id the register holds for P1#1, and October's fetch covers P2 only.
+  const shared = conduit(1, "2026-09-10T14:00:00Z", { asset_id: "SHARED-1" });
+  const claimant = conduit(7, "2026-09-12T14:00:00Z", { project_short_name: "P2", asset_id: "SHARED-1" });
+  const heldBack = {
+    project: "P2",
+    taskId: 7,
+    taskType: "install_conduit",
+    code: "DUPLICATE_ASSET_ID",
+    message: "asset id SHARED-1 is the register's asset of task P1#1; give task P2#7 its own asset_id in Render",
+    severity: "error",
+    inServiceDate: "2026-09-12",
+  };
+
+  it("hold back a task naming an asset id the register holds for another project's task; the registered asset goes on", async () => {
+    const { state } = await closeOn(empty(), rules, "2026-09", [shared]);
+    const oct = (await closeOn(state, rules, "2026-10", [claimant], { projects: [P2] })).result;
+    expect(oct.exceptions).toEqual([heldBack]);
+    expect(assets(oct)).toEqual(["SHARED-1 Infrastructure cost 1924.00 opening 3.21 depreciation 3.20 accumulated 6.41"]);
+    expect(oct.register[0]!.asset.project).toBe("P1");
+    expect(oct.counts).toMatchObject({ tasksRead: 1, registerFromSnapshot: 0, exceptions: 1, additions: 0 });
+  });
+
+  it("wholly retiring such an asset keeps every task accounted for (the completeness identity)", async () => {
+    const { state } = await closeOn(empty(), rules, "2026-09", [shared]);
+    // Before the fix the P2 task fell in no bucket once SHARED-1 left the register: an IdentityError.
+    const oct = (await closeOn(state, rules, "2026-10", [claimant], { projects: [P2], retirements: [retire(2, "SHARED-1", "2026-10-20", { kind: "all" })] })).result;
+    expect(oct.register).toEqual([]);
+    expect(oct.disposals.map((d) => [d.assetId, d.project, d.wholly, formatCents(d.costRetired)])).toEqual([["SHARED-1", "P1", true, "1924.00"]]);
+    expect(oct.exceptions).toEqual([heldBack]);
+    expect(oct.counts).toMatchObject({ tasksRead: 1, retiredInSnapshot: 0, exceptions: 1 });
+  });
+
+  it("a task of the same project naming another task's asset id is held back too; the task that moved to its own id is registered under it", async () => {
+    const { state } = await closeOn(empty(), rules, "2026-09", [shared]);
+    const oct = (await closeOn(state, rules, "2026-10", [conduit(1, "2026-09-10T14:00:00Z"), conduit(9, "2026-09-12T14:00:00Z", { asset_id: "SHARED-1" })])).result;
+    expect(oct.exceptions.map((e) => [e.project, e.taskId, e.code, e.message])).toEqual([
+      ["P1", 9, "DUPLICATE_ASSET_ID", "asset id SHARED-1 is the register's asset of task P1#1; give task P1#9 its own asset_id in Render"],
+    ]);
+    expect(adjustmentRows(oct)).toEqual([
+      "P1-1,P1,1,late_addition,2026-09-10,1924.00,3.21,3.21,Infrastructure,Infrastructure,approved after the close of its in-service month (2026-09); 1 closed month(s) of depreciation caught up",
+      "SHARED-1,P1,1,withdrawal,2026-10-01,-1924.00,-3.21,-3.21,Infrastructure,Infrastructure,task P1#1 now carries asset id P1-1; reversed under SHARED-1",
+    ]);
+    expect(assets(oct)).toEqual(["P1-1 Infrastructure cost 1924.00 opening 0.00 depreciation 3.20 accumulated 6.41"]);
+  });
 });
 
 describe("retirements", () => {

@@ -9,7 +9,7 @@ import { InputError, SnapshotError } from "../errors.js";
 import { assertBalanced, buildEntries, type JournalEntry, PostingBook } from "../ledger/journal.js";
 import { type Cents, checkTotal } from "../money.js";
 import { type AssetBalance, type AssetEvent, type AssetSource, type ClassBalance, emptyRegisterState, ledgerKey, type RegisterState, stateDigest } from "../register/model.js";
-import { type AdjustmentRow, type DisposalRow, type ExpensePosting, reconcile } from "../register/reconcile.js";
+import { type AdjustmentRow, type DisposalRow, type ExpensePosting, holdBackClaimedIds, reconcile } from "../register/reconcile.js";
 import type { RetirementRequest } from "../register/retirements.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
@@ -262,7 +262,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const periodEnd = periodEndDate(period);
   const month = monthIndexOf(period);
   const fs = rules.fiscalYearStartMonth;
-  const c = input.classification ?? (await classifyChecked(input));
+  const c = holdBackClaimedIds(input.classification ?? (await classifyChecked(input)), state);
 
   input.onStage?.("reconcile");
   const covered = new Set<string>(snapshot.projects.map((p) => p.short_name));
@@ -501,7 +501,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       approvedAfterPeriod,
       register: register.length,
       registerFromSnapshot,
-      retiredInSnapshot: rec.retiredInSnapshot + disposals.filter((d) => d.wholly && covered.has(d.project) && c.assets.some((a) => a.assetId === d.assetId)).length,
+      retiredInSnapshot: rec.retiredInSnapshot + disposals.filter((d) => d.wholly && snapshotIds.has(d.assetId)).length,
       additions: additions.length,
       adjustments: adjustments.length,
       disposals: disposals.length,

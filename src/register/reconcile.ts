@@ -1,5 +1,5 @@
 import type { Classification } from "../capitalize/classify.js";
-import type { AssetRecord, ExpensedItem } from "../capitalize/outcomes.js";
+import type { AssetRecord, ExceptionRow, ExpensedItem } from "../capitalize/outcomes.js";
 import { monthIndexOf, periodEndDate, periodStartDate } from "../dates.js";
 import { InputError, RegisterInputError } from "../errors.js";
 import { type Cents, Dec, toCents } from "../money.js";
@@ -156,6 +156,40 @@ function describeChanges(before: AssetRecord, now: AssetRecord): string[] {
 }
 
 const money = (c: Cents) => (c / 100).toFixed(2);
+
+/**
+ * The classification with every asset whose id the register holds for another Render task
+ * moved to the exceptions (DUPLICATE_ASSET_ID). An asset id is one task's asset: a second
+ * task naming it, in a project this snapshot may not even cover, is a mistake in Render, and
+ * taking its cost as the registered asset's would leave that task capitalized nowhere. The
+ * registered asset goes on as its own task says (or, uncovered, as registered).
+ */
+export function holdBackClaimedIds(c: Classification, state: RegisterState): Classification {
+  const held = new Map<AssetRecord, ExceptionRow>();
+  for (const a of c.assets) {
+    const registered = state.assets.get(a.assetId);
+    if (registered?.source !== "render") continue;
+    const { project, taskId } = registered.record;
+    if (project === a.project && taskId === a.taskId) continue;
+    held.set(a, {
+      project: a.project,
+      taskId: a.taskId,
+      taskType: a.taskType,
+      code: "DUPLICATE_ASSET_ID",
+      message: `asset id ${a.assetId} is the register's asset of task ${project}#${taskId}; give task ${a.project}#${a.taskId} its own asset_id in Render`,
+      severity: "error",
+      inServiceDate: a.inServiceDate,
+    });
+  }
+  if (held.size === 0) return c;
+  const heldTasks = new Set([...held.keys()].map((a) => `${a.project}#${a.taskId}`));
+  return {
+    ...c,
+    assets: c.assets.filter((a) => !held.has(a)),
+    exceptions: [...c.exceptions, ...held.values()],
+    cutoff: c.cutoff.map((x) => (heldTasks.has(`${x.project}#${x.taskId}`) ? { ...x, outcome: "exception DUPLICATE_ASSET_ID", amount: 0 } : x)),
+  };
+}
 
 /**
  * The snapshot's assets in service by the period's end, by id: what the reconciliation
@@ -471,6 +505,7 @@ function monthsBetween(date: string, period: string): number {
 function withdrawalReason(c: Classification, record: AssetRecord, end: string): string {
   const same = (x: { project: string; taskId: number | undefined }) => x.project === record.project && x.taskId === record.taskId;
   const later = c.assets.find(same);
+  if (later && later.assetId !== record.assetId) return `task ${record.project}#${record.taskId} now carries asset id ${later.assetId}; reversed under ${record.assetId}`;
   if (later) return `task ${record.project}#${record.taskId} is now in service on ${later.inServiceDate}, after ${end}; reversed until then`;
   const exception = c.exceptions.find(same);
   if (exception) return `task ${record.project}#${record.taskId} is now an exception (${exception.code}); reversed until it is resolved`;
