@@ -37,17 +37,22 @@ function flatten(headers: Record<string, string | string[] | undefined>): Record
 
 const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
 
+/**
+ * The transport over undici (its own Agent unless a dispatcher is given). undici is imported
+ * with the first request: it is a quarter of the CLI's code, and only `capex fetch` and the
+ * labeller talk to Render.
+ */
 export function undiciTransport(dispatcher?: Dispatcher): Transport {
-  let loaded: Promise<{ request: typeof import("undici").request; dispatcher: Dispatcher }> | undefined;
+  let loaded: Promise<{ request: typeof import("undici").request; agent: Dispatcher }> | undefined;
   return async (req) => {
-    loaded ??= import("undici").then((u) => ({ request: u.request, dispatcher: dispatcher ?? new u.Agent({ connections: 8, keepAliveTimeout: 4_000 }) }));
+    loaded ??= import("undici").then((u) => ({ request: u.request, agent: dispatcher ?? new u.Agent({ connections: 8, keepAliveTimeout: 4_000 }) }));
     try {
-      const { request, dispatcher } = await loaded;
+      const { request, agent } = await loaded;
       const res = await request(req.url, {
         method: req.method,
         headers: req.headers,
         body: req.body,
-        dispatcher,
+        dispatcher: agent,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
       });
