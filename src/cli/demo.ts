@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { z } from "zod";
+import { checkOutputFolder, type OutputFolderKind } from "../atomic-dir.js";
 import { latestCompletePeriod } from "../close/period.js";
 import { monthIndexOf, periodOfMonthIndex } from "../dates.js";
 import { demoFixtureDir } from "../package-info.js";
@@ -22,6 +23,17 @@ import { runClose } from "./close.js";
 import { type CommonFlags, commonSchema, info, parseOptions } from "./terminal.js";
 
 const options = commonSchema.extend({ out: z.string().default("capex-demo"), strict: z.boolean().default(false) });
+
+/**
+ * The demo's folder, marked by a manifest.json of its own format: the demo writes only into a
+ * new or empty folder or one it made before, since a re-run replaces the register in it.
+ */
+const DEMO_FORMAT = "fiber-capex-demo/1";
+const DEMO_FOLDER: OutputFolderKind = {
+  noun: "demo folder",
+  example: "capex-demo",
+  owns: (manifest) => (manifest as { format?: unknown } | undefined)?.format === DEMO_FORMAT,
+};
 
 /** Starts the simulator on `data` and runs `work` with a client at Render's real limits, then stops it. */
 async function withSimulator<T>(data: SandboxData, work: (client: RenderClient, url: string) => Promise<T>): Promise<T> {
@@ -63,12 +75,17 @@ export const demoCommand = {
   describe: "Run two month-end closes on the bundled demo data: fetch from the simulator over HTTP, close, let Render change, fetch and close the next month",
   builder: (y: Argv) =>
     y
-      .option("out", { type: "string", default: "capex-demo", describe: "folder for the snapshots, the register (capex.db) and the close outputs" })
+      .option("out", { type: "string", default: "capex-demo", describe: "folder for the snapshots, the register (capex.db) and the close outputs: new, empty, or one capex demo made before" })
       .option("strict", { type: "boolean", default: false, describe: "exit 3 when there are exceptions (the demo data has some on purpose)" }),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
     const out = resolve(o.out);
+    checkOutputFolder(o.out, DEMO_FOLDER);
     await mkdir(out, { recursive: true });
+    const marker = join(out, "manifest.json");
+    if (!existsSync(marker)) {
+      await writeFile(marker, `${JSON.stringify({ format: DEMO_FORMAT, note: "made by capex demo, which may replace everything in this folder when run again" }, null, 2)}\n`);
+    }
     const base = folderData(demoFixtureDir());
     info(o, `Demo data: ${demoFixtureDir()}`);
 
@@ -77,7 +94,7 @@ export const demoCommand = {
     const period = await latestCompletePeriod(await openSnapshot(firstSnapshot), new Date());
     const first = periodOfMonthIndex(monthIndexOf(period) - 1);
 
-    // The demo's own register starts empty each run; only a register the demo wrote is removed.
+    // The demo's register starts empty each run: the folder is the demo's (checked above).
     const db = join(out, "capex.db");
     if (existsSync(db)) {
       await (await RegisterStore.open(db)).close();
