@@ -265,6 +265,43 @@ describe("projects the snapshot does not cover", () => {
     expect(oct.counts).toMatchObject({ tasksRead: 1, retiredInSnapshot: 0, exceptions: 1 });
   });
 
+  it("a full fetch holding the registered task and a task of another project with its id: only the other is held back", async () => {
+    const { state } = await closeOn(empty(), rules, "2026-09", [shared]);
+    const oct = (await closeOn(state, rules, "2026-10", [shared, claimant], { projects: [P1, P2] })).result;
+    expect(oct.exceptions).toEqual([heldBack]);
+    expect(oct.adjustments).toEqual([]);
+    expect(assets(oct)).toEqual(["SHARED-1 Infrastructure cost 1924.00 opening 3.21 depreciation 3.20 accumulated 6.41"]);
+    expect(oct.counts).toMatchObject({ tasksRead: 2, registerFromSnapshot: 1, exceptions: 1 });
+    // And the registered asset can be retired in that close.
+    const retired = (await closeOn(state, rules, "2026-10", [shared, claimant], { projects: [P1, P2], retirements: [retire(2, "SHARED-1", "2026-10-20", { kind: "all" })] })).result;
+    expect(retired.disposals.map((d) => [d.assetId, d.project, d.wholly])).toEqual([["SHARED-1", "P1", true]]);
+    expect(retired.exceptions).toEqual([heldBack]);
+    expect(retired.counts).toMatchObject({ tasksRead: 2, retiredInSnapshot: 1, exceptions: 1 });
+  });
+
+  it("the auditor's cut-off list shows a held-back task as held back, not capitalized", async () => {
+    const { state } = await closeOn(empty(), rules, "2026-09", [shared]);
+    const late = conduit(8, "2026-10-30T14:00:00Z", { project_short_name: "P2", asset_id: "SHARED-1" });
+    const twins = [conduit(2, "2026-10-30T15:00:00Z", { asset_id: "TWIN" }), conduit(3, "2026-10-30T16:00:00Z", { asset_id: "TWIN" })];
+    const oct = (await closeOn(state, rules, "2026-10", [shared, late, ...twins], { projects: [P1, P2] })).result;
+    expect(oct.cutoff.map((x) => [x.project, x.taskId, x.outcome, x.amount])).toEqual([
+      ["P2", 8, "exception DUPLICATE_ASSET_ID", 0],
+      ["P1", 2, "exception DUPLICATE_ASSET_ID", 0],
+      ["P1", 3, "exception DUPLICATE_ASSET_ID", 0],
+    ]);
+  });
+
+  it("tasks sharing an id the register does not hold are all held back, as in a first close", async () => {
+    const { state } = await closeOn(empty(), rules, "2026-09", [conduit(1, "2026-09-10T14:00:00Z")]);
+    const twins = [conduit(2, "2026-10-10T14:00:00Z", { asset_id: "TWIN" }), conduit(3, "2026-10-11T14:00:00Z", { asset_id: "TWIN" })];
+    const oct = (await closeOn(state, rules, "2026-10", [conduit(1, "2026-09-10T14:00:00Z"), ...twins])).result;
+    expect(oct.exceptions.map((e) => [e.taskId, e.code, e.message])).toEqual([
+      [2, "DUPLICATE_ASSET_ID", "asset id TWIN is used by 2 tasks (P1#2, P1#3); give each task its own asset_id in Render"],
+      [3, "DUPLICATE_ASSET_ID", "asset id TWIN is used by 2 tasks (P1#2, P1#3); give each task its own asset_id in Render"],
+    ]);
+    expect(assets(oct).map((a) => a.split(" ")[0])).toEqual(["P1-1"]);
+  });
+
   it("a task of the same project naming another task's asset id is held back too; the task that moved to its own id is registered under it", async () => {
     const { state } = await closeOn(empty(), rules, "2026-09", [shared]);
     const oct = (await closeOn(state, rules, "2026-10", [conduit(1, "2026-09-10T14:00:00Z"), conduit(9, "2026-09-12T14:00:00Z", { asset_id: "SHARED-1" })])).result;

@@ -196,6 +196,12 @@ export interface Classification {
   tasksRead: number;
   /** Tasks whose in-service date falls in the cut-off window asked for (see ClassifyOptions.cutoff). */
   cutoff: CutoffCandidate[];
+  /**
+   * The assets held back as DUPLICATE_ASSET_ID exceptions, each with its exception row, by
+   * the id they share: a close whose register holds the id for one of them keeps that one
+   * (see holdBackClaimedIds).
+   */
+  sharedIds: Map<string, Array<{ asset: AssetRecord; exception: ExceptionRow }>>;
 }
 
 /** A task approved around a period end, for the auditor's cut-off test. */
@@ -244,7 +250,7 @@ export function projectZones(projects: Project[], rules: Rules): { zones: Map<st
  * DUPLICATE_ASSET_ID exceptions at the end: which one is right is for Render to say.
  */
 export class Classifier {
-  private readonly result: Classification = { assets: [], expensed: [], exceptions: [], notApproved: 0, tasksRead: 0, cutoff: [] };
+  private readonly result: Classification = { assets: [], expensed: [], exceptions: [], notApproved: 0, tasksRead: 0, cutoff: [], sharedIds: new Map() };
   private readonly cutoff: ClassifyOptions["cutoff"];
   private readonly byAssetId = new Map<string, number>();
   private readonly duplicateIds = new Set<string>();
@@ -335,23 +341,36 @@ export class Classifier {
       const sharing = new Map<string, AssetRecord[]>();
       for (const a of r.assets) if (this.duplicateIds.has(a.assetId)) sharing.set(a.assetId, [...(sharing.get(a.assetId) ?? []), a]);
       r.assets = r.assets.filter((a) => !this.duplicateIds.has(a.assetId));
+      const held = new Set<string>();
       for (const [id, list] of sharing) {
         const tasks = list.map((a) => `${a.project}#${a.taskId}`).join(", ");
-        for (const a of list) {
-          r.exceptions.push({
-            project: a.project,
-            taskId: a.taskId,
-            taskType: a.taskType,
-            code: "DUPLICATE_ASSET_ID",
-            message: `asset id ${id} is used by ${list.length} tasks (${tasks}); give each task its own asset_id in Render`,
-            severity: "error",
-            inServiceDate: a.inServiceDate,
-          });
-        }
+        r.sharedIds.set(
+          id,
+          list.map((asset) => {
+            const exception: ExceptionRow = {
+              project: asset.project,
+              taskId: asset.taskId,
+              taskType: asset.taskType,
+              code: "DUPLICATE_ASSET_ID",
+              message: `asset id ${id} is used by ${list.length} tasks (${tasks}); give each task its own asset_id in Render`,
+              severity: "error",
+              inServiceDate: asset.inServiceDate,
+            };
+            r.exceptions.push(exception);
+            held.add(`${asset.project}#${asset.taskId}`);
+            return { asset, exception };
+          }),
+        );
       }
+      r.cutoff = heldInCutoff(r.cutoff, held);
     }
     return r;
   }
+}
+
+/** The cut-off candidates with the tasks `held` (by "project#task") shown as held back, not capitalized. */
+export function heldInCutoff(cutoff: CutoffCandidate[], held: ReadonlySet<string>): CutoffCandidate[] {
+  return cutoff.map((x) => (held.has(`${x.project}#${x.taskId}`) ? { ...x, outcome: "exception DUPLICATE_ASSET_ID", amount: 0 } : x));
 }
 
 /** Classifies every record of a stream (records one by one, or in batches). */

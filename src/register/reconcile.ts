@@ -1,4 +1,4 @@
-import type { Classification } from "../capitalize/classify.js";
+import { type Classification, heldInCutoff } from "../capitalize/classify.js";
 import type { AssetRecord, ExceptionRow, ExpensedItem } from "../capitalize/outcomes.js";
 import { monthIndexOf, periodEndDate, periodStartDate } from "../dates.js";
 import { InputError, RegisterInputError } from "../errors.js";
@@ -158,36 +158,60 @@ function describeChanges(before: AssetRecord, now: AssetRecord): string[] {
 const money = (c: Cents) => (c / 100).toFixed(2);
 
 /**
- * The classification with every asset whose id the register holds for another Render task
- * moved to the exceptions (DUPLICATE_ASSET_ID). An asset id is one task's asset: a second
- * task naming it, in a project this snapshot may not even cover, is a mistake in Render, and
- * taking its cost as the registered asset's would leave that task capitalized nowhere. The
- * registered asset goes on as its own task says (or, uncovered, as registered).
+ * The classification as the register sees asset ids: an asset id is one Render task's asset.
+ * A task naming an id the register holds for another task (of another project, covered by
+ * the snapshot or not, or of the same one) is a mistake in Render: it becomes a
+ * DUPLICATE_ASSET_ID exception naming the registered task, and the registered asset goes on
+ * as its own task says. Taking the task as the registered asset would have capitalized its
+ * cost nowhere. Among tasks sharing an id in the snapshot, the registered task is therefore
+ * not held back with the others: its asset stays in the register.
  */
 export function holdBackClaimedIds(c: Classification, state: RegisterState): Classification {
+  const registered = (id: string) => {
+    const r = state.assets.get(id);
+    return r?.source === "render" ? r.record : undefined;
+  };
+  const isTaskOf = (a: AssetRecord, r: AssetRecord) => a.project === r.project && a.taskId === r.taskId;
+  const claim = (a: AssetRecord, r: AssetRecord): ExceptionRow => ({
+    project: a.project,
+    taskId: a.taskId,
+    taskType: a.taskType,
+    code: "DUPLICATE_ASSET_ID",
+    message: `asset id ${a.assetId} is the register's asset of task ${r.project}#${r.taskId}; give task ${a.project}#${a.taskId} its own asset_id in Render`,
+    severity: "error",
+    inServiceDate: a.inServiceDate,
+  });
+  const kept: AssetRecord[] = [];
+  // The snapshot's duplicate rows to replace (by row): a claim, or nothing for the registered task.
+  const replaced = new Map<ExceptionRow, ExceptionRow | undefined>();
+  for (const [id, sharers] of c.sharedIds) {
+    const r = registered(id);
+    const owner = r && sharers.find((x) => isTaskOf(x.asset, r));
+    if (!r || !owner) continue;
+    kept.push(owner.asset);
+    for (const x of sharers) replaced.set(x.exception, x === owner ? undefined : claim(x.asset, r));
+  }
   const held = new Map<AssetRecord, ExceptionRow>();
   for (const a of c.assets) {
-    const registered = state.assets.get(a.assetId);
-    if (registered?.source !== "render") continue;
-    const { project, taskId } = registered.record;
-    if (project === a.project && taskId === a.taskId) continue;
-    held.set(a, {
-      project: a.project,
-      taskId: a.taskId,
-      taskType: a.taskType,
-      code: "DUPLICATE_ASSET_ID",
-      message: `asset id ${a.assetId} is the register's asset of task ${project}#${taskId}; give task ${a.project}#${a.taskId} its own asset_id in Render`,
-      severity: "error",
-      inServiceDate: a.inServiceDate,
-    });
+    const r = registered(a.assetId);
+    if (r && !isTaskOf(a, r)) held.set(a, claim(a, r));
   }
-  if (held.size === 0) return c;
-  const heldTasks = new Set([...held.keys()].map((a) => `${a.project}#${a.taskId}`));
+  if (held.size === 0 && kept.length === 0) return c;
+  const exceptions: ExceptionRow[] = [];
+  for (const e of c.exceptions) {
+    const now = replaced.has(e) ? replaced.get(e) : e;
+    if (now) exceptions.push(now);
+  }
+  const cutoff = c.cutoff.map((x) => {
+    const owner = kept.find((a) => a.project === x.project && a.taskId === x.taskId);
+    return owner ? { ...x, outcome: "capitalized", amount: owner.cost } : x;
+  });
   return {
     ...c,
-    assets: c.assets.filter((a) => !held.has(a)),
-    exceptions: [...c.exceptions, ...held.values()],
-    cutoff: c.cutoff.map((x) => (heldTasks.has(`${x.project}#${x.taskId}`) ? { ...x, outcome: "exception DUPLICATE_ASSET_ID", amount: 0 } : x)),
+    sharedIds: new Map([...c.sharedIds].filter(([id]) => !kept.some((a) => a.assetId === id))),
+    assets: [...c.assets.filter((a) => !held.has(a)), ...kept],
+    exceptions: [...exceptions, ...held.values()],
+    cutoff: heldInCutoff(cutoff, new Set([...held.keys()].map((a) => `${a.project}#${a.taskId}`))),
   };
 }
 
