@@ -97,6 +97,15 @@ describe("what the register says to mark", () => {
     });
   });
 
+  it("leaves the labels of a project the close's snapshot did not cover (capex fetch --project)", async () => {
+    const { store } = await setup();
+    const p2Only = await openSnapshot(await writeSnapshot([baseTask(1, { project_short_name: "P2" })], [PROJECTS[1]!]));
+    await runMonthEnd({ register: store, snapshot: p2Only, rules: await loadDefaultRules(), period: "2026-11", out: join(tmp(), "2026-11"), workbook: false, allowOpenPeriod: true });
+    expect((await store.periodReport("2026-11"))?.coveredProjects).toEqual(["P2"]);
+    // P1's tasks 4 and 5 were not looked at in November: still held back as far as anyone knows.
+    expect(await planFromRegister(store, "2026-11")).toEqual({ period: "2026-11", add: [], remove: [] });
+  });
+
   it("refuses a period the register has not closed, naming those it has", async () => {
     const { store } = await setup();
     const refusal = planFromRegister(store, "2026-12");

@@ -97,6 +97,11 @@ export interface CloseResult {
   exceptions: ExceptionRow[];
   /** Tasks in service in the last three days of the period or the first three of the next (the auditor's cut-off test). */
   cutoff: CutoffCandidate[];
+  /**
+   * The projects the snapshot covers (fetched, or holding a task), sorted: the register
+   * reconciles only their assets, and capex label unmarks only their tasks.
+   */
+  coveredProjects: string[];
   journal: JournalEntry[];
   rollforward: RollforwardRow[];
   taxByClass: TaxClassRow[];
@@ -482,6 +487,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     expensed,
     expensePosted,
     exceptions,
+    coveredProjects: [...covered].sort(),
     cutoff: c.cutoff.filter((t) => t.inServiceDate >= cutoffWindow(periodEnd).from && t.inServiceDate <= cutoffWindow(periodEnd).to),
     journal,
     rollforward,

@@ -87,6 +87,7 @@ export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: 
       cutoff: result.cutoff,
       adjustments: result.adjustments,
       disposals: result.disposals,
+      coveredProjects: result.coveredProjects,
     },
     events: result.posting.events,
     balances: result.posting.balances,

@@ -45,7 +45,8 @@ function dedupe(marks: TaskMark[]): TaskMark[] {
 /**
  * Tasks that became assets in `period` get `Capitalized YYYY-MM`; tasks the period's close held
  * back get `Capex exception: CODE`; a task that an earlier close held back with a code the close
- * of `period` no longer reports for it has that label removed. Assets taken on from another
+ * of `period` no longer reports for it has that label removed, when the close's snapshot
+ * covered its project. Assets taken on from another
  * system (no Render task) are never labelled; nor are warnings that concern a project only.
  */
 export async function planFromRegister(store: RegisterStore, period: string): Promise<LabelPlan> {
@@ -58,17 +59,23 @@ export async function planFromRegister(store: RegisterStore, period: string): Pr
     );
   }
   const add: TaskMark[] = [];
-  for (const e of await store.eventsIn(period)) {
+  const events = await store.eventsIn(period);
+  for (const e of events) {
     if (CAPITALIZING.has(e.kind) && e.record.taskId > 0 && e.record.project) add.push({ project: e.record.project, taskId: e.record.taskId, label: capitalizedLabel(period) });
   }
   const heldBack = (exceptions: Array<{ project: string; taskId: number | undefined; code: string; severity: string }>) =>
     exceptions
       .filter((x) => x.severity === "error" && x.taskId !== undefined && x.taskId > 0 && x.project)
       .map((x) => ({ project: x.project, taskId: x.taskId as number, label: exceptionLabel(x.code) }));
-  const now = heldBack((await store.periodReport(period))?.exceptions ?? []);
+  const report = await store.periodReport(period);
+  const now = heldBack(report?.exceptions ?? []);
   add.push(...now);
   const stillHeld = new Set(now.map(key));
+  // A task of a project this close's snapshot did not cover (capex fetch --project) was not
+  // looked at: its label stays. A register closed before the close kept its covered projects
+  // tells them by the projects the period's events and exceptions name.
+  const covered = new Set(report?.coveredProjects ?? [...events.map((e) => e.record.project), ...(report?.exceptions ?? []).map((x) => x.project)]);
   const earlier = (await store.periodReports(period)).filter((r) => r.period < period).flatMap((r) => heldBack(r.report.exceptions));
-  const remove = earlier.filter((m) => !stillHeld.has(key(m)));
+  const remove = earlier.filter((m) => covered.has(m.project) && !stillHeld.has(key(m)));
   return { period, add: dedupe(add), remove: dedupe(remove) };
 }

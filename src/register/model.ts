@@ -164,6 +164,8 @@ export interface PeriodReport {
   cutoff: CutoffCandidate[];
   adjustments: AdjustmentRow[];
   disposals: DisposalRow[];
+  /** The projects the close's snapshot covered (absent from periods closed before fiber-capex kept it). */
+  coveredProjects?: string[];
 }
 
 /** What a close (or a take-on import) commits to the register, in one transaction. */
