@@ -15,6 +15,17 @@ export interface OutputFolderKind {
   example: string;
   /** Whether a parsed manifest.json is one this kind of writer wrote. */
   owns(manifest: unknown): boolean;
+  /**
+   * The names in a folder of this kind that its writer wrote, by its manifest.json. Anything
+   * else in it (an auditor's report, a note) is moved into the folder that replaces it.
+   */
+  written?(manifest: unknown): ReadonlySet<string> | undefined;
+}
+
+/** The files a manifest lists (by its `files` hashes), and manifest.json itself. */
+export function filesOfManifest(manifest: unknown): ReadonlySet<string> | undefined {
+  const files = (manifest as { files?: unknown } | undefined)?.files;
+  return files && typeof files === "object" ? new Set([...Object.keys(files), "manifest.json"]) : undefined;
 }
 
 /** An existing path with every symbolic link resolved, so that two spellings of one folder compare equal. */
@@ -171,12 +182,21 @@ export async function writeDirAtomically<T>(target: string, kind: OutputFolderKi
   }
   if (existsSync(full)) {
     const old = join(parent, `.${basename(full)}.old-${tag}`);
+    const written = kind.written?.(readManifest(full));
     await rename(full, old);
     try {
       await rename(tmp, full);
     } catch (err) {
       await rename(old, full);
       throw err;
+    }
+    // What the writer did not write there is not its to delete: it moves into the new folder.
+    const kept: string[] = [];
+    try {
+      if (written) for (const name of await readdir(old)) if (!written.has(name) && !existsSync(join(full, name))) kept.push(name);
+      for (const name of kept) await rename(join(old, name), join(full, name));
+    } catch (err) {
+      throw new OutputFolderError(target, `was written, but files fiber-capex did not write there could not be moved into it (${(err as Error).message}); they are in ${old}: move them back by hand`);
     }
     await rm(old, { recursive: true, force: true });
   } else {

@@ -94,14 +94,21 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
     expect(readdirSync(other).sort()).toEqual(["invalid_tasks.json", "manifest.json", "projects.json", "task_types.json", "tasks.jsonl"]);
   });
 
-  it("uses an empty folder, replaces its own earlier output, and one written before manifests had a format", async () => {
+  it("uses an empty folder, replaces its own earlier output (keeping what it did not write there), and one written before manifests had a format", async () => {
     const empty = tmp();
     await writeCloseOutputs(await close(), rules, { out: empty });
     const manifest = JSON.parse(readFileSync(join(empty, "manifest.json"), "utf8"));
     expect(manifest.format).toBe("fiber-capex-close/1");
-    writeFileSync(join(empty, "stale.csv"), "from an earlier close");
-    await writeCloseOutputs(await close(), rules, { out: empty });
-    expect(existsSync(join(empty, "stale.csv"))).toBe(false);
+    // What the earlier close wrote (its manifest lists it) goes; what someone else put there stays.
+    expect(existsSync(join(empty, "capex-2026-10.xlsx"))).toBe(true);
+    writeFileSync(join(empty, "audit-2026-10.pdf"), "the auditor's report");
+    mkdirSync(join(empty, "notes"));
+    writeFileSync(join(empty, "notes", "review.txt"), "the controller's notes");
+    await writeCloseOutputs(await close(), rules, { out: empty, workbook: false });
+    expect(existsSync(join(empty, "capex-2026-10.xlsx"))).toBe(false);
+    expect(readFileSync(join(empty, "audit-2026-10.pdf"), "utf8")).toBe("the auditor's report");
+    expect(readFileSync(join(empty, "notes", "review.txt"), "utf8")).toBe("the controller's notes");
+    expect(readdirSync(empty).filter((n) => n.startsWith("."))).toEqual([]);
     const legacy = tmp();
     writeFileSync(join(legacy, "manifest.json"), JSON.stringify({ tool: { name: "fiber-capex", version: "0.1.0" }, period: "2026-10" }));
     await writeCloseOutputs(await close(), rules, { out: legacy });

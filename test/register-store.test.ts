@@ -219,6 +219,15 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
         expect(again.status).toBe("rewritten");
         expect(outputs(join(dir, "2026-10-again"))).toEqual(first);
         expect({ status: await store.status(), rows: await registerDigest(store) }).toEqual(before);
+        // Re-run otherwise than it was closed (no workbook): refused, the earlier outputs left as they were.
+        const otherwise = runMonthEnd({ register: store, snapshot: await openSnapshot(snapshots.oct), rules, period: "2026-10", out: join(dir, "2026-10-again"), workbook: false, now: FIXED_NOW });
+        await expect(otherwise).rejects.toThrow(
+          new PeriodOrderError(
+            "2026-10 is already closed with these inputs, but this run would not write the same outputs again: capex-2026-10.xlsx was written by the close and would not be now. Nothing was written. " +
+              "Re-run it as it was closed (the same --workbook or --no-workbook and --erp, the snapshot and rules named by the same paths), or reopen it (capex reopen --period 2026-10) to close it otherwise.",
+          ),
+        );
+        expect(outputs(join(dir, "2026-10-again"))).toEqual(first);
 
         const closedSha = before.status.periods[1]!.snapshotSha256;
         const edited = await openSnapshot(snapshots.octEdited);

@@ -99,6 +99,26 @@ export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: 
 }
 
 /**
+ * A re-run writes again what the close wrote, or nothing: outputs that would differ from the
+ * hashes the register recorded (another --workbook or --erp choice, the snapshot or rules
+ * named by another path, which the workbook and manifest show) are refused before anything
+ * is replaced.
+ */
+function checkSameOutputs(period: string, recorded: Record<string, string>, now: Record<string, string>): void {
+  const problems: string[] = [];
+  for (const name of new Set([...Object.keys(recorded), ...Object.keys(now)])) {
+    if (!(name in now)) problems.push(`${name} was written by the close and would not be now`);
+    else if (!(name in recorded)) problems.push(`${name} would be written, which the close did not write`);
+    else if (recorded[name] !== now[name]) problems.push(`${name} would differ from what the close wrote`);
+  }
+  if (problems.length === 0) return;
+  throw new PeriodOrderError(
+    `${period} is already closed with these inputs, but this run would not write the same outputs again: ${problems.join("; ")}. Nothing was written. ` +
+      `Re-run it as it was closed (the same --workbook or --no-workbook and --erp, the snapshot and rules named by the same paths), or reopen it (capex reopen --period ${period}) to close it otherwise.`,
+  );
+}
+
+/**
  * Test hook, inert unless CAPEX_TEST_PAUSE names this point (after-lock, before-commit,
  * after-commit): the run says so on stderr and waits for SIGUSR2 (at most a minute), so a
  * test can start a second close against a held lock or SIGKILL the run at an exact point
@@ -184,7 +204,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       workbook: input.workbook,
       erp: input.erp,
       beforePublish: rerun
-        ? undefined
+        ? async (m) => checkSameOutputs(period, last!.outputHashes, m.files)
         : async (m) => {
             await testPause("before-commit");
             await tx.commit(postingOf(result, m, inputs, now()));

@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { checkOutputFolder, type OutputFolderKind, writeDirAtomically } from "../atomic-dir.js";
+import { checkOutputFolder, filesOfManifest, type OutputFolderKind, writeDirAtomically } from "../atomic-dir.js";
 import type { CloseResult } from "../close/close.js";
 import { checkErpProfiles, erpFileName, exportJournal } from "../erp/profiles.js";
 import type { ErpProfileName } from "../erp/mapping.js";
@@ -70,6 +70,7 @@ export const CLOSE_OUTPUT_FOLDER: OutputFolderKind = {
     const m = manifest as { format?: unknown; tool?: { name?: unknown } } | undefined;
     return m?.format === CLOSE_FORMAT || (m?.format === undefined && m?.tool?.name === "fiber-capex");
   },
+  written: filesOfManifest,
 };
 
 /**

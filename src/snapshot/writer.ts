@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { once } from "node:events";
 import { join } from "node:path";
-import { checkOutputFolder, type OutputFolderKind } from "../atomic-dir.js";
+import { checkOutputFolder, filesOfManifest, type OutputFolderKind } from "../atomic-dir.js";
 
 export const SNAPSHOT_FORMAT = "fiber-capex-snapshot/1";
 
@@ -15,6 +15,7 @@ export const SNAPSHOT_FOLDER: OutputFolderKind = {
     const format = (manifest as { format?: unknown } | undefined)?.format;
     return typeof format === "string" && format.startsWith("fiber-capex-snapshot/");
   },
+  written: filesOfManifest,
 };
 
 /**
