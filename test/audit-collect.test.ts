@@ -130,6 +130,13 @@ describe("capex audit, from the register alone", () => {
       writeFileSync(join(c, "audit-sample.csv"), "my own notes\n");
       await expect(auditReport({ store, period: "2026-10", out: c, seed: "s1", now })).rejects.toMatchObject({ code: "OUTPUT_FOLDER" });
       expect(readFileSync(join(c, "audit-sample.csv"), "utf8")).toBe("my own notes\n");
+      // --out naming a file: refused in plain words, nothing written.
+      const file = join(dir, "afile");
+      writeFileSync(file, "");
+      await expect(auditReport({ store, period: "2026-10", out: file, seed: "s1", now })).rejects.toMatchObject({
+        code: "OUTPUT_FOLDER",
+        message: `${file}: cannot be written: part of the path is a file, not a folder. Nothing was written. Choose a folder you can write to.`,
+      });
     } finally {
       await store.close();
     }

@@ -116,7 +116,7 @@ describe("planSample refuses what it cannot plan", () => {
 
   test("expected misstatement that eats the tolerable misstatement", () => {
     expect(refusal(() => planSample({ population, seed: "s", expectedMisstatement: 4_000_000 }))).toBe(
-      "--expected: expected misstatement × expansion factor (4000000 × 1.6) must stay below the tolerable misstatement (6289445 cents); lower --expected or raise --tolerable",
+      "--expected: expected misstatement × expansion factor (40000.00 × 1.6) must stay below the tolerable misstatement (62894.45); lower --expected or raise --tolerable",
     );
   });
 

@@ -404,6 +404,7 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
           writeFileSync(text, "these are not the books\n");
           expect(await open(text)).toEqual({ code: "REGISTER_INVALID", message: `${text} is not a fiber-capex register (not an SQLite database); name another file with --db or CAPEX_DB` });
           expect(readFileSync(text, "utf8")).toBe("these are not the books\n");
+          expect(await open(dir)).toEqual({ code: "REGISTER_INVALID", message: `${dir} is a folder, not a register file; name the register file with --db or CAPEX_DB, for example ${join(dir, "capex.db")}` });
           const cli = capex(closeArgs("2026-10", snapshots.oct, join(dir, "out"), text));
           expect(await cli.exit).toEqual({ code: 2, signal: null });
           expect(cli.stderr).toBe(`capex: ${text} is not a fiber-capex register (not an SQLite database); name another file with --db or CAPEX_DB\n`);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { outputFolderProblem } from "../atomic-dir.js";
 import { OutputFolderError } from "../errors.js";
 import type { RegisterStore } from "../register/store.js";
 import { type AuditOptions, gatherAuditReport } from "./collect.js";
@@ -56,6 +57,10 @@ export async function auditReport(run: AuditRun): Promise<{ report: AuditReport;
   const csvPath = join(run.out, AUDIT_SAMPLE_FILE);
   checkReplaceable(pdfPath, "pdf");
   checkReplaceable(csvPath, "csv");
+  // The folder first: a path under a file, or a folder that cannot be made, fails before either file is written.
+  await mkdir(run.out, { recursive: true }).catch((err: unknown) => {
+    throw outputFolderProblem(run.out, err);
+  });
   await writeOutput(pdfPath, pdf);
   await writeOutput(csvPath, csv);
   return { report, files: [pdfPath, csvPath] };

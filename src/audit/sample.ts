@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { InputError } from "../errors.js";
-import { type Cents, mulDivRoundHalfUp } from "../money.js";
+import { type Cents, formatCents, mulDivRoundHalfUp } from "../money.js";
 import type { AuditSample } from "./model.js";
 
 /**
@@ -145,7 +145,7 @@ export function planSample<T extends SampleCandidate>(input: PlanSampleInput<T>)
       if (denominator <= 0n) {
         throw new InputError(
           "--expected",
-          `expected misstatement × expansion factor (${expected} × ${ef / 100}) must stay below the tolerable misstatement (${tolerable} cents); lower --expected or raise --tolerable`,
+          `expected misstatement × expansion factor (${formatCents(expected)} × ${ef / 100}) must stay below the tolerable misstatement (${formatCents(tolerable)}); lower --expected or raise --tolerable`,
         );
       }
       plannedSize = Number(ceilDiv(BigInt(bookValue) * BigInt(rf), denominator));

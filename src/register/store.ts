@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { closeSync, existsSync, lstatSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
@@ -195,6 +195,9 @@ export function registerLocation(db: string | undefined): RegisterLocation {
   const location = db ?? process.env.CAPEX_DB ?? "capex.db";
   if (/^postgres(ql)?:\/\//i.test(location)) return { location, backend: "postgres", dialect: postgresDialect(location) };
   const file = resolve(location);
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new RegisterOpenError("REGISTER_INVALID", `${location} is a folder, not a register file; name the register file with --db or CAPEX_DB, for example ${join(location, "capex.db")}`);
+  }
   const sqlite: { db?: Database.Database } = {};
   return { location, backend: "sqlite", dialect: sqliteDialect(file, sqlite), sqlite, file };
 }
