@@ -142,6 +142,24 @@ describe("capex audit, from the register alone", () => {
     }
   });
 
+  it("a sampled cost change shows the change drawn beside the asset's cost", async () => {
+    const dir = tmp();
+    const rules = await loadDefaultRules();
+    const store = await RegisterStore.open(join(dir, "capex.db"));
+    try {
+      const now = () => new Date("2026-11-03T07:00:00Z");
+      const conduit = (feet: number) => baseTask(1, { approved_date: "2026-09-10T14:00:00Z", units: [{ unit_code: "CND-2IN-HDPE", quantity: feet, uom: "ft" }] });
+      await runMonthEnd({ register: store, snapshot: memorySnapshot([conduit(100)], { fetchedAt: "2026-10-02T06:00:00.000Z" }), rules, period: "2026-09", out: join(dir, "2026-09"), workbook: false, now });
+      // The as-built survey says 150 ft: 50 ft × 19.24 = 962.00 more, 2,886.00 in all.
+      await runMonthEnd({ register: store, snapshot: memorySnapshot([conduit(150)], { fetchedAt: "2026-11-03T06:00:00.000Z" }), rules, period: "2026-10", out: join(dir, "2026-10"), workbook: false, now });
+      const { report } = await auditReport({ store, period: "2026-10", out: join(dir, "audit"), seed: "s1", now });
+      expect(report.sample.items.map((i) => [i.assetId, i.kind, i.cost, i.sampledAmount])).toEqual([["P1-1", "cost_change", 288_600, 96_200]]);
+      expect(await pdfText(join(dir, "audit", "audit-2026-10.pdf"))).toContain("2,886.00, of which the cost change drawn: 962.00");
+    } finally {
+      await store.close();
+    }
+  });
+
   it("refuses a period the register has not closed, naming the closed ones (exit 2)", async () => {
     const dir = tmp();
     const { store } = await twoCloses(dir);

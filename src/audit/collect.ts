@@ -115,6 +115,7 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
       timeZoneDefaulted: r.timeZoneDefaulted,
       inServiceDate: r.inServiceDate,
       cost: r.cost,
+      sampledAmount: s.item.cost,
       ruleId: r.ruleId,
       rulesVersion: closed.rulesVersion,
       lifeMonths: r.lifeMonths,

@@ -126,7 +126,10 @@ export interface SampledItem {
   timeZone: string;
   timeZoneDefaulted: boolean;
   inServiceDate: string;
+  /** The asset's cost now. */
   cost: Cents;
+  /** What was drawn: an addition's cost, or a cost change's change (which `cost` includes). */
+  sampledAmount: Cents;
   ruleId: string;
   rulesVersion: string;
   lifeMonths: number;

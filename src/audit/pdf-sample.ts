@@ -90,7 +90,7 @@ function sampledItem(l: Layout, item: SampledItem, n: number, of: number, parent
     ["In service", item.inServiceDate],
     ["Rule", `${clean(item.ruleId)} (rules version ${clean(item.rulesVersion)})`],
     ["Depreciation", `${item.method}, ${item.lifeMonths} months, ${item.convention}`],
-    ["Cost", formatAmount(item.cost)],
+    ["Cost", item.sampledAmount === item.cost ? formatAmount(item.cost) : `${formatAmount(item.cost)}, of which the ${item.kind.replace("_", " ")} drawn: ${formatAmount(item.sampledAmount)}`],
     ["Location", [clean(loc.streetAddress), clean(loc.roadName), loc.workPackage ? `work package ${clean(loc.workPackage)}` : ""].filter(Boolean).join(", ") || "not recorded"],
     ["Coordinates", coordinates],
     ["Photos", item.photos.length === 0 ? "none in Render" : `${item.photos.length}: ${item.photos.map(clean).join("; ")}`],
