@@ -14,6 +14,10 @@ export function didYouMean(value: string, candidates: Iterable<string>): string 
 export function likelyMeant(value: string, candidates: Iterable<string>): string | undefined {
   const list = [...candidates];
   if (list.length === 0) return undefined;
+  // Typed in the wrong case (atx-north-10): that one, however long the name.
+  const folded = value.toLowerCase();
+  const sameLetters = list.find((c) => c.toLowerCase() === folded);
+  if (sameLetters !== undefined) return sameLetters;
   const best = closest(value, list);
   return distance(value, best) <= Math.max(2, Math.floor(best.length / 4)) ? best : undefined;
 }

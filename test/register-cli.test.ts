@@ -242,7 +242,7 @@ A-8,LEGACY,Fiber Plant,2024-01-10,100.00,,61,sum_of_years_digits,,1,
       stdout: [
         `Reopened 2026-10: the register ${db} is back to where 2026-09 closed it.`,
         "  removed:  2 asset events (2 assets first posted in 2026-10), 5 depreciation balances, 3 journal entries (10 lines)",
-        "  outputs:  the output folder of 2026-10 (12 files) is left as it was: fiber-capex does not delete it. Closing 2026-10 again replaces it.",
+        "  outputs:  the output folder of 2026-10 (12 files and its manifest.json) is left as it was: fiber-capex does not delete it. Closing 2026-10 again replaces it.",
         "Next: capex close --period 2026-10 --snapshot DIR",
         "",
       ].join("\n"),
@@ -299,6 +299,8 @@ A-8,LEGACY,Fiber Plant,2024-01-10,100.00,,61,sum_of_years_digits,,1,
       stdout: "",
       stderr: `capex: asset IMP-SL1 is not in the register ${db}; did you mean "IMP-SL-1"?\n`,
     });
+    // In the wrong case: that one.
+    expect((await capex(["register", "asset", "imp-sl-1", "--db", db])).stderr).toBe(`capex: asset imp-sl-1 is not in the register ${db}; did you mean "IMP-SL-1"?\n`);
     expect(await capex(["register", "asset", "ATX-NORTH-8", "--db", db])).toEqual({
       code: 2,
       stdout: "",

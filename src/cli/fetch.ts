@@ -97,7 +97,8 @@ export const fetchCommand = {
     };
     if (o.json) printJson(result);
     else {
-      info(o, `Fetched ${summary.tasks} tasks from ${Object.keys(summary.tasksPerProject).length} projects into ${summary.out}`);
+      const projects = Object.keys(summary.tasksPerProject).length;
+      info(o, `Fetched ${summary.tasks} tasks from ${projects} project${projects === 1 ? "" : "s"} into ${summary.out}`);
       for (const [p, n] of Object.entries(summary.tasksPerProject)) info(o, `  ${p}: ${n} tasks`);
       info(o, `${summary.requests} requests (${summary.tokensFetched} token), ${summary.retries} retries, ${summary.rateLimited} answered 429, ${(summary.elapsedMs / 1000).toFixed(1)} s`);
       if (summary.invalidTasks) info(o, `${summary.invalidTasks} tasks failed validation; see invalid_tasks.json (the close reports them as INVALID_TASK)`);

@@ -48,7 +48,7 @@ export const reopenCommand = {
       w(`Reopened ${r.period}${what}: the register ${store.location} is ${now}.`);
       w(`  removed:  ${plural(r.events, "asset event")} (${plural(r.newAssets, "asset")} first posted in ${r.period}), ${plural(r.balances, "depreciation balance")}, ${plural(r.journalEntries, "journal entry", "journal entries")} (${plural(r.journalLines, "line")})`);
       if (r.kind === "close") {
-        w(`  outputs:  the output folder of ${r.period} (${plural(r.outputFiles, "file")}) is left as it was: fiber-capex does not delete it. Closing ${r.period} again replaces it.`);
+        w(`  outputs:  the output folder of ${r.period} (${plural(r.outputFiles, "file")} and its manifest.json) is left as it was: fiber-capex does not delete it. Closing ${r.period} again replaces it.`);
         w(`Next: capex close --period ${r.period} --snapshot DIR`);
       } else w(`Next: capex register import FILE --as-of YYYY-MM, or capex close --period YYYY-MM --snapshot DIR`);
     }

@@ -454,7 +454,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     p.after = { source: active?.source ?? "render", record, status: "active", accumulated, rebase };
     out.push(p);
   }
-  for (const r of input.retirements) if (!ids.has(r.assetId)) refuse(r, `asset ${r.assetId} is not in the register; check the id with capex register status or register.csv`);
+  for (const r of input.retirements) if (!ids.has(r.assetId)) refuse(r, `asset ${r.assetId} is not in the register; check the id with capex register asset ID or in the last close's register.csv`);
   retirements.throwIfRefused();
 
   return { assets: out, expense: reconcileExpense(state, c, rules, start, end, firstClose, coveredProjects), opening: new Map(state.classes), reserve, retiredInSnapshot };

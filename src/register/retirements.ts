@@ -123,7 +123,7 @@ export function checkRetirements(requests: RetirementRequest[], state: RegisterS
     const a = state.assets.get(r.assetId);
     if (!a) {
       // A first close takes on what the snapshot shows in service: the close checks against that.
-      if (state.closes > 0) problems.push({ line: r.line, message: `asset ${r.assetId} is not in the register; check the id with capex register status or register.csv` });
+      if (state.closes > 0) problems.push({ line: r.line, message: `asset ${r.assetId} is not in the register; check the id with capex register asset ID or in the last close's register.csv` });
       continue;
     }
     if (a.status === "withdrawn") problems.push({ line: r.line, message: `asset ${r.assetId} was withdrawn (its Render task lost its approval); it cannot be retired` });
