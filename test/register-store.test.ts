@@ -599,6 +599,17 @@ describe("an SQLite register", () => {
     expect(pageSize(older)).toBe(4096);
   });
 
+  it("made by a close stopped with Ctrl-C is not left behind either", async () => {
+    const folder = tmp();
+    const db = join(folder, "capex.db");
+    const run = capex(closeArgs("2026-09", snapshots.sep, join(tmp(), "out"), db), { CAPEX_TEST_PAUSE: "after-lock" });
+    await run.saw("capex-test-pause: after-lock");
+    expect(existsSync(db)).toBe(true);
+    run.child.kill("SIGINT");
+    expect(await run.exit).toEqual({ code: 130, signal: null });
+    expect(readdirSync(folder)).toEqual([]);
+  }, 60_000);
+
   it("made by a close that failed is not left behind; one that was there, was closed into, is open elsewhere or was named through a link stays", async () => {
     // tasks.jsonl changed after the fetch: the close refuses it once it has read the file, inside its transaction.
     const changed = join(tmp(), "snapshot");

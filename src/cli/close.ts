@@ -67,6 +67,15 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
   const snapshot = await openSnapshot(run.snapshot);
   for (const w of [...rules.warnings, ...coverageWarnings(rules, snapshot.taskTypes)]) info(flags, `rules warning: ${w.path}: ${w.message}`);
   const register = await RegisterStore.open(run.db);
+  // Ctrl-C or a kill mid-close: the transaction rolls back and a register file this run made
+  // goes with it, then the process stops as a shell expects (130, 143). The outputs' hidden
+  // temporary folder is removed by the next run writing them.
+  const interrupted = (signal: NodeJS.Signals) => {
+    register.abandon();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   let outcome: Awaited<ReturnType<typeof runMonthEnd>>;
   try {
     outcome = await runMonthEnd({
@@ -84,6 +93,8 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       onWarning: (w) => info(flags, `output warning: ${w}`),
     });
   } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
     await register.close();
   }
   const { result, warnings } = outcome;

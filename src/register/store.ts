@@ -392,6 +392,17 @@ export class RegisterStore {
   }
 
   /**
+   * For a process about to stop (Ctrl-C): at once, and synchronously, closes the SQLite
+   * connection (a transaction still open rolls back) and removes the file this store made
+   * if it holds no period, as close() would. A PostgreSQL server rolls back by itself when
+   * the connection drops.
+   */
+  abandon(): void {
+    this.sqlite?.db?.close();
+    if (this.made) removeIfUnused(this.made.file, this.made.ino);
+  }
+
+  /**
    * Runs `fn` holding the register's close lock inside one transaction. `fn` commits by
    * calling `commit` (before it renames its outputs into place); if it returns without
    * committing, or throws, everything rolls back. A second run meanwhile gets RegisterBusyError.
