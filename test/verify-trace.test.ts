@@ -190,6 +190,10 @@ describe("capex verify", () => {
     expect(m.firstDifference?.recorded).toBe('    "additions": "1924.01",');
     expect(m.firstDifference?.recomputed).toBe('    "additions": "1924.00",');
     expect(readFileSync(file, "utf8").split("\n")[m.firstDifference!.line - 1]).toBe('    "additions": "1924.01",');
+    // A field on one side only is shown as the field, not as the neighbouring line's comma.
+    writeFileSync(file, `${JSON.stringify({ ...manifest, files: { ...manifest.files, "zz-extra.csv": "ab" } }, null, 2)}\n`);
+    const extra = (await verify()).files.find((f) => f.file === "manifest.json")!;
+    expect(extra.firstDifference).toEqual({ line: 0, field: 'files["zz-extra.csv"]', recorded: '"ab"', recomputed: "(not there)" });
   }, 60_000);
 
   it("refuses (exit 2) a snapshot or rules the period was not closed with, naming both hashes, and a period not closed", async () => {

@@ -317,6 +317,13 @@ async function compareManifest(
   const field = firstDifferentField(outManifest, manifest, skip);
   if (field === undefined) return check;
   check.status = "differs";
+  const there = fieldAt(outManifest, field);
+  const here = fieldAt(manifest, field);
+  if (there === undefined || here === undefined) {
+    // A field on one side only: the nearest differing lines would show a comma, not the field.
+    check.firstDifference = { line: 0, field: fieldName(field), recorded: there === undefined ? "(not there)" : JSON.stringify(there), recomputed: here === undefined ? "(not there)" : JSON.stringify(here) };
+    return check;
+  }
   // The line as it stands in the period's file: the recomputed text with the same generated_at.
   const aligned = `${JSON.stringify({ ...manifest, generated_at: outManifest.generated_at }, null, 2)}\n`;
   const line = firstDifferentLine(outText, aligned);
