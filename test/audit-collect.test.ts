@@ -151,9 +151,12 @@ describe("capex audit, from the register alone", () => {
       const conduit = (feet: number) => baseTask(1, { approved_date: "2026-09-10T14:00:00Z", units: [{ unit_code: "CND-2IN-HDPE", quantity: feet, uom: "ft" }] });
       await runMonthEnd({ register: store, snapshot: memorySnapshot([conduit(100)], { fetchedAt: "2026-10-02T06:00:00.000Z" }), rules, period: "2026-09", out: join(dir, "2026-09"), workbook: false, now });
       // The as-built survey says 150 ft: 50 ft × 19.24 = 962.00 more, 2,886.00 in all.
-      await runMonthEnd({ register: store, snapshot: memorySnapshot([conduit(150)], { fetchedAt: "2026-11-03T06:00:00.000Z" }), rules, period: "2026-10", out: join(dir, "2026-10"), workbook: false, now });
+      // And a task in service on 1 November: the cut-off test lists it as the next close's.
+      const november = baseTask(5, { approved_date: "2026-11-01T15:00:00Z" });
+      await runMonthEnd({ register: store, snapshot: memorySnapshot([conduit(150), november], { fetchedAt: "2026-11-03T06:00:00.000Z" }), rules, period: "2026-10", out: join(dir, "2026-10"), workbook: false, now });
       const { report } = await auditReport({ store, period: "2026-10", out: join(dir, "audit"), seed: "s1", now });
       expect(report.sample.items.map((i) => [i.assetId, i.kind, i.cost, i.sampledAmount])).toEqual([["P1-1", "cost_change", 288_600, 96_200]]);
+      expect(report.cutoff.map((x) => [x.taskId, x.periodLanded, x.outcome, x.amount])).toEqual([[5, "2026-11", "next close: capitalized", 192_400]]);
       expect(await pdfText(join(dir, "audit", "audit-2026-10.pdf"))).toContain("2,886.00, of which the cost change drawn: 962.00");
     } finally {
       await store.close();

@@ -153,7 +153,8 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
     timeZone: t.timeZone,
     inServiceDate: t.inServiceDate,
     periodLanded: t.inServiceDate.slice(0, 7),
-    outcome: t.outcome,
+    // In service after this period: what the next close will do with it, not what this one did.
+    outcome: t.inServiceDate.slice(0, 7) > period ? `next close: ${t.outcome}` : t.outcome,
     amount: t.amount,
   }));
 
