@@ -9,7 +9,7 @@ import { gatherAuditReport } from "../src/audit/collect.js";
 import { runMonthEnd } from "../src/close/month-end.js";
 import { loadDefaultRules } from "../src/package-info.js";
 import { RegisterStore } from "../src/register/store.js";
-import { memorySnapshot } from "./register-memory.js";
+import { memorySnapshot, P1, P2 } from "./register-memory.js";
 import { baseTask, tmp } from "./helpers.js";
 
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
@@ -137,6 +137,24 @@ describe("capex audit, from the register alone", () => {
         code: "OUTPUT_FOLDER",
         message: `${file}: cannot be written: part of the path is a file, not a folder. Nothing was written. Choose a folder you can write to.`,
       });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("keeps open an exception of a project a later partial fetch did not cover", async () => {
+    const dir = tmp();
+    const rules = await loadDefaultRules();
+    const store = await RegisterStore.open(join(dir, "capex.db"));
+    try {
+      const now = () => new Date("2026-11-03T07:00:00Z");
+      const p1 = baseTask(1, { approved_date: "2026-09-10T14:00:00Z" });
+      const unmapped = baseTask(9, { project_short_name: "P2", task_type: "install_microduct", approved_date: "2026-09-20T14:00:00Z" });
+      await runMonthEnd({ register: store, snapshot: memorySnapshot([p1, unmapped], { projects: [P1, P2], fetchedAt: "2026-10-02T06:00:00.000Z" }), rules, period: "2026-09", out: join(dir, "2026-09"), workbook: false, now });
+      // October's fetch covered P1 only (capex fetch --project P1): P2's task was not looked at.
+      await runMonthEnd({ register: store, snapshot: memorySnapshot([p1], { projects: [P1], fetchedAt: "2026-11-03T06:00:00.000Z" }), rules, period: "2026-10", out: join(dir, "2026-10"), workbook: false, now });
+      const open = (await gatherAuditReport(store, "2026-10", { seed: "s1", now })).exceptions;
+      expect(open.map((e) => [e.project, e.taskId, e.code, e.openSince, e.periodsOpen])).toEqual([["P2", 9, "UNMAPPED_TASK_TYPE", "2026-09", 2]]);
     } finally {
       await store.close();
     }

@@ -28,16 +28,36 @@ export function defaultSeed(period: string, snapshotSha256: string): string {
   return `${period}-${snapshotSha256.slice(0, 12)}`;
 }
 
-/** How many consecutive closes, up to this one, each exception has been open. */
+/**
+ * The exceptions open at the latest close, and since when: those it reported, and those an
+ * earlier close reported in a project no later close looked at (a partial fetch, capex fetch
+ * --project), which nothing has shown to be resolved. An exception has been open since the
+ * first of the closes that reported it, without a close of its project in between that did
+ * not. A period closed before reports kept their projects is taken to have covered them all.
+ */
 function openExceptions(reports: Array<{ period: string; report: PeriodReport }>): AuditException[] {
-  const current = reports[reports.length - 1]!.report;
   const key = (e: { project: string; taskId: number | undefined; code: string }) => `${e.project}#${e.taskId ?? ""}#${e.code}`;
   const seen = reports.map((r) => new Set(r.report.exceptions.map(key)));
-  return current.exceptions.map((e) => {
-    let i = reports.length - 1;
-    while (i > 0 && seen[i - 1]!.has(key(e))) i--;
-    return { project: e.project, taskId: e.taskId, taskType: e.taskType, code: e.code, message: e.message, openSince: reports[i]!.period, periodsOpen: reports.length - i };
-  });
+  const covered = reports.map((r) => (r.report.coveredProjects ? new Set(r.report.coveredProjects) : undefined));
+  const looksAt = (i: number, project: string) => covered[i] === undefined || covered[i]!.has(project);
+  const out: AuditException[] = [];
+  const listed = new Set<string>();
+  for (let i = reports.length - 1; i >= 0; i--) {
+    for (const e of reports[i]!.report.exceptions) {
+      if (listed.has(key(e))) continue;
+      // A later close that looked at the project and did not report it resolved it.
+      let resolved = false;
+      for (let k = i + 1; k < reports.length && !resolved; k++) resolved = looksAt(k, e.project) && !seen[k]!.has(key(e));
+      if (resolved) continue;
+      let since = i;
+      while (since > 0 && (seen[since - 1]!.has(key(e)) || !looksAt(since - 1, e.project))) since--;
+      while (since < i && !seen[since]!.has(key(e))) since++;
+      listed.add(key(e));
+      out.push({ project: e.project, taskId: e.taskId, taskType: e.taskType, code: e.code, message: e.message, openSince: reports[since]!.period, periodsOpen: reports.length - since });
+    }
+    if (covered[i] === undefined) break;
+  }
+  return out;
 }
 
 export async function gatherAuditReport(store: RegisterStore, period: string, options: AuditOptions = {}): Promise<AuditReport> {
