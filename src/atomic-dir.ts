@@ -196,7 +196,13 @@ export async function writeDirAtomically<T>(target: string, kind: OutputFolderKi
       if (written) for (const name of await readdir(old)) if (!written.has(name) && !existsSync(join(full, name))) kept.push(name);
       for (const name of kept) await rename(join(old, name), join(full, name));
     } catch (err) {
-      throw new OutputFolderError(target, `was written, but files fiber-capex did not write there could not be moved into it (${(err as Error).message}); they are in ${old}: move them back by hand`);
+      // Out of the temporaries' pattern, so that no later run cleans it away.
+      const keep = join(parent, `${basename(full)}.kept-${tag}`);
+      const where = await rename(old, keep).then(
+        () => keep,
+        () => old,
+      );
+      throw new OutputFolderError(target, `was written, but files fiber-capex did not write there could not be moved into it (${(err as Error).message}); they are in ${where}: move them back by hand`);
     }
     await rm(old, { recursive: true, force: true });
   } else {
