@@ -1,17 +1,18 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type CloseResult, closePeriod, type RollforwardRow } from "../src/close/close.js";
-import { postingOf } from "../src/close/month-end.js";
+import { postingOf, runMonthEnd } from "../src/close/month-end.js";
 import { IdentityError, RegisterInputError } from "../src/errors.js";
 import { Dec, formatCents } from "../src/money.js";
 import { applyPosting } from "../src/register/apply.js";
 import { ledgerKey, type RegisterState, type RetainedRecord, stateDigest } from "../src/register/model.js";
 import { checkRetirements, parseRetirements } from "../src/register/retirements.js";
 import { RegisterStore } from "../src/register/store.js";
+import { openSnapshot } from "../src/snapshot/reader.js";
 import type { CloseManifest } from "../src/report/write.js";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
-import { baseTask, tmp } from "./helpers.js";
+import { baseTask, tmp, writeSnapshot } from "./helpers.js";
 import { closeOn, empty, memorySnapshot, P1, P2, retire } from "./register-memory.js";
 
 let rules: Rules;
@@ -289,6 +290,31 @@ describe("projects the snapshot does not cover", () => {
       ["P1", 2, "exception DUPLICATE_ASSET_ID", 0],
       ["P1", 3, "exception DUPLICATE_ASSET_ID", 0],
     ]);
+  });
+
+  it("a withdrawn asset's id is free again: a new task naming it enters under it", async () => {
+    const { state: sep } = await closeOn(empty(), rules, "2026-09", [shared]);
+    // October: QA rejects P1#1, SHARED-1 is withdrawn. November: a new task takes the id.
+    const { state: oct } = await closeOn(sep, rules, "2026-10", [{ ...shared, status: "completed", approved_date: "" }]);
+    expect(oct.assets.get("SHARED-1")?.status).toBe("withdrawn");
+    const nov = (await closeOn(oct, rules, "2026-11", [conduit(20, "2026-11-05T14:00:00Z", { asset_id: "SHARED-1" })])).result;
+    expect(nov.exceptions).toEqual([]);
+    expect(nov.additions.map((e) => [e.asset.assetId, e.asset.taskId])).toEqual([["SHARED-1", 20]]);
+  });
+
+  it("the register keeps a withdrawn asset's whole record when another task names its id (the month-end loads summaries)", async () => {
+    const store = await RegisterStore.open(join(tmp(), "capex.db"));
+    try {
+      const close = async (period: string, tasks: Array<Record<string, unknown>>) =>
+        runMonthEnd({ register: store, snapshot: await openSnapshot(await writeSnapshot(tasks)), rules, period, out: join(tmp(), period), workbook: false, allowOpenPeriod: true });
+      await close("2026-09", [shared]);
+      await close("2026-10", [conduit(1, "2026-09-10T14:00:00Z"), conduit(9, "2026-09-12T14:00:00Z", { asset_id: "SHARED-1" })]);
+      const events = (await store.assetHistory("SHARED-1"))!.events;
+      expect(events.map((e) => e.kind)).toEqual(["addition", "withdrawal"]);
+      expect(events[1]!.record).toEqual(events[0]!.record);
+    } finally {
+      await store.close();
+    }
   });
 
   it("tasks sharing an id the register does not hold are all held back, as in a first close", async () => {

@@ -39,7 +39,8 @@ function openExceptions(reports: Array<{ period: string; report: PeriodReport }>
   const key = (e: { project: string; taskId: number | undefined; code: string }) => `${e.project}#${e.taskId ?? ""}#${e.code}`;
   const seen = reports.map((r) => new Set(r.report.exceptions.map(key)));
   const covered = reports.map((r) => (r.report.coveredProjects ? new Set(r.report.coveredProjects) : undefined));
-  const looksAt = (i: number, project: string) => covered[i] === undefined || covered[i]!.has(project);
+  // A row without a project (a task line too broken to name one) is every close's.
+  const looksAt = (i: number, project: string) => project === "" || covered[i] === undefined || covered[i]!.has(project);
   const out: AuditException[] = [];
   const listed = new Set<string>();
   for (let i = reports.length - 1; i >= 0; i--) {

@@ -199,9 +199,9 @@ export interface Classification {
   /**
    * The assets held back as DUPLICATE_ASSET_ID exceptions, each with its exception row, by
    * the id they share: a close whose register holds the id for one of them keeps that one
-   * (see holdBackClaimedIds).
+   * (see holdBackClaimedIds). Optional for a classification made by other means.
    */
-  sharedIds: Map<string, Array<{ asset: AssetRecord; exception: ExceptionRow }>>;
+  sharedIds?: Map<string, Array<{ asset: AssetRecord; exception: ExceptionRow }>>;
 }
 
 /** A task approved around a period end, for the auditor's cut-off test. */
@@ -344,7 +344,7 @@ export class Classifier {
       const held = new Set<string>();
       for (const [id, list] of sharing) {
         const tasks = list.map((a) => `${a.project}#${a.taskId}`).join(", ");
-        r.sharedIds.set(
+        r.sharedIds!.set(
           id,
           list.map((asset) => {
             const exception: ExceptionRow = {

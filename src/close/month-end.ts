@@ -182,15 +182,21 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     // The register's state lives only while the close is computed: on a big register it is
     // hundreds of megabytes the writers do not need. The snapshot is classified first, so the
     // state holds only a summary of each asset the snapshot holds now (the close takes the
-    // rest from the snapshot), and the close lets go of it once reconciled. Same id and same
-    // project: a task's own asset_id may name an asset registered from a project this
+    // rest from the snapshot), and the close lets go of it once reconciled. Same id, project and
+    // task: a task's own asset_id may name an asset registered from a project this
     // snapshot does not cover, which the close carries on from its registered record.
     const result = await (async () => {
       const close = { snapshot, rules, period, retirements, allowOpenPeriod: input.allowOpenPeriod, onStage: input.onStage };
       const classification = await classifyForClose(close);
       const current = assetsInService(classification, period);
       input.onStage?.("register");
-      const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined, { summarize: (id, project) => current.get(id)?.project === project });
+      const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined, {
+        summarize: (id, project, taskId) => {
+          // Another task naming the id is held back, and the asset may then be withdrawn: whole.
+          const now = current.get(id);
+          return now?.project === project && now.taskId === taskId;
+        },
+      });
       current.clear();
       if (rerun && state.lastClosed === undefined && periods.length > 1) throw new PeriodOrderError(`cannot rebuild the register as it stood before ${period}`);
       checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements");

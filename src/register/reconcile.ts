@@ -167,9 +167,10 @@ const money = (c: Cents) => (c / 100).toFixed(2);
  * not held back with the others: its asset stays in the register.
  */
 export function holdBackClaimedIds(c: Classification, state: RegisterState): Classification {
+  // A withdrawn asset's id is free again: its task let go of it (as before, a task naming it re-enters under it).
   const registered = (id: string) => {
     const r = state.assets.get(id);
-    return r?.source === "render" ? r.record : undefined;
+    return r?.source === "render" && r.status !== "withdrawn" ? r.record : undefined;
   };
   const isTaskOf = (a: AssetRecord, r: AssetRecord) => a.project === r.project && a.taskId === r.taskId;
   const claim = (a: AssetRecord, r: AssetRecord): ExceptionRow => ({
@@ -182,14 +183,15 @@ export function holdBackClaimedIds(c: Classification, state: RegisterState): Cla
     inServiceDate: a.inServiceDate,
   });
   const kept: AssetRecord[] = [];
-  // The snapshot's duplicate rows to replace (by row): a claim, or nothing for the registered task.
-  const replaced = new Map<ExceptionRow, ExceptionRow | undefined>();
-  for (const [id, sharers] of c.sharedIds) {
+  // The snapshot's duplicate rows to replace, by task: a claim, or nothing for the registered task.
+  const row = (x: { project: string; taskId: number | undefined; code: string }) => `${x.project}#${x.taskId}#${x.code}`;
+  const replaced = new Map<string, ExceptionRow | undefined>();
+  for (const [id, sharers] of c.sharedIds ?? []) {
     const r = registered(id);
     const owner = r && sharers.find((x) => isTaskOf(x.asset, r));
     if (!r || !owner) continue;
     kept.push(owner.asset);
-    for (const x of sharers) replaced.set(x.exception, x === owner ? undefined : claim(x.asset, r));
+    for (const x of sharers) replaced.set(row(x.exception), x === owner ? undefined : claim(x.asset, r));
   }
   const held = new Map<AssetRecord, ExceptionRow>();
   for (const a of c.assets) {
@@ -199,7 +201,7 @@ export function holdBackClaimedIds(c: Classification, state: RegisterState): Cla
   if (held.size === 0 && kept.length === 0) return c;
   const exceptions: ExceptionRow[] = [];
   for (const e of c.exceptions) {
-    const now = replaced.has(e) ? replaced.get(e) : e;
+    const now = replaced.has(row(e)) ? replaced.get(row(e)) : e;
     if (now) exceptions.push(now);
   }
   const cutoff = c.cutoff.map((x) => {
@@ -208,7 +210,7 @@ export function holdBackClaimedIds(c: Classification, state: RegisterState): Cla
   });
   return {
     ...c,
-    sharedIds: new Map([...c.sharedIds].filter(([id]) => !kept.some((a) => a.assetId === id))),
+    sharedIds: new Map([...(c.sharedIds ?? [])].filter(([id]) => !kept.some((a) => a.assetId === id))),
     assets: [...c.assets.filter((a) => !held.has(a)), ...kept],
     exceptions: [...exceptions, ...held.values()],
     cutoff: heldInCutoff(cutoff, new Set([...held.keys()].map((a) => `${a.project}#${a.taskId}`))),

@@ -80,10 +80,10 @@ export interface AssetHistory {
 export interface LoadOptions {
   /**
    * The Render assets whose records may be loaded as their summary (see recordSummary), by
-   * id and registered project: the month-end names those the snapshot holds now in the same
-   * project. Records with a retired part load whole.
+   * id and registered project and task: the month-end names those the snapshot holds now for
+   * the same task. Records with a retired part load whole.
    */
-  summarize?: (assetId: string, project: string) => boolean;
+  summarize?: (assetId: string, project: string, taskId: number | undefined) => boolean;
 }
 
 export interface OpenOptions {
@@ -752,7 +752,7 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
       const record = JSON.parse(e.record) as AssetRecord;
       state.assets.set(e.asset_id, {
         source: text(e.source) as AssetSource,
-        record: e.source === "render" && retiredOf(record) === undefined && summarize(e.asset_id, record.project) ? recordSummary(record, text) : record,
+        record: e.source === "render" && retiredOf(record) === undefined && summarize(e.asset_id, record.project, record.taskId) ? recordSummary(record, text) : record,
         status: text(e.status) as AssetStatus,
         accumulated: accumulated.get(num(e.asset_no)) ?? 0,
         rebase: e.rebase_period === null ? undefined : { period: e.rebase_period, accumulatedBefore: num(e.rebase_accumulated) },
