@@ -608,6 +608,17 @@ describe("an SQLite register", () => {
     run.child.kill("SIGINT");
     expect(await run.exit).toEqual({ code: 130, signal: null });
     expect(readdirSync(folder)).toEqual([]);
+    // Stopped after the commit: the period is closed; the run says so and how to get its outputs.
+    const out = join(tmp(), "out");
+    const late = capex(closeArgs("2026-09", snapshots.sep, out, db), { CAPEX_TEST_PAUSE: "after-commit" });
+    await late.saw("capex-test-pause: after-commit");
+    late.child.kill("SIGINT");
+    expect(await late.exit).toEqual({ code: 130, signal: null });
+    expect(late.stderr).toContain(`capex: stopped after 2026-09 was closed in the register ${db}; its outputs were not written. Run the same close again to write them.\n`);
+    expect(existsSync(out)).toBe(false);
+    const again = capex(closeArgs("2026-09", snapshots.sep, out, db));
+    expect(await again.exit).toEqual({ code: 0, signal: null });
+    expect(again.stdout).toContain("Already closed with these inputs; outputs written again for 2026-09");
   }, 60_000);
 
   it("made by a close that failed is not left behind; one that was there, was closed into, is open elsewhere or was named through a link stays", async () => {

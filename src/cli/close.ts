@@ -69,9 +69,12 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
   const register = await RegisterStore.open(run.db);
   // Ctrl-C or a kill mid-close: the transaction rolls back and a register file this run made
   // goes with it, then the process stops as a shell expects (130, 143). The outputs' hidden
-  // temporary folder is removed by the next run writing them.
+  // temporary folder is removed by the next run writing them. After the commit, the period
+  // is closed: the user is told to run the same close again for its outputs.
   const interrupted = (signal: NodeJS.Signals) => {
-    register.abandon();
+    if (register.abandon().committed) {
+      process.stderr.write(`capex: stopped after ${run.period} was closed in the register ${register.location}; its outputs were not written. Run the same close again to write them.\n`);
+    }
     process.exit(signal === "SIGINT" ? 130 : 143);
   };
   process.once("SIGINT", interrupted);

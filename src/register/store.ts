@@ -283,7 +283,7 @@ export class RegisterStore {
 
   /** The SQLite file this store made when it opened (nothing was at its path), by inode: see close(). */
   private made: { file: string; ino: number } | undefined;
-  /** Whether a transaction of this store committed. */
+  /** Whether a transaction of this store committed (set the moment it did, even if what followed failed). */
   private wrote = false;
 
   /**
@@ -395,11 +395,12 @@ export class RegisterStore {
    * For a process about to stop (Ctrl-C): at once, and synchronously, closes the SQLite
    * connection (a transaction still open rolls back) and removes the file this store made
    * if it holds no period, as close() would. A PostgreSQL server rolls back by itself when
-   * the connection drops.
+   * the connection drops. Says whether a transaction had committed already.
    */
-  abandon(): void {
+  abandon(): { committed: boolean } {
     this.sqlite?.db?.close();
-    if (this.made) removeIfUnused(this.made.file, this.made.ino);
+    if (this.made && !this.wrote) removeIfUnused(this.made.file, this.made.ino);
+    return { committed: this.wrote };
   }
 
   /**
@@ -431,7 +432,9 @@ export class RegisterStore {
         throw e;
       }
       const bulk = box.client ? { copy: box.client } : this.sqlite?.db ? { sqlite: this.sqlite.db } : undefined;
-      const tx = new RegisterTransaction(conn as unknown as Db, this.backend, bulk);
+      const tx = new RegisterTransaction(conn as unknown as Db, this.backend, bulk, () => {
+        this.wrote = true;
+      });
       try {
         const out = await fn(tx);
         if (!tx.committed) await sql`rollback`.execute(conn);
@@ -439,9 +442,6 @@ export class RegisterStore {
       } catch (e) {
         if (!tx.committed) await sql`rollback`.execute(conn).catch(() => undefined);
         throw e;
-      } finally {
-        // Committed, even if what followed the commit failed (renaming the outputs, say).
-        if (tx.committed) this.wrote = true;
       }
     });
   }
@@ -592,6 +592,8 @@ export class RegisterTransaction {
     readonly backend: Backend,
     /** The transaction's pg client when the store made the pool itself (COPY), or the SQLite connection. */
     private readonly bulk?: BulkPath,
+    /** Told at once when the transaction commits. */
+    private readonly onCommit: () => void = () => undefined,
   ) {}
 
   loadState(asOf?: string, options?: LoadOptions): Promise<RegisterState> {
@@ -607,6 +609,7 @@ export class RegisterTransaction {
     await writePosting(this.tx, this.backend, posting, this.bulk);
     await sql`commit`.execute(this.tx);
     this.committed = true;
+    this.onCommit();
   }
 
   /** What `period`'s posting holds, counted (undefined when the period is not closed). */
@@ -641,6 +644,7 @@ export class RegisterTransaction {
     }
     await sql`commit`.execute(t);
     this.committed = true;
+    this.onCommit();
   }
 }
 
