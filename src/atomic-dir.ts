@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { OutputFolderError } from "./errors.js";
@@ -128,12 +128,26 @@ function isRunning(pid: number): boolean {
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/** The names in `folder` a writer of `kind` did not write, by its manifest (undefined: cannot tell, a link, or a kind that does not say). */
+function notWritten(folder: string, kind: OutputFolderKind): string[] | undefined {
+  if (lstatSync(folder, { throwIfNoEntry: false })?.isSymbolicLink()) return undefined;
+  const written = kind.written?.(readManifest(folder));
+  return written && readdirSync(folder).filter((name) => !written.has(name));
+}
+
+/** Moves `names` from `from` into `to`; a name `to` holds already comes in as NAME.kept-TAG. */
+async function moveInto(from: string, to: string, names: string[], tag: string): Promise<void> {
+  for (const name of names) await rename(join(from, name), join(to, existsSync(join(to, name)) ? `${name}.kept-${tag}` : name));
+}
+
 /**
  * Removes the temporary folders that runs killed before finishing left beside `full`
  * (`.NAME.tmp-PID-HEX`, `.NAME.old-PID-HEX` whose PID is no longer running). Only names of
- * this helper's own pattern are touched; live runs' folders stay.
+ * this helper's own pattern are touched; live runs' folders stay. A previous output (`.old-`)
+ * may still hold files its writer did not write (a run killed while moving them on): they
+ * move into `full` first, and one whose writer cannot be told is kept as NAME.kept-PID-HEX.
  */
-async function removeStaleTemporaries(full: string): Promise<void> {
+async function removeStaleTemporaries(full: string, kind: OutputFolderKind): Promise<void> {
   const parent = dirname(full);
   const pattern = new RegExp(`^\\.${escapeRegExp(basename(full))}\\.(tmp|old)-(\\d+)-[0-9a-f]{8}$`);
   let names: string[];
@@ -146,7 +160,20 @@ async function removeStaleTemporaries(full: string): Promise<void> {
   // A run killed between its two renames left the previous good output only as .old: put it back.
   const orphan = existsSync(full) ? undefined : stale.find((m) => m[1] === "old");
   if (orphan) await rename(join(parent, orphan[0]), full);
-  for (const m of stale) if (m !== orphan) await rm(join(parent, m[0]), { recursive: true, force: true });
+  for (const m of stale) {
+    if (m === orphan) continue;
+    const dir = join(parent, m[0]);
+    if (m[1] === "old") {
+      const tag = m[0].slice(m[0].lastIndexOf(".old-") + 5);
+      const others = notWritten(dir, kind);
+      if (others === undefined && readdirSync(dir).length > 0) {
+        await rename(dir, join(parent, `${basename(full)}.kept-${tag}`));
+        continue;
+      }
+      await moveInto(dir, full, others ?? [], tag);
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -162,7 +189,7 @@ export async function writeDirAtomically<T>(target: string, kind: OutputFolderKi
   const tmp = join(parent, `.${basename(full)}.tmp-${tag}`);
   try {
     await mkdir(parent, { recursive: true });
-    await removeStaleTemporaries(full);
+    await removeStaleTemporaries(full, kind);
   } catch (err) {
     throw outputFolderProblem(target, err);
   }
@@ -182,7 +209,7 @@ export async function writeDirAtomically<T>(target: string, kind: OutputFolderKi
   }
   if (existsSync(full)) {
     const old = join(parent, `.${basename(full)}.old-${tag}`);
-    const written = kind.written?.(readManifest(full));
+    const others = notWritten(full, kind);
     await rename(full, old);
     try {
       await rename(tmp, full);
@@ -191,10 +218,8 @@ export async function writeDirAtomically<T>(target: string, kind: OutputFolderKi
       throw err;
     }
     // What the writer did not write there is not its to delete: it moves into the new folder.
-    const kept: string[] = [];
     try {
-      if (written) for (const name of await readdir(old)) if (!written.has(name) && !existsSync(join(full, name))) kept.push(name);
-      for (const name of kept) await rename(join(old, name), join(full, name));
+      await moveInto(old, full, others ?? [], tag);
     } catch (err) {
       // Out of the temporaries' pattern, so that no later run cleans it away.
       const keep = join(parent, `${basename(full)}.kept-${tag}`);

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -259,6 +259,44 @@ describe("temporary folders of killed runs", () => {
     mkdirSync(join(parent, `.2026-10.old-${DEAD_PID}-0badf00d`));
     await writeCloseOutputs(await close(), rules, { out });
     expect(readdirSync(parent).sort()).toEqual(kept);
+  });
+
+  it("a run killed while moving the files it did not write into its new output: they move on, never deleted", async () => {
+    const parent = tmp();
+    const out = join(parent, "2026-10");
+    await writeCloseOutputs(await close(), rules, { out });
+    // The killed run's previous output, still holding the auditor's report it had not moved yet.
+    const old = join(parent, `.2026-10.old-${DEAD_PID}-0badf00d`);
+    await writeCloseOutputs(await close(), rules, { out: old });
+    writeFileSync(join(old, "audit-2026-10.pdf"), "the auditor's report");
+    // And one whose manifest cannot be read: kept whole, under a name no run cleans away.
+    const unknown = join(parent, `.2026-10.old-${DEAD_PID}-c0ffee00`);
+    mkdirSync(unknown);
+    writeFileSync(join(unknown, "notes.txt"), "whose?");
+    await writeCloseOutputs(await close(), rules, { out });
+    expect(readdirSync(parent).sort()).toEqual(["2026-10", `2026-10.kept-${DEAD_PID}-c0ffee00`]);
+    expect(readFileSync(join(out, "audit-2026-10.pdf"), "utf8")).toBe("the auditor's report");
+    expect(readFileSync(join(parent, `2026-10.kept-${DEAD_PID}-c0ffee00`, "notes.txt"), "utf8")).toBe("whose?");
+  });
+
+  it("a file of the user's named like a new output is kept beside it; a folder reached through a link is left as it was", async () => {
+    const parent = tmp();
+    const out = join(parent, "2026-10");
+    await writeCloseOutputs(await close(), rules, { out, workbook: false });
+    writeFileSync(join(out, "capex-2026-10.xlsx"), "the controller's own workbook");
+    await writeCloseOutputs(await close(), rules, { out });
+    const keptName = readdirSync(out).find((n) => n.startsWith("capex-2026-10.xlsx.kept-"))!;
+    expect(keptName).toMatch(/^capex-2026-10\.xlsx\.kept-\d+-[0-9a-f]{8}$/);
+    expect(readFileSync(join(out, keptName), "utf8")).toBe("the controller's own workbook");
+    // out/2026-10 -> share/2026-10: the share's files stay where they are.
+    const share = join(parent, "share");
+    await writeCloseOutputs(await close(), rules, { out: share });
+    writeFileSync(join(share, "notes.txt"), "on the share");
+    const linked = join(parent, "linked");
+    symlinkSync(share, linked);
+    await writeCloseOutputs(await close(), rules, { out: linked });
+    expect(readFileSync(join(share, "notes.txt"), "utf8")).toBe("on the share");
+    expect(existsSync(join(linked, "notes.txt"))).toBe(false);
   });
 
   it("a run killed between its two renames left the previous output as .old: it is put back, even if this run then fails", async () => {
