@@ -104,7 +104,7 @@ export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: 
  * named by another path, which the workbook and manifest show) are refused before anything
  * is replaced.
  */
-function checkSameOutputs(period: string, recorded: Record<string, string>, now: Record<string, string>): void {
+function checkSameOutputs(period: string, closedBy: string, recorded: Record<string, string>, now: Record<string, string>): void {
   const problems: string[] = [];
   for (const name of new Set([...Object.keys(recorded), ...Object.keys(now)])) {
     if (!(name in now)) problems.push(`${name} was written by the close and would not be now`);
@@ -114,7 +114,8 @@ function checkSameOutputs(period: string, recorded: Record<string, string>, now:
   if (problems.length === 0) return;
   throw new PeriodOrderError(
     `${period} is already closed with these inputs, but this run would not write the same outputs again: ${problems.join("; ")}. Nothing was written. ` +
-      `Re-run it as it was closed (the same --workbook or --no-workbook and --erp, the snapshot and rules named by the same paths), or reopen it (capex reopen --period ${period}) to close it otherwise.`,
+      `Re-run it as it was closed (the same --workbook or --no-workbook and --erp, the snapshot and rules named by the same paths), or reopen it (capex reopen --period ${period}) to close it otherwise` +
+      (closedBy === toolVersion() ? "." : `. It was closed by fiber-capex ${closedBy}; this is ${toolVersion()}, which may compute them differently: capex verify shows where.`),
   );
 }
 
@@ -210,7 +211,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       workbook: input.workbook,
       erp: input.erp,
       beforePublish: rerun
-        ? async (m) => checkSameOutputs(period, last!.outputHashes, m.files)
+        ? async (m) => checkSameOutputs(period, last!.toolVersion, last!.outputHashes, m.files)
         : async (m) => {
             await testPause("before-commit");
             await tx.commit(postingOf(result, m, inputs, now()));
