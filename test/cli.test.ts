@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -128,13 +128,19 @@ describe("capex demo", () => {
     expect(r.stderr).toContain("late approval: ATX-NORTH task 8, approved on 2026-09-28, recorded after 2026-09 was closed");
     expect(r.stderr).toContain('  added "Capex exception: UNKNOWN_UNIT_CODE" to 1 task: 9006\n');
     for (const f of ["2026-09/capex-2026-09.xlsx", "2026-10/capex-2026-10.xlsx", "snapshot-1/tasks.jsonl", "snapshot-2/tasks.jsonl", "retirements-2026-10.csv"]) expect(existsSync(join(out, f)), f).toBe(true);
-    // The folder is marked as the demo's, so a re-run may replace its register.
+    // The folder is marked as the demo's, so a re-run may replace its register; a folder an
+    // earlier version made, without the mark, is recognised by what is in it.
     expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).format).toBe("fiber-capex-demo/1");
+    rmSync(join(out, "manifest.json"));
+    const again = await capex(["demo", "--out", out, "--quiet"]);
+    expect(again).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).format).toBe("fiber-capex-demo/1");
+    expect(readdirSync(out).sort()).toEqual(["2026-09", "2026-10", "capex.db", "manifest.json", "retirements-2026-10.csv", "snapshot-1", "snapshot-2"]);
     // October opens where September closed: the register carried it.
     const rollforward = (p: string) => readFileSync(join(out, p, "rollforward.csv"), "utf8").split("\r\n").find((l) => l.startsWith("TOTAL,"))!.split(",");
     expect(rollforward("2026-10")[1]).toBe(rollforward("2026-09")[4]);
     expect(rollforward("2026-10")[5]).toBe(rollforward("2026-09")[7]);
-  }, 120_000);
+  }, 240_000);
 
   it("never writes into a folder it did not make: a register of the user's there stays as it was", async () => {
     const out = join(tmp(), "books");
