@@ -45,8 +45,7 @@ function isSameOrInside(child: string, parent: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
-/** The parsed manifest.json in `dir`, or undefined when there is none or it is not JSON. */
-export function readManifest(dir: string): unknown {
+function readManifest(dir: string): unknown {
   try {
     return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
   } catch {
@@ -136,9 +135,22 @@ function notWritten(folder: string, kind: OutputFolderKind): string[] | undefine
   return written && readdirSync(folder).filter((name) => !written.has(name));
 }
 
-/** Moves `names` from `from` into `to`; a name `to` holds already comes in as NAME.kept-TAG. */
+/** `name` in `dir`, or NAME-2, NAME-3, ... when it is taken. */
+function freeName(dir: string, name: string): string {
+  let candidate = name;
+  for (let n = 2; existsSync(join(dir, candidate)); n++) candidate = `${name}-${n}`;
+  return join(dir, candidate);
+}
+
+const gone = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENOENT";
+
+/** Moves `names` from `from` into `to`; a name `to` holds already comes in as NAME.kept-TAG. One gone meanwhile (another run moved it) is skipped. */
 async function moveInto(from: string, to: string, names: string[], tag: string): Promise<void> {
-  for (const name of names) await rename(join(from, name), join(to, existsSync(join(to, name)) ? `${name}.kept-${tag}` : name));
+  for (const name of names) {
+    await rename(join(from, name), existsSync(join(to, name)) ? freeName(to, `${name}.kept-${tag}`) : join(to, name)).catch((err: unknown) => {
+      if (!gone(err)) throw err;
+    });
+  }
 }
 
 /**
@@ -164,14 +176,20 @@ async function removeStaleTemporaries(full: string, kind: OutputFolderKind): Pro
   for (const m of stale) {
     if (m === orphan) continue;
     const dir = join(parent, m[0]);
-    if (m[1] === "old") {
-      const tag = m[0].slice(m[0].lastIndexOf(".old-") + 5);
-      const others = notWritten(dir, kind);
-      if (others === undefined && readdirSync(dir).length > 0) {
-        await rename(dir, join(parent, `${basename(full)}.kept-${tag}`));
-        continue;
+    // Anything but a folder (a replaced --out link, a stray file) holds nothing: only the entry goes.
+    if (m[1] === "old" && lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+      try {
+        const tag = m[0].slice(m[0].lastIndexOf(".old-") + 5);
+        const others = notWritten(dir, kind);
+        if (others === undefined && readdirSync(dir).length > 0) {
+          await rename(dir, freeName(parent, `${basename(full)}.kept-${tag}`));
+          continue;
+        }
+        await moveInto(dir, full, others ?? [], tag);
+      } catch (err) {
+        if (gone(err)) continue; // another run cleared it meanwhile
+        throw err;
       }
-      await moveInto(dir, full, others ?? [], tag);
     }
     await rm(dir, { recursive: true, force: true });
   }
@@ -223,7 +241,7 @@ export async function writeDirAtomically<T>(target: string, kind: OutputFolderKi
       await moveInto(old, full, others ?? [], tag);
     } catch (err) {
       // Out of the temporaries' pattern, so that no later run cleans it away.
-      const keep = join(parent, `${basename(full)}.kept-${tag}`);
+      const keep = freeName(parent, `${basename(full)}.kept-${tag}`);
       const where = await rename(old, keep).then(
         () => keep,
         () => old,

@@ -273,6 +273,9 @@ describe("temporary folders of killed runs", () => {
     const unknown = join(parent, `.2026-10.old-${DEAD_PID}-c0ffee00`);
     mkdirSync(unknown);
     writeFileSync(join(unknown, "notes.txt"), "whose?");
+    // A killed run's replaced --out link (its target gone since) and a stray file: just entries.
+    symlinkSync(join(parent, "no-such-share"), join(parent, `.2026-10.old-${DEAD_PID}-11111111`));
+    writeFileSync(join(parent, `.2026-10.old-${DEAD_PID}-22222222`), "");
     await writeCloseOutputs(await close(), rules, { out });
     expect(readdirSync(parent).sort()).toEqual(["2026-10", `2026-10.kept-${DEAD_PID}-c0ffee00`]);
     expect(readFileSync(join(out, "audit-2026-10.pdf"), "utf8")).toBe("the auditor's report");

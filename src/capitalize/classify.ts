@@ -199,7 +199,8 @@ export interface Classification {
   /**
    * The assets held back as DUPLICATE_ASSET_ID exceptions, each with its exception row, by
    * the id they share: a close whose register holds the id for one of them keeps that one
-   * (see holdBackClaimedIds). Optional for a classification made by other means.
+   * (see holdBackClaimedIds). A classification made by other means may leave it out: then
+   * every task sharing an id is held back, the registered one too, and its asset withdrawn.
    */
   sharedIds?: Map<string, Array<{ asset: AssetRecord; exception: ExceptionRow }>>;
 }

@@ -73,7 +73,10 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
   // is closed: the user is told to run the same close again for its outputs.
   const interrupted = (signal: NodeJS.Signals) => {
     if (register.abandon().committed) {
-      process.stderr.write(`capex: stopped after ${run.period} was closed in the register ${register.location}; its outputs were not written. Run the same close again to write them.\n`);
+      process.stderr.write(`capex: stopped after ${run.period} was closed in the register ${register.location}; its outputs may not all be in place. Run the same close again to write them.\n`);
+    } else if (register.backend === "postgres") {
+      // The server may have committed a moment before its answer arrived.
+      process.stderr.write(`capex: stopped; capex register status says whether ${run.period} was closed before the stop (then run the same close again for its outputs).\n`);
     }
     process.exit(signal === "SIGINT" ? 130 : 143);
   };

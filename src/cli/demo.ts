@@ -1,10 +1,10 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { z } from "zod";
-import { checkOutputFolder, type OutputFolderKind, readManifest } from "../atomic-dir.js";
+import { checkOutputFolder, type OutputFolderKind } from "../atomic-dir.js";
 import { latestCompletePeriod } from "../close/period.js";
 import { monthIndexOf, periodOfMonthIndex } from "../dates.js";
 import { demoFixtureDir } from "../package-info.js";
@@ -19,7 +19,6 @@ import { demoChanges } from "../sandbox/demo-changes.js";
 import { startSandbox } from "../sandbox/server.js";
 import { fetchSnapshot } from "../snapshot/fetch.js";
 import { openSnapshot } from "../snapshot/reader.js";
-import { SNAPSHOT_FOLDER } from "../snapshot/writer.js";
 import { runClose } from "./close.js";
 import { type CommonFlags, commonSchema, info, parseOptions } from "./terminal.js";
 
@@ -27,25 +26,16 @@ const options = commonSchema.extend({ out: z.string().default("capex-demo"), str
 
 /**
  * The demo's folder, marked by a manifest.json of its own format: the demo writes only into a
- * new or empty folder or one it made before, since a re-run replaces the register in it.
+ * new or empty folder or one it marked before, since a re-run replaces the register in it. A
+ * folder an earlier version made is not told from a user's by what it holds (a register,
+ * snapshot-1, month folders are what a user's books folder may hold too): it is refused.
  */
 const DEMO_FORMAT = "fiber-capex-demo/1";
 const DEMO_FOLDER: OutputFolderKind = {
   noun: "demo folder",
-  example: "capex-demo",
+  example: "capex-demo-2 (a demo folder made before fiber-capex marked its own is refused too: remove it to reuse its name)",
   owns: (manifest) => (manifest as { format?: unknown } | undefined)?.format === DEMO_FORMAT,
 };
-
-/**
- * A demo folder made before the demo marked its folders: only what the demo writes (its
- * register, snapshot-1 and snapshot-2, month folders, retirements-YYYY-MM.csv), snapshot-1
- * being a snapshot. Marked now, so that it may be run again.
- */
-function isUnmarkedDemoFolder(dir: string): boolean {
-  if (!existsSync(join(dir, "snapshot-1", "manifest.json")) || existsSync(join(dir, "manifest.json"))) return false;
-  const demoName = /^(capex\.db(-wal|-shm)?|snapshot-[12]|\d{4}-\d{2}|retirements-\d{4}-\d{2}\.csv)$/;
-  return readdirSync(dir).every((name) => demoName.test(name)) && SNAPSHOT_FOLDER.owns(readManifest(join(dir, "snapshot-1")));
-}
 
 /** Starts the simulator on `data` and runs `work` with a client at Render's real limits, then stops it. */
 async function withSimulator<T>(data: SandboxData, work: (client: RenderClient, url: string) => Promise<T>): Promise<T> {
@@ -93,7 +83,7 @@ export const demoCommand = {
     const o = parseOptions(options, argv);
     const out = resolve(o.out);
     const marker = join(out, "manifest.json");
-    checkOutputFolder(o.out, existsSync(out) && isUnmarkedDemoFolder(out) ? { ...DEMO_FOLDER, owns: () => true } : DEMO_FOLDER);
+    checkOutputFolder(o.out, DEMO_FOLDER);
     await mkdir(out, { recursive: true });
     if (!existsSync(marker)) {
       await writeFile(marker, `${JSON.stringify({ format: DEMO_FORMAT, note: "made by capex demo, which may replace everything in this folder when run again" }, null, 2)}\n`);

@@ -186,7 +186,8 @@ export function holdBackClaimedIds(c: Classification, state: RegisterState): Cla
   // The snapshot's duplicate rows to replace, by task: a claim, or nothing for the registered task.
   const row = (x: { project: string; taskId: number | undefined; code: string }) => `${x.project}#${x.taskId}#${x.code}`;
   const replaced = new Map<string, ExceptionRow | undefined>();
-  for (const [id, sharers] of c.sharedIds ?? []) {
+  const sharedIds = c.sharedIds instanceof Map ? c.sharedIds : undefined; // a classification read back from JSON has none
+  for (const [id, sharers] of sharedIds ?? []) {
     const r = registered(id);
     const owner = r && sharers.find((x) => isTaskOf(x.asset, r));
     if (!r || !owner) continue;
@@ -210,7 +211,7 @@ export function holdBackClaimedIds(c: Classification, state: RegisterState): Cla
   });
   return {
     ...c,
-    sharedIds: new Map([...(c.sharedIds ?? [])].filter(([id]) => !kept.some((a) => a.assetId === id))),
+    sharedIds: new Map([...(sharedIds ?? [])].filter(([id]) => !kept.some((a) => a.assetId === id))),
     assets: [...c.assets.filter((a) => !held.has(a)), ...kept],
     exceptions: [...exceptions, ...held.values()],
     cutoff: heldInCutoff(cutoff, new Set([...held.keys()].map((a) => `${a.project}#${a.taskId}`))),
