@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closePeriod } from "../src/close/close.js";
@@ -219,6 +219,12 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
         expect(again.status).toBe("rewritten");
         expect(outputs(join(dir, "2026-10-again"))).toEqual(first);
         expect({ status: await store.status(), rows: await registerDigest(store) }).toEqual(before);
+        // Re-run into the period's folder naming the snapshot another way (a link elsewhere): the
+        // same outputs, the snapshot named as the close named it.
+        const link = join(tmp(), "snapshot-link");
+        symlinkSync(resolve(snapshots.oct), link);
+        expect((await close(store, "2026-10", link, join(dir, "2026-10"))).status).toBe("rewritten");
+        expect(outputs(join(dir, "2026-10"))).toEqual(first);
         // Re-run otherwise than it was closed (no workbook): refused, the earlier outputs left as they were.
         const otherwise = runMonthEnd({ register: store, snapshot: await openSnapshot(snapshots.oct), rules, period: "2026-10", out: join(dir, "2026-10-again"), workbook: false, now: FIXED_NOW });
         await expect(otherwise).rejects.toThrow(

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { monthIndexOf, parsePeriod, periodOfMonthIndex } from "../dates.js";
 import { PeriodOrderError } from "../errors.js";
 import { checkErpProfiles } from "../erp/profiles.js";
@@ -96,6 +98,18 @@ export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: 
     openingBalances: result.posting.openingBalances,
     expensed: result.posting.expensed,
   };
+}
+
+/** The snapshot and rules paths an output folder's manifest recorded for this period and these inputs (undefined: none such). */
+function recordedInputPaths(out: string, period: string, snapshotSha256: string, rulesSha256: string): { snapshot: string; rules: string } | undefined {
+  let m: Partial<CloseManifest> | undefined;
+  try {
+    m = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as Partial<CloseManifest>;
+  } catch {
+    return undefined;
+  }
+  if (m?.period !== period || m.snapshot?.manifest_sha256 !== snapshotSha256 || m.rules?.sha256 !== rulesSha256) return undefined;
+  return typeof m.snapshot.path === "string" && typeof m.rules.path === "string" ? { snapshot: m.snapshot.path, rules: m.rules.path } : undefined;
 }
 
 /**
@@ -203,6 +217,13 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements");
       return closePeriod({ ...close, classification, register: state, releaseRegister: true });
     })();
+    // A re-run into the period's output folder names the snapshot and rules as the close did
+    // (the workbook's Summary shows them), whatever folder it is run from, as capex verify does.
+    const recorded = rerun ? recordedInputPaths(input.out, period, snapshot.manifestSha256, rules.sha256) : undefined;
+    if (recorded) {
+      result.snapshot.dir = recorded.snapshot;
+      result.rules = { ...result.rules, file: recorded.rules };
+    }
     const { manifest, warnings } = await writeCloseOutputs(result, rules, {
       out: input.out,
       generatedAt: now(),
