@@ -45,7 +45,8 @@ function isSameOrInside(child: string, parent: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
-function readManifest(dir: string): unknown {
+/** The parsed manifest.json in `dir`; undefined when there is none, or it is not JSON. */
+export function readManifest(dir: string): unknown {
   try {
     return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
   } catch {

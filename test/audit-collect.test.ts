@@ -50,6 +50,29 @@ async function twoCloses(dir: string) {
   return { store, october };
 }
 
+const CLOSED_AT = () => new Date("2026-11-03T07:00:00Z");
+
+/** September and October closed on a new register from these tasks (and projects), then `check` on it. */
+async function afterTwoCloses(
+  september: Array<Record<string, unknown>>,
+  october: Array<Record<string, unknown>>,
+  check: (store: RegisterStore, dir: string) => Promise<void>,
+  projects: { september?: Array<Record<string, unknown>>; october?: Array<Record<string, unknown>> } = {},
+): Promise<void> {
+  const dir = tmp();
+  const rules = await loadDefaultRules();
+  const store = await RegisterStore.open(join(dir, "capex.db"));
+  try {
+    const close = (period: string, tasks: Array<Record<string, unknown>>, p: Array<Record<string, unknown>> | undefined, fetchedAt: string) =>
+      runMonthEnd({ register: store, snapshot: memorySnapshot(tasks, { projects: p, fetchedAt }), rules, period, out: join(dir, period), workbook: false, now: CLOSED_AT });
+    await close("2026-09", september, projects.september, "2026-10-02T06:00:00.000Z");
+    await close("2026-10", october, projects.october, "2026-11-03T06:00:00.000Z");
+    await check(store, dir);
+  } finally {
+    await store.close();
+  }
+}
+
 describe("capex audit, from the register alone", () => {
   it("gathers the period's rollforward, ties, exceptions open, cut-off and a traced sample", async () => {
     const dir = tmp();
@@ -142,43 +165,27 @@ describe("capex audit, from the register alone", () => {
     }
   });
 
-  it("keeps open an exception of a project a later partial fetch did not cover", async () => {
-    const dir = tmp();
-    const rules = await loadDefaultRules();
-    const store = await RegisterStore.open(join(dir, "capex.db"));
-    try {
-      const now = () => new Date("2026-11-03T07:00:00Z");
-      const p1 = baseTask(1, { approved_date: "2026-09-10T14:00:00Z" });
-      const unmapped = baseTask(9, { project_short_name: "P2", task_type: "install_microduct", approved_date: "2026-09-20T14:00:00Z" });
-      await runMonthEnd({ register: store, snapshot: memorySnapshot([p1, unmapped], { projects: [P1, P2], fetchedAt: "2026-10-02T06:00:00.000Z" }), rules, period: "2026-09", out: join(dir, "2026-09"), workbook: false, now });
-      // October's fetch covered P1 only (capex fetch --project P1): P2's task was not looked at.
-      await runMonthEnd({ register: store, snapshot: memorySnapshot([p1], { projects: [P1], fetchedAt: "2026-11-03T06:00:00.000Z" }), rules, period: "2026-10", out: join(dir, "2026-10"), workbook: false, now });
-      const open = (await gatherAuditReport(store, "2026-10", { seed: "s1", now })).exceptions;
+  it("keeps open an exception of a project a later partial fetch did not cover", () => {
+    const p1 = baseTask(1, { approved_date: "2026-09-10T14:00:00Z" });
+    const unmapped = baseTask(9, { project_short_name: "P2", task_type: "install_microduct", approved_date: "2026-09-20T14:00:00Z" });
+    // October's fetch covered P1 only (capex fetch --project P1): P2's task was not looked at.
+    return afterTwoCloses([p1, unmapped], [p1], async (store) => {
+      const open = (await gatherAuditReport(store, "2026-10", { seed: "s1", now: CLOSED_AT })).exceptions;
       expect(open.map((e) => [e.project, e.taskId, e.code, e.openSince, e.periodsOpen])).toEqual([["P2", 9, "UNMAPPED_TASK_TYPE", "2026-09", 2]]);
-    } finally {
-      await store.close();
-    }
+    }, { september: [P1, P2], october: [P1] });
   });
 
-  it("a sampled cost change shows the change drawn beside the asset's cost", async () => {
-    const dir = tmp();
-    const rules = await loadDefaultRules();
-    const store = await RegisterStore.open(join(dir, "capex.db"));
-    try {
-      const now = () => new Date("2026-11-03T07:00:00Z");
-      const conduit = (feet: number) => baseTask(1, { approved_date: "2026-09-10T14:00:00Z", units: [{ unit_code: "CND-2IN-HDPE", quantity: feet, uom: "ft" }] });
-      await runMonthEnd({ register: store, snapshot: memorySnapshot([conduit(100)], { fetchedAt: "2026-10-02T06:00:00.000Z" }), rules, period: "2026-09", out: join(dir, "2026-09"), workbook: false, now });
-      // The as-built survey says 150 ft: 50 ft × 19.24 = 962.00 more, 2,886.00 in all.
-      // And a task in service on 1 November: the cut-off test lists it as the next close's.
-      const november = baseTask(5, { approved_date: "2026-11-01T15:00:00Z" });
-      await runMonthEnd({ register: store, snapshot: memorySnapshot([conduit(150), november], { fetchedAt: "2026-11-03T06:00:00.000Z" }), rules, period: "2026-10", out: join(dir, "2026-10"), workbook: false, now });
-      const { report } = await auditReport({ store, period: "2026-10", out: join(dir, "audit"), seed: "s1", now });
+  it("a sampled cost change shows the change drawn beside the asset's cost", () => {
+    const conduit = (feet: number) => baseTask(1, { approved_date: "2026-09-10T14:00:00Z", units: [{ unit_code: "CND-2IN-HDPE", quantity: feet, uom: "ft" }] });
+    // The as-built survey says 150 ft: 50 ft × 19.24 = 962.00 more, 2,886.00 in all.
+    // And a task in service on 1 November: the cut-off test lists it as the next close's.
+    const november = baseTask(5, { approved_date: "2026-11-01T15:00:00Z" });
+    return afterTwoCloses([conduit(100)], [conduit(150), november], async (store, dir) => {
+      const { report } = await auditReport({ store, period: "2026-10", out: join(dir, "audit"), seed: "s1", now: CLOSED_AT });
       expect(report.sample.items.map((i) => [i.assetId, i.kind, i.cost, i.sampledAmount])).toEqual([["P1-1", "cost_change", 288_600, 96_200]]);
       expect(report.cutoff.map((x) => [x.taskId, x.periodLanded, x.outcome, x.amount])).toEqual([[5, "2026-11", "next close: capitalized", 192_400]]);
       expect(await pdfText(join(dir, "audit", "audit-2026-10.pdf"))).toContain("2,886.00, of which the cost change drawn: 962.00");
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it("refuses a period the register has not closed, naming the closed ones (exit 2)", async () => {

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readManifest } from "../atomic-dir.js";
 import { monthIndexOf, parsePeriod, periodOfMonthIndex } from "../dates.js";
 import { PeriodOrderError } from "../errors.js";
 import { checkErpProfiles } from "../erp/profiles.js";
@@ -102,12 +101,7 @@ export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: 
 
 /** The snapshot and rules paths an output folder's manifest recorded for this period and these inputs (undefined: none such). */
 function recordedInputPaths(out: string, period: string, snapshotSha256: string, rulesSha256: string): { snapshot: string; rules: string } | undefined {
-  let m: Partial<CloseManifest> | undefined;
-  try {
-    m = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as Partial<CloseManifest>;
-  } catch {
-    return undefined;
-  }
+  const m = readManifest(out) as Partial<CloseManifest> | undefined;
   if (m?.period !== period || m.snapshot?.manifest_sha256 !== snapshotSha256 || m.rules?.sha256 !== rulesSha256) return undefined;
   return typeof m.snapshot.path === "string" && typeof m.rules.path === "string" ? { snapshot: m.snapshot.path, rules: m.rules.path } : undefined;
 }
