@@ -605,6 +605,27 @@ describe("an SQLite register", () => {
     expect(pageSize(older)).toBe(4096);
   });
 
+  it("is made with a rollback journal, which writes the first close's take-on once, and is in WAL from that commit on", async () => {
+    const journalMode = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma("journal_mode", { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    const made = join(tmp(), "capex.db");
+    const store = await RegisterStore.open(made);
+    try {
+      expect(journalMode(made)).toBe("delete");
+      expect((await close(store, "2026-09", snapshots.sep, join(tmp(), "out"))).status).toBe("closed");
+      expect(journalMode(made)).toBe("wal");
+    } finally {
+      await store.close();
+    }
+    expect(journalMode(made)).toBe("wal");
+  });
+
   it("made by a close stopped with Ctrl-C is not left behind either", async () => {
     const folder = tmp();
     const db = join(folder, "capex.db");
