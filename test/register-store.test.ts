@@ -230,7 +230,7 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
         await expect(otherwise).rejects.toThrow(
           new PeriodOrderError(
             "2026-10 is already closed with these inputs, but this run would not write the same outputs again: capex-2026-10.xlsx was written by the close and would not be now. Nothing was written. " +
-              "Re-run it as it was closed (the same --workbook or --no-workbook and --erp, the snapshot and rules named by the same paths), or reopen it (capex reopen --period 2026-10) to close it otherwise.",
+              "Re-run it as it was closed (the same --workbook or --no-workbook and --erp), or reopen it (capex reopen --period 2026-10) to close it otherwise.",
           ),
         );
         expect(outputs(join(dir, "2026-10-again"))).toEqual(first);

@@ -129,6 +129,23 @@ describe("capex verify", () => {
     expect(scratchFolders()).toEqual(scratchBefore);
   }, 60_000);
 
+  it("reproduces a close from a copy of its snapshot named by another path, with no output folder to read the path from; a re-run so named writes the same bytes", async () => {
+    const copy = join(tmp("capex-vt-copy-"), "somewhere-else");
+    cpSync(snapshots.oct, copy, { recursive: true });
+    const r = await verifyPeriod({ store, period: "2026-10", snapshot: await openSnapshot(copy), rules, out: undefined });
+    expect(r.files.filter((f) => f.status !== "same")).toEqual([]);
+    expect(r.reproduced).toBe(true);
+    // The close's paths are the register's: the new folder's workbook and manifest name them as the close did.
+    const out = join(tmp("capex-vt-rerun-"), "2026-10");
+    const rerun = await runMonthEnd({ register: store, snapshot: await openSnapshot(copy), rules, period: "2026-10", out, retirementsFile: join(dir, "retirements.csv"), now: FIXED_NOW });
+    expect(rerun.status).toBe("rewritten");
+    const hashes = (folder: string) => Object.fromEntries(readdirSync(folder).filter((f) => f !== "manifest.json").map((f) => [f, sha256(readFileSync(join(folder, f)))]));
+    expect(hashes(out)).toEqual(hashes(outOf("2026-10")));
+    const manifest = (folder: string) => JSON.parse(readFileSync(join(folder, "manifest.json"), "utf8")) as { snapshot: { path: string }; rules: { path: string } };
+    expect(manifest(out).snapshot.path).toBe(snapshots.oct);
+    expect(manifest(out).rules).toEqual(manifest(outOf("2026-10")).rules);
+  }, 60_000);
+
   it("prints reproduced and exits 0 for each closed month", async () => {
     for (const [period, snap, n] of [["2026-09", snapshots.sep, 12], ["2026-10", snapshots.oct, 13]] as const) {
       const r = await capex(["verify", "--period", period, "--snapshot", snap, "--db", db, "--out", outOf(period)]);

@@ -13,7 +13,7 @@ import { stateDigest } from "../register/model.js";
 import type { DisposalRow } from "../register/reconcile.js";
 import type { RetirementRequest } from "../register/retirements.js";
 import type { RegisterStore } from "../register/store.js";
-import { type CloseManifest, workbookName, writeCloseOutputs } from "../report/write.js";
+import { type CloseManifest, recordedInputPaths, recordedPath, workbookName, writeCloseOutputs } from "../report/write.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
 
@@ -194,22 +194,22 @@ export async function verifyPeriod(input: VerifyInput): Promise<VerifyResult> {
   const retirementsFile = `the retirements posted in ${period} (from the register)`;
   const result = await closePeriod({
     snapshot,
-    // Outputs name the rules and snapshot by the paths the close was given; their contents are proven by the hashes checked above.
-    rules: { ...rules, file: report.rulesFile },
+    rules,
     period,
     register: before,
     retirements: report.disposals.map((d, i) => retirementOf(d, i + 2, retirementsFile)),
     allowOpenPeriod: report.openPeriod,
   });
-  // The register does not record the snapshot's path (the workbook's Summary names it): the period's manifest does.
-  const snapshotLabel = typeof outManifest?.snapshot?.path === "string" ? outManifest.snapshot.path : snapshot.dir;
-  const labelled = { ...result, snapshot: { ...result.snapshot, dir: snapshotLabel } };
+  // Outputs name the snapshot and rules by the paths the close was given (its contents are
+  // proven by the hashes checked above): as the register recorded them, or for a period closed
+  // before it kept the snapshot's, as the period's manifest does.
+  const inputPaths = recordedInputPaths(report, outManifest, period, closed.snapshotSha256, closed.rulesSha256) ?? { snapshot: recordedPath(snapshot.dir), rules: report.rulesFile };
   const generatedAt = outManifest && !Number.isNaN(Date.parse(outManifest.generated_at)) ? new Date(outManifest.generated_at) : new Date(closed.closedAt);
 
   const scratch = await mkdtemp(join(tmpdir(), "capex-verify-"));
   try {
     const dir = join(scratch, period);
-    const { manifest } = await writeCloseOutputs(labelled, rules, { out: dir, generatedAt, workbook: workbookName(period) in closed.outputHashes });
+    const { manifest } = await writeCloseOutputs(result, rules, { out: dir, generatedAt, workbook: workbookName(period) in closed.outputHashes, inputPaths });
     const files: FileCheck[] = [];
     const names = [...new Set([...Object.keys(closed.outputHashes), ...Object.keys(manifest.files)])];
     for (const file of names) files.push(await compareFile(file, closed, manifest, dir, out));

@@ -10,7 +10,7 @@ import type { PeriodPosting } from "../register/model.js";
 import { assetsInService } from "../register/reconcile.js";
 import { checkRetirements, parseRetirements, type RetirementRequest } from "../register/retirements.js";
 import { closedBy, type RegisterStore } from "../register/store.js";
-import { type CloseManifest, recordedPath, writeCloseOutputs } from "../report/write.js";
+import { type CloseManifest, recordedInputPaths, recordedPath, writeCloseOutputs } from "../report/write.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
 import { type CloseResult, classifyForClose, closePeriod } from "./close.js";
@@ -78,6 +78,7 @@ export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: 
     inputs,
     report: {
       rulesFile: recordedPath(result.rules.file),
+      snapshotPath: recordedPath(result.snapshot.dir),
       snapshotFetchedAt: result.snapshot.fetchedAt,
       openPeriod: result.openPeriod,
       rollforward: result.rollforward,
@@ -99,13 +100,6 @@ export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: 
   };
 }
 
-/** The snapshot and rules paths an output folder's manifest recorded for this period and these inputs (undefined: none such). */
-function recordedInputPaths(out: string, period: string, snapshotSha256: string, rulesSha256: string): { snapshot: string; rules: string } | undefined {
-  const m = readManifest(out) as Partial<CloseManifest> | undefined;
-  if (m?.period !== period || m.snapshot?.manifest_sha256 !== snapshotSha256 || m.rules?.sha256 !== rulesSha256) return undefined;
-  return typeof m.snapshot.path === "string" && typeof m.rules.path === "string" ? { snapshot: m.snapshot.path, rules: m.rules.path } : undefined;
-}
-
 /**
  * A re-run writes again what the close wrote, or nothing: outputs that would differ from the
  * hashes the register recorded (another --workbook or --erp choice, the snapshot or rules
@@ -122,7 +116,7 @@ function checkSameOutputs(period: string, closedBy: string, recorded: Record<str
   if (problems.length === 0) return;
   throw new PeriodOrderError(
     `${period} is already closed with these inputs, but this run would not write the same outputs again: ${problems.join("; ")}. Nothing was written. ` +
-      `Re-run it as it was closed (the same --workbook or --no-workbook and --erp, the snapshot and rules named by the same paths), or reopen it (capex reopen --period ${period}) to close it otherwise` +
+      `Re-run it as it was closed (the same --workbook or --no-workbook and --erp), or reopen it (capex reopen --period ${period}) to close it otherwise` +
       (closedBy === toolVersion() ? "." : `. It was closed by fiber-capex ${closedBy}; this is ${toolVersion()}, which may compute them differently: capex verify shows where.`),
   );
 }
@@ -211,14 +205,11 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements");
       return closePeriod({ ...close, classification, register: state, releaseRegister: true });
     })();
-    // A re-run into the period's output folder names the snapshot and rules as the close did
-    // (the workbook's Summary shows them), whatever folder it is run from, as capex verify does.
-    const recorded = rerun ? recordedInputPaths(input.out, period, snapshot.manifestSha256, rules.sha256) : undefined;
-    if (recorded) {
-      result.snapshot.dir = recorded.snapshot;
-      result.rules = { ...result.rules, file: recorded.rules };
-    }
+    // A re-run names the snapshot and rules as the close did (the workbook's Summary and the
+    // manifest show them), whatever folder it is run from and however they are named now.
+    const inputPaths = rerun ? recordedInputPaths(await tx.periodReport(period), readManifest(input.out), period, snapshot.manifestSha256, rules.sha256) : undefined;
     const { manifest, warnings } = await writeCloseOutputs(result, rules, {
+      inputPaths,
       out: input.out,
       generatedAt: now(),
       onFile: input.onFile,

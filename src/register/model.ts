@@ -153,7 +153,10 @@ export interface AssetBalance {
  * exceptions open at the close, the cut-off tasks, and the changes and retirements posted.
  */
 export interface PeriodReport {
+  /** The rules file and (below) the snapshot as the close's outputs name them: a re-run and capex verify name them so, from any folder. */
   rulesFile: string;
+  /** Absent from periods closed before fiber-capex kept it (their manifest.json names the snapshot). */
+  snapshotPath?: string;
   snapshotFetchedAt: string;
   openPeriod: boolean;
   rollforward: RollforwardRow[];

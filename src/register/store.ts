@@ -546,9 +546,8 @@ export class RegisterStore {
   }
 
   /** What the close of `period` found and proved (undefined for an import, or a period not closed). */
-  async periodReport(period: string): Promise<PeriodReport | undefined> {
-    const row = await this.db.selectFrom("period_reports").select("report").where("period", "=", period).executeTakeFirst();
-    return row ? (JSON.parse(row.report) as PeriodReport) : undefined;
+  periodReport(period: string): Promise<PeriodReport | undefined> {
+    return periodReport(this.db, period);
   }
 
   /** The reports of every closed period up to `period`, oldest first. */
@@ -645,6 +644,10 @@ export class RegisterTransaction {
     return closedPeriods(this.tx);
   }
 
+  periodReport(period: string): Promise<PeriodReport | undefined> {
+    return periodReport(this.tx, period);
+  }
+
   /** Inserts a period's posting and commits: after this returns the period is closed. */
   async commit(posting: PeriodPosting): Promise<void> {
     await writePosting(this.tx, this.backend, posting, this.bulk);
@@ -736,6 +739,11 @@ function journalFromRows(rows: Array<RegisterTables["journal_lines"]>): JournalE
     e.postings.push({ account: r.account, accountName: r.account_name, debit: num(r.debit), credit: num(r.credit), memo: r.memo, project: r.project, faClass: r.fa_class });
   }
   return out;
+}
+
+async function periodReport(db: Tx, period: string): Promise<PeriodReport | undefined> {
+  const row = await db.selectFrom("period_reports").select("report").where("period", "=", period).executeTakeFirst();
+  return row ? (JSON.parse(row.report) as PeriodReport) : undefined;
 }
 
 /** One asset's balance in every period, oldest first. */

@@ -6,6 +6,7 @@ import { checkErpProfiles, erpFileName, exportJournal } from "../erp/profiles.js
 import type { ErpProfileName } from "../erp/mapping.js";
 import { formatCents } from "../money.js";
 import { toolVersion } from "../package-info.js";
+import type { PeriodReport } from "../register/model.js";
 import type { Rules } from "../rules/model.js";
 import { writeCsvTable } from "./csv-file.js";
 import { Sha256Worker } from "../sha256-worker.js";
@@ -30,6 +31,17 @@ export interface WriteOptions {
   onWarning?: (message: string) => void;
   /** Ledger import layouts to write as journal-PROFILE.csv (DESIGN §10), hashed with the rest. */
   erp?: readonly string[] | undefined;
+  /**
+   * The paths the workbook and manifest name the snapshot and rules by, exactly as given. By
+   * default the paths the result holds, relative to the working folder when inside it. A re-run
+   * and capex verify give the ones the close recorded, so they write its bytes from any folder.
+   */
+  inputPaths?: InputPaths | undefined;
+}
+
+export interface InputPaths {
+  snapshot: string;
+  rules: string;
 }
 
 /** What was written, and what the user should hear about it. */
@@ -93,13 +105,25 @@ export function recordedPath(path: string): string {
   return rel.split(sep).join("/");
 }
 
+/**
+ * The snapshot and rules paths the close of `period` named its inputs by: recorded with the
+ * period, or for a period closed before fiber-capex kept them, in the output folder's manifest
+ * (when it is of this period and these inputs). Undefined: neither is known.
+ */
+export function recordedInputPaths(report: PeriodReport | undefined, outManifest: unknown, period: string, snapshotSha256: string, rulesSha256: string): InputPaths | undefined {
+  if (report?.snapshotPath !== undefined) return { snapshot: report.snapshotPath, rules: report.rulesFile };
+  const m = outManifest as Partial<CloseManifest> | undefined;
+  if (m?.period !== period || m.snapshot?.manifest_sha256 !== snapshotSha256 || m.rules?.sha256 !== rulesSha256) return undefined;
+  return typeof m.snapshot.path === "string" && typeof m.rules.path === "string" ? { snapshot: m.snapshot.path, rules: m.rules.path } : undefined;
+}
+
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 export function workbookName(period: string): string {
   return `capex-${period}.xlsx`;
 }
 
-function summaryLines(r: CloseResult, projects: string[]): SummaryLine[] {
+function summaryLines(r: CloseResult, projects: string[], paths: InputPaths): SummaryLine[] {
   const t = r.controlTotals;
   return [
     { label: "Period", value: r.period },
@@ -107,10 +131,10 @@ function summaryLines(r: CloseResult, projects: string[]): SummaryLine[] {
     { label: "Period end (journal date)", value: new Date(`${r.periodEnd}T00:00:00Z`), kind: "date" },
     { label: "Currency", value: r.currency },
     { label: "Projects", value: projects.join(", ") },
-    { label: "Rules file", value: recordedPath(r.rules.file) },
+    { label: "Rules file", value: paths.rules },
     { label: "Rules version", value: r.rules.version },
     { label: "Rules sha256", value: r.rules.sha256 },
-    { label: "Snapshot", value: recordedPath(r.snapshot.dir) },
+    { label: "Snapshot", value: paths.snapshot },
     { label: "Snapshot manifest sha256", value: r.snapshot.manifestSha256 },
     { label: "Snapshot fetched at", value: r.snapshot.fetchedAt },
     { label: "Period still open when fetched", value: r.openPeriod ? "yes (provisional close)" : "no" },
@@ -155,6 +179,7 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
   checkCloseOutputFolder(options.out, inputs);
   const erp = checkErpProfiles(options.erp ?? [], rules.erp, result.rules.file);
   const generatedAt = options.generatedAt ?? new Date();
+  const paths = options.inputPaths ?? { snapshot: recordedPath(result.snapshot.dir), rules: recordedPath(result.rules.file) };
   // The CSV file and the sheet of a table meet the same cell, and say so once.
   const warnings: string[] = [];
   const warn = (message: string) => {
@@ -189,7 +214,7 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       {
         title: `fiber-capex month-end close ${result.period}`,
         footer: `fiber-capex close ${result.period}`,
-        summary: summaryLines(result, projects),
+        summary: summaryLines(result, projects, paths),
         identities: result.identities,
         tables: [...sheets, rulesTable(rules), taxByClassTable(result)],
       },
@@ -211,8 +236,8 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       period_end: result.periodEnd,
       generated_at: generatedAt.toISOString(),
       currency: result.currency,
-      rules: { path: recordedPath(result.rules.file), version: result.rules.version, sha256: result.rules.sha256 },
-      snapshot: { path: recordedPath(result.snapshot.dir), manifest_sha256: result.snapshot.manifestSha256, fetched_at: result.snapshot.fetchedAt, api_base_url: result.snapshot.apiBaseUrl },
+      rules: { path: paths.rules, version: result.rules.version, sha256: result.rules.sha256 },
+      snapshot: { path: paths.snapshot, manifest_sha256: result.snapshot.manifestSha256, fetched_at: result.snapshot.fetchedAt, api_base_url: result.snapshot.apiBaseUrl },
       open_period: result.openPeriod,
       register_before: { last_closed_period: result.registerBefore.lastClosed ?? null, state_digest: result.registerBefore.digest, first_close: result.registerBefore.firstClose },
       counts: Object.fromEntries(Object.entries(result.counts).map(([k, v]) => [snake(k), v])),
