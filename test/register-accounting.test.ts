@@ -206,6 +206,26 @@ describe("withdrawal: an approval removed, or a task missing from a fetch coveri
     });
   });
 
+  it("does the same when the rules now expense the task type, and the same close posts the task's expense", async () => {
+    const conduitRule = rules.taskTypes.get("install_conduit")!;
+    const expensing = withRules({ taskTypes: new Map([...rules.taskTypes, ["install_conduit", { ...conduitRule, treatment: "expense", expenseAccount: "6720" }]]) });
+    const sep = (await closeOn(empty(), rules, "2026-09", [spring])).state;
+    const oct = (await closeOn(sep, expensing, "2026-10", [spring])).result;
+    expect(oct.register).toEqual([]);
+    expect(adjustmentRows(oct)).toEqual([
+      "P1-1,P1,1,withdrawal,2026-10-01,-1924.00,-19.24,-19.24,Infrastructure,Infrastructure,task P1#1 is now expensed (EXPENSE_TREATMENT); reversed out of the register",
+    ]);
+    // Out of the asset account back to CIP, the depreciation reversed; then from CIP to the expense: as if expensed from the start.
+    expect([...lines(oct, "adjustment"), ...lines(oct, "expense")]).toEqual([
+      "ADJ-2026-10-P1 Dr 1790 1924.00 Infrastructure",
+      "ADJ-2026-10-P1 Dr 3130 19.24 Infrastructure",
+      "ADJ-2026-10-P1 Cr 2430 1924.00 Infrastructure",
+      "ADJ-2026-10-P1 Cr 6562 19.24 Infrastructure",
+      "EXP-2026-10-P1 Dr 6720 1924.00 Infrastructure",
+      "EXP-2026-10-P1 Cr 1790 1924.00 Infrastructure",
+    ]);
+  });
+
   it("does the same for a task the fetch no longer returns", async () => {
     const { results } = await closeSequence([
       ["2026-09", [spring, T1_SEP_2()]],
