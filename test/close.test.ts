@@ -201,6 +201,9 @@ describe("the workbook", () => {
     const labels = summary.getColumn(1).values as unknown[];
     expect(labels).toContain("Rules sha256");
     expect(labels).toContain("every journal balances: Σ debit = Σ credit (3 entries)");
+    // A first close: what it took on, with no journal line, is on the Summary (DESIGN §8).
+    const valueOf = (label: string) => summary.getRow(labels.indexOf(label)).getCell(2).value;
+    expect([valueOf("Assets taken on (first close: opening balances, no journal)"), valueOf("Taken on: cost"), valueOf("Taken on: accumulated depreciation")]).toEqual([1, 1924, 3.21]); // the conduit in service in September
   });
 
   it("continues a table past the sheet's row limit on a second sheet", async () => {

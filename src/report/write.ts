@@ -125,6 +125,16 @@ export function workbookName(period: string): string {
 
 function summaryLines(r: CloseResult, projects: string[], paths: InputPaths): SummaryLine[] {
   const t = r.controlTotals;
+  // A first close takes on the work in service before the period as opening balances, with no
+  // journal (DESIGN §8): the Summary shows what was taken on, which no journal line carries.
+  const takenOn = r.registerBefore.firstClose ? r.rollforward.find((x) => x.faClass === "TOTAL") : undefined;
+  const takeOnLines: SummaryLine[] = takenOn
+    ? [
+        { label: "Assets taken on (first close: opening balances, no journal)", value: r.counts.register - r.counts.additions },
+        { label: "Taken on: cost", value: takenOn.openingCost / 100, kind: "amount" },
+        { label: "Taken on: accumulated depreciation", value: takenOn.openingAccumulated / 100, kind: "amount" },
+      ]
+    : [];
   return [
     { label: "Period", value: r.period },
     { label: "Period start", value: new Date(`${r.periodStart}T00:00:00Z`), kind: "date" },
@@ -144,6 +154,7 @@ function summaryLines(r: CloseResult, projects: string[], paths: InputPaths): Su
     { label: "Additions in the period", value: r.counts.additions },
     { label: "Expensed or no effect (to period end)", value: r.counts.expensed },
     { label: "Exceptions", value: r.counts.exceptions },
+    ...takeOnLines,
     { label: "Additions (cost)", value: t.additions / 100, kind: "amount" },
     { label: "Depreciation for the period (GL)", value: t.depreciation / 100, kind: "amount" },
     { label: "Expensed in the period", value: t.expensedInPeriod / 100, kind: "amount" },
