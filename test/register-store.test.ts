@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closePeriod } from "../src/close/close.js";
 import { postingOf, runMonthEnd } from "../src/close/month-end.js";
-import { PeriodOrderError, RegisterOpenError } from "../src/errors.js";
+import { PeriodOrderError, RegisterBusyError, RegisterOpenError } from "../src/errors.js";
 import { stateDigest } from "../src/register/model.js";
 import { parseRetirements } from "../src/register/retirements.js";
 import { RegisterStore } from "../src/register/store.js";
@@ -605,7 +605,7 @@ describe("an SQLite register", () => {
     expect(pageSize(older)).toBe(4096);
   });
 
-  it("is made with a rollback journal, which writes the first close's take-on once, and is in WAL from that commit on", async () => {
+  it("is in WAL from the start: during its first close another run is told it is busy, and its status can be read", async () => {
     const journalMode = (file: string) => {
       const db = new Database(file, { readonly: true });
       try {
@@ -617,13 +617,21 @@ describe("an SQLite register", () => {
     const made = join(tmp(), "capex.db");
     const store = await RegisterStore.open(made);
     try {
-      expect(journalMode(made)).toBe("delete");
-      expect((await close(store, "2026-09", snapshots.sep, join(tmp(), "out"))).status).toBe("closed");
+      // A rollback journal would hold SQLite's exclusive lock from the take-on's first spill to
+      // disk until the commit: the others got "database is locked" (exit 2) instead.
       expect(journalMode(made)).toBe("wal");
+      await store.exclusive(async () => {
+        const other = await RegisterStore.open(made);
+        try {
+          expect((await other.status()).periods).toEqual([]);
+          await expect(other.exclusive(async () => undefined)).rejects.toThrow(RegisterBusyError);
+        } finally {
+          await other.close();
+        }
+      });
     } finally {
       await store.close();
     }
-    expect(journalMode(made)).toBe("wal");
   });
 
   it("made by a close stopped with Ctrl-C is not left behind either", async () => {

@@ -100,7 +100,7 @@ export const demoCommand = {
     const db = join(out, "capex.db");
     if (existsSync(db)) {
       await (await RegisterStore.open(db)).close();
-      for (const f of [db, `${db}-wal`, `${db}-shm`, `${db}-journal`]) await rm(f, { force: true });
+      for (const f of [db, `${db}-wal`, `${db}-shm`]) await rm(f, { force: true });
     }
 
     info(o, `\n== Month 1: closing ${first} on a new register (${db}) ==`);

@@ -127,15 +127,9 @@ export function describeLocation(location: string): string {
 
 const SQLITE_HEADER = "SQLite format 3\u0000";
 
-/** The SQLite connection a store opened, and whether it still writes with a rollback journal (a register it made, before its first commit). */
+/** The SQLite connection a store opened (set on its first query). */
 interface SqliteConnection {
   db?: Database.Database;
-  untilFirstCommit?: boolean;
-}
-
-function useWal(db: Database.Database): void {
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
 }
 
 function sqliteDialect(file: string, opened: SqliteConnection): Dialect {
@@ -151,25 +145,19 @@ function sqliteDialect(file: string, opened: SqliteConnection): Dialect {
   }
   return new SqliteDialect({
     database: async () => {
-      const making = !existsSync(file);
       const db = new Database(file, { timeout: 0 });
       // 16 KB pages (SQLite's default is 4 KB): an event's record (about 900 bytes of JSON)
       // fills a 4 KB page four to one; a first close of 100,000 tasks is 0.3-0.4 s faster and
       // its register 13% smaller. SQLite applies it to a new file only: a register made
       // before keeps its size.
       db.pragma("page_size = 16384");
-      if (making) {
-        // A new register takes on all its assets in one transaction. A rollback journal
-        // writes those pages once, into the file; WAL writes them twice (the log, then the
-        // checkpoint): 60 MB of records at 100,000 tasks, 0.2-0.4 s. FULL: each commit is
-        // durable and the file whole after a power cut. The first commit switches it to WAL.
-        db.pragma("journal_mode = DELETE");
-        db.pragma("synchronous = FULL");
-        opened.untilFirstCommit = true;
-      } else {
-        // WAL: a reader (capex register status, an audit) never blocks a close's commit.
-        useWal(db);
-      }
+      // WAL, also for a new register's take-on, though a rollback journal would write its
+      // pages once instead of twice (0.1-0.2 s at 100,000 tasks): with a rollback journal the
+      // close holds SQLite's exclusive lock from its first spill to disk, and a second run or
+      // capex register status meanwhile got "database is locked" instead of being told the
+      // register is busy with a close. In WAL a reader never blocks and is never blocked.
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
       db.defaultSafeIntegers(false);
       opened.db = db;
       return db;
@@ -459,7 +447,6 @@ export class RegisterStore {
       const bulk = box.client ? { copy: box.client } : this.sqlite?.db ? { sqlite: this.sqlite.db } : undefined;
       const tx = new RegisterTransaction(conn as unknown as Db, this.backend, bulk, () => {
         this.wrote = true;
-        this.leaveRollbackJournal();
       });
       try {
         const out = await fn(tx);
@@ -470,21 +457,6 @@ export class RegisterStore {
         throw e;
       }
     });
-  }
-
-  /**
-   * A register this store made switches to WAL after its first commit (see sqliteDialect).
-   * If another connection keeps that from happening now, the next open switches it.
-   */
-  private leaveRollbackJournal(): void {
-    const sqlite = this.sqlite;
-    if (!sqlite?.db || !sqlite.untilFirstCommit) return;
-    sqlite.untilFirstCommit = false;
-    try {
-      useWal(sqlite.db);
-    } catch {
-      // Busy: committed all the same.
-    }
   }
 
   /** The register's state after `asOf` (by default its latest closed period). */
