@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
@@ -150,6 +150,14 @@ describe("capex audit, from the register alone", () => {
       // A file fiber-capex did not write is never replaced.
       const c = join(dir, "c");
       await auditReport({ store, period: "2026-10", out: c, seed: "s1", now });
+      // Its own files it replaces: run again, with another seed.
+      await auditReport({ store, period: "2026-10", out: c, seed: "s2", now });
+      expect(await pdfText(join(c, "audit-2026-10.pdf"))).toContain("capex audit --period 2026-10 --seed s2");
+      // Another PDF of that name (not fiber-capex's) is refused like the notes below.
+      const foreign = join(dir, "d");
+      mkdirSync(foreign);
+      writeFileSync(join(foreign, "audit-2026-10.pdf"), "%PDF-1.7\n1 0 obj\n<< /Creator 2 0 R >>\nendobj\n2 0 obj\n(Microsoft Word)\nendobj\n%%EOF\n");
+      await expect(auditReport({ store, period: "2026-10", out: foreign, seed: "s1", now })).rejects.toMatchObject({ code: "OUTPUT_FOLDER" });
       writeFileSync(join(c, "audit-sample.csv"), "my own notes\n");
       await expect(auditReport({ store, period: "2026-10", out: c, seed: "s1", now })).rejects.toMatchObject({ code: "OUTPUT_FOLDER" });
       expect(readFileSync(join(c, "audit-sample.csv"), "utf8")).toBe("my own notes\n");

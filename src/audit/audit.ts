@@ -13,10 +13,17 @@ import { AUDIT_SAMPLE_COLUMNS, auditSampleCsv } from "./sample-csv.js";
 export const auditPdfName = (period: string) => `audit-${period}.pdf`;
 export const AUDIT_SAMPLE_FILE = "audit-sample.csv";
 
+/** The PDF's document information names fiber-capex as its creator: inline, or (as pdfkit writes it) in the object it refers to. */
+function createdByFiberCapex(pdf: string): boolean {
+  const creator = /\/Creator\s*(?:\((fiber-capex )|(\d+)\s+0\s+R)/.exec(pdf);
+  if (!creator) return false;
+  return creator[1] !== undefined || new RegExp(`(?:^|[\\r\\n])${creator[2]}\\s+0\\s+obj\\s*\\(fiber-capex `).test(pdf);
+}
+
 /** A file at `path` that fiber-capex wrote as this kind of audit output (so it may be replaced). */
 function ours(path: string, kind: "pdf" | "csv"): boolean {
   const bytes = readFileSync(path);
-  if (kind === "pdf") return bytes.subarray(0, 5).toString("latin1") === "%PDF-" && bytes.includes("/Creator (fiber-capex");
+  if (kind === "pdf") return bytes.subarray(0, 5).toString("latin1") === "%PDF-" && createdByFiberCapex(bytes.toString("latin1"));
   return bytes.toString("utf8").split(/\r?\n/, 1)[0] === AUDIT_SAMPLE_COLUMNS.join(",");
 }
 
