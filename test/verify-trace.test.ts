@@ -146,6 +146,23 @@ describe("capex verify", () => {
     expect(manifest(out).rules).toEqual(manifest(outOf("2026-10")).rules);
   }, 60_000);
 
+  it("recomputes the ledger import files a close wrote with --erp", async () => {
+    const folder = tmp("capex-vt-erp-");
+    const erpStore = await RegisterStore.open(join(folder, "capex.db"));
+    try {
+      const out = join(folder, "2026-09");
+      await runMonthEnd({ register: erpStore, snapshot: await openSnapshot(snapshots.sep), rules, period: "2026-09", out, erp: ["xero", "oracle-fbdi"], now: FIXED_NOW });
+      const r = await verifyPeriod({ store: erpStore, period: "2026-09", snapshot: await openSnapshot(snapshots.sep), rules, out });
+      expect(r.files.filter((f) => f.file.startsWith("journal-")).map((f) => [f.file, f.status])).toEqual([
+        ["journal-xero.csv", "same"],
+        ["journal-oracle-fbdi.csv", "same"],
+      ]);
+      expect(r.reproduced).toBe(true);
+    } finally {
+      await erpStore.close();
+    }
+  }, 60_000);
+
   it("prints reproduced and exits 0 for each closed month", async () => {
     for (const [period, snap, n] of [["2026-09", snapshots.sep, 12], ["2026-10", snapshots.oct, 13]] as const) {
       const r = await capex(["verify", "--period", period, "--snapshot", snap, "--db", db, "--out", outOf(period)]);
@@ -247,7 +264,7 @@ describe("capex verify", () => {
     await new Database(db, { readonly: true }).backup(copy);
     const raw = new Database(copy);
     const row = raw.prepare("select output_hashes from periods where period = ?").get("2026-10") as { output_hashes: string };
-    const hashes = { ...JSON.parse(row.output_hashes), "journal.csv": "0".repeat(64), "journal-netsuite.csv": "f".repeat(64) };
+    const hashes = { ...JSON.parse(row.output_hashes), "journal.csv": "0".repeat(64), "journal-sap-s4.csv": "f".repeat(64) };
     raw.prepare("update periods set output_hashes = ? where period = ?").run(JSON.stringify(hashes), "2026-10");
     raw.close();
     const other = await RegisterStore.open(copy);
@@ -264,12 +281,12 @@ describe("capex verify", () => {
           note: "the register keeps each file's sha256, not its rows: give --out the period's output folder to see the first differing row",
         },
         {
-          file: "journal-netsuite.csv",
+          file: "journal-sap-s4.csv",
           recorded: "f".repeat(64),
           recomputed: undefined,
           inOut: undefined,
           status: "not_reproducible",
-          note: "not reproducible by this version: fiber-capex 0.1.0 does not write journal-netsuite.csv (the close, by 0.1.0, did)",
+          note: "not reproducible by this version: fiber-capex 0.1.0 does not write journal-sap-s4.csv (the close, by 0.1.0, did)",
         },
         {
           file: "manifest.json",

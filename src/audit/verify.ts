@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closePeriod } from "../close/close.js";
 import { parsePeriod, previousPeriod } from "../dates.js";
+import { ERP_PROFILE_NAMES } from "../erp/mapping.js";
+import { erpFileName } from "../erp/profiles.js";
 import { InputError } from "../errors.js";
 import { Dec } from "../money.js";
 import { toolVersion } from "../package-info.js";
@@ -209,7 +211,9 @@ export async function verifyPeriod(input: VerifyInput): Promise<VerifyResult> {
   const scratch = await mkdtemp(join(tmpdir(), "capex-verify-"));
   try {
     const dir = join(scratch, period);
-    const { manifest } = await writeCloseOutputs(result, rules, { out: dir, generatedAt, workbook: workbookName(period) in closed.outputHashes, inputPaths });
+    // The same files as the close: the workbook if it wrote one, and each ledger layout it wrote (--erp).
+    const erp = ERP_PROFILE_NAMES.filter((p) => erpFileName(p) in closed.outputHashes);
+    const { manifest } = await writeCloseOutputs(result, rules, { out: dir, generatedAt, workbook: workbookName(period) in closed.outputHashes, erp, inputPaths });
     const files: FileCheck[] = [];
     const names = [...new Set([...Object.keys(closed.outputHashes), ...Object.keys(manifest.files)])];
     for (const file of names) files.push(await compareFile(file, closed, manifest, dir, out));
