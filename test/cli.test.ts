@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -81,6 +81,33 @@ describe("capex", () => {
       code: 2,
       stderr: "capex: --recovery-years: the tax book needs --recovery-years, one of 3, 5, 7, 10, 15, 20\n",
     });
+    // The common flags: --quiet prints the CSV alone, --json the same rows as JSON with the total.
+    const args = ["schedule", "--cost", "1000", "--in-service", "2026-01-31", "--life-months", "3"];
+    expect(await capex([...args, "--quiet"])).toMatchObject({ code: 0, stdout: r.stdout, stderr: "" });
+    const json = await capex([...args, "--json"]);
+    expect(json.stderr).toBe("");
+    expect(JSON.parse(json.stdout)).toEqual({
+      rows: [
+        { period: "2026-01", amount: "333.33", accumulated: "333.33", net_book_value: "666.67" },
+        { period: "2026-02", amount: "333.34", accumulated: "666.67", net_book_value: "333.33" },
+        { period: "2026-03", amount: "333.33", accumulated: "1000.00", net_book_value: "0.00" },
+      ],
+      total: "total 1000.00 over 3 periods; net book value at the end 0.00",
+    });
+    // Money in cents' precision: a third decimal is refused, not rounded away.
+    expect(await capex(["schedule", "--cost", "0.001", "--in-service", "2026-01-31", "--life-months", "3"])).toMatchObject({
+      code: 2,
+      stderr: "capex: --cost: must be an amount in cents' precision, like 1200 or 1200.50\n",
+    });
+  }, CLI_BUDGET);
+
+  it("stops printing, without an error, when the reader of its output goes away (capex ... | head -1)", async () => {
+    const child = spawn(process.execPath, [CLI, "schedule", "--cost", "1000000", "--in-service", "2026-01-15", "--life-months", "1200"], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => void (stderr += c.toString()));
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "total 1000000.00 over 1200 periods; net book value at the end 0.00\n" });
   }, CLI_BUDGET);
 });
 

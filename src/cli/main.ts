@@ -94,4 +94,9 @@ let cli = yargs(hideBin(process.argv))
     process.exit(EXIT.badInput);
   });
 for (const c of commands) cli = cli.command(wrap(c) as never);
+// A reader that stops early (capex register status | head -1) closes the pipe: what it did not
+// read is simply not printed; the command itself runs to its end and exits as it would have.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+});
 await cli.parseAsync();

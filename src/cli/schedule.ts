@@ -7,19 +7,25 @@ import { CONVENTIONS, DECLINING_BALANCE_YEARS, METHODS, ROUNDINGS, type Recovery
 import { InputError } from "../errors.js";
 import { Dec, formatCents, parseDecimal, toCents } from "../money.js";
 import { csvText } from "../report/csv.js";
-import { EXIT, parseOptions } from "./terminal.js";
+import { commonSchema, EXIT, parseOptions, printJson } from "./terminal.js";
 
 const amount = (flag: string) => z.string().refine((s) => /^\d+(\.\d+)?$/.test(s.trim()), { message: `${flag} must be an amount like 1200 or 1200.50` });
+/** Money: at most two decimals, as every amount fiber-capex reads (0.001 was silently 0.00). */
+const money = (flag: string) =>
+  z.string().refine((s) => /^\d+(\.\d{1,2})?$/.test(s.trim()), { message: `${flag} must be an amount in cents' precision, like 1200 or 1200.50` });
 const wholeNumber = (flag: string, min: number, max: number) =>
   z.union([z.string(), z.number()]).transform(String).refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, {
     message: `${flag} must be a whole number from ${min} to ${max}`,
   });
 
-const options = z.object({
-  cost: amount("--cost"),
+const options = commonSchema.extend({
+  cost: money("--cost"),
   inService: z.string().refine(isIsoDate, { message: "--in-service must be a real date written YYYY-MM-DD" }),
   lifeMonths: wholeNumber("--life-months", 1, 1200).optional(),
-  salvage: z.string().refine((s) => /^\d+(\.\d+)?%?$/.test(s.trim()), { message: "--salvage must be an amount (500) or a percentage of cost (10%)" }).default("0"),
+  salvage: z
+    .string()
+    .refine((s) => /^\d+(\.\d{1,2})?$|^\d+(\.\d+)?%$/.test(s.trim()), { message: "--salvage must be an amount in cents' precision (500.00) or a percentage of cost (10%)" })
+    .default("0"),
   method: z.enum(METHODS, { message: `--method must be one of ${METHODS.join(", ")}` }).default("straight_line"),
   convention: z.string().optional(),
   fiscalYearStart: wholeNumber("--fiscal-year-start", 1, 12).default("1"),
@@ -79,9 +85,13 @@ export const scheduleCommand = {
         fiscalYearStartMonth: Number(o.fiscalYearStart),
         quarter: o.quarter === undefined ? undefined : Number(o.quarter),
       });
-      process.stdout.write(csvText(["tax_year", "amount", "accumulated", "remaining_basis"], rows.map((r) => [r.taxYear, formatCents(r.amount), formatCents(r.accumulated), formatCents(r.remainingBasis)])));
       const last = rows.at(-1);
-      process.stderr.write(`total ${formatCents(last?.accumulated ?? 0)} over ${rows.length} tax years; remaining basis ${formatCents(last?.remainingBasis ?? cost)}\n`);
+      print(
+        o,
+        ["tax_year", "amount", "accumulated", "remaining_basis"],
+        rows.map((r) => [r.taxYear, formatCents(r.amount), formatCents(r.accumulated), formatCents(r.remainingBasis)]),
+        `total ${formatCents(last?.accumulated ?? 0)} over ${rows.length} tax years; remaining basis ${formatCents(last?.remainingBasis ?? cost)}`,
+      );
       return EXIT.ok;
     }
     if (o.lifeMonths === undefined) throw new InputError("--life-months", "the GL book needs --life-months");
@@ -104,8 +114,22 @@ export const scheduleCommand = {
       decliningBalanceYears: o.dbYears,
     });
     const rows = [...schedule.periods()];
-    process.stdout.write(csvText(["period", "amount", "accumulated", "net_book_value"], rows.map((r) => [r.period, formatCents(r.amount), formatCents(r.accumulated), formatCents(r.netBookValue)])));
-    process.stderr.write(`total ${formatCents(schedule.basis)} over ${rows.length} periods; net book value at the end ${formatCents(salvage)}\n`);
+    print(
+      o,
+      ["period", "amount", "accumulated", "net_book_value"],
+      rows.map((r) => [r.period, formatCents(r.amount), formatCents(r.accumulated), formatCents(r.netBookValue)]),
+      `total ${formatCents(schedule.basis)} over ${rows.length} periods; net book value at the end ${formatCents(salvage)}`,
+    );
     return EXIT.ok;
   },
 };
+
+/** The schedule as CSV with its total on stderr, nothing but the CSV (--quiet), or as JSON: `{ rows: [{ column: value }], total }` (--json). */
+function print(flags: { json: boolean; quiet: boolean }, columns: string[], rows: Array<Array<string | number>>, total: string): void {
+  if (flags.json) {
+    printJson({ rows: rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))), total });
+    return;
+  }
+  process.stdout.write(csvText(columns, rows));
+  if (!flags.quiet) process.stderr.write(`${total}\n`);
+}
