@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { RenderAuthError, RenderQuotaError, RenderUnavailableError, RenderValidationError } from "../src/errors.js";
 import { RenderClient } from "../src/render/client.js";
+import { connectionFromEnv } from "../src/render/config.js";
 import { DailyQuota } from "../src/render/quota.js";
 import type { HttpRequest, HttpResponse, Transport } from "../src/render/transport.js";
 import { folderData, generatedData } from "../src/sandbox/data.js";
@@ -24,6 +26,23 @@ async function start(options: Partial<SandboxOptions> & { tasks?: number } = {})
 }
 
 describe("token handling", () => {
+  it("keeps the secret out of anything that prints or serialises the connection or the client", async () => {
+    const s = await start({ clientSecret: "s3cret-from-env" });
+    const env = { RENDER_API_URL: s.url, RENDER_AUTH_URL: s.url, RENDER_CLIENT_ID: s.clientId, RENDER_CLIENT_SECRET: "s3cret-from-env" };
+    const connection = connectionFromEnv(env);
+    // A connection an integration writes itself is sealed by the client it is given to.
+    const literal = { apiUrl: s.url, authUrl: s.url, clientId: s.clientId, clientSecret: "s3cret-from-env" };
+    const client = new RenderClient({ connection: literal });
+    for (const shown of [JSON.stringify(connection), inspect(connection), `${inspect(client, { depth: 9 })}`]) {
+      expect(shown).not.toContain("s3cret");
+    }
+    expect(inspect(connection)).toContain("clientSecret: '[redacted]'");
+    expect(connection.clientSecret).toBe("s3cret-from-env");
+    // Still the credentials the client authenticates with.
+    expect((await client.listProjects()).length).toBeGreaterThan(0);
+    expect((await new RenderClient({ connection }).listProjects()).length).toBeGreaterThan(0);
+  });
+
   it("caches the token and refreshes it before expires_in runs out", async () => {
     const s = await start({ tokenTtlSeconds: 3600 });
     let now = Date.parse("2026-11-01T00:00:00Z");

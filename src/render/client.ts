@@ -8,7 +8,7 @@ import {
   RenderValidationError,
 } from "../errors.js";
 import { TokenCache } from "./auth.js";
-import type { RenderConnection } from "./config.js";
+import { type RenderConnection, sealConnection } from "./config.js";
 import { RequestLimiter } from "./limiter.js";
 import { type LimiterSettings, limiterSettings, RENDER_LIMITS } from "./limits.js";
 import type { DailyQuota } from "./quota.js";
@@ -83,7 +83,12 @@ export class RenderClient {
   private readonly random: () => number;
   private readonly maxConcurrent: number;
 
-  constructor(private readonly options: RenderClientOptions) {
+  private readonly options: RenderClientOptions;
+
+  constructor(given: RenderClientOptions) {
+    // The client keeps the connection sealed: logging the client never shows the secret.
+    const options = { ...given, connection: sealConnection(given.connection) };
+    this.options = options;
     const settings = options.limiter ?? limiterSettings();
     this.apiUrl = options.connection.apiUrl;
     this.transport = options.transport ?? undiciTransport();

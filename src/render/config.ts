@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseEnv } from "node:util";
+import { inspect, parseEnv } from "node:util";
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
 
@@ -9,6 +9,19 @@ export interface RenderConnection {
   authUrl: string;
   clientId: string;
   clientSecret: string;
+}
+
+/**
+ * The connection with its secret hidden from anything that prints or serialises it
+ * (console.log, util.inspect, JSON.stringify, a logger): an integration that logs its client
+ * or its connection shows "[redacted]". The secret itself is there to be read and copied.
+ */
+export function sealConnection(c: RenderConnection): RenderConnection {
+  const sealed = { apiUrl: c.apiUrl, authUrl: c.authUrl, clientId: c.clientId, clientSecret: c.clientSecret };
+  const shown = () => ({ apiUrl: c.apiUrl, authUrl: c.authUrl, clientId: c.clientId, clientSecret: "[redacted]" });
+  Object.defineProperty(sealed, "toJSON", { value: shown });
+  Object.defineProperty(sealed, inspect.custom, { value: shown });
+  return sealed;
 }
 
 export const TOKEN_PATH = "/oauth2/default/v1/token";
@@ -65,10 +78,10 @@ export function connectionFromEnv(env: Record<string, string | undefined>): Rend
     );
   }
   const e = parsed.data;
-  return {
+  return sealConnection({
     apiUrl: normalizeBaseUrl("RENDER_API_URL", e.RENDER_API_URL),
     authUrl: normalizeBaseUrl("RENDER_AUTH_URL", e.RENDER_AUTH_URL),
     clientId: e.RENDER_CLIENT_ID,
     clientSecret: e.RENDER_CLIENT_SECRET,
-  };
+  });
 }
