@@ -153,11 +153,11 @@ describe("capex close and fetch never delete what they did not write", () => {
       writeFileSync(join(cwd, "Finance", "budget.xlsx"), "numbers");
       writeFileSync(join(cwd, "existing.txt"), "text");
       const before = tree(cwd);
-      const closeWith = (out: string) => capex(["close", "--period", "2026-10", "--snapshot", "snapshots/2026-11-02", "--out", out], cwd);
+      const closeWith = (out: string, period = "2026-10") => capex(["close", "--period", period, "--snapshot", "snapshots/2026-11-02", "--out", out], cwd);
       const results = await Promise.all([
         closeWith("."),
         closeWith("snapshots"),
-        closeWith("Finance"),
+        closeWith("Finance", "2026-09"),
         closeWith("existing.txt"),
         closeWith("existing.txt/sub"),
         capex(["fetch", "--out", "Finance"], cwd, env()),
@@ -177,7 +177,7 @@ describe("capex close and fetch never delete what they did not write", () => {
           stdout: "",
           stderr:
             `capex: Finance: the folder is not empty and is not a close output folder that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +
-            `${NOTHING} Choose a new or empty folder, for example out/2026-10, or a close output folder fiber-capex wrote before.\n`,
+            `${NOTHING} Choose a new or empty folder, for example out/2026-09, or a close output folder fiber-capex wrote before.\n`,
         },
         { code: 2, stdout: "", stderr: `capex: existing.txt: is a file, not a folder; ${close} is a folder of files. ${NOTHING} Choose a path that does not exist yet, or an empty folder.\n` },
         {

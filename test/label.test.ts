@@ -110,7 +110,7 @@ describe("what the register says to mark", () => {
     const { store } = await setup();
     const refusal = planFromRegister(store, "2026-12");
     await expect(refusal).rejects.toBeInstanceOf(PeriodOrderError);
-    await expect(refusal).rejects.toThrow(/^2026-12 is not closed in the register .*capex\.db; its closed periods are 2026-10\. Close the period first \(capex close --period 2026-12\), then mark it in Render\.$/);
+    await expect(refusal).rejects.toThrow(/^2026-12 is not closed in the register .*capex\.db; its closed periods are 2026-10\. Periods close in order: 2026-11 is next \(capex close --period 2026-11\)\. Render is marked from closed periods only\.$/);
   });
 });
 

@@ -55,7 +55,7 @@ const STAGES: Record<string, string> = {
 /** Closes a period and writes its outputs, telling the user what happens; returns the exit code. */
 export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ code: number; result: CloseResult; out: string }> {
   const out = run.out ?? resolve("out", run.period);
-  checkCloseOutputFolder(out, [run.snapshot, ...(run.rules ? [run.rules] : [])]);
+  checkCloseOutputFolder(out, [run.snapshot, ...(run.rules ? [run.rules] : [])], run.period);
   parsePeriod(run.period, "--period");
   const progress = showsProgress(flags);
   const started = Date.now();

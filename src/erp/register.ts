@@ -1,4 +1,5 @@
 import { PeriodOrderError } from "../errors.js";
+import { notClosedReason } from "../register/model.js";
 import type { RegisterStore } from "../register/store.js";
 import type { ErpMapping, ErpProfileName } from "./mapping.js";
 import { type ErpExport, exportJournal } from "./profiles.js";
@@ -11,10 +12,7 @@ import { type ErpExport, exportJournal } from "./profiles.js";
 export async function exportPeriodJournal(store: RegisterStore, period: string, profile: ErpProfileName | string, mapping?: ErpMapping): Promise<ErpExport> {
   const { periods } = await store.status();
   if (!periods.some((p) => p.period === period)) {
-    const closed = periods.map((p) => p.period);
-    throw new PeriodOrderError(
-      `${period} is not closed in the register ${store.location}; ${closed.length ? `its closed periods are ${closed.join(", ")}` : "it has no closed period yet"}. Close the period first (capex close --period ${period}), or name a closed one.`,
-    );
+    throw new PeriodOrderError(`${notClosedReason(period, store.location, periods.map((p) => p.period))}; or name a closed period.`);
   }
   return exportJournal(await store.journal(period), profile, mapping);
 }

@@ -1,6 +1,6 @@
 import type { ExceptionCode } from "../capitalize/outcomes.js";
 import { PeriodOrderError } from "../errors.js";
-import type { EventKind } from "../register/model.js";
+import { type EventKind, notClosedReason } from "../register/model.js";
 import type { RegisterStore } from "../register/store.js";
 
 /**
@@ -52,11 +52,7 @@ function dedupe(marks: TaskMark[]): TaskMark[] {
 export async function planFromRegister(store: RegisterStore, period: string): Promise<LabelPlan> {
   const closed = (await store.status()).periods;
   if (!closed.some((p) => p.period === period)) {
-    const names = closed.map((p) => p.period);
-    throw new PeriodOrderError(
-      `${period} is not closed in the register ${store.location}; ${names.length ? `its closed periods are ${names.join(", ")}` : "it has no closed period yet"}. ` +
-        `Close the period first (capex close --period ${period}), then mark it in Render.`,
-    );
+    throw new PeriodOrderError(`${notClosedReason(period, store.location, closed.map((p) => p.period))}. Render is marked from closed periods only.`);
   }
   const add: TaskMark[] = [];
   const events = await store.eventsIn(period);

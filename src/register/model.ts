@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { monthIndexOf, periodOfMonthIndex } from "../dates.js";
 import type { CutoffCandidate } from "../capitalize/classify.js";
 import type { AssetRecord, ExceptionRow } from "../capitalize/outcomes.js";
 import type { CloseResult, RollforwardRow } from "../close/close.js";
@@ -117,6 +118,24 @@ export interface PostedExpense {
   amount: Cents;
   account: string;
   faClass: string;
+}
+
+/**
+ * Why `period` is not among the register's closed periods (oldest first), and what can be
+ * done: periods close in order from the first, so only the next one can be closed now.
+ */
+export function notClosedReason(period: string, location: string, closed: readonly string[]): string {
+  const first = closed[0];
+  const last = closed.at(-1);
+  const next = last === undefined ? undefined : periodOfMonthIndex(monthIndexOf(last) + 1);
+  const known = first === undefined ? "it has no closed period yet" : `its closed periods are ${closed.join(", ")}`;
+  const what =
+    first !== undefined && period < first
+      ? `${period} is before the register's first closed period (${first}), so it holds nothing of it`
+      : next === undefined || period === next
+        ? `close ${period} first (capex close --period ${period})`
+        : `periods close in order: ${next} is next (capex close --period ${next})`;
+  return `${period} is not closed in the register ${location}; ${known}. ${what[0]!.toUpperCase()}${what.slice(1)}`;
 }
 
 export function emptyRegisterState(): RegisterState {

@@ -22,8 +22,8 @@ export async function reopenPeriod(store: RegisterStore, period: string): Promis
     if (period !== last.period) {
       const closed = periods.some((p) => p.period === period);
       throw new PeriodOrderError(
-        `${period} ${closed ? "cannot be reopened" : "is not closed"}: the register's latest closed period is ${last.period}, and only the latest can be reopened (capex reopen --period ${last.period}). ` +
-          "Earlier periods never change: corrections to them flow through the adjustments of the next close.",
+        `${period} ${closed ? "cannot be reopened" : "is not closed"}: the register's latest closed period is ${last.period}, and only the latest can be reopened (capex reopen --period ${last.period}).` +
+          (period < last.period ? " Earlier periods never change: corrections to them flow through the adjustments of the next close." : ""),
       );
     }
     const contents = (await tx.periodContents(period))!;

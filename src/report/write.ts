@@ -90,9 +90,12 @@ export const CLOSE_OUTPUT_FOLDER: OutputFolderKind = {
  * an empty folder or a new path, and any folder holding one of the run's `inputs` (snapshot,
  * rules). Call it before any work.
  */
-export function checkCloseOutputFolder(out: string, inputs: string[] = []): void {
-  checkOutputFolder(out, CLOSE_OUTPUT_FOLDER, inputs);
+export function checkCloseOutputFolder(out: string, inputs: string[] = [], period?: string): void {
+  checkOutputFolder(out, closeOutputFolder(period), inputs);
 }
+
+/** The close output folder kind, its example path in messages naming the period closed. */
+const closeOutputFolder = (period: string | undefined): OutputFolderKind => (period ? { ...CLOSE_OUTPUT_FOLDER, example: `out/${period}` } : CLOSE_OUTPUT_FOLDER);
 
 /**
  * A path as the outputs record it: relative to the working folder when it lies inside it
@@ -187,7 +190,7 @@ async function writeErpFiles(dir: string, result: CloseResult, rules: Rules, pro
  */
 export async function writeCloseOutputs(result: CloseResult, rules: Rules, options: WriteOptions): Promise<WriteResult> {
   const inputs = [result.snapshot.dir, result.rules.file];
-  checkCloseOutputFolder(options.out, inputs);
+  checkCloseOutputFolder(options.out, inputs, result.period);
   const erp = checkErpProfiles(options.erp ?? [], rules.erp, result.rules.file);
   const generatedAt = options.generatedAt ?? new Date();
   const paths = options.inputPaths ?? { snapshot: recordedPath(result.snapshot.dir), rules: recordedPath(result.rules.file) };
@@ -208,7 +211,7 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     sha.catch(() => {}); // awaited below; a run that fails before then must not report it unhandled
     hashed.set(name, sha);
   };
-  const manifest = await writeDirAtomically(options.out, CLOSE_OUTPUT_FOLDER, async (dir) => {
+  const manifest = await writeDirAtomically(options.out, closeOutputFolder(result.period), async (dir) => {
     for (const table of tables) {
       options.onFile?.(table.file);
       await writeCsvTable(join(dir, table.file), table, warn);
