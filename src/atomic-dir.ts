@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { OutputFolderError } from "./errors.js";
@@ -196,6 +196,19 @@ async function removeStaleTemporaries(full: string, kind: OutputFolderKind): Pro
   }
 }
 
+/** The temporary folders this process is filling now (see abandonTemporaries). */
+const filling = new Set<string>();
+
+/**
+ * For a process about to stop (Ctrl-C): removes, at once and synchronously, the temporary
+ * folders it was filling, which would otherwise stay hidden beside their targets until the
+ * next run writing there. The targets themselves are as they were.
+ */
+export function abandonTemporaries(): void {
+  for (const tmp of filling) rmSync(tmp, { recursive: true, force: true });
+  filling.clear();
+}
+
 /**
  * Fills a temporary sibling folder and renames it onto `target` only when `fill` succeeds:
  * a failed run leaves no half-written output and never replaces a good one. `target` must
@@ -220,12 +233,15 @@ export async function writeDirAtomically<T>(target: string, kind: OutputFolderKi
   } catch (err) {
     throw outputFolderProblem(target, err);
   }
+  filling.add(tmp);
   let result: T;
   try {
     result = await fill(tmp);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
+  } finally {
+    filling.delete(tmp);
   }
   if (existsSync(full)) {
     const old = join(parent, `.${basename(full)}.old-${tag}`);

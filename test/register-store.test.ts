@@ -643,6 +643,16 @@ describe("an SQLite register", () => {
     run.child.kill("SIGINT");
     expect(await run.exit).toEqual({ code: 130, signal: null });
     expect(readdirSync(folder)).toEqual([]);
+    // Stopped with every output written to its hidden folder, before the commit: that folder goes too.
+    const outputs = tmp();
+    const written = capex(closeArgs("2026-09", snapshots.sep, join(outputs, "out"), db), { CAPEX_TEST_PAUSE: "before-commit" });
+    await written.saw("capex-test-pause: before-commit");
+    expect(readdirSync(outputs)).toEqual([expect.stringMatching(/^\.out\.tmp-/)]);
+    written.child.kill("SIGINT");
+    expect(await written.exit).toEqual({ code: 130, signal: null });
+    expect(written.stderr).toContain(`capex: stopped; nothing was closed: the register ${db} and ${join(outputs, "out")} are as they were.\n`);
+    expect(readdirSync(outputs)).toEqual([]);
+    expect(readdirSync(folder)).toEqual([]);
     // Stopped after the commit: the period is closed; the run says so and how to get its outputs.
     const out = join(tmp(), "out");
     const late = capex(closeArgs("2026-09", snapshots.sep, out, db), { CAPEX_TEST_PAUSE: "after-commit" });

@@ -12,7 +12,7 @@ import { RegisterStore } from "../register/store.js";
 import { checkCloseOutputFolder, recordedPath } from "../report/write.js";
 import { coverageWarnings, loadRules } from "../rules/load.js";
 import { openSnapshot } from "../snapshot/reader.js";
-import { type CommonFlags, commonSchema, EXIT, info, parseOptions, printJson, showsProgress, DB_OPTION, periodFlag } from "./terminal.js";
+import { type CommonFlags, commonSchema, EXIT, info, onStop, parseOptions, printJson, showsProgress, DB_OPTION, periodFlag } from "./terminal.js";
 
 const options = commonSchema.extend({
   period: periodFlag(),
@@ -68,20 +68,16 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
   for (const w of [...rules.warnings, ...coverageWarnings(rules, snapshot.taskTypes)]) info(flags, `rules warning: ${w.path}: ${w.message}`);
   const register = await RegisterStore.open(run.db);
   // Ctrl-C or a kill mid-close: the transaction rolls back and a register file this run made
-  // goes with it, then the process stops as a shell expects (130, 143). The outputs' hidden
-  // temporary folder is removed by the next run writing them. After the commit, the period
-  // is closed: the user is told to run the same close again for its outputs.
-  const interrupted = (signal: NodeJS.Signals) => {
+  // goes with it, as does the outputs' temporary folder. After the commit, the period is
+  // closed: the user is told to run the same close again for its outputs.
+  const stopHandling = onStop(() => {
     if (register.abandon().committed) {
-      process.stderr.write(`capex: stopped after ${run.period} was closed in the register ${register.location}; its outputs may not all be in place. Run the same close again to write them.\n`);
-    } else if (register.backend === "postgres") {
-      // The server may have committed a moment before its answer arrived.
-      process.stderr.write(`capex: stopped; capex register status says whether ${run.period} was closed before the stop (then run the same close again for its outputs).\n`);
+      return `stopped after ${run.period} was closed in the register ${register.location}; its outputs may not all be in place. Run the same close again to write them.`;
     }
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  };
-  process.once("SIGINT", interrupted);
-  process.once("SIGTERM", interrupted);
+    // The server may have committed a moment before its answer arrived.
+    if (register.backend === "postgres") return `stopped; capex register status says whether ${run.period} was closed before the stop (then run the same close again for its outputs).`;
+    return `stopped; nothing was closed: the register ${register.location} and ${out} are as they were.`;
+  });
   let outcome: Awaited<ReturnType<typeof runMonthEnd>>;
   try {
     outcome = await runMonthEnd({
@@ -99,8 +95,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       onWarning: (w) => info(flags, `output warning: ${w}`),
     });
   } finally {
-    process.off("SIGINT", interrupted);
-    process.off("SIGTERM", interrupted);
+    stopHandling();
     await register.close();
   }
   const { result, warnings } = outcome;

@@ -7,7 +7,7 @@ import { RENDER_LIMITS } from "../render/limits.js";
 import { credentialKey, DailyQuota, defaultQuotaFile } from "../render/quota.js";
 import { DEFAULT_STATUSES, fetchSnapshot } from "../snapshot/fetch.js";
 import { checkSnapshotFolder } from "../snapshot/writer.js";
-import { commonSchema, EXIT, info, parseOptions, printJson, progressBar, registerSecret } from "./terminal.js";
+import { commonSchema, EXIT, info, onStop, parseOptions, printJson, progressBar, registerSecret } from "./terminal.js";
 
 const options = commonSchema.extend({
   out: z.string().min(1),
@@ -63,6 +63,10 @@ export const fetchCommand = {
       onRetry: (e) => info(o, `retrying ${e.request} in ${(e.delayMs / 1000).toFixed(1)} s (${e.problem})`),
     });
     const bar = progressBar(o, "{project} {status} |{bar}| page {value}/{total} · {tasks} tasks · ETA {eta_formatted}");
+    const stopHandling = onStop(() => {
+      bar?.stop();
+      return `stopped; no snapshot was written to ${o.out}.`;
+    });
     let current = "";
     const summary = await fetchSnapshot(client, {
       out: o.out,
@@ -79,9 +83,11 @@ export const fetchCommand = {
         bar.setTotal(p.pages);
         bar.update(p.page, { tasks: p.tasks });
       },
-    }).catch((err: unknown) => {
-      throw statusRefusal(err, o.status) ?? err;
-    });
+    })
+      .catch((err: unknown) => {
+        throw statusRefusal(err, o.status) ?? err;
+      })
+      .finally(stopHandling);
     bar?.stop();
     const result = {
       out: summary.out,
@@ -101,7 +107,7 @@ export const fetchCommand = {
       info(o, `Fetched ${summary.tasks} tasks from ${projects} project${projects === 1 ? "" : "s"} into ${summary.out}`);
       for (const [p, n] of Object.entries(summary.tasksPerProject)) info(o, `  ${p}: ${n} tasks`);
       info(o, `${summary.requests} requests (${summary.tokensFetched} token), ${summary.retries} retries, ${summary.rateLimited} answered 429, ${(summary.elapsedMs / 1000).toFixed(1)} s`);
-      if (summary.invalidTasks) info(o, `${summary.invalidTasks} tasks failed validation; see invalid_tasks.json (the close reports them as INVALID_TASK)`);
+      if (summary.invalidTasks) info(o, `${summary.invalidTasks} task${summary.invalidTasks === 1 ? "" : "s"} failed validation; see invalid_tasks.json (the close reports them as INVALID_TASK)`);
     }
     return EXIT.ok;
   },

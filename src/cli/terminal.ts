@@ -1,5 +1,6 @@
 import cliProgress from "cli-progress";
 import { z } from "zod";
+import { abandonTemporaries } from "../atomic-dir.js";
 import { CapexError, InputError } from "../errors.js";
 
 /** Everything the CLI prints goes through here: stdout for results, stderr for the rest. */
@@ -19,6 +20,26 @@ export function redact(text: string): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join("[redacted]");
   return out.replace(/(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, "$1 [redacted]");
+}
+
+/**
+ * Ctrl-C or a kill (SIGINT, SIGTERM) while a command writes: `stop` undoes what it can and
+ * says what is left, the temporary folders being filled are removed, and the process stops as
+ * a shell expects (130, 143). Returns a function that takes the handlers off again.
+ */
+export function onStop(stop: () => string): () => void {
+  const stopped = (signal: NodeJS.Signals) => {
+    const said = stop();
+    abandonTemporaries();
+    process.stderr.write(`capex: ${redact(said)}\n`);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", stopped);
+  process.once("SIGTERM", stopped);
+  return () => {
+    process.off("SIGINT", stopped);
+    process.off("SIGTERM", stopped);
+  };
 }
 
 export function info(flags: CommonFlags, text: string): void {
