@@ -88,6 +88,7 @@ export function centsToDecimal(cents: Cents): Decimal {
 
 /** "1234.50", "-0.05": two decimals, '.' separator, no grouping, no sign for zero. */
 export function formatCents(cents: Cents): string {
+  if (!Number.isSafeInteger(cents)) throw new InputError("cents", `${cents} is not a whole number of cents`);
   const negative = cents < 0;
   const abs = Math.abs(cents);
   const whole = Math.floor(abs / 100);
