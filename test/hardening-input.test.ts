@@ -233,7 +233,12 @@ describe("periods", () => {
       "--period: 2026-10 had not ended when the snapshot was fetched (2026-11-01T03:59:59.000Z; it ends 2026-11-01T04:00:00.000Z in the projects' time zones), " +
       "so work approved after the fetch would be missing. Fetch again after the period ends, or pass --allow-open-period (allowOpenPeriod in the library) to close it provisionally";
     await expect(close(tasks, "2026-10", { fetchedAt: "2026-11-01T03:59:59.000Z" })).rejects.toThrow(expected);
-    await expect(close(tasks, "2099-12")).rejects.toThrow("--period: 2099-12 had not ended when the snapshot was fetched (2026-11-02T06:00:00.000Z;");
+    // A period that had not begun is refused even as a provisional close.
+    const notBegun = "--period: 2099-12 had not begun when the snapshot was fetched (2026-11-02T06:00:00.000Z); a period can be closed, provisionally, from the month it is in";
+    await expect(close(tasks, "2099-12")).rejects.toThrow(notBegun);
+    await expect(close(tasks, "2099-12", { allowOpenPeriod: true })).rejects.toThrow(notBegun);
+    // 1 November 00:30 in Kiritimati (UTC+14) is 31 October in most of the world: November has begun.
+    expect((await close(tasks, "2026-11", { fetchedAt: "2026-10-31T10:30:00.000Z", allowOpenPeriod: true })).openPeriod).toBe(true);
     expect((await close(tasks, "2026-10", { fetchedAt: "2026-11-01T04:00:00.000Z" })).openPeriod).toBe(false);
     const sydney = [{ name: "Sydney", short_name: "P1", timezone: "Australia/Sydney" }];
     expect((await close(tasks, "2026-10", { fetchedAt: "2026-11-01T03:59:59.000Z", projects: sydney })).openPeriod).toBe(false);

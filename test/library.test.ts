@@ -35,6 +35,13 @@ describe("fiber-capex as a library", () => {
     const lib = await import("fiber-capex");
     await expect(lib.openSnapshot("/no/such/folder")).rejects.toBeInstanceOf(lib.SnapshotError);
     await expect(lib.loadRules("/no/such/rules.yaml")).rejects.toBeInstanceOf(lib.RulesError);
+    // Plain JavaScript callers that leave out an input get a typed error naming it.
+    const rules = await lib.loadRules("rules/render-fiber.yaml");
+    await expect(lib.closePeriod({ rules, period: "2026-09" } as never)).rejects.toThrow(new lib.InputError("snapshot", "a close needs the snapshot opened by openSnapshot(dir)"));
+    const snapshot = await lib.openSnapshot("fixtures/demo");
+    await expect(lib.closePeriod({ snapshot, period: "2026-09" } as never)).rejects.toThrow(
+      new lib.InputError("rules", "a close needs the rules loaded by loadRules(file) or loadDefaultRules()"),
+    );
     // Amounts are integer cents: a dollar figure passed by mistake is refused, not printed as "0.01.5".
     expect(() => lib.formatCents(1.5)).toThrow(new lib.InputError("cents", "1.5 is not a whole number of cents"));
     expect(() => lib.formatCents(Number.NaN)).toThrow(lib.InputError);

@@ -189,6 +189,11 @@ function checkPeriodEnded(snapshot: Snapshot, rules: Rules, period: string, allo
   const timeZones = zones.size ? [...zones.values()].map((z) => z.timeZone) : [rules.defaultTimeZone];
   const endsAt = periodEndsAt(period, timeZones);
   const open = fetchedAt < endsAt;
+  // A provisional close is of the period in progress, never of one that had not begun
+  // anywhere on Earth (UTC+14 is the first zone into a month).
+  if (open && fetchedAt < Date.parse(`${periodStartDate(period)}T00:00:00+14:00`)) {
+    throw new InputError("--period", `${period} had not begun when the snapshot was fetched (${fetchedAtText}); a period can be closed, provisionally, from the month it is in`);
+  }
   if (open && !allowOpenPeriod) {
     throw new InputError(
       "--period",
@@ -230,6 +235,9 @@ function emptyRow(faClass: string): RollforwardRow {
 
 /** What a close checks before any work; returns whether the period is still open (and may be closed so). */
 function checkCloseInput(input: CloseInput): boolean {
+  // Plain JavaScript callers get a typed error naming what is missing, not a TypeError inside.
+  if (!input?.snapshot?.manifest) throw new InputError("snapshot", "a close needs the snapshot opened by openSnapshot(dir)");
+  if (!input.rules?.taskTypes) throw new InputError("rules", "a close needs the rules loaded by loadRules(file) or loadDefaultRules()");
   parsePeriod(input.period, "--period");
   const openPeriod = checkPeriodEnded(input.snapshot, input.rules, input.period, input.allowOpenPeriod ?? false);
   if ((input.retirements?.length ?? 0) > 0 && !input.rules.disposal) {
