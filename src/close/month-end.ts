@@ -8,7 +8,7 @@ import { formatCents } from "../money.js";
 import { toolVersion } from "../package-info.js";
 import type { PeriodPosting } from "../register/model.js";
 import { assetsInService } from "../register/reconcile.js";
-import { checkRetirements, parseRetirements, type RetirementRequest } from "../register/retirements.js";
+import { checkRetirements, type Problem, type RetirementRequest, readRetirementRows } from "../register/retirements.js";
 import { closedBy, type RegisterStore } from "../register/store.js";
 import { type CloseManifest, recordedInputPaths, recordedPath, writeCloseOutputs } from "../report/write.js";
 import type { Rules } from "../rules/model.js";
@@ -144,12 +144,13 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
   parsePeriod(period, "--period");
   checkErpProfiles(input.erp ?? [], rules.erp, rules.file);
   let retirements: RetirementRequest[] = [];
+  let shapeProblems: Problem[] = [];
   const inputs: Record<string, string> = {};
   if (input.retirementsFile) {
     const text = await readFile(input.retirementsFile, "utf8").catch((e: NodeJS.ErrnoException) => {
       throw new PeriodOrderError(`${input.retirementsFile}: cannot read the retirements file (${e.code ?? e.message})`);
     });
-    retirements = parseRetirements(text, input.retirementsFile);
+    ({ requests: retirements, problems: shapeProblems } = readRetirementRows(text, input.retirementsFile));
     inputs.retirements_sha256 = sha256(text);
   }
   const now = input.now ?? (() => new Date());
@@ -182,6 +183,12 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
         `the register's latest closed period is ${last.period}; close ${periodOfMonthIndex(monthIndexOf(last.period) + 1)} next (periods are closed in order, none skipped)`,
       );
     }
+    const stateBefore = rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined;
+    if (shapeProblems.length) {
+      // A file with mistakes in it is refused before any work, with every problem at once: the
+      // rows that could be read are checked against the register too.
+      checkRetirements(retirements, await tx.loadState(stateBefore), period, input.retirementsFile ?? "retirements", shapeProblems);
+    }
     // The register's state lives only while the close is computed: on a big register it is
     // hundreds of megabytes the writers do not need. The snapshot is classified first, so the
     // state holds only a summary of each asset the snapshot holds now (the close takes the
@@ -193,7 +200,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       const classification = await classifyForClose(close);
       const current = assetsInService(classification, period);
       input.onStage?.("register");
-      const state = await tx.loadState(rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined, {
+      const state = await tx.loadState(stateBefore, {
         summarize: (id, project, taskId) => {
           // Another task naming the id is held back, and the asset may then be withdrawn: whole.
           const now = current.get(id);

@@ -23,7 +23,7 @@ export interface RetirementRequest {
 
 export const RETIREMENT_COLUMNS = ["asset_id", "date", "portion", "proceeds", "removal_cost", "reason"] as const;
 
-type Problem = { line: number; message: string };
+export type Problem = { line: number; message: string };
 
 function money(text: string | undefined, column: string, line: number, problems: Problem[]): Cents {
   if (text === undefined || text.trim() === "") return 0;
@@ -39,6 +39,18 @@ function money(text: string | undefined, column: string, line: number, problems:
 
 /** Reads and checks the file's shape; the checks against the register come in checkRetirements. */
 export function parseRetirements(text: string, file: string): RetirementRequest[] {
+  const { requests, problems } = readRetirementRows(text, file);
+  if (problems.length) throw new RegisterInputError(file, problems, "retirements file");
+  return requests;
+}
+
+/**
+ * The requests the file's rows make, and the problems of its rows' shape: a row whose portion
+ * could be read is a request even if another of its fields is wrong, so that it can be checked
+ * against the register too and every problem be listed at once. A file that is not a CSV of
+ * these columns at all is refused outright.
+ */
+export function readRetirementRows(text: string, file: string): { requests: RetirementRequest[]; problems: Problem[] } {
   const problems: Problem[] = [];
   let rows: string[][];
   try {
@@ -79,8 +91,7 @@ export function parseRetirements(text: string, file: string): RetirementRequest[
     const removalCost = money(col(row, "removal_cost"), "removal_cost", line, problems);
     if (portion) out.push({ line, assetId, date, portion, proceeds, removalCost, reason: col(row, "reason") ?? "", file });
   });
-  if (problems.length) throw new RegisterInputError(file, problems, "retirements file");
-  return out;
+  return { requests: out, problems };
 }
 
 export async function readRetirements(file: string): Promise<RetirementRequest[]> {
@@ -110,7 +121,17 @@ export function retiredFraction(r: RetirementRequest, assetQuantity: string | un
  * assets, dates outside the period, more than remains, an asset named twice. Throws one
  * error listing every problem with its line.
  */
-export function checkRetirements(requests: RetirementRequest[], state: RegisterState, period: string, file: string): void {
+export function checkRetirements(requests: RetirementRequest[], state: RegisterState, period: string, file: string, shapeProblems: readonly Problem[] = []): void {
+  const problems = retirementProblems(requests, state, period);
+  if (problems.length || shapeProblems.length) {
+    // One list in line order: the file's shape and the register's findings together.
+    const all = [...shapeProblems, ...problems].map((p, i) => ({ p, i })).sort((a, b) => a.p.line - b.p.line || a.i - b.i).map(({ p }) => p);
+    throw new RegisterInputError(file, all, "retirements file");
+  }
+}
+
+/** What the register says against each request (see checkRetirements). */
+function retirementProblems(requests: RetirementRequest[], state: RegisterState, period: string): Problem[] {
   const problems: Problem[] = [];
   const start = periodStartDate(period);
   const end = periodEndDate(period);
@@ -136,5 +157,5 @@ export function checkRetirements(requests: RetirementRequest[], state: RegisterS
       else if (r.portion.quantity.gt(q)) problems.push({ line: r.line, message: `portion ${r.portion.quantity} is more than remains of asset ${r.assetId} (${q} ${a.record.uom ?? ""})`.trimEnd() });
     }
   }
-  if (problems.length) throw new RegisterInputError(file, problems, "retirements file");
+  return problems;
 }
