@@ -94,6 +94,15 @@ describe("rules check", () => {
     ]);
   });
 
+  it("reports a misspelt class with a misspelt treatment and setting of the same task type, not after they are fixed", () => {
+    const t = text.replace(/ {2}install_conduit:\n {4}treatment: capitalize\n {4}fa_class: Infrastructure\n {4}life_years: 50/, "  install_conduit:\n    treatment: capitalise\n    fa_class: Infrastucture\n    life_year: 50");
+    expect(checkRulesText(t, FILE).problems.map(formatRulesProblem)).toEqual([
+      'task_types.install_conduit.treatment: treatment must be one of "capitalize", "expense", "none" (line 159); did you mean "capitalize"?',
+      'task_types.install_conduit.fa_class: unknown class "Infrastucture" (line 160); did you mean "Infrastructure"?',
+      'task_types.install_conduit.life_year: unknown setting "life_year" (line 161); did you mean "life_years"?',
+    ]);
+  });
+
   it("warns about the task types a snapshot's projects use that the file does not cover", () => {
     const t = text.replace(/ {2}nap_otdr:\n(?: {4}.*\n)+/, "");
     const { rules, problems } = checkRulesText(t, FILE);
