@@ -481,6 +481,8 @@ describe("capex trace", () => {
 
   it("refuses an id the register does not hold (exit 2), suggesting the nearest", async () => {
     expect(await capex(["trace", "P1-22", "--db", db])).toMatchObject({ code: 2, stdout: "", stderr: `capex: ASSET_ID: no asset P1-22 in the register ${db}; did you mean P1-2?\n` });
+    // In the wrong case, as capex register asset takes it.
+    expect(await capex(["trace", "p1-10", "--db", db])).toMatchObject({ code: 2, stderr: `capex: ASSET_ID: no asset p1-10 in the register ${db}; did you mean P1-10?\n` });
     expect(await capex(["trace", "--journal", "DEP-2026-10-P2", "--db", db])).toMatchObject({
       code: 2,
       stderr: `capex: --journal: no journal entry DEP-2026-10-P2 in the register ${db}; did you mean DEP-2026-10-P1?\n`,

@@ -1,4 +1,3 @@
-import { closest, distance } from "fastest-levenshtein";
 import type { AssetLocation, CostElement } from "../capitalize/outcomes.js";
 import { InputError } from "../errors.js";
 import type { JournalEntry, JournalSource } from "../ledger/journal.js";
@@ -6,6 +5,7 @@ import type { Cents } from "../money.js";
 import type { AssetSource, AssetStatus, EventKind } from "../register/model.js";
 import type { DisposalRow } from "../register/reconcile.js";
 import type { PeriodBalanceRow, PeriodEventRow, RegisterStore } from "../register/store.js";
+import { likelyMeant } from "../suggest.js";
 
 /**
  * `capex trace`: from an asset to everything behind it (its Render task, unit lines, rates,
@@ -108,9 +108,8 @@ export function localTime(instant: string | undefined, timeZone: string): { utc:
 
 /** "did you mean X?" when an id is close to a known one. */
 function suggestion(id: string, known: string[]): string {
-  if (known.length === 0) return "";
-  const near = closest(id, known);
-  return distance(id, near) <= Math.max(2, Math.floor(id.length / 3)) ? `; did you mean ${near}?` : "";
+  const near = likelyMeant(id, known);
+  return near === undefined ? "" : `; did you mean ${near}?`;
 }
 
 // --- the parts of a line -------------------------------------------------------------------
