@@ -48,6 +48,12 @@ describe("capex", () => {
     const missing = await capex(["close", "--period", "2026-10", "--snapshot", "/no/such/snapshot"]);
     expect(missing).toMatchObject({ code: 2, stderr: "capex: /no/such/snapshot: no such snapshot folder; run capex fetch --out DIR first\n" });
     expect((await capex(["frobnicate"])).code).toBe(2);
+    // A mistyped command or option is named, with what it likely meant.
+    const usage = (said: string) => ({ code: 2, stdout: "", stderr: `capex: ${said}\nRun capex --help for usage.\n` });
+    expect(await capex(["clsoe", "--period", "2026-10"])).toEqual(usage("unknown command clsoe; did you mean close?"));
+    expect(await capex(["register", "stats", "--db", "x.db"])).toEqual(usage("unknown command register stats; did you mean register status? (register has status, asset, import)"));
+    expect(await capex(["close", "--peroid", "2026-10", "--snapshot", "x"])).toEqual(usage("unknown option --peroid; did you mean --period? Missing required argument: period"));
+    expect(await capex(["close", "--period", "2026-10", "--snapshot", "x", "--wrokbook"])).toEqual(usage("unknown option --wrokbook; did you mean --workbook?"));
   }, CLI_BUDGET);
 
   it("close --strict writes everything, then exits 3 on exceptions; --json prints a summary", async () => {

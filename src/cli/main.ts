@@ -12,6 +12,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { toolVersion } from "../package-info.js";
+import { likelyMeant } from "../suggest.js";
 import { EXIT, reportError } from "./terminal.js";
 
 type Handler = (argv: unknown) => Promise<number>;
@@ -36,8 +37,12 @@ function wrap(c: Command) {
   };
 }
 
+/** The subcommands of each group loaded (for usage messages). */
+const SUBCOMMANDS: Record<string, string[]> = {};
+
 /** A command whose work is done by its subcommands (`capex register status`), each wrapped as a command. */
 function group(name: string, describe: string, subcommands: Command[]): Command {
+  SUBCOMMANDS[name] = subcommands.map((c) => c.command.split(" ")[0]!);
   return {
     command: name,
     describe,
@@ -75,6 +80,38 @@ const word = hideBin(process.argv).find((a) => !a.startsWith("-")) ?? "";
 const named = Object.hasOwn(COMMANDS, word) ? COMMANDS[word] : undefined;
 const commands = await Promise.all(named ? [named()] : Object.values(COMMANDS).map((load) => load()));
 
+/**
+ * yargs' complaint, led by what the user most likely mistyped: an option the command does
+ * not have (`--peroid`, which yargs reports only as "Missing required argument: period") or a
+ * command capex does not have (`register stats`), each with the name it likely meant.
+ */
+function usageProblem(message: string, options: string[]): string {
+  const args = hideBin(process.argv);
+  const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const known = new Set(options.map(kebab));
+  const flags = [...new Set(args.filter((a) => a.startsWith("--") && a.length > 2).map((a) => a.slice(2).split("=")[0]!))];
+  const unknownFlags = flags.filter((f) => !known.has(f) && !(f.startsWith("no-") && known.has(f.slice(3))));
+  const problems = unknownFlags.map((f) => {
+    const meant = likelyMeant(f, known);
+    return `unknown option --${f}${meant === undefined ? "" : `; did you mean --${meant}?`}`;
+  });
+  // The words before the first option: the command, and a group's subcommand.
+  const words = args.slice(0, args.findIndex((a) => a.startsWith("-")) === -1 ? args.length : args.findIndex((a) => a.startsWith("-")));
+  const [first, second] = words;
+  if (first !== undefined && !Object.hasOwn(COMMANDS, first)) {
+    // The options are the command's, which capex cannot know: the command is the problem.
+    const meant = likelyMeant(first, Object.keys(COMMANDS));
+    return `unknown command ${first}${meant === undefined ? `; the commands are ${Object.keys(COMMANDS).join(", ")}` : `; did you mean ${meant}?`}`;
+  } else if (first !== undefined && second !== undefined && SUBCOMMANDS[first] && !SUBCOMMANDS[first].includes(second) && /^Unknown argument/.test(message)) {
+    const meant = likelyMeant(second, SUBCOMMANDS[first]);
+    return `unknown command ${first} ${second}${meant === undefined ? "" : `; did you mean ${first} ${meant}?`} (${first} has ${SUBCOMMANDS[first].join(", ")})`;
+  }
+  if (problems.length === 0) return message;
+  // yargs' own words add nothing when they only list the same unknown names.
+  const said = problems.join("; ");
+  return /^Unknown arguments?:/.test(message) ? said : `${said}${said.endsWith("?") ? "" : "."} ${message}`;
+}
+
 let cli = yargs(hideBin(process.argv))
   .scriptName("capex")
   .usage("$0 <command> [options]\n\nTurns approved fiber-construction work in Render Networks into fixed assets, depreciation and journals.")
@@ -90,7 +127,8 @@ let cli = yargs(hideBin(process.argv))
   .locale("en")
   .fail((msg, err) => {
     if (err) throw err;
-    process.stderr.write(`capex: ${msg}\nRun capex --help for usage.\n`);
+    // The instance holds the options of the command being parsed when yargs fails.
+    process.stderr.write(`capex: ${usageProblem(msg, Object.keys((cli as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key))}\nRun capex --help for usage.\n`);
     process.exit(EXIT.badInput);
   });
 for (const c of commands) cli = cli.command(wrap(c) as never);
