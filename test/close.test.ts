@@ -202,8 +202,8 @@ describe("the workbook", () => {
     expect(labels).toContain("Rules sha256");
     expect(labels).toContain("every journal balances: Σ debit = Σ credit (3 entries)");
     // A first close: what it took on, with no journal line, is on the Summary (DESIGN §8).
-    const valueOf = (label: string) => summary.getRow(labels.indexOf(label)).getCell(2).value;
-    expect([valueOf("Assets taken on (first close: opening balances, no journal)"), valueOf("Taken on: cost"), valueOf("Taken on: accumulated depreciation")]).toEqual([1, 1924, 3.21]); // the conduit in service in September
+    const summaryValue = (label: string) => summary.getRow(labels.indexOf(label)).getCell(2).value;
+    expect([summaryValue("Assets taken on (first close: opening balances, no journal)"), summaryValue("Taken on: cost"), summaryValue("Taken on: accumulated depreciation")]).toEqual([1, 1924, 3.21]); // the conduit in service in September
   });
 
   it("continues a table past the sheet's row limit on a second sheet", async () => {
