@@ -37,6 +37,7 @@ describe("fiber-capex as a library", () => {
     await expect(lib.loadRules("/no/such/rules.yaml")).rejects.toBeInstanceOf(lib.RulesError);
     // Plain JavaScript callers that leave out an input get a typed error naming it.
     const rules = await lib.loadRules("rules/render-fiber.yaml");
+    await expect(lib.closePeriod(undefined as never)).rejects.toThrow(new lib.InputError("snapshot", "a close needs the snapshot opened by openSnapshot(dir)"));
     await expect(lib.closePeriod({ rules, period: "2026-09" } as never)).rejects.toThrow(new lib.InputError("snapshot", "a close needs the snapshot opened by openSnapshot(dir)"));
     const snapshot = await lib.openSnapshot("fixtures/demo");
     await expect(lib.closePeriod({ snapshot, period: "2026-09" } as never)).rejects.toThrow(

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Argv } from "yargs";
 import { z } from "zod";
-import type { CloseResult } from "../close/close.js";
+import { type CloseResult, takenOn } from "../close/close.js";
 import { runMonthEnd } from "../close/month-end.js";
 import { parsePeriod } from "../dates.js";
 import { ERP_PROFILE_NAMES } from "../erp/mapping.js";
@@ -126,9 +126,8 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     const verb = outcome.status === "rewritten" ? "Already closed with these inputs; outputs written again for" : "Closed";
     w(`${verb} ${result.period} (${result.periodStart} to ${result.periodEnd}), rules ${result.rules.version}, register ${register.location}`);
     if (result.openPeriod) w(`  provisional:   ${result.period} had not ended when the snapshot was fetched (${result.snapshot.fetchedAt})`);
-    if (result.registerBefore.firstClose && result.register.length > result.counts.additions) {
-      w(`  opening:       ${String(result.register.length - result.counts.additions).padStart(7)} assets taken on from the snapshot (first close of this register; no journal)`);
-    }
+    const taken = takenOn(result);
+    if (taken) w(`  opening:       ${String(taken.assets).padStart(7)} assets taken on from the snapshot (first close of this register; no journal)`);
     w(`  additions:     ${String(result.counts.additions).padStart(7)} assets   ${formatCents(t.additions).padStart(16)}`);
     w(`  depreciation:  ${String(result.counts.register).padStart(7)} assets   ${formatCents(t.depreciation).padStart(16)}`);
     w(`  expensed:      ${String(result.counts.expensedInPeriod).padStart(7)} tasks    ${formatCents(t.expensedInPeriod).padStart(16)}`);

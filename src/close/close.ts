@@ -262,15 +262,35 @@ export function classifyForClose(input: CloseInput): Promise<Classification> {
 }
 
 /**
+ * What the close took on as opening balances, with no journal (DESIGN §8): the work in service
+ * before the period on a register that had not closed a period yet (after a take-on import too).
+ * Undefined when it took on nothing. Its own take-on events, so a taken-on asset retired in the
+ * same close is counted as taken on.
+ */
+export function takenOn(result: CloseResult): { assets: number; cost: Cents; accumulated: Cents } | undefined {
+  let assets = 0;
+  let cost = 0;
+  let accumulated = 0;
+  for (const e of result.posting.events) {
+    if (e.kind !== "take_on") continue;
+    assets++;
+    cost += e.costChange;
+    accumulated += e.accumulatedChange;
+  }
+  return assets ? { assets, cost, accumulated } : undefined;
+}
+
+/**
  * The month-end close, in memory and pure: the same snapshot, rules, period and register
  * state give the same result. Reconciles the register with the snapshot, depreciates every
  * registered asset, posts retirements, and builds journals and the rollforward. Throws
  * LedgerImbalanceError or IdentityError, as bugs, before anything could be written.
  */
 export async function closePeriod(input: CloseInput): Promise<CloseResult> {
+  // Checked before it is read, so a missing input is an InputError, not a TypeError.
+  const openPeriod = checkCloseInput(input);
   const { snapshot, rules, period } = input;
   const state = input.register ?? emptyRegisterState();
-  const openPeriod = checkCloseInput(input);
   const periodStart = periodStartDate(period);
   const periodEnd = periodEndDate(period);
   const month = monthIndexOf(period);

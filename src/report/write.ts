@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { checkOutputFolder, filesOfManifest, type OutputFolderKind, writeDirAtomically } from "../atomic-dir.js";
-import type { CloseResult } from "../close/close.js";
+import { type CloseResult, takenOn } from "../close/close.js";
 import { checkErpProfiles, erpFileName, exportJournal } from "../erp/profiles.js";
 import type { ErpProfileName } from "../erp/mapping.js";
 import { formatCents } from "../money.js";
@@ -128,14 +128,13 @@ export function workbookName(period: string): string {
 
 function summaryLines(r: CloseResult, projects: string[], paths: InputPaths): SummaryLine[] {
   const t = r.controlTotals;
-  // A first close takes on the work in service before the period as opening balances, with no
-  // journal (DESIGN §8): the Summary shows what was taken on, which no journal line carries.
-  const takenOn = r.registerBefore.firstClose ? r.rollforward.find((x) => x.faClass === "TOTAL") : undefined;
-  const takeOnLines: SummaryLine[] = takenOn
+  // What a first close took on, with no journal (DESIGN §8: the take-on totals on the Summary).
+  const taken = takenOn(r);
+  const takeOnLines: SummaryLine[] = taken
     ? [
-        { label: "Assets taken on (first close: opening balances, no journal)", value: r.counts.register - r.counts.additions },
-        { label: "Taken on: cost", value: takenOn.openingCost / 100, kind: "amount" },
-        { label: "Taken on: accumulated depreciation", value: takenOn.openingAccumulated / 100, kind: "amount" },
+        { label: "Assets taken on (first close: opening balances, no journal)", value: taken.assets },
+        { label: "Taken on: cost", value: taken.cost / 100, kind: "amount" },
+        { label: "Taken on: accumulated depreciation", value: taken.accumulated / 100, kind: "amount" },
       ]
     : [];
   return [
