@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { traceAsset, traceJournal } from "../src/audit/trace.js";
 import { verifyPeriod } from "../src/audit/verify.js";
 import { runMonthEnd } from "../src/close/month-end.js";
+import { toolVersion } from "../src/package-info.js";
 import { stateDigest } from "../src/register/model.js";
 import { RegisterStore } from "../src/register/store.js";
 import { loadRules } from "../src/rules/load.js";
@@ -286,7 +287,7 @@ describe("capex verify", () => {
           recomputed: undefined,
           inOut: undefined,
           status: "not_reproducible",
-          note: "not reproducible by this version: fiber-capex 0.1.0 does not write journal-sap-s4.csv (the close, by 0.1.0, did)",
+          note: `not reproducible by this version: fiber-capex ${toolVersion()} does not write journal-sap-s4.csv (the close, by ${toolVersion()}, did)`,
         },
         {
           file: "manifest.json",
