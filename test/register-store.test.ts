@@ -634,6 +634,47 @@ describe("an SQLite register", () => {
     }
   });
 
+  it("re-runs a period closed before the register kept the snapshot's path: as the close named it, else says how", async () => {
+    const db = join(tmp(), "capex.db");
+    const dir = tmp();
+    const store = await RegisterStore.open(db);
+    try {
+      await close(store, "2026-09", snapshots.sep, join(dir, "2026-09"));
+    } finally {
+      await store.close();
+    }
+    // As a register written before 0.2.0 holds it: the period's report without the snapshot's path.
+    const raw = new Database(db);
+    const { report } = raw.prepare("select report from period_reports where period = ?").get("2026-09") as { report: string };
+    const { snapshotPath, ...older } = JSON.parse(report) as { snapshotPath: string };
+    expect(snapshotPath).toBe(snapshots.sep);
+    raw.prepare("update period_reports set report = ? where period = ?").run(JSON.stringify(older), "2026-09");
+    raw.close();
+    const first = outputs(join(dir, "2026-09"));
+    const old = await RegisterStore.open(db);
+    try {
+      // Named as the close named it: the same outputs, into a folder with no manifest to go by.
+      expect((await close(old, "2026-09", snapshots.sep, join(dir, "again"))).status).toBe("rewritten");
+      expect(outputs(join(dir, "again"))).toEqual(first);
+      // Named another way, with nothing that recorded the close's name for it: refused, saying how.
+      const link = join(tmp(), "snapshot-link");
+      symlinkSync(resolve(snapshots.sep), link);
+      await expect(close(old, "2026-09", link, join(dir, "other"))).rejects.toThrow(
+        new PeriodOrderError(
+          "2026-09 is already closed with these inputs, but this run would not write the same outputs again: capex-2026-09.xlsx would differ from what the close wrote. Nothing was written. " +
+            "Re-run it as it was closed (the same --workbook or --no-workbook and --erp), or reopen it (capex reopen --period 2026-09) to close it otherwise. " +
+            "2026-09 was closed before fiber-capex recorded the snapshot's path: name the snapshot by the path the close was given, from the same working folder, or give --out the period's output folder.",
+        ),
+      );
+      expect(existsSync(join(dir, "other"))).toBe(false);
+      // The period's own output folder records the name: given --out, any name for the snapshot will do.
+      expect((await close(old, "2026-09", link, join(dir, "2026-09"))).status).toBe("rewritten");
+      expect(outputs(join(dir, "2026-09"))).toEqual(first);
+    } finally {
+      await old.close();
+    }
+  });
+
   it("refuses a retirements file with every problem at once: its own mistakes and what the register says of its rows", async () => {
     const store = await RegisterStore.open(join(tmp(), "capex.db"));
     try {

@@ -110,14 +110,17 @@ export function recordedPath(path: string): string {
 
 /**
  * The snapshot and rules paths the close of `period` named its inputs by: recorded with the
- * period, or for a period closed before fiber-capex kept them, in the output folder's manifest
- * (when it is of this period and these inputs). Undefined: neither is known.
+ * period, or for a period closed before fiber-capex kept the snapshot's (before 0.2.0), in the
+ * output folder's manifest when it is of this period and these inputs, else the snapshot as
+ * `given` now and the rules as recorded.
  */
-export function recordedInputPaths(report: PeriodReport | undefined, outManifest: unknown, period: string, snapshotSha256: string, rulesSha256: string): InputPaths | undefined {
+export function recordedInputPaths(report: PeriodReport | undefined, outManifest: unknown, period: string, snapshotSha256: string, rulesSha256: string, given: InputPaths): InputPaths {
   if (report?.snapshotPath !== undefined) return { snapshot: report.snapshotPath, rules: report.rulesFile };
   const m = outManifest as Partial<CloseManifest> | undefined;
-  if (m?.period !== period || m.snapshot?.manifest_sha256 !== snapshotSha256 || m.rules?.sha256 !== rulesSha256) return undefined;
-  return typeof m.snapshot.path === "string" && typeof m.rules.path === "string" ? { snapshot: m.snapshot.path, rules: m.rules.path } : undefined;
+  if (m?.period === period && m.snapshot?.manifest_sha256 === snapshotSha256 && m.rules?.sha256 === rulesSha256 && typeof m.snapshot.path === "string" && typeof m.rules.path === "string") {
+    return { snapshot: m.snapshot.path, rules: m.rules.path };
+  }
+  return { snapshot: given.snapshot, rules: report?.rulesFile ?? given.rules };
 }
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
