@@ -41,6 +41,9 @@ describe("token handling", () => {
     // Still the credentials the client authenticates with.
     expect((await client.listProjects()).length).toBeGreaterThan(0);
     expect((await new RenderClient({ connection }).listProjects()).length).toBeGreaterThan(0);
+    // Nor the bearer token it now holds (the simulator's tokens are 48 hex digits).
+    expect(inspect(client, { depth: 9 })).toContain("TokenCache");
+    expect(inspect(client, { depth: 9 })).not.toMatch(/[0-9a-f]{48}/);
   });
 
   it("caches the token and refreshes it before expires_in runs out", async () => {

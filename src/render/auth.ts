@@ -25,8 +25,10 @@ export type TokenSender = (url: string, headers: Record<string, string>, body: s
  * dropped so the next caller fetches a new one.
  */
 export class TokenCache {
-  private token: { value: string; expiresAt: number } | undefined;
-  private pending: Promise<string> | undefined;
+  // Private fields (#), not TypeScript's `private`: util.inspect and console.log of a client an
+  // integration logs show neither the bearer token nor the promise that resolves to it.
+  #token: { value: string; expiresAt: number } | undefined;
+  #pending: Promise<string> | undefined;
   fetched = 0;
 
   constructor(
@@ -37,17 +39,17 @@ export class TokenCache {
   ) {}
 
   async get(): Promise<string> {
-    const t = this.token;
+    const t = this.#token;
     if (t && this.now() < t.expiresAt - this.refreshMarginMs) return t.value;
-    this.pending ??= this.fetch().finally(() => {
-      this.pending = undefined;
+    this.#pending ??= this.fetch().finally(() => {
+      this.#pending = undefined;
     });
-    return this.pending;
+    return this.#pending;
   }
 
   /** Forget `value` if it is still the cached token (another caller may have refreshed already). */
   invalidate(value: string): void {
-    if (this.token?.value === value) this.token = undefined;
+    if (this.#token?.value === value) this.#token = undefined;
   }
 
   private async fetch(): Promise<string> {
@@ -79,7 +81,7 @@ export class TokenCache {
       throw new RenderResponseError(`POST ${TOKEN_PATH}`, parsed.error.issues.map((i) => i.path.join(".")).join(", "));
     }
     this.fetched++;
-    this.token = { value: parsed.data.access_token, expiresAt: this.now() + parsed.data.expires_in * 1000 };
+    this.#token = { value: parsed.data.access_token, expiresAt: this.now() + parsed.data.expires_in * 1000 };
     return parsed.data.access_token;
   }
 }
