@@ -54,6 +54,10 @@ describe("capex", () => {
     expect(await capex(["register", "stats", "--db", "x.db"])).toEqual(usage("unknown command register stats; did you mean register status? (register has status, asset, import)"));
     expect(await capex(["close", "--peroid", "2026-10", "--snapshot", "x"])).toEqual(usage("unknown option --peroid; did you mean --period? Missing required argument: period"));
     expect(await capex(["close", "--period", "2026-10", "--snapshot", "x", "--wrokbook"])).toEqual(usage("unknown option --wrokbook; did you mean --workbook?"));
+    // Each unknown option a sentence of its own; an option spelt in camelCase is not one of them.
+    expect(await capex(["close", "--peroid", "2026-10", "--snapshot", "x", "--allowOpenPeriod", "--wrokbook", "--zzzzzz"])).toEqual(
+      usage("unknown option --peroid; did you mean --period? unknown option --wrokbook; did you mean --workbook? unknown option --zzzzzz. Missing required argument: period"),
+    );
   }, CLI_BUDGET);
 
   it("close --strict writes everything, then exits 3 on exceptions; --json prints a summary", async () => {

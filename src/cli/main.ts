@@ -88,12 +88,15 @@ const commands = await Promise.all(named ? [named()] : Object.values(COMMANDS).m
 function usageProblem(message: string, options: string[]): string {
   const args = hideBin(process.argv);
   const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  const known = new Set(options.map(kebab));
+  // Suggestions are the documented kebab-case names; yargs accepts the camelCase ones too.
+  const documented = new Set(options.map(kebab));
+  const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const known = new Set([...documented, ...[...documented].map(camel)]);
   const flags = [...new Set(args.filter((a) => a.startsWith("--") && a.length > 2).map((a) => a.slice(2).split("=")[0]!))];
   const unknownFlags = flags.filter((f) => !known.has(f) && !(f.startsWith("no-") && known.has(f.slice(3))));
   const problems = unknownFlags.map((f) => {
-    const meant = likelyMeant(f, known);
-    return `unknown option --${f}${meant === undefined ? "" : `; did you mean --${meant}?`}`;
+    const meant = likelyMeant(f, documented);
+    return meant === undefined ? `unknown option --${f}.` : `unknown option --${f}; did you mean --${meant}?`;
   });
   // The words before the first option: the command, and a group's subcommand.
   const words = args.slice(0, args.findIndex((a) => a.startsWith("-")) === -1 ? args.length : args.findIndex((a) => a.startsWith("-")));
@@ -108,8 +111,8 @@ function usageProblem(message: string, options: string[]): string {
   }
   if (problems.length === 0) return message;
   // yargs' own words add nothing when they only list the same unknown names.
-  const said = problems.join("; ");
-  return /^Unknown arguments?:/.test(message) ? said : `${said}${said.endsWith("?") ? "" : "."} ${message}`;
+  const said = problems.join(" ");
+  return /^Unknown arguments?:/.test(message) ? said : `${said} ${message}`;
 }
 
 let cli = yargs(hideBin(process.argv))
