@@ -103,6 +103,12 @@ describe("rules check", () => {
     ]);
   });
 
+  it("lets an expensed task type carry an fa_class label that names no class", () => {
+    const t = text.replace(/( {4}treatment: expense\n {4}expense_account: "6720"\n)/, '$1    fa_class: Permits\n');
+    expect(t).not.toBe(text);
+    expect(checkRulesText(t, FILE).problems).toEqual([]);
+  });
+
   it("warns about the task types a snapshot's projects use that the file does not cover", () => {
     const t = text.replace(/ {2}nap_otdr:\n(?: {4}.*\n)+/, "");
     const { rules, problems } = checkRulesText(t, FILE);

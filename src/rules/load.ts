@@ -7,7 +7,7 @@ import { RulesError, type RulesProblem } from "../errors.js";
 import { Dec } from "../money.js";
 import { checkErpSection, compileErp, erpSettingsAt } from "./erp.js";
 import { didYouMean as suggest } from "../suggest.js";
-import type { FaClassRule, RateEntry, Rules, TaskTypeRule } from "./model.js";
+import { type FaClassRule, type RateEntry, type Rules, TREATMENTS, type TaskTypeRule } from "./model.js";
 import {
   capitalizationSchema,
   depreciationSchema,
@@ -83,9 +83,11 @@ function crossCheck(r: RulesFile, at: (path: Path) => number | undefined, proble
   }
   for (const [name, t] of Object.entries(r.task_types)) {
     const p: Path = ["task_types", name];
-    // A class named must exist whatever the treatment (a misspelt treatment is the schema's
-    // problem, and this one is reported with it, not after it is fixed).
-    if (typeof t.fa_class === "string" && !(t.fa_class in r.fa_classes)) err([...p, "fa_class"], `unknown class "${t.fa_class}"`, suggest(t.fa_class, Object.keys(r.fa_classes)));
+    // A capitalized type's class must exist; so must a misspelt treatment's (the schema reports
+    // the treatment, this the class with it, not after it is fixed). An expensed type's fa_class
+    // is a reporting label and may name no class.
+    const capitalizes = t.treatment === "capitalize" || !(TREATMENTS as readonly unknown[]).includes(t.treatment);
+    if (capitalizes && typeof t.fa_class === "string" && !(t.fa_class in r.fa_classes)) err([...p, "fa_class"], `unknown class "${t.fa_class}"`, suggest(t.fa_class, Object.keys(r.fa_classes)));
     if (t.treatment === "capitalize") {
       if (t.fa_class === undefined) err([...p, "fa_class"], "a capitalized task type needs an fa_class");
       if (t.life_years === undefined && t.life_months === undefined) err(p, "a capitalized task type needs life_years or life_months");

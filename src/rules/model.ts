@@ -3,7 +3,8 @@ import type { RulesProblem } from "../errors.js";
 import type { ErpMapping, ErpProfileName } from "../erp/mapping.js";
 import type { Convention, DecliningBalanceYears, Method, RecoveryYears, Rounding } from "../depreciation/types.js";
 
-export type Treatment = "capitalize" | "expense" | "none";
+export const TREATMENTS = ["capitalize", "expense", "none"] as const;
+export type Treatment = (typeof TREATMENTS)[number];
 
 export interface FaClassRule {
   name: string;

@@ -3,6 +3,7 @@ import { isIsoDate, isValidTimeZone, MAX_YEAR, MIN_YEAR } from "../dates.js";
 import { CONVENTIONS, DECLINING_BALANCE_YEARS, METHODS, ROUNDINGS, TAX_RECOVERY_YEARS } from "../depreciation/types.js";
 import { DATE_FORMATS, DIMENSION_SOURCES } from "../erp/mapping.js";
 import { keyProblem } from "../ids.js";
+import { TREATMENTS } from "./model.js";
 import { Dec, MAX_AMOUNT_TEXT } from "../money.js";
 
 /**
@@ -51,7 +52,7 @@ const isoDate = text.refine((s) => isIsoDate(s) && s >= `${MIN_YEAR}` && s < `${
 export const MAX_LIFE_YEARS = 100;
 
 export const taskTypeRuleSchema = z.strictObject({
-  treatment: z.enum(["capitalize", "expense", "none"], { message: 'treatment must be one of "capitalize", "expense", "none"' }),
+  treatment: z.enum(TREATMENTS, { message: 'treatment must be one of "capitalize", "expense", "none"' }),
   fa_class: text.optional(),
   life_years: wholeNumber("life_years", 1, MAX_LIFE_YEARS, " (use life_months for part years)").optional(),
   life_months: wholeNumber("life_months", 1, MAX_LIFE_YEARS * 12).optional(),
