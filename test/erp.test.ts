@@ -376,12 +376,12 @@ describe("capex close --erp and capex export", () => {
     const open = await capex(["export", "--period", "2026-11", "--erp", "xero", "--db", db, "--out", exports]);
     expect(open).toMatchObject({
       code: 2,
-      stderr: `capex: 2026-11 is not closed in the register ${db}; its closed periods are 2026-10. Close 2026-11 first (capex close --period 2026-11); or name a closed period.\n`,
+      stderr: `capex: 2026-11 is not closed in the register ${db}; its closed periods are 2026-10. Close 2026-11 first (capex close --period 2026-11). Only a closed period's journal can be exported.\n`,
     });
     // Before the register's first close there is nothing to close: the message does not say to.
     expect(await capex(["export", "--period", "2026-08", "--erp", "xero", "--db", db, "--out", exports])).toMatchObject({
       code: 2,
-      stderr: `capex: 2026-08 is not closed in the register ${db}; its closed periods are 2026-10. 2026-08 is before the register's first closed period (2026-10), so it holds nothing of it; or name a closed period.\n`,
+      stderr: `capex: 2026-08 is not closed in the register ${db}; its closed periods are 2026-10. 2026-08 is before the register's first closed period (2026-10), so it holds nothing of it. Only a closed period's journal can be exported.\n`,
     });
     expect((await capex(["export", "--period", "2026-10", "--erp", "sap", "--db", db])).code).toBe(2);
   }, 120_000);

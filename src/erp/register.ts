@@ -12,7 +12,7 @@ import { type ErpExport, exportJournal } from "./profiles.js";
 export async function exportPeriodJournal(store: RegisterStore, period: string, profile: ErpProfileName | string, mapping?: ErpMapping): Promise<ErpExport> {
   const { periods } = await store.status();
   if (!periods.some((p) => p.period === period)) {
-    throw new PeriodOrderError(`${notClosedReason(period, store.location, periods.map((p) => p.period))}; or name a closed period.`);
+    throw new PeriodOrderError(`${notClosedReason(period, store.location, periods.map((p) => p.period))}. Only a closed period's journal can be exported.`);
   }
   return exportJournal(await store.journal(period), profile, mapping);
 }
