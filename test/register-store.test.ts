@@ -605,7 +605,7 @@ describe("an SQLite register", () => {
     expect(pageSize(older)).toBe(4096);
   });
 
-  it("is in WAL from the start: during its first close another run is told it is busy, and its status can be read", async () => {
+  it("is created in WAL journal mode: while a run holds the close lock, another can read its status and is told it is busy", async () => {
     const journalMode = (file: string) => {
       const db = new Database(file, { readonly: true });
       try {
