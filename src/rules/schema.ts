@@ -3,8 +3,8 @@ import { isIsoDate, isValidTimeZone, MAX_YEAR, MIN_YEAR } from "../dates.js";
 import { CONVENTIONS, DECLINING_BALANCE_YEARS, METHODS, ROUNDINGS, TAX_RECOVERY_YEARS } from "../depreciation/types.js";
 import { DATE_FORMATS, DIMENSION_SOURCES } from "../erp/mapping.js";
 import { keyProblem } from "../ids.js";
-import { TREATMENTS } from "./model.js";
 import { Dec, MAX_AMOUNT_TEXT } from "../money.js";
+import { TREATMENTS } from "./model.js";
 
 /**
  * The rules file's shape. Numbers arrive as their YAML source text (see load.ts), so money
