@@ -71,7 +71,6 @@ export function readRetirementRows(text: string, file: string): { requests: Reti
   const out: RetirementRequest[] = [];
   rows.slice(1).forEach((row, i) => {
     const line = i + 2;
-    const before = problems.length;
     const assetId = col(row, "asset_id") ?? "";
     const date = col(row, "date") ?? "";
     const portionText = (col(row, "portion") ?? "").toLowerCase();
@@ -90,9 +89,7 @@ export function readRetirementRows(text: string, file: string): { requests: Reti
     } else problems.push({ line, message: `portion "${portionText}" must be all, a quantity in the asset's unit (120.5) or a percentage (25%)` });
     const proceeds = money(col(row, "proceeds"), "proceeds", line, problems);
     const removalCost = money(col(row, "removal_cost"), "removal_cost", line, problems);
-    // Only a well-formed row goes on to the register's checks: a row with a mistake already has
-    // its problem, and checking its half-read fields would add noise (a second "date" message).
-    if (portion && problems.length === before) out.push({ line, assetId, date, portion, proceeds, removalCost, reason: col(row, "reason") ?? "", file });
+    if (portion) out.push({ line, assetId, date, portion, proceeds, removalCost, reason: col(row, "reason") ?? "", file });
   });
   return { requests: out, problems };
 }
