@@ -137,10 +137,14 @@ function retirementProblems(requests: RetirementRequest[], state: RegisterState,
   const end = periodEndDate(period);
   const seen = new Map<string, number>();
   for (const r of requests) {
-    const first = seen.get(r.assetId);
+    // A field the file's shape check refused (an empty asset_id, a date not YYYY-MM-DD) has its
+    // problem already: only the fields that were read are checked against the register.
+    const dated = isIsoDate(r.date);
+    const first = r.assetId ? seen.get(r.assetId) : undefined;
     if (first !== undefined) problems.push({ line: r.line, message: `asset ${r.assetId} is already retired on line ${first}; put one row per asset` });
-    seen.set(r.assetId, r.line);
-    if (r.date < start || r.date > end) problems.push({ line: r.line, message: `date ${r.date} is not in the period being closed (${start} to ${end})` });
+    if (r.assetId) seen.set(r.assetId, r.line);
+    if (dated && (r.date < start || r.date > end)) problems.push({ line: r.line, message: `date ${r.date} is not in the period being closed (${start} to ${end})` });
+    if (!r.assetId) continue;
     const a = state.assets.get(r.assetId);
     if (!a) {
       // A first close takes on what the snapshot shows in service: the close checks against that.
@@ -150,7 +154,7 @@ function retirementProblems(requests: RetirementRequest[], state: RegisterState,
     if (a.status === "withdrawn") problems.push({ line: r.line, message: `asset ${r.assetId} was withdrawn (its Render task lost its approval); it cannot be retired` });
     if (a.status === "retired") problems.push({ line: r.line, message: `asset ${r.assetId} is already wholly retired` });
     if (a.status !== "active") continue;
-    if (r.date < a.record.inServiceDate) problems.push({ line: r.line, message: `date ${r.date} is before the asset's in-service date ${a.record.inServiceDate}` });
+    if (dated && r.date < a.record.inServiceDate) problems.push({ line: r.line, message: `date ${r.date} is before the asset's in-service date ${a.record.inServiceDate}` });
     if (r.portion.kind === "quantity") {
       const q = a.record.quantity;
       if (q === undefined || new Dec(q).lte(0)) problems.push({ line: r.line, message: `asset ${r.assetId} has no quantity; retire it by percentage (25%) or all` });
