@@ -656,6 +656,12 @@ describe("an SQLite register", () => {
       // Named as the close named it: the same outputs, into a folder with no manifest to go by.
       expect((await close(old, "2026-09", snapshots.sep, join(dir, "again"))).status).toBe("rewritten");
       expect(outputs(join(dir, "again"))).toEqual(first);
+      // The rules named another way: named as the register recorded them.
+      const rulesLink = join(tmp(), "rules-link.yaml");
+      symlinkSync(resolve("rules/render-fiber.yaml"), rulesLink);
+      const viaLink = runMonthEnd({ register: old, snapshot: await openSnapshot(snapshots.sep), rules: await loadRules(rulesLink), period: "2026-09", out: join(dir, "rules-link"), now: FIXED_NOW });
+      expect((await viaLink).status).toBe("rewritten");
+      expect(outputs(join(dir, "rules-link"))).toEqual(first);
       // Named another way, with nothing that recorded the close's name for it: refused, saying how.
       const link = join(tmp(), "snapshot-link");
       symlinkSync(resolve(snapshots.sep), link);

@@ -106,19 +106,24 @@ export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: 
  * named by another path, which the workbook and manifest show) are refused before anything
  * is replaced.
  */
-function checkSameOutputs(period: string, closedBy: string, recorded: Record<string, string>, now: Record<string, string>, snapshotPathUnknown: boolean): void {
+function checkSameOutputs(period: string, closedBy: string, recorded: Record<string, string>, now: Record<string, string>, snapshotPathGuessed: boolean): void {
   const problems: string[] = [];
+  let differs = false;
   for (const name of new Set([...Object.keys(recorded), ...Object.keys(now)])) {
     if (!(name in now)) problems.push(`${name} was written by the close and would not be now`);
     else if (!(name in recorded)) problems.push(`${name} would be written, which the close did not write`);
-    else if (recorded[name] !== now[name]) problems.push(`${name} would differ from what the close wrote`);
+    else if (recorded[name] !== now[name]) {
+      problems.push(`${name} would differ from what the close wrote`);
+      differs = true;
+    }
   }
   if (problems.length === 0) return;
   throw new PeriodOrderError(
     `${period} is already closed with these inputs, but this run would not write the same outputs again: ${problems.join("; ")}. Nothing was written. ` +
       `Re-run it as it was closed (the same --workbook or --no-workbook and --erp), or reopen it (capex reopen --period ${period}) to close it otherwise` +
-      // Before 0.2.0 the register did not keep the snapshot's path, which the outputs show.
-      (snapshotPathUnknown
+      // Before 0.2.0 the register did not keep the snapshot's path, which the outputs show: a
+      // file that differs may differ only in how the snapshot is named.
+      (snapshotPathGuessed && differs
         ? `. ${period} was closed before fiber-capex recorded the snapshot's path: name the snapshot by the path the close was given, from the same working folder, or give --out the period's output folder`
         : "") +
       (closedBy === toolVersion() ? "." : `. It was closed by fiber-capex ${closedBy}; this is ${toolVersion()}, which may compute them differently: capex verify shows where.`),
@@ -218,9 +223,9 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     })();
     // A re-run names the snapshot and rules as the close did (the workbook's Summary and the
     // manifest show them), whatever folder it is run from and however they are named now.
-    const report = rerun ? await tx.periodReport(period) : undefined;
+    // For a period closed before 0.2.0, from the output folder's manifest, else as given now.
     const given = { snapshot: recordedPath(snapshot.dir), rules: recordedPath(rules.file) };
-    const inputPaths = rerun ? recordedInputPaths(report, readManifest(input.out), period, snapshot.manifestSha256, rules.sha256, given) : undefined;
+    const inputPaths = rerun ? recordedInputPaths(await tx.periodReport(period), readManifest(input.out), period, snapshot.manifestSha256, rules.sha256, given) : undefined;
     const { manifest, warnings } = await writeCloseOutputs(result, rules, {
       inputPaths,
       out: input.out,
@@ -230,7 +235,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       workbook: input.workbook,
       erp: input.erp,
       beforePublish: rerun
-        ? async (m) => checkSameOutputs(period, last!.toolVersion, last!.outputHashes, m.files, report?.snapshotPath === undefined)
+        ? async (m) => checkSameOutputs(period, last!.toolVersion, last!.outputHashes, m.files, inputPaths?.from === "given")
         : async (m) => {
             await testPause("before-commit");
             await tx.commit(postingOf(result, m, inputs, now()));

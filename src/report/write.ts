@@ -114,13 +114,20 @@ export function recordedPath(path: string): string {
  * output folder's manifest when it is of this period and these inputs, else the snapshot as
  * `given` now and the rules as recorded.
  */
-export function recordedInputPaths(report: PeriodReport | undefined, outManifest: unknown, period: string, snapshotSha256: string, rulesSha256: string, given: InputPaths): InputPaths {
-  if (report?.snapshotPath !== undefined) return { snapshot: report.snapshotPath, rules: report.rulesFile };
+export function recordedInputPaths(
+  report: PeriodReport | undefined,
+  outManifest: unknown,
+  period: string,
+  snapshotSha256: string,
+  rulesSha256: string,
+  given: InputPaths,
+): InputPaths & { from: "register" | "manifest" | "given" } {
+  if (report?.snapshotPath !== undefined) return { snapshot: report.snapshotPath, rules: report.rulesFile, from: "register" };
   const m = outManifest as Partial<CloseManifest> | undefined;
   if (m?.period === period && m.snapshot?.manifest_sha256 === snapshotSha256 && m.rules?.sha256 === rulesSha256 && typeof m.snapshot.path === "string" && typeof m.rules.path === "string") {
-    return { snapshot: m.snapshot.path, rules: m.rules.path };
+    return { snapshot: m.snapshot.path, rules: m.rules.path, from: "manifest" };
   }
-  return { snapshot: given.snapshot, rules: report?.rulesFile ?? given.rules };
+  return { snapshot: given.snapshot, rules: report?.rulesFile ?? given.rules, from: "given" };
 }
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
