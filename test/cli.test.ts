@@ -56,7 +56,10 @@ describe("capex", () => {
     expect(await capex(["close", "--period", "2026-10", "--snapshot", "x", "--wrokbook"])).toEqual(usage("unknown option --wrokbook; did you mean --workbook?"));
     // Each unknown option a sentence of its own; an option spelt in camelCase is not one of them.
     expect(await capex(["close", "--peroid", "2026-10", "--snapshot", "x", "--allowOpenPeriod", "--wrokbook", "--zzzzzz"])).toEqual(
-      usage("unknown option --peroid; did you mean --period? unknown option --wrokbook; did you mean --workbook? unknown option --zzzzzz. Missing required argument: period"),
+      usage("unknown option --peroid; did you mean --period? Unknown option --wrokbook; did you mean --workbook? Unknown option --zzzzzz. Missing required argument: period"),
+    );
+    expect(await capex(["close", "--period", "2026-10", "--snapshot", "x", "--allowOpenPerod", "--no-workbok", "--zzzzzz"])).toEqual(
+      usage("unknown option --allowOpenPerod; did you mean --allow-open-period? Unknown option --no-workbok; did you mean --no-workbook? Unknown option --zzzzzz"),
     );
   }, CLI_BUDGET);
 

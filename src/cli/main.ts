@@ -95,8 +95,11 @@ function usageProblem(message: string, options: string[]): string {
   const flags = [...new Set(args.filter((a) => a.startsWith("--") && a.length > 2).map((a) => a.slice(2).split("=")[0]!))];
   const unknownFlags = flags.filter((f) => !known.has(f) && !(f.startsWith("no-") && known.has(f.slice(3))));
   const problems = unknownFlags.map((f) => {
-    const meant = likelyMeant(f, documented);
-    return meant === undefined ? `unknown option --${f}.` : `unknown option --${f}; did you mean --${meant}?`;
+    // Compared as kebab-case, and a negated boolean as its option: --allowOpenPerod, --no-workbok.
+    const name = kebab(f);
+    const negated = name.startsWith("no-") ? likelyMeant(name.slice(3), documented) : undefined;
+    const meant = negated === undefined ? likelyMeant(name, documented) : `no-${negated}`;
+    return `unknown option --${f}${meant === undefined ? "" : `; did you mean --${meant}?`}`;
   });
   // The words before the first option: the command, and a group's subcommand.
   const words = args.slice(0, args.findIndex((a) => a.startsWith("-")) === -1 ? args.length : args.findIndex((a) => a.startsWith("-")));
@@ -111,8 +114,10 @@ function usageProblem(message: string, options: string[]): string {
   }
   if (problems.length === 0) return message;
   // yargs' own words add nothing when they only list the same unknown names.
-  const said = problems.join(" ");
-  return /^Unknown arguments?:/.test(message) ? said : `${said} ${message}`;
+  const sentences = /^Unknown arguments?:/.test(message) ? problems : [...problems, message];
+  return sentences
+    .map((p, i) => `${i > 0 ? p[0]!.toUpperCase() + p.slice(1) : p}${i < sentences.length - 1 && !p.endsWith("?") ? "." : ""}`)
+    .join(" ");
 }
 
 let cli = yargs(hideBin(process.argv))
