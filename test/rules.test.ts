@@ -103,10 +103,14 @@ describe("rules check", () => {
     ]);
   });
 
-  it("lets an expensed task type carry an fa_class label that names no class", () => {
-    const t = text.replace(/( {4}treatment: expense\n {4}expense_account: "6720"\n)/, '$1    fa_class: Permits\n');
-    expect(t).not.toBe(text);
+  it("lets an expensed task type carry an fa_class label that names no class, which an erp map may translate", () => {
+    const labelled = text.replace(/( {4}treatment: expense\n {4}expense_account: "6720"\n)/, '$1    fa_class: Permits\n');
+    const t = labelled.replace("    dimension1: { value: NETWORK }", "    dimension1: { from: fa_class, values: { Permits: PRM, Infrastructure: INF } }");
+    expect(t).not.toBe(labelled);
     expect(checkRulesText(t, FILE).problems).toEqual([]);
+    // A misspelt treatment that likely meant expense: its label is not checked as a class either.
+    const misspelt = labelled.replace(/( {4})treatment: expense(\n {4}expense_account: "6720"\n)/, "$1treatment: expence$2");
+    expect(checkRulesText(misspelt, FILE).problems.map(formatRulesProblem)).toEqual([expect.stringMatching(/^task_types\.permitting\.treatment: treatment must be one of/)]);
   });
 
   it("warns about the task types a snapshot's projects use that the file does not cover", () => {

@@ -25,7 +25,7 @@ export function checkErpSection(erp: unknown, accounts: Record<string, unknown>,
     if (d.value !== undefined && (d.values !== undefined || d.default !== undefined)) err(path, "values and default apply only with from");
     if (d.from === "fa_class" && isObject(d.values)) {
       for (const cls of Object.keys(d.values)) {
-        if (!(cls in classes)) err([...path, "values", cls], `unknown class "${cls}"`, suggest(cls, Object.keys(classes)) ?? "the keys are class names from fa_classes");
+        if (!(cls in classes)) err([...path, "values", cls], `unknown class "${cls}"`, suggest(cls, Object.keys(classes)) ?? "the keys are class names from fa_classes, or an expensed task type's fa_class");
       }
     }
   };

@@ -6,7 +6,7 @@ import { type Convention, defaultDecliningBalanceYears, type Method, type Recove
 import { RulesError, type RulesProblem } from "../errors.js";
 import { Dec } from "../money.js";
 import { checkErpSection, compileErp, erpSettingsAt } from "./erp.js";
-import { didYouMean as suggest } from "../suggest.js";
+import { likelyMeant, didYouMean as suggest } from "../suggest.js";
 import { type FaClassRule, type RateEntry, type Rules, TREATMENTS, type TaskTypeRule } from "./model.js";
 import {
   capitalizationSchema,
@@ -83,11 +83,11 @@ function crossCheck(r: RulesFile, at: (path: Path) => number | undefined, proble
   }
   for (const [name, t] of Object.entries(r.task_types)) {
     const p: Path = ["task_types", name];
-    // A capitalized type's class must exist; so must a misspelt treatment's (the schema reports
-    // the treatment, this the class with it, not after it is fixed). An expensed type's fa_class
-    // is a reporting label and may name no class.
-    const capitalizes = t.treatment === "capitalize" || !(TREATMENTS as readonly unknown[]).includes(t.treatment);
-    if (capitalizes && typeof t.fa_class === "string" && !(t.fa_class in r.fa_classes)) err([...p, "fa_class"], `unknown class "${t.fa_class}"`, suggest(t.fa_class, Object.keys(r.fa_classes)));
+    // A capitalized type's class must exist, also when the treatment is misspelt and likely
+    // meant capitalize (the schema reports the treatment, this the class with it, not after it
+    // is fixed). An expensed type's fa_class is a reporting label and may name no class.
+    const treatment = (TREATMENTS as readonly unknown[]).includes(t.treatment) ? t.treatment : typeof t.treatment === "string" ? likelyMeant(t.treatment, TREATMENTS) : undefined;
+    if (treatment === "capitalize" && typeof t.fa_class === "string" && !(t.fa_class in r.fa_classes)) err([...p, "fa_class"], `unknown class "${t.fa_class}"`, suggest(t.fa_class, Object.keys(r.fa_classes)));
     if (t.treatment === "capitalize") {
       if (t.fa_class === undefined) err([...p, "fa_class"], "a capitalized task type needs an fa_class");
       if (t.life_years === undefined && t.life_months === undefined) err(p, "a capitalized task type needs life_years or life_months");
@@ -101,7 +101,10 @@ function crossCheck(r: RulesFile, at: (path: Path) => number | undefined, proble
       err([...p, "life_months"], "sum_of_years_digits needs a life of whole years", "use life_years, or a life_months that is a multiple of 12");
     }
   }
-  checkErpSection(r.erp, r.accounts, r.fa_classes, err, suggest);
+  // Journal lines carry an expensed task type's fa_class label too: an erp map may translate it.
+  const labels: Record<string, unknown> = { ...r.fa_classes };
+  for (const t of Object.values(r.task_types)) if (t.treatment !== "capitalize" && typeof t.fa_class === "string") labels[t.fa_class] = true;
+  checkErpSection(r.erp, r.accounts, labels, err, suggest);
   const ids = new Map<string, number>();
   const keys = new Set<string>();
   r.rate_card.forEach((e, i) => {
