@@ -458,6 +458,14 @@ describe("retirements", () => {
     expect(dec.ties.ledger.find((t) => t.account === "3130")).toEqual({ account: "3130", faClass: "Infrastructure", ledger: -151_759, register: -151_759 });
   });
 
+  it("refuses a row with a field too many (an unquoted comma) instead of reading it by position", () => {
+    const file = join("ret", "comma.csv");
+    const text = "asset_id,date,portion,proceeds,removal_cost,reason\nP1-1,2026-11-05,all,1,234.00,,sold for 1,234.00\nP1-2,2026-11-05,all,1234.00,,\"sold, at last\"\n";
+    expect(() => parseRetirements(text, file)).toThrow(
+      `${file}: 1 problem in the retirements file; nothing was done:\n  line 2: has 8 fields but the first line names 6 columns; write amounts without a thousands separator and put a reason with a comma in double quotes`,
+    );
+  });
+
   it("lists every bad row with its line, before any work", async () => {
     const t = (id: number) => conduit(id, "2026-09-10T14:00:00Z");
     let state = empty();

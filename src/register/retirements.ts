@@ -71,6 +71,11 @@ export function readRetirementRows(text: string, file: string): { requests: Reti
   const out: RetirementRequest[] = [];
   rows.slice(1).forEach((row, i) => {
     const line = i + 2;
+    // A field too many is a comma the file did not quote (1,234.00 as an amount, a reason with a
+    // comma): reading the row by position would post the wrong amounts.
+    if (row.length > header.length) {
+      problems.push({ line, message: `has ${row.length} fields but the first line names ${header.length} columns; write amounts without a thousands separator and put a reason with a comma in double quotes` });
+    }
     const assetId = col(row, "asset_id") ?? "";
     const date = col(row, "date") ?? "";
     const portionText = (col(row, "portion") ?? "").toLowerCase();
