@@ -252,7 +252,12 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
             "2026-09 is closed and only the latest closed period (2026-10) can be re-run or reopened; corrections to 2026-09 flow through the adjustments of the next close",
           ),
         );
-        for (const refusedOut of ["edited", "2026-12", "2026-09-again"]) expect(existsSync(join(dir, refusedOut))).toBe(false);
+        await expect(close(store, "2026-08", snapshots.sep, join(dir, "2026-08"))).rejects.toThrow(
+          new PeriodOrderError(
+            "2026-08 is before the register's first closed period (2026-09), and a register closes forward from there: close 2026-11 next, or close 2026-08 into a register of its own (--db)",
+          ),
+        );
+        for (const refusedOut of ["edited", "2026-12", "2026-09-again", "2026-08"]) expect(existsSync(join(dir, refusedOut))).toBe(false);
         expect({ status: await store.status(), rows: await registerDigest(store) }).toEqual(before);
 
         // Reopen rolls October back to the register as September left it; then October closes on the edited snapshot.

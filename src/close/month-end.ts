@@ -169,6 +169,13 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     const last = periods[periods.length - 1];
     let rerun = false;
     if (last && period <= last.period) {
+      if (period < periods[0]!.period) {
+        const next = periodOfMonthIndex(monthIndexOf(last.period) + 1);
+        throw new PeriodOrderError(
+          `${period} is before the register's first closed period (${periods[0]!.period}), and a register closes forward from there: ` +
+            `close ${next} next, or close ${period} into a register of its own (--db)`,
+        );
+      }
       if (period < last.period) {
         throw new PeriodOrderError(
           `${period} is closed and only the latest closed period (${last.period}) can be re-run or reopened; corrections to ${period} flow through the adjustments of the next close`,
