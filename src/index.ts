@@ -126,7 +126,8 @@ export { type ReopenResult, reopenPeriod } from "./register/reopen.js";
 export { type PeriodSummary, type RegisterSummary, registerSummary } from "./register/summary.js";
 
 // Audit (DESIGN §9)
-export { AUDIT_SAMPLE_FILE, type AuditRun, auditPdfName, auditReport } from "./audit/audit.js";
+export { type AuditRun, auditReport } from "./audit/audit.js";
+export { AUDIT_SAMPLE_FILE, auditPdfName } from "./audit/files.js";
 export { type AuditOptions, defaultSeed, gatherAuditReport } from "./audit/collect.js";
 export type { AuditAddition, AuditException, AuditReport, AuditSample, AuditScope, CutoffTask, SampledItem } from "./audit/model.js";
 export { type AuditPdfOptions, renderAuditPdf, writeAuditPdf } from "./audit/pdf.js";

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
@@ -8,6 +8,7 @@ import { auditReport } from "../src/audit/audit.js";
 import { gatherAuditReport } from "../src/audit/collect.js";
 import { runMonthEnd } from "../src/close/month-end.js";
 import { loadDefaultRules } from "../src/package-info.js";
+import { reopenPeriod } from "../src/register/reopen.js";
 import { RegisterStore } from "../src/register/store.js";
 import { memorySnapshot, P1, P2 } from "./register-memory.js";
 import { baseTask, tmp } from "./helpers.js";
@@ -168,6 +169,38 @@ describe("capex audit, from the register alone", () => {
         code: "OUTPUT_FOLDER",
         message: `${file}: cannot be written: part of the path is a file, not a folder. Nothing was written. Choose a folder you can write to.`,
       });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("stays beside the outputs it describes; a close of the reopened period on other inputs renames it superseded and says so", async () => {
+    const dir = tmp();
+    const rules = await loadDefaultRules();
+    const store = await RegisterStore.open(join(dir, "capex.db"));
+    try {
+      const out = join(dir, "2026-10");
+      const conduit = baseTask(1, { approved_date: "2026-09-10T14:00:00Z" });
+      const vault = baseTask(3, { task_type: "install_vault", approved_date: "2026-10-05T14:00:00Z", units: [{ unit_code: "VLT-3048-PC", quantity: 1, uom: "each" }] });
+      const october = memorySnapshot([conduit, vault], { fetchedAt: "2026-11-03T06:00:00.000Z" });
+      const close = (snapshot: ReturnType<typeof memorySnapshot>) => runMonthEnd({ register: store, snapshot, rules, period: "2026-10", out, workbook: false, now: CLOSED_AT });
+      await runMonthEnd({ register: store, snapshot: memorySnapshot([conduit], { fetchedAt: "2026-10-02T06:00:00.000Z" }), rules, period: "2026-09", out: join(dir, "2026-09"), workbook: false, now: CLOSED_AT });
+      await close(october);
+      await auditReport({ store, period: "2026-10", out, seed: "s1", now: CLOSED_AT });
+      const pdf = readFileSync(join(out, "audit-2026-10.pdf"));
+      const sample = readFileSync(join(out, "audit-sample.csv"));
+      // A re-run writes the same outputs: the report still describes them and stays.
+      expect((await close(october)).status).toBe("rewritten");
+      expect(readFileSync(join(out, "audit-2026-10.pdf"))).toEqual(pdf);
+      // Reopened and closed without the vault: the report describes a close that is gone.
+      await reopenPeriod(store, "2026-10");
+      const again = await close(memorySnapshot([conduit], { fetchedAt: "2026-11-03T06:00:00.000Z" }));
+      expect(again.warnings).toEqual([
+        `the audit report in ${out} was of an earlier close of 2026-10, whose outputs differ from these: renamed audit-2026-10.pdf to audit-2026-10.superseded.pdf and audit-sample.csv to audit-sample.superseded.csv. Run capex audit --period 2026-10 for this close's report.`,
+      ]);
+      expect(readdirSync(out).filter((n) => n.startsWith("audit"))).toEqual(["audit-2026-10.superseded.pdf", "audit-sample.superseded.csv"]);
+      expect(readFileSync(join(out, "audit-2026-10.superseded.pdf"))).toEqual(pdf);
+      expect(readFileSync(join(out, "audit-sample.superseded.csv"))).toEqual(sample);
     } finally {
       await store.close();
     }

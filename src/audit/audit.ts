@@ -1,35 +1,19 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { outputFolderProblem } from "../atomic-dir.js";
 import { OutputFolderError } from "../errors.js";
 import type { RegisterStore } from "../register/store.js";
 import { type AuditOptions, gatherAuditReport } from "./collect.js";
+import { AUDIT_SAMPLE_FILE, auditPdfName, isAuditFile } from "./files.js";
 import type { AuditReport } from "./model.js";
 import { type AuditPdfOptions, renderAuditPdf } from "./pdf.js";
-import { AUDIT_SAMPLE_COLUMNS, auditSampleCsv } from "./sample-csv.js";
-
-export const auditPdfName = (period: string) => `audit-${period}.pdf`;
-export const AUDIT_SAMPLE_FILE = "audit-sample.csv";
-
-/** The PDF's document information names fiber-capex as its creator: inline, or (as pdfkit writes it) in the object it refers to. */
-function createdByFiberCapex(pdf: string): boolean {
-  const creator = /\/Creator\s*(?:\((fiber-capex )|(\d+)\s+0\s+R)/.exec(pdf);
-  if (!creator) return false;
-  return creator[1] !== undefined || new RegExp(`(?:^|[\\r\\n])${creator[2]}\\s+0\\s+obj\\s*\\(fiber-capex `).test(pdf);
-}
-
-/** A file at `path` that fiber-capex wrote as this kind of audit output (so it may be replaced). */
-function ours(path: string, kind: "pdf" | "csv"): boolean {
-  const bytes = readFileSync(path);
-  if (kind === "pdf") return bytes.subarray(0, 5).toString("latin1") === "%PDF-" && createdByFiberCapex(bytes.toString("latin1"));
-  return bytes.toString("utf8").split(/\r?\n/, 1)[0] === AUDIT_SAMPLE_COLUMNS.join(",");
-}
+import { auditSampleCsv } from "./sample-csv.js";
 
 /** Writes beside the close's outputs without replacing anything fiber-capex did not write; temp file then rename. */
 function checkReplaceable(path: string, kind: "pdf" | "csv"): void {
-  if (existsSync(path) && !ours(path, kind)) {
+  if (existsSync(path) && !isAuditFile(path, kind)) {
     throw new OutputFolderError(path, "exists and is not an audit file fiber-capex wrote; nothing was written. Move it, or give another --out.");
   }
 }

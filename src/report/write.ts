@@ -1,6 +1,8 @@
-import { writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { rename, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { checkOutputFolder, filesOfManifest, type OutputFolderKind, writeDirAtomically } from "../atomic-dir.js";
+import { checkOutputFolder, filesOfManifest, type OutputFolderKind, readManifest, writeDirAtomically } from "../atomic-dir.js";
+import { AUDIT_SAMPLE_FILE, auditPdfName, isAuditFile } from "../audit/files.js";
 import { type CloseResult, takenOn } from "../close/close.js";
 import { checkErpProfiles, erpFileName, exportJournal } from "../erp/profiles.js";
 import type { ErpProfileName } from "../erp/mapping.js";
@@ -220,6 +222,8 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     sha.catch(() => {}); // awaited below; a run that fails before then must not report it unhandled
     hashed.set(name, sha);
   };
+  // The folder's close before this one, to tell whether an audit report in it still describes these outputs.
+  const before = readManifest(options.out) as Partial<CloseManifest> | undefined;
   const manifest = await writeDirAtomically(options.out, closeOutputFolder(result.period), async (dir) => {
     for (const table of tables) {
       options.onFile?.(table.file);
@@ -272,5 +276,42 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
     await options.beforePublish?.(m);
     return m;
   }, inputs).finally(() => hashes.close());
+  await setAsideSupersededAudit(options.out, before, manifest, warn);
   return { dir: options.out, manifest, warnings };
+}
+
+/**
+ * The folder's audit report (capex audit writes it beside the close's outputs, and a close
+ * carries it into the folder that replaces the old one) describes the close it was made from.
+ * When this close's outputs differ from that one's (the period was reopened and closed on
+ * other inputs), the report is renamed NAME.superseded, kept for the record, and a warning
+ * says to run the audit again: an auditor handed the folder must not find two documents that
+ * contradict each other.
+ */
+async function setAsideSupersededAudit(out: string, before: Partial<CloseManifest> | undefined, now: CloseManifest, warn: (message: string) => void): Promise<void> {
+  if (before?.period !== now.period || typeof before.files !== "object" || before.files === null) return;
+  const was = before.files;
+  const same = Object.keys(was).length === Object.keys(now.files).length && Object.entries(now.files).every(([name, sha]) => was[name] === sha);
+  if (same) return;
+  const renamed: string[] = [];
+  for (const [name, kind] of [[auditPdfName(now.period), "pdf"], [AUDIT_SAMPLE_FILE, "csv"]] as const) {
+    const path = join(out, name);
+    if (!existsSync(path) || !isAuditFile(path, kind)) continue;
+    const dot = name.lastIndexOf(".");
+    let target = `${name.slice(0, dot)}.superseded${name.slice(dot)}`;
+    for (let n = 2; existsSync(join(out, target)); n++) target = `${name.slice(0, dot)}.superseded-${n}${name.slice(dot)}`;
+    // The close is posted by now: a rename that fails is said, not thrown.
+    const failed = await rename(path, join(out, target)).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    if (failed) warn(`${path} is of an earlier close of ${now.period}, whose outputs differ from these, and could not be renamed (${failed.message}); run capex audit --period ${now.period} again`);
+    else renamed.push(`${name} to ${target}`);
+  }
+  if (renamed.length) {
+    warn(
+      `the audit report in ${out} was of an earlier close of ${now.period}, whose outputs differ from these: renamed ${renamed.join(" and ")}. ` +
+        `Run capex audit --period ${now.period} for this close's report.`,
+    );
+  }
 }
