@@ -240,7 +240,7 @@ describe("capex verify", () => {
       stdout: "",
       stderr:
         `capex: --snapshot: ${snapshots.sep} is not the snapshot 2026-10 was closed with: its manifest.json has sha256 ${sep.manifestSha256}, the close recorded ${oct.manifestSha256} ` +
-        "(a snapshot fetched at 2026-11-02T06:00:00.000Z); give --snapshot the folder that close read. Nothing was recomputed.\n",
+        `(a snapshot fetched at 2026-11-02T06:00:00.000Z, named ${snapshots.oct} by the close); give --snapshot the folder that close read. Nothing was recomputed.\n`,
     });
     const otherRules = join(tmp(), "rules.yaml");
     writeFileSync(otherRules, readFileSync("rules/render-fiber.yaml", "utf8").replace('threshold: "250.00"', 'threshold: "300.00"'));

@@ -104,7 +104,7 @@ function checkInputs(period: string, closed: ClosedPeriod, report: PeriodReport,
     flags.push("--snapshot");
     problems.push(
       `${snapshot.dir} is not the snapshot ${period} was closed with: its manifest.json has sha256 ${snapshot.manifestSha256}, the close recorded ${closed.snapshotSha256} ` +
-        `(a snapshot fetched at ${report.snapshotFetchedAt}); give --snapshot the folder that close read`,
+        `(a snapshot fetched at ${report.snapshotFetchedAt}${report.snapshotPath === undefined ? "" : `, named ${report.snapshotPath} by the close`}); give --snapshot the folder that close read`,
     );
   }
   if (rules.sha256 !== closed.rulesSha256) {
