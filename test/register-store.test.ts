@@ -438,6 +438,13 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
             const newer = capex(closeArgs("2026-10", snapshots.oct, join(tmp(), "out"), r.db));
             expect(await newer.exit).toEqual({ code: 2, signal: null });
             expect(newer.stderr).toBe(`capex: the register ${r.db} was written by a newer fiber-capex (schema 999_future); upgrade fiber-capex to use it. Nothing was changed.\n`);
+            // A database the server does not have: a register that is not there (exit 2), not one out of reach.
+            const missing = new URL(r.db);
+            missing.pathname = "/no_such_capex_register";
+            expect(await open(missing.href)).toEqual({
+              code: "REGISTER_INVALID",
+              message: `there is no PostgreSQL register at ${missing.href}: the server has no such database. Create it (createdb NAME, or CREATE DATABASE) or name another in --db or CAPEX_DB.`,
+            });
           }
         }
       }),

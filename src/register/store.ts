@@ -345,10 +345,19 @@ export class RegisterStore {
     if (e instanceof RegisterOpenError) return e;
     const err = e as NodeJS.ErrnoException & { code?: string };
     const text = String(err?.message ?? e);
-    if (["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH", "28P01", "3D000", "28000"].includes(String(err?.code))) {
+    // A database the server does not have is a register that is not there (exit 2, as a SQLite
+    // file that is not there): PostgreSQL registers are made in a database someone created.
+    if (err?.code === "3D000") {
+      return new RegisterOpenError(
+        "REGISTER_INVALID",
+        `there is no PostgreSQL register at ${this.location}: the server has no such database. Create it (createdb NAME, or CREATE DATABASE) or name another in --db or CAPEX_DB.`,
+        { cause: e },
+      );
+    }
+    if (["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH", "28P01", "28000"].includes(String(err?.code))) {
       return new RegisterOpenError(
         "REGISTER_UNREACHABLE",
-        `cannot reach the PostgreSQL register ${this.location}: ${err.code === "3D000" ? "the database does not exist" : err.code === "28P01" || err.code === "28000" ? "the server refused the user or password" : `${err.code}`}. Check the URL in --db or CAPEX_DB and that the server is running.`,
+        `cannot reach the PostgreSQL register ${this.location}: ${err.code === "28P01" || err.code === "28000" ? "the server refused the user or password" : `${err.code}`}. Check the URL in --db or CAPEX_DB and that the server is running.`,
         { cause: e },
       );
     }
