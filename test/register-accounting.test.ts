@@ -486,7 +486,8 @@ describe("retirements", () => {
       file,
     );
     const problems = [
-      "line 2: asset P1-9 is not in the register; check the id with capex register asset ID or in the last close's register.csv",
+      // The id it most likely meant, as capex register asset suggests.
+      'line 2: asset P1-9 is not in the register; did you mean "P1-1"?',
       "line 3: asset P1-3 was withdrawn (its Render task lost its approval); it cannot be retired",
       "line 4: asset P1-2 is already wholly retired",
       "line 5: date 2026-10-31 is not in the period being closed (2026-11-01 to 2026-11-30)",

@@ -18,7 +18,7 @@ import {
   type RetiredPart,
   retiredOf,
 } from "./model.js";
-import { type RetirementRequest, retiredFraction } from "./retirements.js";
+import { notInRegister, type RetirementRequest, retiredFraction } from "./retirements.js";
 
 /** One row of adjustments.csv: a change found since the register's last close. */
 export interface AdjustmentRow {
@@ -457,7 +457,8 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     p.after = { source: active?.source ?? "render", record, status: "active", accumulated, rebase };
     out.push(p);
   }
-  for (const r of input.retirements) if (!ids.has(r.assetId)) refuse(r, `asset ${r.assetId} is not in the register; check the id with capex register asset ID or in the last close's register.csv`);
+  let unknown = 0;
+  for (const r of input.retirements) if (!ids.has(r.assetId)) refuse(r, notInRegister(r.assetId, ids, ++unknown));
   retirements.throwIfRefused();
 
   return { assets: out, expense: reconcileExpense(state, c, rules, start, end, firstClose, coveredProjects), opening: new Map(state.classes), reserve, retiredInSnapshot };

@@ -4,6 +4,7 @@ import { isIsoDate, periodEndDate, periodStartDate } from "../dates.js";
 import { RegisterInputError } from "../errors.js";
 import { type Cents, Dec, parseDecimal, toCents } from "../money.js";
 import type { RegisterState } from "./model.js";
+import { likelyMeant } from "../suggest.js";
 
 /**
  * A retirements file (DESIGN §8): `asset_id,date,portion,proceeds,removal_cost,reason`.
@@ -135,12 +136,25 @@ export function checkRetirements(requests: RetirementRequest[], state: RegisterS
   }
 }
 
+const SUGGESTED_UNKNOWN_IDS = 10;
+
+/**
+ * The problem of a retirement naming an id the register does not hold, with the id it most
+ * likely meant (as capex register asset says). Only the first few unknown ids of a file
+ * (`nth`) get one: each is a pass over every id of the register.
+ */
+export function notInRegister(assetId: string, ids: Iterable<string>, nth: number): string {
+  const meant = nth <= SUGGESTED_UNKNOWN_IDS ? likelyMeant(assetId, ids) : undefined;
+  return `asset ${assetId} is not in the register; ${meant === undefined ? "check the id with capex register asset ID or in the last close's register.csv" : `did you mean "${meant}"?`}`;
+}
+
 /** What the register says against each request (see checkRetirements). */
 function retirementProblems(requests: RetirementRequest[], state: RegisterState, period: string): Problem[] {
   const problems: Problem[] = [];
   const start = periodStartDate(period);
   const end = periodEndDate(period);
   const seen = new Map<string, number>();
+  let unknown = 0;
   for (const r of requests) {
     // A field the file's shape check refused (an empty asset_id, a date not YYYY-MM-DD) has its
     // problem already: only the fields that were read are checked against the register.
@@ -153,7 +167,7 @@ function retirementProblems(requests: RetirementRequest[], state: RegisterState,
     const a = state.assets.get(r.assetId);
     if (!a) {
       // A first close takes on what the snapshot shows in service: the close checks against that.
-      if (state.closes > 0) problems.push({ line: r.line, message: `asset ${r.assetId} is not in the register; check the id with capex register asset ID or in the last close's register.csv` });
+      if (state.closes > 0) problems.push({ line: r.line, message: notInRegister(r.assetId, state.assets.keys(), ++unknown) });
       continue;
     }
     if (a.status === "withdrawn") problems.push({ line: r.line, message: `asset ${r.assetId} was withdrawn (its Render task lost its approval); it cannot be retired` });
