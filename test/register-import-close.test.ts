@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { takenOn } from "../src/close/close.js";
@@ -63,6 +63,19 @@ describe("the first close after capex register import", () => {
         ["P1-3", "render", 0],
       ]);
       expect(result.adjustments).toEqual([]);
+      // register.csv: an asset taken on from another system has no Render task, so its task_id
+      // is blank (not 0), even one that is Render work under its Render asset id; Render's have theirs.
+      const csv = readFileSync(join(dir, "2026-10", "register.csv"), "utf8").split("\r\n");
+      expect(csv[0]!.split(",").slice(0, 4)).toEqual(["asset_id", "project", "task_id", "task_type"]);
+      expect(csv.slice(1, 5).map((l) => l.split(",").slice(0, 4).join(","))).toEqual([
+        "IMP-SL-1,LEGACY,,",
+        "P1-COND-2,P1,,",
+        "P1-1,P1,1,install_conduit",
+        "P1-3,P1,3,install_conduit",
+      ]);
+      // additions.csv and cost_elements.csv name the Render task as before.
+      expect(readFileSync(join(dir, "2026-10", "additions.csv"), "utf8").split("\r\n")[1]).toMatch(/^P1-3,P1,3,install_conduit,/);
+      expect(readFileSync(join(dir, "2026-10", "cost_elements.csv"), "utf8").split("\r\n").slice(1, -1).map((l) => l.split(",").slice(0, 3).join(","))).toEqual(["P1-1,P1,1", "P1-3,P1,3"]);
       expect(result.identities.every((i) => i.holds)).toBe(true);
       // What the close took on is recorded as opening balances, with no journal.
       expect(result.posting.openingBalances).toEqual([

@@ -1,4 +1,4 @@
-import type { CloseResult } from "../close/close.js";
+import type { CloseResult, RegisterEntry } from "../close/close.js";
 import type { Rules } from "../rules/model.js";
 
 /**
@@ -78,6 +78,14 @@ export function describeRow(table: Table, row: readonly Cell[], index: number): 
   return `${table.file || `${table.sheet} sheet`} row ${index}${parts.length ? ` (${parts.join(", ")})` : ""}`;
 }
 
+/**
+ * The task_id cell of an asset's row: its Render task, or blank for an asset taken on from
+ * another system (capex register import), which has none. Its record holds 0 there, which the
+ * register's state digest keeps, so the rows ask the entry's source, as the register's own
+ * assets table does (task_id null unless the source is render).
+ */
+const taskIdOf = (e: Pick<RegisterEntry, "source" | "asset">): number | undefined => (e.source === "render" ? e.asset.taskId : undefined);
+
 export function closeTables(r: CloseResult): Table[] {
   // Wide enough for the longest account name and memo this close posts.
   let accountName = 0;
@@ -118,11 +126,13 @@ export function closeTables(r: CloseResult): Table[] {
       ],
       rowCount: r.additions.length,
       *rows() {
-        for (const { asset: a } of r.additions)
+        for (const e of r.additions) {
+          const a = e.asset;
           yield [
-          a.assetId, a.project, a.taskId, a.taskType, a.faClass, a.inServiceDate, a.cost, a.lifeMonths, a.method, a.convention, a.quantity, a.uom, a.approvedBy,
+          a.assetId, a.project, taskIdOf(e), a.taskType, a.faClass, a.inServiceDate, a.cost, a.lifeMonths, a.method, a.convention, a.quantity, a.uom, a.approvedBy,
           a.description, a.salvage, a.ruleId, a.rateIds.join(" "), a.location.streetAddress, a.location.roadName, a.location.workPackage, a.location.subsector, a.location.longitude, a.location.latitude,
           ];
+        }
       },
     },
     {
@@ -136,11 +146,13 @@ export function closeTables(r: CloseResult): Table[] {
       ],
       rowCount: r.register.length,
       *rows() {
-        for (const { asset: a, accumulated, netBookValue, amount, openingAccumulated } of r.register)
+        for (const e of r.register) {
+          const { asset: a, accumulated, netBookValue, amount, openingAccumulated } = e;
           yield [
-          a.assetId, a.project, a.taskId, a.taskType, a.faClass, a.inServiceDate, a.lifeMonths, a.method, a.convention, a.cost, a.salvage, accumulated, netBookValue, amount, openingAccumulated,
+          a.assetId, a.project, taskIdOf(e), a.taskType, a.faClass, a.inServiceDate, a.lifeMonths, a.method, a.convention, a.cost, a.salvage, accumulated, netBookValue, amount, openingAccumulated,
           a.description, a.location.streetAddress, a.location.workPackage,
           ];
+        }
       },
     },
     {
@@ -248,8 +260,9 @@ export function closeTables(r: CloseResult): Table[] {
       ],
       rowCount: r.register.reduce((n, e) => n + e.asset.elements.length, 0),
       *rows() {
-        for (const { asset: a } of r.register) {
-          for (const el of a.elements) yield [a.assetId, a.project, a.taskId, el.line, el.source, el.unitCode, el.quantity, el.uom, el.rate, el.rateId, el.amount];
+        for (const e of r.register) {
+          const a = e.asset;
+          for (const el of a.elements) yield [a.assetId, a.project, taskIdOf(e), el.line, el.source, el.unitCode, el.quantity, el.uom, el.rate, el.rateId, el.amount];
         }
       },
     },
