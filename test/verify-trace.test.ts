@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { traceAsset, traceJournal } from "../src/audit/trace.js";
 import { verifyPeriod } from "../src/audit/verify.js";
 import { runMonthEnd } from "../src/close/month-end.js";
-import { toolVersion } from "../src/package-info.js";
+import { loadDefaultRules, toolVersion } from "../src/package-info.js";
+import { importAssets } from "../src/register/import.js";
 import { stateDigest } from "../src/register/model.js";
 import { RegisterStore } from "../src/register/store.js";
 import { loadRules } from "../src/rules/load.js";
@@ -457,6 +458,67 @@ describe("capex trace", () => {
     );
     const json = await capex(["trace", "P1-2", "--db", db, "--json"]);
     expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(await traceAsset(store, "P1-2"))));
+  }, CLI_BUDGET);
+
+  it("traces an asset taken on from another system to its take-on file, not to a Render task it never had", async () => {
+    const takeOnFile = "fixtures/import/example-assets.csv";
+    const importDb = join(tmp(), "import.db");
+    const imported = await RegisterStore.open(importDb);
+    try {
+      const defaults = await loadDefaultRules();
+      await importAssets(imported, { file: takeOnFile, asOf: "2026-10", rules: defaults, now: FIXED_NOW });
+      const snapshot = await openSnapshot(await writeSnapshot([baseTask(1)]));
+      await runMonthEnd({ register: imported, snapshot, rules: defaults, period: "2026-10", out: join(tmp(), "2026-10"), workbook: false, now: FIXED_NOW });
+
+      const r = await capex(["trace", "LEG-0003", "--db", importDb]);
+      expect(r).toEqual({
+        code: 0,
+        stderr: "",
+        stdout: [
+          "Asset LEG-0003 (active)",
+          "  Taken on        from another system by capex register import in 2026-09 (opening balances, no journal); project LEGACY-AUS",
+          `  Take-on file    ${takeOnFile} (sha256 ${sha256(readFileSync(takeOnFile))})`,
+          "  Description     Fusion splicing trailer",
+          "  In service      2023-04-20 (as the take-on file gives it)",
+          "  Accumulated     17322.19 taken on, to 2026-09-30",
+          "  Class           Equipment (Tooling); declining_balance over 84 months, full_month convention",
+          "  Cost            38900.00 (salvage 3890.00) for 1 each",
+          "  Rule            import (no task type: the take-on file's figures), rules version 2026.1 (as posted in 2026-09)",
+          "  Location        2100 Kramer Ln",
+          "",
+          "Cost elements (unit lines and rates)",
+          "  none: the take-on file gives the cost as one amount",
+          "",
+          "Register events",
+          "  period   event   status  class                    cost  cost change  accum. change  catch-up  why",
+          `  2026-09  import  active  Equipment (Tooling)  38900.00     38900.00       17322.19      0.00  taken on from ${takeOnFile} at accumulated depreciation 17322.19 to 2026-09-30; the remaining 17687.81 depreciates over the rest of its life from 2026-10`,
+          "",
+          "Depreciation (GL book) by period",
+          "  period   depreciation  accumulated",
+          "  2026-09          0.00     17322.19",
+          "  2026-10        722.68     18044.87",
+          "",
+          "Journal lines this asset is part of (its share of each line)",
+          "  period   journal                 line  account                                                    debit  credit  this asset  as                        memo",
+          "  2026-10  DEP-2026-10-LEGACY-AUS     1  6563 Depreciation expense - tools and work equipment      722.68    0.00      722.68  depreciation expense      2026-10 depreciation, Equipment (Tooling)",
+          "  2026-10  DEP-2026-10-LEGACY-AUS     2  3140 Accumulated depreciation - tools and work equipment    0.00  722.68      722.68  accumulated depreciation  2026-10 depreciation, Equipment (Tooling)",
+          "",
+        ].join("\n"),
+      });
+
+      // --json: where it came from; no Render task, task type or approval.
+      const t = await traceAsset(imported, "LEG-0003");
+      expect(t).toMatchObject({ source: "import", taskId: undefined, approval: undefined, inServiceDate: "2023-04-20" });
+      expect(t.takeOn).toEqual({ file: takeOnFile, sha256: sha256(readFileSync(takeOnFile)), period: "2026-09", inServiceDate: "2023-04-20", accumulated: 1_732_219 });
+      const json = JSON.parse((await capex(["trace", "LEG-0003", "--db", importDb, "--json"])).stdout);
+      expect(json).toEqual(JSON.parse(JSON.stringify(t)));
+      expect(Object.keys(json)).not.toContain("approval");
+      expect(Object.keys(json)).not.toContain("taskId");
+      // A Render asset's trace in the same register has no take-on.
+      expect((await traceAsset(imported, "P1-1")).takeOn).toBeUndefined();
+    } finally {
+      await imported.close();
+    }
   }, CLI_BUDGET);
 
   it("prints what makes up each line of a journal entry and proves the sum ties", async () => {

@@ -60,16 +60,33 @@ export interface JournalTrace {
   ties: boolean;
 }
 
+/** Where an asset taken on from another system (`capex register import`) came from. */
+export interface TakeOnTrace {
+  /** The take-on file as the register recorded it, and its sha256. */
+  file: string;
+  sha256: string;
+  /** The period the import posted it in (the month before `--as-of`). */
+  period: string;
+  /** The in-service date as the take-on file gave it. */
+  inServiceDate: string;
+  /** The accumulated depreciation taken on, to the end of `period`. */
+  accumulated: Cents;
+}
+
 export interface AssetTrace {
   assetId: string;
   source: AssetSource;
   status: AssetStatus;
   project: string;
+  /** Undefined for an asset taken on from another system: it has no Render task. */
   taskId: number | undefined;
   taskType: string;
   description: string;
   faClass: string;
-  approval: { by: string | undefined; atUtc: string | undefined; atLocal: string | undefined; timeZone: string; timeZoneDefaulted: boolean };
+  /** Render's approval; undefined for an asset taken on from another system, which has none. */
+  approval: { by: string | undefined; atUtc: string | undefined; atLocal: string | undefined; timeZone: string; timeZoneDefaulted: boolean } | undefined;
+  /** Where an imported asset came from; undefined for a Render asset. */
+  takeOn: TakeOnTrace | undefined;
   inServiceDate: string;
   quantity: string | undefined;
   uom: string | undefined;
@@ -317,7 +334,7 @@ export async function traceJournal(store: RegisterStore, journalId: string, peri
   return { journalId, period: entry.period, date: entry.date, source: entry.source, project: entry.project, currency: entry.currency, lines, ties: lines.every((l) => l.ties) };
 }
 
-/** An asset from its Render task to every journal line it reached. */
+/** An asset from its Render task (or the take-on file that brought it) to every journal line it reached. */
 export async function traceAsset(store: RegisterStore, assetId: string): Promise<AssetTrace> {
   const history = await store.assetHistory(assetId);
   if (!history) {
@@ -327,6 +344,16 @@ export async function traceAsset(store: RegisterStore, assetId: string): Promise
   const r = last.record;
   const closed = await store.closedPeriod(last.period);
   const at = localTime(r.approvedAt, r.timeZone);
+  // An imported asset's first event is its take-on: the file, period and figures it came with.
+  const taken = history.source === "import" ? history.events.find((e) => e.kind === "import") : undefined;
+  const takeOnPeriod = taken && (await store.closedPeriod(taken.period));
+  const takeOn: TakeOnTrace | undefined = taken && {
+    file: takeOnPeriod?.inputs.import_file ?? "",
+    sha256: takeOnPeriod?.snapshotSha256 ?? "",
+    period: taken.period,
+    inServiceDate: taken.record.inServiceDate,
+    accumulated: taken.accumulatedChange,
+  };
 
   // The periods the asset moved in, and the classes it was in then.
   const classesIn = new Map<string, Set<string>>();
@@ -362,7 +389,8 @@ export async function traceAsset(store: RegisterStore, assetId: string): Promise
     taskType: r.taskType,
     description: r.description,
     faClass: r.faClass,
-    approval: { by: r.approvedBy, atUtc: at.utc, atLocal: at.local, timeZone: r.timeZone, timeZoneDefaulted: r.timeZoneDefaulted },
+    approval: history.source === "import" ? undefined : { by: r.approvedBy, atUtc: at.utc, atLocal: at.local, timeZone: r.timeZone, timeZoneDefaulted: r.timeZoneDefaulted },
+    takeOn,
     inServiceDate: r.inServiceDate,
     quantity: r.quantity,
     uom: r.uom,

@@ -1,7 +1,7 @@
 import type { Argv } from "yargs";
 import { z } from "zod";
 import { type AssetTrace, type JournalTrace, traceAsset, traceJournal } from "../audit/trace.js";
-import { parsePeriod } from "../dates.js";
+import { parsePeriod, periodEndDate } from "../dates.js";
 import { InputError } from "../errors.js";
 import { formatCents } from "../money.js";
 import { RegisterStore } from "../register/store.js";
@@ -31,25 +31,39 @@ const dash = (v: string | number | undefined) => (v === undefined || v === "" ? 
 function assetText(t: AssetTrace): string[] {
   const out: string[] = [];
   const a = t.approval;
+  const k = t.takeOn;
   const where = [t.location.streetAddress, t.location.roadName, t.location.workPackage].filter((x) => x).join(", ");
   const point = t.location.latitude !== undefined && t.location.longitude !== undefined ? ` (${t.location.latitude}, ${t.location.longitude})` : "";
   out.push(`Asset ${t.assetId} (${t.status})`);
-  out.push(`  Render task     ${t.project}#${dash(t.taskId)}, ${t.taskType}: ${t.description}`);
-  out.push(`  Approved        by ${dash(a.by)} at ${dash(a.atUtc)} UTC = ${dash(a.atLocal)} ${a.timeZone}${a.timeZoneDefaulted ? " (the rules' default zone: Render held none)" : ""}`);
-  out.push(`  In service      ${t.inServiceDate} (the approval's local date)`);
+  if (k) {
+    // Taken on from another system: no Render task, approval or unit lines to show.
+    out.push(`  Taken on        from another system by capex register import in ${k.period} (opening balances, no journal); project ${t.project}`);
+    out.push(`  Take-on file    ${dash(k.file)} (sha256 ${dash(k.sha256)})`);
+    if (t.description) out.push(`  Description     ${t.description}`);
+    out.push(`  In service      ${k.inServiceDate} (as the take-on file gives it)`);
+    out.push(`  Accumulated     ${money(k.accumulated)} taken on, to ${periodEndDate(k.period)}`);
+  } else {
+    out.push(`  Render task     ${t.project}#${dash(t.taskId)}, ${t.taskType}: ${t.description}`);
+    if (a) out.push(`  Approved        by ${dash(a.by)} at ${dash(a.atUtc)} UTC = ${dash(a.atLocal)} ${a.timeZone}${a.timeZoneDefaulted ? " (the rules' default zone: Render held none)" : ""}`);
+    out.push(`  In service      ${t.inServiceDate} (the approval's local date)`);
+  }
   out.push(`  Class           ${t.faClass}; ${t.method} over ${t.lifeMonths} months, ${t.convention} convention`);
   out.push(`  Cost            ${money(t.cost)} (salvage ${money(t.salvage)})${t.quantity === undefined ? "" : ` for ${t.quantity} ${t.uom ?? ""}`.trimEnd()}`);
-  out.push(`  Rule            ${t.rule.ruleId}, rules version ${t.rule.rulesVersion} (as posted in ${t.rule.period}); rates ${t.rule.rateIds.join(", ") || "-"}`);
+  if (k) out.push(`  Rule            ${t.rule.ruleId} (no task type: the take-on file's figures), rules version ${t.rule.rulesVersion} (as posted in ${t.rule.period})`);
+  else out.push(`  Rule            ${t.rule.ruleId}, rules version ${t.rule.rulesVersion} (as posted in ${t.rule.period}); rates ${t.rule.rateIds.join(", ") || "-"}`);
   if (where || point) out.push(`  Location        ${where}${point}`);
   if (t.photos.length) out.push(`  Photos          ${t.photos.join(", ")}`);
   out.push("", "Cost elements (unit lines and rates)");
-  out.push(
-    ...table(
-      ["line", "basis", "unit code", "quantity", "uom", "rate", "rate id", "amount"],
-      t.elements.map((e) => [e.line === undefined ? "task" : String(e.line + 1), e.source, dash(e.unitCode), dash(e.quantity), dash(e.uom), dash(e.rate), dash(e.rateId), money(e.amount)]),
-      new Set([3, 5, 7]),
-    ),
-  );
+  if (k && t.elements.length === 0) out.push("  none: the take-on file gives the cost as one amount");
+  else {
+    out.push(
+      ...table(
+        ["line", "basis", "unit code", "quantity", "uom", "rate", "rate id", "amount"],
+        t.elements.map((e) => [e.line === undefined ? "task" : String(e.line + 1), e.source, dash(e.unitCode), dash(e.quantity), dash(e.uom), dash(e.rate), dash(e.rateId), money(e.amount)]),
+        new Set([3, 5, 7]),
+      ),
+    );
+  }
   out.push("", "Register events");
   out.push(
     ...table(
@@ -92,7 +106,7 @@ function journalText(t: JournalTrace): string[] {
 
 export const traceCommand = {
   command: "trace [asset-id]",
-  describe: "From an asset to its Render task, units, rates, rule, events, depreciation and journal lines; or, with --journal, what makes up each line of a journal entry",
+  describe: "From an asset to its Render task (or take-on file), units, rates, rule, events, depreciation and journal lines; or, with --journal, what makes up each line of a journal entry",
   builder: (y: Argv) =>
     y
       .positional("asset-id", { type: "string", describe: "the asset to trace (as in register.csv)" })
