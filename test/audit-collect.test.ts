@@ -225,7 +225,54 @@ describe("capex audit, from the register alone", () => {
       const { report } = await auditReport({ store, period: "2026-10", out: join(dir, "audit"), seed: "s1", now: CLOSED_AT });
       expect(report.sample.items.map((i) => [i.assetId, i.kind, i.cost, i.sampledAmount])).toEqual([["P1-1", "cost_change", 288_600, 96_200]]);
       expect(report.cutoff.map((x) => [x.taskId, x.periodLanded, x.outcome, x.amount])).toEqual([[5, "2026-11", "next close: capitalized", 192_400]]);
-      expect(await pdfText(join(dir, "audit", "audit-2026-10.pdf"))).toContain("2,886.00, of which the cost change drawn: 962.00");
+      const text = (await pdfText(join(dir, "audit", "audit-2026-10.pdf"))).replace(/\s+/g, " ");
+      expect(text).toContain("Amount sampled 962.00, the cost change");
+      expect(text).toContain("Asset cost after the change 2,886.00 (not sampled: the cost change is the population's amount)");
+    });
+  });
+
+  it("lists each sampled item at its amount in the population, so the sample never totals more than the population", () => {
+    const conduit = (id: number, feet: number) => baseTask(id, { approved_date: "2026-09-10T14:00:00Z", units: [{ unit_code: "CND-2IN-HDPE", quantity: feet, uom: "ft" }] });
+    // October: P1-1 grows 100 → 150 ft (+962.00, now 2,886.00), P1-2 shrinks 150 → 100 ft
+    // (−962.00: no monetary units, left out), and aerial fiber P1-3 is added (1,000 ft × 4.00).
+    const aerial = baseTask(3, { task_type: "install_aerial_fiber", approved_date: "2026-10-20T14:00:00Z", units: [{ unit_code: "AF-144CT", quantity: 1000, uom: "ft" }] });
+    return afterTwoCloses([conduit(1, 100), conduit(2, 150)], [conduit(1, 150), conduit(2, 100), aerial], async (store, dir) => {
+      const { report } = await auditReport({ store, period: "2026-10", out: join(dir, "audit"), seed: "s1", now: CLOSED_AT });
+      const s = report.sample;
+      expect(report.additions.map((a) => [a.assetId, a.kind, a.cost])).toEqual([
+        ["P1-1", "cost_change", 96_200],
+        ["P1-2", "cost_change", -96_200],
+        ["P1-3", "addition", 400_000],
+      ]);
+      // BV = 962.00 + 4,000.00; n = 60, J = ⌊496,200 / 60⌋ = 8,270: both items are the top stratum.
+      expect([s.population, s.populationItems, s.excludedItems, s.interval]).toEqual([496_200, 2, 1, 8_270]);
+      expect(s.items.map((i) => [i.assetId, i.kind, i.selection, i.sampledAmount, i.cost])).toEqual([
+        ["P1-1", "cost_change", "top stratum", 96_200, 288_600],
+        ["P1-3", "addition", "top stratum", 400_000, 400_000],
+      ]);
+      expect(s.items.reduce((t, i) => t + i.sampledAmount, 0)).toBe(s.population);
+      // The PDF's table: the change, the asset's cost beside it outside the total; the total is the population.
+      const text = (await pdfText(join(dir, "audit", "audit-2026-10.pdf"))).replace(/\s+/g, " ");
+      expect(text).toContain("Population (BV) 4,962.00 in 2 items (1 with no monetary units left out)");
+      expect(text).toContain("1 P1-1 top stratum cost_change Infrastructure 962.00 2,886.00");
+      expect(text).toContain("2 P1-3 top stratum addition Fiber Plant 4,000.00");
+      expect(text).toMatch(/ Total 4,962\.00 /);
+      expect(text).not.toContain("7,848.00");
+      const csv = readFileSync(join(dir, "audit", "audit-sample.csv"), "utf8").split("\r\n");
+      expect(csv[0]).toMatch(/^asset_id,selection,point,kind,sampled_amount,project,.*,cost,/);
+      expect(csv[1]).toMatch(/^P1-1,top stratum,,cost_change,962\.00,P1,1,.*,2886\.00,/);
+      expect(csv[2]).toMatch(/^P1-3,top stratum,,addition,4000\.00,P1,3,.*,4000\.00,/);
+    });
+  });
+
+  it("replaces an audit-sample.csv it wrote before the sampled_amount column", () => {
+    return afterTwoCloses([baseTask(1, { approved_date: "2026-09-10T14:00:00Z" })], [baseTask(1, { approved_date: "2026-09-10T14:00:00Z" }), baseTask(2)], async (store, dir) => {
+      const out = join(dir, "audit");
+      mkdirSync(out);
+      const before = "asset_id,selection,point,kind,project,task_id,task_type,fa_class,approved_by,approved_at_utc,approved_at_local,time_zone,in_service_date,cost,rule_id,rules_version,rate_ids,unit_lines,journal_ids,street_address,longitude,latitude,photos";
+      writeFileSync(join(out, "audit-sample.csv"), `${before}\r\n`);
+      await auditReport({ store, period: "2026-10", out, seed: "s1", now: CLOSED_AT });
+      expect(readFileSync(join(out, "audit-sample.csv"), "utf8")).toMatch(/^asset_id,selection,point,kind,sampled_amount,/);
     });
   });
 

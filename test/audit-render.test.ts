@@ -292,10 +292,10 @@ describe("amounts as the report prints them", () => {
 
 describe("audit-sample.csv", () => {
   const expected =
-    "asset_id,selection,point,kind,project,task_id,task_type,fa_class,approved_by,approved_at_utc,approved_at_local,time_zone,in_service_date,cost,rule_id,rules_version,rate_ids,unit_lines,journal_ids,street_address,longitude,latitude,photos\r\n" +
-    "ATX-NORTH-CABLE-000101,top stratum,,addition,ATX-NORTH,101,install_fiber_cable,FIBER,a.kowalski,2026-10-14T19:17:00Z,2026-10-14T14:17:00-05:00,America/Chicago,2026-10-14,1234567.89,fiber-aerial,2026.1,RC-2026-FBR-288," +
+    "asset_id,selection,point,kind,sampled_amount,project,task_id,task_type,fa_class,approved_by,approved_at_utc,approved_at_local,time_zone,in_service_date,cost,rule_id,rules_version,rate_ids,unit_lines,journal_ids,street_address,longitude,latitude,photos\r\n" +
+    "ATX-NORTH-CABLE-000101,top stratum,,addition,1234567.89,ATX-NORTH,101,install_fiber_cable,FIBER,a.kowalski,2026-10-14T19:17:00Z,2026-10-14T14:17:00-05:00,America/Chicago,2026-10-14,1234567.89,fiber-aerial,2026.1,RC-2026-FBR-288," +
     "FBR-288-AER 12000 ft × 9.75 = 117000.00 | SPLICE-288 1 each = 1117567.89,JE-2026-10-CAP-0001 | JE-2026-10-DEP-0001,461 Harbour Rd,-97.6434,30.344844,photos/ATX-NORTH/101/before.jpg | photos/ATX-NORTH/101/after.jpg\r\n" +
-    "ATX-NORTH-CONDUI-000102,sampling point,8870.37,addition,ATX-NORTH,102,install_conduit,CONDUIT,l.harris,2026-11-01T02:30:00Z,2026-10-31T21:30:00-05:00,America/Chicago,2026-10-31,18750.00,conduit-2in,2026.1,TT-CONDUIT-2IN," +
+    "ATX-NORTH-CONDUI-000102,sampling point,8870.37,addition,18750.00,ATX-NORTH,102,install_conduit,CONDUIT,l.harris,2026-11-01T02:30:00Z,2026-10-31T21:30:00-05:00,America/Chicago,2026-10-31,18750.00,conduit-2in,2026.1,TT-CONDUIT-2IN," +
     'task_type_rate 1500 ft × 12.50 = 18750.00,JE-2026-10-CAP-0002,"14 Station St, Unit ""B""",-97.583724,30.38947,\r\n';
 
   test("one row per sampled item, exactly", async () => {

@@ -169,6 +169,17 @@ describe("planSample, properties", () => {
     );
   });
 
+  test("each selected item carries its amount in the population, so the sample totals no more than the population", () => {
+    fc.assert(
+      fc.property(populationArb, options, (pop, o) => {
+        const plan = planSample({ population: pop, ...o });
+        const amounts = new Map(pop.map((p) => [p.id, p.amount]));
+        for (const s of plan.selections) expect(s.item.amount).toBe(amounts.get(s.item.id));
+        expect(plan.selections.reduce((t, s) => t + s.item.amount, 0)).toBeLessThanOrEqual(plan.population);
+      }),
+    );
+  });
+
   test("sampling points are start + k × J and each falls inside the item it selects", () => {
     fc.assert(
       fc.property(populationArb, options, (pop, o) => {

@@ -100,8 +100,11 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
     additions.push({ assetId: e.assetId, project: r.project, taskId: r.taskId, taskType: r.taskType, faClass: r.faClass, inServiceDate: r.inServiceDate, cost: e.kind === "cost_change" ? e.costChange : r.cost, kind: e.kind });
   }
   const state = await store.loadState(period);
+  // Each item enters at its signed amount: an addition's cost, a cost change's change. A cost
+  // decrease has no monetary units and stays out (the report says so and counts it), rather
+  // than entering at its absolute value and then being shown as the negative amount it is.
   const plan = planSample({
-    population: additions.map((a) => ({ ...a, id: `${a.assetId}|${a.kind}`, amount: Math.abs(a.cost) })),
+    population: additions.map((a) => ({ ...a, id: `${a.assetId}|${a.kind}`, amount: a.cost })),
     confidence: options.confidence,
     tolerable: options.tolerable,
     expectedMisstatement: options.expectedMisstatement,
@@ -136,7 +139,9 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
       timeZoneDefaulted: r.timeZoneDefaulted,
       inServiceDate: r.inServiceDate,
       cost: r.cost,
-      sampledAmount: s.item.cost,
+      // The amount the item holds in the population (what the sampling walked over), never the
+      // asset's whole cost: the sample's total is then part of the population's.
+      sampledAmount: s.item.amount,
       ruleId: r.ruleId,
       rulesVersion: closed.rulesVersion,
       lifeMonths: r.lifeMonths,

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { AUDIT_SAMPLE_COLUMNS } from "./sample-csv.js";
+import { AUDIT_SAMPLE_COLUMNS, AUDIT_SAMPLE_COLUMNS_BEFORE_SAMPLED_AMOUNT } from "./sample-csv.js";
 
 /** The audit report's files in a close output folder (capex audit writes them beside the close's). */
 export const auditPdfName = (period: string) => `audit-${period}.pdf`;
@@ -16,5 +16,6 @@ function createdByFiberCapex(pdf: string): boolean {
 export function isAuditFile(path: string, kind: "pdf" | "csv"): boolean {
   const bytes = readFileSync(path);
   if (kind === "pdf") return bytes.subarray(0, 5).toString("latin1") === "%PDF-" && createdByFiberCapex(bytes.toString("latin1"));
-  return bytes.toString("utf8").split(/\r?\n/, 1)[0] === AUDIT_SAMPLE_COLUMNS.join(",");
+  const header = bytes.toString("utf8").split(/\r?\n/, 1)[0];
+  return header === AUDIT_SAMPLE_COLUMNS.join(",") || header === AUDIT_SAMPLE_COLUMNS_BEFORE_SAMPLED_AMOUNT.join(",");
 }

@@ -128,7 +128,11 @@ export interface SampledItem {
   inServiceDate: string;
   /** The asset's cost now. */
   cost: Cents;
-  /** What was drawn: an addition's cost, or a cost change's change (which `cost` includes). */
+  /**
+   * The item's amount in the sample's population, what the sampling walked over and what the
+   * sample's table lists and totals: an addition's cost, or a cost change's change (which
+   * `cost` includes). Never more than the population holds for it.
+   */
   sampledAmount: Cents;
   ruleId: string;
   rulesVersion: string;

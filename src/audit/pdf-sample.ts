@@ -1,7 +1,7 @@
 import { formatCents } from "../money.js";
 import type { AuditSample, SampledItem } from "./model.js";
 import { DEFAULT_CONFIDENCE, defaultTolerable } from "./sample.js";
-import { BODY, clean, count, formatAmount, type Layout, localText, MARGIN, SECTION_TITLES, utcText } from "./pdf-layout.js";
+import { BODY, type Column, clean, count, formatAmount, type Layout, localText, MARGIN, SECTION_TITLES, utcText } from "./pdf-layout.js";
 
 /** Section 11 of the audit PDF: the sample's plan, and each sampled asset traced on its own page. */
 
@@ -44,19 +44,30 @@ export function sampleSection(l: Layout): void {
       "mono",
     ],
   ]);
-  l.table(
-    [
-      { header: "#", weight: 4, align: "right" },
-      { header: "Asset", weight: 22 },
-      { header: "Selection", weight: 12 },
-      { header: "Sampling point", weight: 14, align: "right" },
-      { header: "Kind", weight: 10 },
-      { header: "Class", weight: 14 },
-      { header: "Cost", weight: 14, align: "right" },
-    ],
-    s.items.map((i, k) => [String(k + 1), i.assetId, i.selection, i.point === undefined ? "" : formatAmount(i.point), i.kind, i.faClass, formatAmount(i.cost)]),
-    { caption: "Sampled items", total: ["", "Total", "", "", "", "", formatAmount(s.items.reduce((t, i) => t + i.cost, 0))] },
+  // A cost change is in the population at its change; its asset's cost after the change is
+  // printed beside it (when the sample holds one) for reference, outside the total.
+  const changed = (i: SampledItem) => i.sampledAmount !== i.cost;
+  const withCost = s.items.some(changed);
+  l.paragraph(
+    "Each item is listed at its amount in the population, the amount the sampling walked over: an addition's cost, a cost change's change" +
+      (withCost ? "; the asset's cost after a cost change is printed beside it for reference and is not part of the total." : "."),
   );
+  const columns: Column[] = [
+    { header: "#", weight: 4, align: "right" },
+    { header: "Asset", weight: 22 },
+    { header: "Selection", weight: 12 },
+    { header: "Sampling point", weight: 13, align: "right" },
+    { header: "Kind", weight: 10 },
+    { header: "Class", weight: 14 },
+    { header: "Amount sampled", weight: 13, align: "right" },
+  ];
+  if (withCost) columns.push({ header: "Asset cost after the change (not sampled)", weight: 15, align: "right" });
+  const row = (i: SampledItem, k: number) => {
+    const cells = [String(k + 1), i.assetId, i.selection, i.point === undefined ? "" : formatAmount(i.point), i.kind, i.faClass, formatAmount(i.sampledAmount)];
+    return withCost ? [...cells, changed(i) ? formatAmount(i.cost) : ""] : cells;
+  };
+  const total = ["", "Total", "", "", "", "", formatAmount(s.items.reduce((t, i) => t + i.sampledAmount, 0))];
+  l.table(columns, s.items.map(row), { caption: "Sampled items", total: withCost ? [...total, ""] : total });
   const parent = l.currentOutline;
   for (const [k, item] of s.items.entries()) sampledItem(l, item, k + 1, s.items.length, parent);
 }
@@ -90,7 +101,12 @@ function sampledItem(l: Layout, item: SampledItem, n: number, of: number, parent
     ["In service", item.inServiceDate],
     ["Rule", `${clean(item.ruleId)} (rules version ${clean(item.rulesVersion)})`],
     ["Depreciation", `${item.method}, ${item.lifeMonths} months, ${item.convention}`],
-    ["Cost", item.sampledAmount === item.cost ? formatAmount(item.cost) : `${formatAmount(item.cost)}, of which the ${item.kind.replace("_", " ")} drawn: ${formatAmount(item.sampledAmount)}`],
+    ...(item.sampledAmount === item.cost
+      ? [["Cost (the amount sampled)", formatAmount(item.cost)] as const]
+      : [
+          ["Amount sampled", `${formatAmount(item.sampledAmount)}, the ${item.kind.replace("_", " ")}`] as const,
+          ["Asset cost after the change", `${formatAmount(item.cost)} (not sampled: the ${item.kind.replace("_", " ")} is the population's amount)`] as const,
+        ]),
     ["Location", [clean(loc.streetAddress), clean(loc.roadName), loc.workPackage ? `work package ${clean(loc.workPackage)}` : ""].filter(Boolean).join(", ") || "not recorded"],
     ["Coordinates", coordinates],
     ["Photos", item.photos.length === 0 ? "none in Render" : `${item.photos.length}: ${item.photos.map(clean).join("; ")}`],

@@ -7,12 +7,15 @@ import type { AuditReport, SampledItem } from "./model.js";
  * audit-sample.csv: the sampled items for the auditor's workpapers, one row each, in the
  * order the PDF traces them. Lists inside a cell are joined with " | " (unit lines, rate ids,
  * journal ids, photos), the same text the PDF prints, so a tick on one finds the other.
+ * sampled_amount is the item's amount in the population (a cost change's change); cost is the
+ * asset's cost (after the change).
  */
 export const AUDIT_SAMPLE_COLUMNS = [
   "asset_id",
   "selection",
   "point",
   "kind",
+  "sampled_amount",
   "project",
   "task_id",
   "task_type",
@@ -34,6 +37,13 @@ export const AUDIT_SAMPLE_COLUMNS = [
   "photos",
 ] as const;
 
+/**
+ * The header fiber-capex wrote before it added sampled_amount: such a file is still
+ * recognised as ours and replaced. Its `cost` column held the asset's cost, also for a cost
+ * change, whose sampled amount is its change.
+ */
+export const AUDIT_SAMPLE_COLUMNS_BEFORE_SAMPLED_AMOUNT: readonly string[] = AUDIT_SAMPLE_COLUMNS.filter((c) => c !== "sampled_amount");
+
 /** "CND-2IN-HDPE 1500 ft × 12.50 = 18750.00": one cost element as compact text. */
 function unitLine(e: SampledItem["elements"][number]): string {
   const what = [e.unitCode ?? e.source, e.quantity, e.uom].filter((x) => x !== undefined && x !== "").join(" ");
@@ -52,6 +62,7 @@ export function auditSampleRow(item: SampledItem): CsvCell[] {
     item.selection,
     item.point === undefined ? undefined : formatCents(item.point),
     item.kind,
+    formatCents(item.sampledAmount),
     item.project,
     item.taskId,
     item.taskType,
