@@ -258,6 +258,50 @@ describe("the audit PDF as a file", () => {
     expect(listed).toHaveLength(120);
   }, 60_000);
 
+  test("no identifier is cut: long asset ids, classes and outcomes are printed whole, smaller or wrapped", async () => {
+    const report = auditFixture();
+    const long = "ATX-NORTH-UNDERGROUND-FIBER-SEGMENT-000000008";
+    // No break opportunity at all: wrapped by characters.
+    const unbroken = `ATXNORTHUNDERG${"0".repeat(40)}8`;
+    report.adjustments = [
+      { ...report.adjustments[0]!, assetId: "ATX-NORTH-UNDERG-000008", faClass: "Equipment (Tooling)", previousFaClass: "Fiber Plant" },
+      { ...report.adjustments[0]!, assetId: long },
+      { ...report.adjustments[0]!, assetId: unbroken },
+    ];
+    report.disposals = [{ ...report.disposals[0]!, assetId: long, faClass: "Equipment (Tooling)" }];
+    report.cutoff = [{ ...report.cutoff[1]!, taskType: "install_aerial_nap_tail", outcome: "next close: capitalized" }];
+    const r = await readBack(await renderAuditPdf(report));
+    expect(r.pages.flat().join("")).not.toContain("…");
+    // A wrapped id comes back as a run per line: joined without a space it reads whole.
+    const adjustments = sectionPages(r, 5).flat();
+    for (const id of ["ATX-NORTH-UNDERG-000008", long, unbroken]) expect(adjustments.join("")).toContain(id);
+    expect(adjustments.join(" ")).toContain("Fiber Plant → Equipment (Tooling)");
+    // The id the user reported fits its column on one line, in one text run.
+    expect(sectionPages(r, 5).flat()).toContain("ATX-NORTH-UNDERG-000008");
+    const retirements = sectionPages(r, 6).flat();
+    expect(retirements.join("")).toContain(long);
+    expect(retirements).toContain("Equipment (Tooling)");
+    expect(sectionPages(r, 8).flat()).toEqual(expect.arrayContaining(["install_aerial_nap_tail", "next close: capitalized"]));
+  }, 60_000);
+
+  test("a heading starts a page with its chart or table rather than ending one alone", async () => {
+    const report = auditFixture();
+    const base = report.additions[0]!;
+    // 30 additions leave about 90 points below the table on the section's first page: room for
+    // the chart's heading, not for the chart.
+    report.additions = Array.from({ length: 30 }, (_, i) => ({ ...base, assetId: `ATX-NORTH-CABLE-${String(i).padStart(6, "0")}`, taskId: i + 1, cost: 100_000 + i }));
+    const r = await readBack(await renderAuditPdf(report));
+    const pages = sectionPages(r, 4);
+    const heading = "Additions by class, last 12 closed periods";
+    const at = pages.findIndex((p) => p.includes(heading));
+    expect(at).toBe(1);
+    expect(pages[at]![0]).toBe(heading);
+    expect(hasRow(pages[at]!, ["Closed period", "Class", "FIBER", "CONDUIT"])).toBe(true);
+    // And no page of the report ends with a subheading: the last run before the footer is never one.
+    const subheadings = new Set([heading, "Cost", "Accumulated depreciation and net book value", "Journals by source", "Cost elements (unit lines)", "Depreciation posted to date"]);
+    for (const p of r.pages) expect(subheadings.has(p.at(-3) ?? "")).toBe(false);
+  }, 60_000);
+
   test("a report without a valid generation instant is refused, since the PDF is dated from it", async () => {
     const report: AuditReport = { ...auditFixture(), scope: { ...auditFixture().scope, generatedAt: "yesterday" } };
     const err = await renderAuditPdf(report).catch((e: unknown) => e);

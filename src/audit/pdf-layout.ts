@@ -36,6 +36,8 @@ export const MARGIN = { top: 42, bottom: 42, left: 40, right: 40 };
 export const BODY = 8.5;
 export const SMALL = 7.5;
 export const ROW = 11;
+/** The smallest size a table cell shrinks to on one line before it wraps instead. */
+export const MIN_CELL = 6;
 
 export const SECTION_TITLES = [
   "Scope and inputs",
@@ -93,8 +95,20 @@ export interface Column {
   weight: number;
   align?: "left" | "right";
   font?: FontName;
-  /** Wrapped over several lines instead of cut with an ellipsis. */
+  /**
+   * Wrapped over several lines (free text). Other cells are never cut either: a cell too wide
+   * for its column is printed a little smaller on one line, down to MIN_CELL, else wrapped.
+   */
   wrap?: boolean;
+}
+
+/** One table cell as it will be drawn: its font size, whether it wraps, and its height. */
+interface Cell {
+  text: string;
+  font: FontName;
+  size: number;
+  wrap: boolean;
+  height: number;
 }
 
 interface Heading {
@@ -110,6 +124,8 @@ export class Layout {
   currentOutline: PDFKit.PDFOutline | undefined;
   private fontName: FontName = "regular";
   private fontSize = BODY;
+  /** A subheading not drawn yet: it is drawn with what follows it, on the same page (see need). */
+  private pendingHeading: string | undefined;
 
   constructor(
     readonly report: AuditReport,
@@ -166,6 +182,8 @@ export class Layout {
   }
 
   addPage(): void {
+    // A heading nothing followed stays where it was asked for, at the end of this page.
+    this.flushHeading();
     this.doc.addPage();
     // pdfkit resets nothing on a new page, but be explicit: a page starts in the body font.
     this.fontName = "regular";
@@ -175,9 +193,42 @@ export class Layout {
     this.doc.y = MARGIN.top;
   }
 
-  /** Moves to a new page when fewer than `height` points are left on this one. */
+  /**
+   * Moves to a new page when fewer than `height` points are left on this one. Every block
+   * (paragraph, facts, table, chart) asks this before it draws; a subheading waiting to be
+   * drawn asks for its own height on top, so a heading never ends a page apart from its content.
+   */
   need(height: number): void {
-    if (this.doc.y + height > this.bottom) this.addPage();
+    const heading = this.pendingHeading;
+    this.pendingHeading = undefined;
+    const headingHeight = heading === undefined ? 0 : this.headingHeight(heading);
+    if (this.doc.y + headingHeight + height > this.bottom) this.addPage();
+    if (heading !== undefined) this.drawHeading(heading);
+  }
+
+  private headingHeight(text: string): number {
+    this.font("regular", BODY);
+    const before = 0.5 * this.doc.currentLineHeight(true);
+    this.font("bold", 10);
+    const height = before + this.doc.heightOfString(text, { width: this.width }) + 0.2 * this.doc.currentLineHeight(true);
+    this.font("regular", BODY);
+    return height;
+  }
+
+  private drawHeading(text: string): void {
+    this.font("regular", BODY);
+    this.doc.moveDown(0.5);
+    this.font("bold", 10);
+    this.doc.text(text, MARGIN.left, this.doc.y, { width: this.width });
+    this.doc.moveDown(0.2);
+    this.font("regular", BODY);
+  }
+
+  /** Draws a subheading still waiting for its block: call when no more content follows. */
+  flushHeading(): void {
+    const heading = this.pendingHeading;
+    this.pendingHeading = undefined;
+    if (heading !== undefined) this.drawHeading(heading);
   }
 
   section(n: number, title: string): void {
@@ -191,13 +242,10 @@ export class Layout {
     this.font("regular", BODY);
   }
 
+  /** A heading over the next block: drawn when that block asks for its room (need), on the page the block starts on. */
   subheading(text: string): void {
-    this.need(40);
-    this.doc.moveDown(0.5);
-    this.font("bold", 10);
-    this.doc.text(text, MARGIN.left, this.doc.y, { width: this.width });
-    this.doc.moveDown(0.2);
-    this.font("regular", BODY);
+    this.flushHeading();
+    this.pendingHeading = text;
   }
 
   paragraph(text: string, size = BODY): void {
@@ -224,32 +272,45 @@ export class Layout {
     this.doc.moveDown(0.3);
   }
 
-  /** One line of a cell: cut with an ellipsis when it does not fit (the CSVs hold the full text). */
-  private fit(text: string, width: number): string {
-    if (this.doc.widthOfString(text) <= width) return text;
-    let lo = 0;
-    let hi = text.length;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.doc.widthOfString(`${text.slice(0, mid)}…`) <= width) lo = mid;
-      else hi = mid - 1;
+  /**
+   * How a cell is drawn: on one line in the table's size when it fits; else on one line a little
+   * smaller, down to MIN_CELL; else wrapped. Nothing is cut: an asset id or a class printed
+   * with an ellipsis can no longer be found in the register.
+   */
+  private cell(column: Column, raw: string | undefined, width: number, bold: boolean): Cell {
+    const text = clean(raw);
+    const font: FontName = bold ? "bold" : (column.font ?? "regular");
+    this.font(font, SMALL);
+    const wrapped = (): Cell => ({ text, font, size: SMALL, wrap: true, height: this.doc.heightOfString(text || " ", { width }) + 2 });
+    if (column.wrap) return wrapped();
+    const full = this.doc.widthOfString(text);
+    if (full <= width) return { text, font, size: SMALL, wrap: false, height: ROW };
+    const size = Math.floor(((SMALL * width) / full) * 10) / 10;
+    if (size >= MIN_CELL) {
+      this.font(font, size);
+      const fits = this.doc.widthOfString(text) <= width;
+      this.font(font, SMALL);
+      if (fits) return { text, font, size, wrap: false, height: ROW };
     }
-    return `${text.slice(0, lo)}…`;
+    return wrapped();
   }
 
   /**
-   * A table that breaks across pages, its header repeated on each. Cells are one line (cut
-   * with an ellipsis) unless their column wraps; amounts are right-aligned.
+   * A table that breaks across pages, its header repeated on each, and that starts on a page
+   * with room for its header and first row. Cells are one line unless their column wraps or
+   * they are too long for it (see cell); amounts are right-aligned.
    */
   table(columns: readonly Column[], rows: Iterable<readonly string[]>, options: { total?: readonly string[]; caption?: string; width?: number } = {}): void {
     const tableWidth = (options.width ?? 1) * this.width;
     const totalWeight = columns.reduce((s, c) => s + c.weight, 0);
     const widths = columns.map((c) => (c.weight / totalWeight) * tableWidth);
     const pad = 3;
-    const header = () => {
+    const headerHeight = () => {
       this.font("bold", SMALL);
-      const heights = columns.map((c, i) => this.doc.heightOfString(c.header, { width: widths[i]! - 2 * pad }));
-      const h = Math.max(ROW, ...heights) + 3;
+      return Math.max(ROW, ...columns.map((c, i) => this.doc.heightOfString(c.header, { width: widths[i]! - 2 * pad }))) + 3;
+    };
+    const header = () => {
+      const h = headerHeight();
       const y = this.doc.y;
       this.doc.rect(MARGIN.left, y, tableWidth, h).fillColor("#e4e8ee").fill().fillColor("#000000");
       let x = MARGIN.left;
@@ -260,13 +321,12 @@ export class Layout {
       });
       this.doc.y = y + h;
     };
+    const layout = (cells: readonly string[], bold: boolean) => {
+      const laid = columns.map((c, i) => this.cell(c, cells[i], widths[i]! - 2 * pad, bold));
+      return { laid, height: Math.max(ROW, ...laid.map((c) => c.height)) };
+    };
     const line = (cells: readonly string[], bold: boolean, shade: boolean) => {
-      let height = ROW;
-      columns.forEach((c, i) => {
-        if (!c.wrap) return;
-        this.font(bold ? "bold" : (c.font ?? "regular"), SMALL);
-        height = Math.max(height, this.doc.heightOfString(cells[i] || " ", { width: widths[i]! - 2 * pad }) + 2);
-      });
+      const { laid, height } = layout(cells, bold);
       if (this.doc.y + height > this.bottom) {
         this.addPage();
         if (options.caption) {
@@ -284,24 +344,26 @@ export class Layout {
       let x = MARGIN.left;
       columns.forEach((c, i) => {
         const w = widths[i]! - 2 * pad;
-        const text = clean(cells[i]);
-        this.font(bold ? "bold" : (c.font ?? "regular"), SMALL);
-        if (c.wrap) {
-          this.doc.text(text, x + pad, y + 2, { width: w });
+        const cell = laid[i]!;
+        this.font(cell.font, cell.size);
+        if (cell.wrap) {
+          this.doc.text(cell.text, x + pad, y + 2, { width: w, align: c.align ?? "left" });
         } else {
-          const shown = this.fit(text, w);
-          const tx = c.align === "right" ? x + pad + w - this.doc.widthOfString(shown) : x + pad;
-          this.doc.text(shown, tx, y + 2, { lineBreak: false });
+          const tx = c.align === "right" ? x + pad + w - this.doc.widthOfString(cell.text) : x + pad;
+          // A smaller cell sits on the row's baseline, not above it.
+          this.doc.text(cell.text, tx, y + 2 + (SMALL - cell.size) * 0.9, { lineBreak: false });
         }
         x += widths[i]!;
       });
       this.doc.y = y + height;
     };
-    this.need(3 * ROW + 6);
+    const list = [...rows];
+    const first = list[0] ?? columns.map((_, i) => (i === 0 ? "None." : ""));
+    this.need(Math.max(3 * ROW + 6, headerHeight() + layout(first, false).height));
     header();
     let n = 0;
-    for (const r of rows) line(r, false, n++ % 2 === 1);
-    if (n === 0) line(columns.map((_, i) => (i === 0 ? "None." : "")), false, false);
+    for (const r of list) line(r, false, n++ % 2 === 1);
+    if (n === 0) line(first, false, false);
     if (options.total) line(options.total, true, false);
     this.doc.moveDown(0.6);
     this.font("regular", BODY);

@@ -206,13 +206,13 @@ function rollforwardSection(l: Layout): void {
   l.subheading("Tie 2: register balance = take-on + every journal line posted, per class account");
   l.table(
     [
-      { header: "Account", weight: 10 },
-      { header: "Account name", weight: 22 },
+      { header: "Account", weight: 8 },
+      { header: "Account name", weight: 28 },
       { header: "Class", weight: 12 },
       num("Ledger (take-on + journals)", 14),
       num("Register", 14),
       num("Difference"),
-      { header: "Tie", weight: 10 },
+      { header: "Tie", weight: 8 },
     ],
     r.ledgerTie.map((x) => [x.account, x.accountName, x.faClass, a(x.ledger), a(x.register), a(x.register - x.ledger), holds(x.ledger === x.register)]),
     { caption: "Tie to the journals" },
@@ -317,15 +317,16 @@ function adjustmentsSection(l: Layout): void {
   const sum = (f: (x: (typeof r.adjustments)[number]) => Cents) => formatAmount(r.adjustments.reduce((s, x) => s + f(x), 0));
   l.table(
     [
-      { header: "Asset", weight: 17 },
-      { header: "Task", weight: 6, align: "right" },
+      // Wide enough for a generated asset id (ATX-NORTH-UNDERG-000008) on one line.
+      { header: "Asset", weight: 20 },
+      { header: "Task", weight: 5, align: "right" },
       { header: "Kind", weight: 11 },
       { header: "Effective", weight: 8 },
-      { header: "Class", weight: 13 },
+      { header: "Class", weight: 14 },
       { header: "Cost change", weight: 11, align: "right" },
       { header: "Accumulated change", weight: 11, align: "right" },
       { header: "Depreciation catch-up", weight: 11, align: "right" },
-      { header: "Reason", weight: 26, wrap: true },
+      { header: "Reason", weight: 23, wrap: true },
     ],
     rows.map((x) => [
       x.assetId,
@@ -353,16 +354,16 @@ function retirementsSection(l: Layout): void {
   const sum = (f: (x: (typeof r.disposals)[number]) => Cents) => formatAmount(r.disposals.reduce((s, x) => s + f(x), 0));
   l.table(
     [
-      { header: "Asset", weight: 17 },
-      { header: "Class", weight: 11 },
+      { header: "Asset", weight: 19 },
+      { header: "Class", weight: 14 },
       { header: "Date", weight: 8 },
-      { header: "Portion", weight: 7, align: "right" },
+      { header: "Portion", weight: 6, align: "right" },
       { header: "Cost retired", weight: 11, align: "right" },
       { header: "Accumulated retired", weight: 11, align: "right" },
       { header: "Proceeds", weight: 10, align: "right" },
       { header: "Removal cost", weight: 10, align: "right" },
       { header: "Gain (loss)", weight: 11, align: "right" },
-      { header: "Reason", weight: 18, wrap: true },
+      { header: "Reason", weight: 14, wrap: true },
     ],
     rows.map((x) => [
       x.assetId,
@@ -415,15 +416,16 @@ function cutoffSection(l: Layout): void {
   if (note) l.paragraph(note);
   l.table(
     [
-      { header: "Project", weight: 9 },
+      { header: "Project", weight: 8 },
       { header: "Task", weight: 5, align: "right" },
-      { header: "Task type", weight: 10 },
-      { header: "Approved (UTC)", weight: 13 },
-      { header: "Approved (local, UTC offset)", weight: 18 },
-      { header: "Time zone", weight: 12 },
+      { header: "Task type", weight: 13 },
+      { header: "Approved (UTC)", weight: 12 },
+      { header: "Approved (local, UTC offset)", weight: 15 },
+      { header: "Time zone", weight: 11 },
       { header: "In service", weight: 8 },
-      { header: "Period landed", weight: 7 },
-      { header: "Outcome", weight: 9 },
+      { header: "Period landed", weight: 6 },
+      // "next close: capitalized" on one line.
+      { header: "Outcome", weight: 12 },
       { header: "Amount", weight: 10, align: "right" },
     ],
     rows.map((x) => [
@@ -545,6 +547,7 @@ export async function renderAuditPdf(report: AuditReport, options: AuditPdfOptio
   reasonablenessSection(l);
   waterfallSection(l);
   sampleSection(l);
+  l.flushHeading();
   contents(l, tocTop);
   l.footers();
   l.doc.end();
