@@ -655,7 +655,7 @@ describe("an SQLite register", () => {
     } finally {
       await store.close();
     }
-    // As a register written before 0.2.0 holds it: the period's report without the snapshot's path.
+    // As a register of an early 0.1.0 holds it: the period's report without the snapshot's path.
     const raw = new Database(db);
     const { report } = raw.prepare("select report from period_reports where period = ?").get("2026-09") as { report: string };
     const { snapshotPath, ...older } = JSON.parse(report) as { snapshotPath: string };

@@ -200,7 +200,7 @@ export async function verifyPeriod(input: VerifyInput): Promise<VerifyResult> {
   });
   // Outputs name the snapshot and rules by the paths the close was given (its contents are
   // proven by the hashes checked above): as the register recorded them, or for a period closed
-  // before it kept the snapshot's (before 0.2.0), as the period's manifest does, else as given now.
+  // before it kept the snapshot's, as the period's manifest does, else as given now.
   const inputPaths = recordedInputPaths(report, outManifest, period, closed.snapshotSha256, closed.rulesSha256, { snapshot: recordedPath(snapshot.dir), rules: recordedPath(rules.file) });
   const generatedAt = outManifest && !Number.isNaN(Date.parse(outManifest.generated_at)) ? new Date(outManifest.generated_at) : new Date(closed.closedAt);
 

@@ -121,7 +121,7 @@ function checkSameOutputs(period: string, closedBy: string, recorded: Record<str
   throw new PeriodOrderError(
     `${period} is already closed with these inputs, but this run would not write the same outputs again: ${problems.join("; ")}. Nothing was written. ` +
       `Re-run it as it was closed (the same --workbook or --no-workbook and --erp), or reopen it (capex reopen --period ${period}) to close it otherwise` +
-      // Before 0.2.0 the register did not keep the snapshot's path, which the outputs show: a
+      // Early builds of 0.1.0 did not keep the snapshot's path, which the outputs show: a
       // file that differs may differ only in how the snapshot is named.
       (snapshotPathGuessed && differs
         ? `. ${period} was closed before fiber-capex recorded the snapshot's path: name the snapshot by the path the close was given, from the same working folder, or give --out the period's output folder`
@@ -230,7 +230,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     })();
     // A re-run names the snapshot and rules as the close did (the workbook's Summary and the
     // manifest show them), whatever folder it is run from and however they are named now.
-    // For a period closed before 0.2.0, from the output folder's manifest, else as given now.
+    // For a period closed before the register kept the snapshot's path, from the output folder's manifest, else as given now.
     const given = { snapshot: recordedPath(snapshot.dir), rules: recordedPath(rules.file) };
     const inputPaths = rerun ? recordedInputPaths(await tx.periodReport(period), readManifest(input.out), period, snapshot.manifestSha256, rules.sha256, given) : undefined;
     const { manifest, warnings } = await writeCloseOutputs(result, rules, {

@@ -112,7 +112,7 @@ export function recordedPath(path: string): string {
 
 /**
  * The snapshot and rules paths the close of `period` named its inputs by: recorded with the
- * period, or for a period closed before fiber-capex kept the snapshot's (before 0.2.0), in the
+ * period, or for a period closed before fiber-capex kept the snapshot's, in the
  * output folder's manifest when it is of this period and these inputs, else the snapshot as
  * `given` now and the rules as recorded.
  */
