@@ -69,6 +69,8 @@ describe("capex", () => {
     expect(r.code).toBe(3);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ period: "2026-10", out, identities_hold: true });
+    // A first close of a new register: what it took on, with no journal.
+    expect(summary.taken_on).toEqual({ count: 461, cost: "2898619.67", accumulated: "81034.43" });
     expect(summary.exceptions).toEqual({
       NO_TIME_ZONE: 1, UNMAPPED_TASK_TYPE: 1, NO_COST_BASIS: 1, MISSING_APPROVAL_DATE: 1, UNKNOWN_UNIT_CODE: 1, NEGATIVE_QUANTITY: 1, INVALID_TASK: 1, DUPLICATE_ASSET_ID: 2,
     });

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type CloseResult, closePeriod, type RollforwardRow, takenOn } from "../src/close/close.js";
+import { type CloseResult, closePeriod, type RollforwardRow } from "../src/close/close.js";
 import { postingOf, runMonthEnd } from "../src/close/month-end.js";
 import { IdentityError, RegisterInputError } from "../src/errors.js";
 import { Dec, formatCents } from "../src/money.js";
@@ -512,7 +512,7 @@ describe("retirements", () => {
       { account: "3130", faClass: "Infrastructure", balance: -641 },
     ]);
     // Taken on whole, then a quarter retired: the Summary and the CLI count what was taken on.
-    expect(takenOn(first.result)).toEqual({ assets: 1, cost: 192_400, accumulated: 641 });
+    expect(first.result.takenOn).toEqual({ assets: 1, cost: 192_400, accumulated: 641 });
     await expect(closeOn(empty(), rules, "2026-09", [T1_SEP], { retirements: [retire(3, "P1-1", "2026-09-20", { kind: "all" })] })).rejects.toThrow(
       "line 3: asset P1-1 enters the register in this close (placed in service 2026-09-10); retire it in a later period",
     );

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Argv } from "yargs";
 import { z } from "zod";
-import { type CloseResult, takenOn } from "../close/close.js";
+import type { CloseResult } from "../close/close.js";
 import { runMonthEnd } from "../close/month-end.js";
 import { parsePeriod } from "../dates.js";
 import { ERP_PROFILE_NAMES } from "../erp/mapping.js";
@@ -108,6 +108,8 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       open_period: result.openPeriod,
       register: { location: register.location, last_closed_before: result.registerBefore.lastClosed ?? null },
       out,
+      // A first close's opening balances (no journal); null when it took on nothing.
+      taken_on: result.takenOn ? { count: result.takenOn.assets, cost: formatCents(result.takenOn.cost), accumulated: formatCents(result.takenOn.accumulated) } : null,
       additions: { count: result.counts.additions, cost: formatCents(t.additions) },
       depreciation: formatCents(t.depreciation),
       expensed_in_period: formatCents(t.expensedInPeriod),
@@ -126,7 +128,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     const verb = outcome.status === "rewritten" ? "Already closed with these inputs; outputs written again for" : "Closed";
     w(`${verb} ${result.period} (${result.periodStart} to ${result.periodEnd}), rules ${result.rules.version}, register ${register.location}`);
     if (result.openPeriod) w(`  provisional:   ${result.period} had not ended when the snapshot was fetched (${result.snapshot.fetchedAt})`);
-    const taken = takenOn(result);
+    const taken = result.takenOn;
     if (taken) w(`  opening:       ${String(taken.assets).padStart(7)} assets taken on from the snapshot (first close of this register; no journal)`);
     w(`  additions:     ${String(result.counts.additions).padStart(7)} assets   ${formatCents(t.additions).padStart(16)}`);
     w(`  depreciation:  ${String(result.counts.register).padStart(7)} assets   ${formatCents(t.depreciation).padStart(16)}`);

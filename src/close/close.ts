@@ -82,6 +82,13 @@ export interface CloseResult {
   openPeriod: boolean;
   /** The register before the period: its latest closed period and the digest of its state. */
   registerBefore: { lastClosed: string | undefined; digest: string; firstClose: boolean };
+  /**
+   * What the close took on as opening balances, with no journal (DESIGN §8): on a register that
+   * had closed no period (after a take-on import too), the Render work in service before the
+   * period. Counted when taken on, so an asset retired in the same close still counts.
+   * Undefined when it took on nothing.
+   */
+  takenOn: { assets: number; cost: Cents; accumulated: Cents } | undefined;
   /** Assets in the register at the period end, by asset id. */
   register: RegisterEntry[];
   /** The register entries placed in service during the period. */
@@ -262,25 +269,6 @@ export function classifyForClose(input: CloseInput): Promise<Classification> {
 }
 
 /**
- * What the close took on as opening balances, with no journal (DESIGN §8): the work in service
- * before the period on a register that had not closed a period yet (after a take-on import too).
- * Undefined when it took on nothing. Its own take-on events, so a taken-on asset retired in the
- * same close is counted as taken on.
- */
-export function takenOn(result: CloseResult): { assets: number; cost: Cents; accumulated: Cents } | undefined {
-  let assets = 0;
-  let cost = 0;
-  let accumulated = 0;
-  for (const e of result.posting.events) {
-    if (e.kind !== "take_on") continue;
-    assets++;
-    cost += e.costChange;
-    accumulated += e.accumulatedChange;
-  }
-  return assets ? { assets, cost, accumulated } : undefined;
-}
-
-/**
  * The month-end close, in memory and pure: the same snapshot, rules, period and register
  * state give the same result. Reconciles the register with the snapshot, depreciates every
  * registered asset, posts retirements, and builds journals and the rollforward. Throws
@@ -445,12 +433,16 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   // What this close takes on from the snapshot (its first close: Render work in service before
   // the period, on an empty register or beside assets imported from another system).
   const takeOn = new Map<string, { cost: Cents; accumulated: Cents }>();
+  const takenOn = { assets: 0, cost: 0, accumulated: 0 };
   for (const a of rec.assets) {
     if (!a.takeOn) continue;
     const t = takeOn.get(a.opening!.faClass) ?? { cost: 0, accumulated: 0 };
     t.cost += a.opening!.cost;
     t.accumulated += a.opening!.accumulated;
     takeOn.set(a.opening!.faClass, t);
+    takenOn.assets++;
+    takenOn.cost += a.opening!.cost;
+    takenOn.accumulated += a.opening!.accumulated;
   }
   // Continuity: each class opens at what the register posted for the previous period, plus
   // what this close takes on (after an import, the Render work before the period).
@@ -508,6 +500,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     snapshot: { dir: snapshot.dir, manifestSha256: snapshot.manifestSha256, fetchedAt: snapshot.manifest.fetched_at, apiBaseUrl: snapshot.manifest.api_base_url },
     openPeriod,
     registerBefore,
+    takenOn: takenOn.assets ? takenOn : undefined,
     register,
     additions,
     adjustments,

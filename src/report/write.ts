@@ -3,7 +3,7 @@ import { rename, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { checkOutputFolder, filesOfManifest, type OutputFolderKind, readManifest, writeDirAtomically } from "../atomic-dir.js";
 import { AUDIT_SAMPLE_FILE, auditPdfName, isAuditFile } from "../audit/files.js";
-import { type CloseResult, takenOn } from "../close/close.js";
+import type { CloseResult } from "../close/close.js";
 import { checkErpProfiles, erpFileName, exportJournal } from "../erp/profiles.js";
 import type { ErpProfileName } from "../erp/mapping.js";
 import { formatCents } from "../money.js";
@@ -141,7 +141,7 @@ export function workbookName(period: string): string {
 function summaryLines(r: CloseResult, projects: string[], paths: InputPaths): SummaryLine[] {
   const t = r.controlTotals;
   // What a first close took on, with no journal (DESIGN §8: the take-on totals on the Summary).
-  const taken = takenOn(r);
+  const taken = r.takenOn;
   const takeOnLines: SummaryLine[] = taken
     ? [
         { label: "Assets taken on (first close: opening balances, no journal)", value: taken.assets },
