@@ -283,6 +283,6 @@ describe("capex audit, from the register alone", () => {
     const run = promisify(execFile);
     const r = await run(process.execPath, [CLI, "audit", "--period", "2026-11", "--db", join(dir, "capex.db")], { env: { PATH: process.env.PATH, HOME: tmp() } }).catch((e) => e);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`capex: --period: 2026-11 is not closed in the register ${join(dir, "capex.db")}; its closed periods are 2026-09, 2026-10. Close 2026-11 first (capex close --period 2026-11). Only a closed period can be audited.\n`);
+    expect(r.stderr).toContain(`capex: 2026-11 is not closed in the register ${join(dir, "capex.db")}; its closed periods are 2026-09, 2026-10. Close 2026-11 first (capex close --period 2026-11). Only a closed period can be audited.\n`);
   }, 60_000);
 });

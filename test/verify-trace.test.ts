@@ -255,7 +255,7 @@ describe("capex verify", () => {
     const notClosed = await capex(["verify", "--period", "2026-11", "--snapshot", snapshots.oct, "--db", db]);
     expect(notClosed).toMatchObject({
       code: 2,
-      stderr: `capex: --period: 2026-11 is not closed in the register ${db}; its closed periods are 2026-09, 2026-10. Close 2026-11 first (capex close --period 2026-11). Only a closed period can be verified.\n`,
+      stderr: `capex: 2026-11 is not closed in the register ${db}; its closed periods are 2026-09, 2026-10. Close 2026-11 first (capex close --period 2026-11). Only a closed period can be verified.\n`,
     });
     const noRegister = await capex(["verify", "--period", "2026-10", "--snapshot", snapshots.oct, "--db", join(dir, "nothing.db")]);
     expect(noRegister).toMatchObject({ code: 2, stderr: `capex: there is no register at ${join(dir, "nothing.db")}; name the register the periods were closed into with --db or CAPEX_DB\n` });

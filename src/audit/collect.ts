@@ -2,7 +2,7 @@ import { monthIndexOf, periodEndDate, periodOfMonthIndex, periodStartDate } from
 import { InputError } from "../errors.js";
 import type { Cents } from "../money.js";
 import { toolVersion } from "../package-info.js";
-import { notClosedReason, type PeriodReport } from "../register/model.js";
+import type { PeriodReport } from "../register/model.js";
 import type { RegisterStore } from "../register/store.js";
 import type { AuditAddition, AuditException, AuditReport, CutoffTask, SampledItem } from "./model.js";
 import { planSample } from "./sample.js";
@@ -62,11 +62,7 @@ function openExceptions(reports: Array<{ period: string; report: PeriodReport }>
 }
 
 export async function gatherAuditReport(store: RegisterStore, period: string, options: AuditOptions = {}): Promise<AuditReport> {
-  const closed = await store.closedPeriod(period);
-  if (!closed) {
-    const periods = (await store.status()).periods.map((p) => p.period);
-    throw new InputError("--period", `${notClosedReason(period, store.location, periods)}. Only a closed period can be audited.`);
-  }
+  const closed = await store.requireClosed(period, "Only a closed period can be audited.");
   const reports = await store.periodReports(period);
   const report = reports[reports.length - 1]?.period === period ? reports[reports.length - 1]!.report : undefined;
   if (closed.kind !== "close") throw new InputError("--period", `${period} holds assets taken on by capex register import; there is no close to audit. Audit the periods closed after it.`);

@@ -10,7 +10,7 @@ import { erpFileName } from "../erp/profiles.js";
 import { InputError } from "../errors.js";
 import { Dec } from "../money.js";
 import { toolVersion } from "../package-info.js";
-import { type ClosedPeriod, notClosedReason, type PeriodReport, stateDigest } from "../register/model.js";
+import { type ClosedPeriod, type PeriodReport, stateDigest } from "../register/model.js";
 import type { DisposalRow } from "../register/reconcile.js";
 import type { RetirementRequest } from "../register/retirements.js";
 import type { RegisterStore } from "../register/store.js";
@@ -78,11 +78,7 @@ export interface VerifyResult {
 /** What the register recorded about a closed period; refuses periods that have no close to recompute. */
 export async function recordedClose(store: RegisterStore, period: string): Promise<{ closed: ClosedPeriod; report: PeriodReport }> {
   parsePeriod(period, "--period");
-  const closed = await store.closedPeriod(period);
-  if (!closed) {
-    const periods = (await store.status()).periods.map((p) => p.period);
-    throw new InputError("--period", `${notClosedReason(period, store.location, periods)}. Only a closed period can be verified.`);
-  }
+  const closed = await store.requireClosed(period, "Only a closed period can be verified.");
   if (closed.kind === "import") {
     throw new InputError("--period", `${period} holds the assets taken on by capex register import: no close computed it, so there is nothing to recompute. Verify the periods closed after it.`);
   }

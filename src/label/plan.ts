@@ -1,6 +1,5 @@
 import type { ExceptionCode } from "../capitalize/outcomes.js";
-import { PeriodOrderError } from "../errors.js";
-import { type EventKind, notClosedReason } from "../register/model.js";
+import type { EventKind } from "../register/model.js";
 import type { RegisterStore } from "../register/store.js";
 
 /**
@@ -50,10 +49,7 @@ function dedupe(marks: TaskMark[]): TaskMark[] {
  * system (no Render task) are never labelled; nor are warnings that concern a project only.
  */
 export async function planFromRegister(store: RegisterStore, period: string): Promise<LabelPlan> {
-  const closed = (await store.status()).periods;
-  if (!closed.some((p) => p.period === period)) {
-    throw new PeriodOrderError(`${notClosedReason(period, store.location, closed.map((p) => p.period))}. Render is marked from closed periods only.`);
-  }
+  await store.requireClosed(period, "Render is marked from closed periods only.");
   const add: TaskMark[] = [];
   const events = await store.eventsIn(period);
   for (const e of events) {

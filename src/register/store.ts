@@ -14,7 +14,7 @@ import { PeriodOrderError, RegisterBusyError, RegisterError, RegisterOpenError }
 import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
 import { type AssetBalance, type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting,
-  type PeriodReport, recordSummary, type RegisterState, retiredOf, type YearToDate } from "./model.js";
+  notClosedReason, type PeriodReport, recordSummary, type RegisterState, retiredOf, type YearToDate } from "./model.js";
 import { BALANCE_BLOCK, type Backend, migrations, REGISTER_MARK, type RegisterTables } from "./schema.js";
 
 /**
@@ -499,6 +499,17 @@ export class RegisterStore {
 
   async closedPeriod(period: string): Promise<ClosedPeriod | undefined> {
     return (await closedPeriods(this.db)).find((p) => p.period === period);
+  }
+
+  /**
+   * The closed period `period`, or a PeriodOrderError saying why it is not closed and what to
+   * do (notClosedReason), then `onlyClosed`: what the caller does with closed periods only.
+   */
+  async requireClosed(period: string, onlyClosed: string): Promise<ClosedPeriod> {
+    const periods = await closedPeriods(this.db);
+    const closed = periods.find((p) => p.period === period);
+    if (!closed) throw new PeriodOrderError(`${notClosedReason(period, this.location, periods.map((p) => p.period))}. ${onlyClosed}`);
+    return closed;
   }
 
   async assetHistory(assetId: string): Promise<AssetHistory | undefined> {
