@@ -180,7 +180,7 @@ export async function verifyPeriod(input: VerifyInput): Promise<VerifyResult> {
     outManifest = undefined;
   }
 
-  const before = await store.loadState(previousPeriod(period), { fiscalYearStartMonth: rules.fiscalYearStartMonth });
+  const before = await store.loadState(previousPeriod(period));
   const digest = stateDigest(before);
   if (digest !== closed.stateDigestBefore) {
     notes.push(`the register as it stood before ${period}, rebuilt from the register, has state digest ${digest}; the close recorded ${closed.stateDigestBefore}`);

@@ -3,12 +3,12 @@ import { type Classification, type CutoffCandidate, classifyRecords, projectZone
 import type { AssetRecord, ExceptionRow, ExpensedItem } from "../capitalize/outcomes.js";
 import { monthIndexOf, parsePeriod, periodEndDate, periodStartDate, shiftDate } from "../dates.js";
 import { fiscalYearOf } from "../depreciation/schedule.js";
-import { disposalYearAmount, macrsYear, type TaxConvention, taxConventionsByYear, taxYearOf } from "../depreciation/tax.js";
+import { macrsYear, type TaxConvention, taxConventionsByYear, taxYearOf } from "../depreciation/tax.js";
 import type { RecoveryYears } from "../depreciation/types.js";
 import { InputError, SnapshotError } from "../errors.js";
 import { assertBalanced, buildEntries, type JournalEntry, PostingBook } from "../ledger/journal.js";
 import { type Cents, checkTotal } from "../money.js";
-import { type AssetBalance, type AssetEvent, type AssetSource, type ClassBalance, emptyRegisterState, ledgerKey, type RegisterState, stateDigest, type YearRetirement } from "../register/model.js";
+import { type AssetBalance, type AssetEvent, type AssetSource, type ClassBalance, emptyRegisterState, ledgerKey, type RegisterState, stateDigest } from "../register/model.js";
 import { type AdjustmentRow, type DisposalRow, type ExpensePosting, holdBackClaimedIds, reconcile } from "../register/reconcile.js";
 import type { RetirementRequest } from "../register/retirements.js";
 import type { Rules } from "../rules/model.js";
@@ -112,11 +112,6 @@ export interface CloseResult {
   journal: JournalEntry[];
   rollforward: RollforwardRow[];
   taxByClass: TaxClassRow[];
-  /**
-   * tax.csv's rows: every register entry's tax figures, and the assets wholly retired in the
-   * tax year (their disposal year), in the register's order.
-   */
-  taxRows: Array<{ asset: AssetRecord; tax: TaxFigures }>;
   identities: Identity[];
   /** What the close commits to the register (see PeriodPosting). */
   posting: {
@@ -306,30 +301,6 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     staying.map((a) => a.record),
     fs,
   );
-  /**
-   * What retirements in the tax year take of their parts' MACRS year (disposalYearAmount),
-   * and the parts' tax accumulated and remaining basis at disposal.
-   */
-  const disposalTax = (asset: AssetRecord, retirements: readonly YearRetirement[], recoveryYears: RecoveryYears, convention: TaxConvention) => {
-    const out = { amount: 0, accumulated: 0, remainingBasis: 0 };
-    for (const r of retirements) {
-      const part = { cost: r.cost, inServiceDate: asset.inServiceDate, recoveryYears, convention, bonusPercent: rules.taxBonusPercent, fiscalYearStartMonth: fs };
-      const amount = disposalYearAmount(macrsYear(part, taxYear).amount, convention, periodEndDate(r.period), asset.inServiceDate, fs);
-      const accumulated = macrsYear(part, taxYear - 1).accumulated + amount;
-      out.amount += amount;
-      out.accumulated += accumulated;
-      out.remainingBasis += r.cost - accumulated;
-    }
-    return out;
-  };
-  /** A tax row of an asset wholly retired in the tax year; none if its class is no longer in the rules. */
-  const retiredTaxRow = (asset: AssetRecord, retirements: readonly YearRetirement[], bookAmount: Cents): { asset: AssetRecord; tax: TaxFigures } | undefined => {
-    const faClass = rules.classes.get(asset.faClass);
-    if (!faClass) return undefined;
-    const convention = conventions.get(taxYearOf(asset.inServiceDate, fs)) ?? "half_year";
-    const d = disposalTax(asset, retirements, faClass.taxRecoveryYears, convention);
-    return { asset, tax: { taxYear, amount: d.amount, accumulated: d.accumulated, remainingBasis: d.remainingBasis, recoveryYears: faClass.taxRecoveryYears, convention, bookAmount } };
-  };
   const entryOf = (a: (typeof staying)[number]): RegisterEntry => {
     const asset = a.record;
     const after = a.after!;
@@ -340,8 +311,6 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       { cost: asset.cost, inServiceDate: asset.inServiceDate, recoveryYears: faClass.taxRecoveryYears, convention, bonusPercent: rules.taxBonusPercent, fiscalYearStartMonth: fs },
       taxYear,
     );
-    // The parts retired in the year take their disposal-year share beside the part still in service.
-    const disposed = disposalTax(asset, a.retiredInYear, faClass.taxRecoveryYears, convention);
     return {
       asset,
       source: after.source,
@@ -352,7 +321,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       // Field by field: a spread here gave each of a big register's entries a shape of its own.
       tax: {
         taxYear: tax.taxYear,
-        amount: tax.amount + disposed.amount,
+        amount: tax.amount,
         accumulated: tax.accumulated,
         remainingBasis: tax.remainingBasis,
         recoveryYears: faClass.taxRecoveryYears,
@@ -365,11 +334,6 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const order = (a: AssetRecord, b: AssetRecord) => byTask(a, b) || (a.assetId < b.assetId ? -1 : a.assetId > b.assetId ? 1 : 0);
   staying.sort((a, b) => order(a.record, b.record));
   const register = staying.map(entryOf);
-  const retiredRows: Array<{ asset: AssetRecord; tax: TaxFigures }> = [];
-  const keepRetired = (row: { asset: AssetRecord; tax: TaxFigures } | undefined) => row && retiredRows.push(row);
-  for (const a of rec.assets) if (a.disposal?.wholly) keepRetired(retiredTaxRow(a.record, a.retiredInYear, a.fiscalYearDepreciation));
-  for (const r of rec.retiredEarlierInYear) keepRetired(retiredTaxRow(r.record, r.retirements, r.fiscalYearDepreciation));
-  const taxRows: Array<{ asset: AssetRecord; tax: TaxFigures }> = retiredRows.length ? [...register, ...retiredRows].sort((a, b) => order(a.asset, b.asset)) : register;
   const additions = register.filter((_, i) => staying[i]!.addition);
   const expensed = c.expensed.filter((e) => e.inServiceDate <= periodEnd).sort(byTask);
   const expensePosted = new Map<string, Cents>();
@@ -433,7 +397,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       cur.accumulatedOnDisposals += a.disposal.accumulatedOnDisposal;
     }
   }
-  for (const e of taxRows) {
+  for (const e of register) {
     const t = taxClasses.get(e.asset.faClass) ?? { faClass: e.asset.faClass, taxYear, taxAmount: 0, bookAmount: 0, difference: 0 };
     taxClasses.set(e.asset.faClass, t);
     t.taxAmount += e.tax.amount;
@@ -549,7 +513,6 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     journal,
     rollforward,
     taxByClass,
-    taxRows,
     identities: [],
     posting: {
       events: rec.assets.flatMap((a) => a.events),

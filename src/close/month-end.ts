@@ -217,8 +217,6 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       const current = assetsInService(classification, period);
       input.onStage?.("register");
       const state = await tx.loadState(stateBefore, {
-        // What the year posted so far: the book-to-tax of assets rebased or retired in it.
-        fiscalYearStartMonth: rules.fiscalYearStartMonth,
         summarize: (id, project, taskId) => {
           // Another task naming the id is held back, and the asset may then be withdrawn: whole.
           const now = current.get(id);

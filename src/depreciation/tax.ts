@@ -136,18 +136,6 @@ export function macrsYear(asset: TaxAsset, taxYear: number): TaxYearRow {
   return { taxYear, amount, accumulated, remainingBasis: asset.cost - accumulated };
 }
 
-/**
- * The share of a full tax year's depreciation that property disposed of in the year takes
- * (the convention applies to the year of disposal too): half a year under the half-year
- * convention; under mid-quarter, up to the middle of the quarter of disposal (12.5, 37.5,
- * 62.5 or 87.5 %). Nothing for property placed in service and disposed of in the same year.
- */
-export function disposalYearAmount(fullYear: Cents, convention: TaxConvention, disposalDate: string, inServiceDate: string, fiscalYearStartMonth = 1): Cents {
-  if (taxYearOf(disposalDate, fiscalYearStartMonth) === taxYearOf(inServiceDate, fiscalYearStartMonth)) return 0;
-  if (convention === "half_year") return mulDivRoundHalfUp(fullYear, 1, 2);
-  return mulDivRoundHalfUp(fullYear, 2 * taxQuarterOf(disposalDate, fiscalYearStartMonth) - 1, 8);
-}
-
 export interface BookTaxYear {
   fiscalYear: number;
   book: Cents;

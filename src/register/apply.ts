@@ -1,7 +1,6 @@
 import type { JournalEntry } from "../ledger/journal.js";
-import { monthIndexOf } from "../dates.js";
 import type { Cents } from "../money.js";
-import { type AssetBalance, type AssetEvent, type ClassBalance, expensedKey, ledgerKey, type RegisterState, type YearToDate } from "./model.js";
+import { type AssetBalance, type AssetEvent, type ClassBalance, expensedKey, ledgerKey, type RegisterState } from "./model.js";
 
 /** The parts of a close's result (CloseResult) that change the register. */
 export interface PostedClose {
@@ -45,7 +44,7 @@ export function applyPosting(state: RegisterState, result: PostedClose): Registe
   };
   for (const o of posting.openingBalances) bump(o.account, o.faClass, o.balance);
   for (const e of result.journal) for (const l of e.postings) bump(l.account, l.faClass, l.debit - l.credit);
-  const out: RegisterState = {
+  return {
     lastClosed: result.period,
     closes: state.closes + 1,
     assets,
@@ -53,28 +52,4 @@ export function applyPosting(state: RegisterState, result: PostedClose): Registe
     classes: new Map(posting.classes.map((c) => [c.faClass, { ...c }])),
     ledger,
   };
-  if (state.yearToDate) out.yearToDate = yearToDateAfter(state.yearToDate, result.period, posting, state);
-  return out;
-}
-
-/**
- * The year to date after a period's posting, as the store loads it for the period after: a
- * fiscal year's first month (one year on from the last) starts from nothing.
- */
-function yearToDateAfter(ytd: YearToDate, period: string, posting: PostedClose["posting"], state: RegisterState): YearToDate {
-  const month = monthIndexOf(period);
-  const firstMonth = month + 1 >= ytd.firstMonth + 12 ? ytd.firstMonth + 12 : ytd.firstMonth;
-  const next: YearToDate = { firstMonth, books: new Map(), retirements: new Map() };
-  if (firstMonth > month) return next;
-  for (const [k, v] of ytd.books) next.books.set(k, [...v]);
-  for (const [k, v] of ytd.retirements) next.retirements.set(k, [...v]);
-  for (const e of posting.events) {
-    // A rebase made in this period: the book before it is the asset as the period found it.
-    const prior = state.assets.get(e.assetId);
-    if (e.rebase?.period === period && month > firstMonth && prior && state.lastClosed !== undefined) {
-      next.books.set(e.assetId, [...(next.books.get(e.assetId) ?? []), { period: state.lastClosed, record: prior.record, rebase: prior.rebase }, { period, record: e.record, rebase: e.rebase }]);
-    }
-    if (e.kind === "retirement") next.retirements.set(e.assetId, [...(next.retirements.get(e.assetId) ?? []), { period, cost: -e.costChange }]);
-  }
-  return next;
 }

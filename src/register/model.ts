@@ -111,38 +111,6 @@ export interface RegisterState {
   classes: Map<string, ClassBalance>;
   /** Per "account|fa_class": take-on balance + Σ (debit − credit) of every journal line posted. */
   ledger: Map<string, Cents>;
-  /**
-   * What the register posted so far in the fiscal year of the period after `lastClosed`, for
-   * the tax report's book-to-tax (loaded only when asked for: see LoadOptions). Absent, a close
-   * counts nothing posted before a rebase in the year.
-   */
-  yearToDate?: YearToDate | undefined;
-}
-
-/**
- * What a close needs of the fiscal year's closed periods beyond the register's latest state.
- * The book restarts at a rebase (see AssetBook); for an asset rebased inside the year, `books`
- * holds its events in posting order (period, record and rebase as each left it), so the book
- * as it stood before each rebase can be read (none before a take-on import).
- */
-export interface YearToDate {
-  /** Month index of the fiscal year's first month. */
-  firstMonth: number;
-  books: Map<string, AssetBookAt[]>;
-  /** The cost each retirement took, in posting order. */
-  retirements: Map<string, YearRetirement[]>;
-}
-
-/** An asset's book as an event of `period` left it. */
-export interface AssetBookAt {
-  period: string;
-  record: AssetRecord;
-  rebase: Rebase | undefined;
-}
-
-export interface YearRetirement {
-  period: string;
-  cost: Cents;
 }
 
 /** What the register posted for one expensed task, and to which account (a reversal goes back there). */

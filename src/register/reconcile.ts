@@ -17,7 +17,6 @@ import {
   type RetainedRecord,
   type RetiredPart,
   retiredOf,
-  type YearRetirement,
 } from "./model.js";
 import { notInRegister, type RetirementRequest, retiredFraction } from "./retirements.js";
 
@@ -88,25 +87,9 @@ export interface AssetPeriod {
   adjustments: AdjustmentRow[];
   disposal: DisposalRow | undefined;
   events: AssetEvent[];
-  /**
-   * GL depreciation of the period's whole fiscal year, for the tax report's book-to-tax
-   * difference: with `after`, or for an asset wholly retired in the period what it took in
-   * the year before.
-   */
-  fiscalYearDepreciation: Cents;
-  /** The retirements of the asset posted in the fiscal year, this period's included (tax takes their disposal-year share). */
-  retiredInYear: readonly YearRetirement[];
-}
-
-/** An asset wholly retired in an earlier period of the fiscal year: tax still reports its disposal year. */
-export interface RetiredInYear {
-  record: AssetRecord;
-  retirements: readonly YearRetirement[];
-  /** GL depreciation it took in the fiscal year. */
+  /** GL depreciation of the period's whole fiscal year (with `after`), for the tax report's book-to-tax difference. */
   fiscalYearDepreciation: Cents;
 }
-
-const NONE: readonly YearRetirement[] = Object.freeze([]);
 
 export interface ExpensePosting {
   item: ExpensedItem | undefined;
@@ -129,8 +112,6 @@ export interface Reconciliation {
   reserve: Map<string, Cents>;
   /** Render assets wholly retired (now or before) whose task is still approved in the snapshot. */
   retiredInSnapshot: number;
-  /** Assets wholly retired in an earlier period of the fiscal year (known only from a register loaded with its year to date). */
-  retiredEarlierInYear: RetiredInYear[];
 }
 
 export interface ReconcileInput {
@@ -274,43 +255,6 @@ export function reconcile(input: ReconcileInput): Reconciliation {
   for (const [k, v] of state.classes) reserve.set(k, v.reserve);
   const out: AssetPeriod[] = [];
   let retiredInSnapshot = 0;
-  // What the year posted before this period (see RegisterState.yearToDate), if the register was loaded with it.
-  const ytd = state.yearToDate?.firstMonth === fyFirst ? state.yearToDate : undefined;
-  const retiredEarlierInYear: RetiredInYear[] = [];
-  /**
-   * GL depreciation of the fiscal year from its first month through month `m` by `book`, which
-   * restarts at `rebase` (AssetBook counts nothing before it): for a rebase inside the year, the
-   * months before it are what the book as it stood before the rebase gave them (`before`). A
-   * take-on import inside the year has no book before it: fiber-capex knows only the months
-   * since the import and counts only those; what the other system took earlier in the year is
-   * not invented. Without the year to date (a register loaded without it), nothing before.
-   */
-  const yearThrough = (book: AssetBook, rebase: Rebase | undefined, m: number, before: () => Cents): Cents =>
-    rebase === undefined || monthIndexOf(rebase.period) <= fyFirst ? book.accumulatedThroughMonth(m) - book.accumulatedThroughMonth(fyFirst - 1) : before() + book.accumulatedThroughMonth(m) - rebase.accumulatedBefore;
-  /**
-   * The year's depreciation before an asset's registered rebase: by its book as it stood before
-   * (its latest event of an earlier period that did not make this rebase), itself restarted
-   * perhaps at an earlier rebase of the year. None before a take-on import.
-   */
-  const storedBefore = (assetId: string, rebase: Rebase): Cents => {
-    const q = monthIndexOf(rebase.period);
-    const prior = ytd?.books.get(assetId)?.findLast((b) => monthIndexOf(b.period) < q && (b.rebase === undefined || monthIndexOf(b.rebase.period) < q));
-    if (!prior) return 0;
-    return yearThrough(new AssetBook(prior.record, fs, prior.rebase), prior.rebase, q - 1, () => storedBefore(assetId, prior.rebase!));
-  };
-  /**
-   * The year's depreciation through month `m` of an asset whose book is `record` from `rebase`,
-   * where `standing` is the asset as the period found it (a rebase made in this period restarts
-   * the book from there).
-   */
-  const yearBook = (assetId: string, record: AssetRecord, rebase: Rebase | undefined, m: number, standing: { record: AssetRecord; rebase: Rebase | undefined }, book?: AssetBook): Cents =>
-    yearThrough(book ?? new AssetBook(record, fs, rebase), rebase, m, () => {
-      if (rebase !== standing.rebase && rebase!.period === period) {
-        const r = standing.rebase;
-        return yearThrough(new AssetBook(standing.record, fs, r), r, month - 1, () => storedBefore(assetId, r!));
-      }
-      return storedBefore(assetId, rebase!);
-    });
 
   const ids = new Set<string>([...state.assets.keys(), ...current.keys()]);
   for (const assetId of [...ids].sort()) {
@@ -319,13 +263,6 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     const retirement = retirements.byAsset.get(assetId);
     if (before?.status === "retired") {
       if (now) retiredInSnapshot++;
-      const earlier = ytd?.retirements.get(assetId);
-      if (earlier) {
-        // Its book for the year: through the month before it was retired.
-        const through = monthIndexOf(earlier[earlier.length - 1]!.period) - 1;
-        const fiscalYearDepreciation = yearThrough(new AssetBook(before.record, fs, before.rebase), before.rebase, through, () => storedBefore(assetId, before.rebase!));
-        retiredEarlierInYear.push({ record: before.record, retirements: earlier, fiscalYearDepreciation });
-      }
       if (retirement) refuse(retirement, `asset ${assetId} is already wholly retired`);
       continue;
     }
@@ -347,7 +284,6 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       disposal: undefined,
       events: [],
       fiscalYearDepreciation: 0,
-      retiredInYear: ytd?.retirements.get(assetId) ?? NONE,
     };
     const event = (kind: AssetEvent["kind"], record: AssetRecord, rebase: Rebase | undefined, costChange: Cents, accumulatedChange: Cents, catchUp: Cents, message: string, status: AssetEvent["status"] = "active") =>
       p.events.push({ assetId, source: active?.source ?? "render", kind, record, status, rebase, costChange, accumulatedChange, catchUp, message });
@@ -470,10 +406,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         wholly,
       };
       const message = `retired ${portion} on ${retirement.date}${retirement.reason ? `: ${retirement.reason}` : ""}`;
-      p.retiredInYear = [...p.retiredInYear, { period, cost: costRetired }];
       if (wholly) {
-        // Its book for the year: through the month before (it takes nothing in this one).
-        p.fiscalYearDepreciation = yearBook(assetId, record, rebase, month - 1, standingOf(active, now));
         event("retirement", record, rebase, -costRetired, -accumulatedRetired, 0, message, "retired");
         p.record = record;
         out.push(p);
@@ -519,7 +452,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     }
     p.depreciation = depreciation;
     // From the same book now, so no asset's schedule outlives its reconciliation.
-    p.fiscalYearDepreciation = yearBook(assetId, record, rebase, fyLast, standingOf(active, now), book);
+    p.fiscalYearDepreciation = book.accumulatedThroughMonth(fyLast) - book.accumulatedThroughMonth(fyFirst - 1);
     p.record = record;
     p.after = { source: active?.source ?? "render", record, status: "active", accumulated, rebase };
     out.push(p);
@@ -528,12 +461,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
   for (const r of input.retirements) if (!ids.has(r.assetId)) refuse(r, notInRegister(r.assetId, ids, ++unknown));
   retirements.throwIfRefused();
 
-  return { assets: out, expense: reconcileExpense(state, c, rules, start, end, firstClose, coveredProjects), opening: new Map(state.classes), reserve, retiredInSnapshot, retiredEarlierInYear };
-}
-
-/** The asset as a period found it: as registered, or as a first close takes it on. */
-function standingOf(active: RegisteredAsset | undefined, now: AssetRecord | undefined): { record: AssetRecord; rebase: Rebase | undefined } {
-  return active ? { record: active.record, rebase: active.rebase } : { record: now!, rebase: undefined };
+  return { assets: out, expense: reconcileExpense(state, c, rules, start, end, firstClose, coveredProjects), opening: new Map(state.classes), reserve, retiredInSnapshot };
 }
 
 /**

@@ -8,13 +8,12 @@ import Database from "better-sqlite3";
 import { type Dialect, Kysely, Migrator, type Transaction, PostgresDialect, SqliteDialect, sql } from "kysely";
 import type pg from "pg";
 import type { AssetRecord } from "../capitalize/outcomes.js";
-import { monthIndexOf, periodOfMonthIndex } from "../dates.js";
-import { fiscalYearMonths, fiscalYearOf } from "../depreciation/schedule.js";
+import { monthIndexOf } from "../dates.js";
 import { PeriodOrderError, RegisterBusyError, RegisterError, RegisterOpenError } from "../errors.js";
 import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
 import { type AssetBalance, type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting,
-  notClosedReason, type PeriodReport, recordSummary, type RegisterState, retiredOf, type YearToDate } from "./model.js";
+  notClosedReason, type PeriodReport, recordSummary, type RegisterState, retiredOf } from "./model.js";
 import { BALANCE_BLOCK, type Backend, migrations, REGISTER_MARK, type RegisterTables } from "./schema.js";
 
 /**
@@ -85,12 +84,6 @@ export interface LoadOptions {
    * the same task. Records with a retired part load whole.
    */
   summarize?: (assetId: string, project: string, taskId: number | undefined) => boolean;
-  /**
-   * The rules' fiscal year start month: with it, the state carries what was posted in the
-   * fiscal year of the period after the one loaded (RegisterState.yearToDate), which a
-   * close's book-to-tax needs. Only that year's rows are read.
-   */
-  fiscalYearStartMonth?: number;
 }
 
 export interface OpenOptions {
@@ -790,14 +783,10 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
   // garbage page by page instead of all sitting beside the parsed records of a big register.
   const lastAssetNo = num((await db.selectFrom("assets").select((eb) => eb.fn.max("asset_no").as("n")).executeTakeFirst())?.n);
   const periodNo = monthIndexOf(upTo);
-  // The fiscal year of the period after upTo, when asked for: only if upTo is in it already.
-  const yearStart = options.fiscalYearStartMonth === undefined ? undefined : fiscalYearMonths(fiscalYearOf(periodNo + 1, options.fiscalYearStartMonth), options.fiscalYearStartMonth)[0];
-  const inYear: YearToDate | undefined = yearStart === undefined ? undefined : { firstMonth: yearStart, books: new Map(), retirements: new Map() };
-  const rebasedInYear: number[] = [];
   for (let lo = 0; lo <= lastAssetNo; lo += LOAD_PAGE) {
     const hi = lo + LOAD_PAGE;
-    const events = await sql<{ asset_id: string; source: string; status: string; kind: string; record: string; rebase_period: string | null; rebase_accumulated: number | null; asset_no: number }>`
-      select a.asset_id, a.source, e.status, e.kind, e.record, e.rebase_period, e.rebase_accumulated, a.asset_no
+    const events = await sql<{ asset_id: string; source: string; status: string; record: string; rebase_period: string | null; rebase_accumulated: number | null; asset_no: number }>`
+      select a.asset_id, a.source, e.status, e.record, e.rebase_period, e.rebase_accumulated, a.asset_no
       from asset_events e
       join (select asset_no, max(event_no) as last from asset_events where period <= ${upTo} and asset_no >= ${lo} and asset_no < ${hi} group by asset_no) l on e.event_no = l.last
       join assets a on a.asset_no = e.asset_no`.execute(db);
@@ -805,8 +794,6 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
     const accumulated = new Map<number, number>();
     for (const b of balances) accumulated.set(num(b.asset_no), num(b.accumulated));
     for (const e of events.rows) {
-      // An asset whose latest event is its take-on import has no book before it to read.
-      if (inYear && e.rebase_period !== null && e.kind !== "import" && monthIndexOf(e.rebase_period) > inYear.firstMonth) rebasedInYear.push(num(e.asset_no));
       const record = JSON.parse(e.record) as AssetRecord;
       state.assets.set(e.asset_id, {
         source: text(e.source) as AssetSource,
@@ -816,10 +803,6 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
         rebase: e.rebase_period === null ? undefined : { period: e.rebase_period, accumulatedBefore: num(e.rebase_accumulated) },
       });
     }
-  }
-  if (inYear) {
-    state.yearToDate = inYear;
-    if (inYear.firstMonth <= periodNo) await loadYearToDate(db, inYear, periodNo, rebasedInYear);
   }
   const expensed = await db.selectFrom("expensed_postings").selectAll().where("period", "<=", upTo).orderBy("period").execute();
   for (const x of expensed) {
@@ -837,33 +820,6 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
     ) t group by account, fa_class`.execute(db);
   for (const l of ledger.rows) state.ledger.set(ledgerKey(l.account, l.fa_class), num(l.balance));
   return state;
-}
-
-/**
- * The fiscal year's closed periods up to `periodNo`: the events of each asset rebased inside
- * the year (its books before each rebase), and every retirement posted in the year.
- */
-async function loadYearToDate(db: Tx, ytd: YearToDate, periodNo: number, rebased: readonly number[]): Promise<void> {
-  const first = periodOfMonthIndex(ytd.firstMonth);
-  const last = periodOfMonthIndex(periodNo);
-  for (let i = 0; i < rebased.length; i += 10_000) {
-    const rows = await sql<{ asset_id: string; period: string; record: string; rebase_period: string | null; rebase_accumulated: number | null }>`
-      select a.asset_id, e.period, e.record, e.rebase_period, e.rebase_accumulated from asset_events e join assets a on a.asset_no = e.asset_no
-      where e.asset_no in (${sql.join(rebased.slice(i, i + 10_000))}) and e.period <= ${last} order by e.event_no`.execute(db);
-    for (const r of rows.rows) {
-      const list = ytd.books.get(r.asset_id) ?? [];
-      list.push({ period: r.period, record: JSON.parse(r.record) as AssetRecord, rebase: r.rebase_period === null ? undefined : { period: r.rebase_period, accumulatedBefore: num(r.rebase_accumulated) } });
-      ytd.books.set(r.asset_id, list);
-    }
-  }
-  const retirements = await sql<{ asset_id: string; period: string; cost_change: number }>`
-    select a.asset_id, e.period, e.cost_change from asset_events e join assets a on a.asset_no = e.asset_no
-    where e.kind = 'retirement' and e.period >= ${first} and e.period <= ${last} order by e.event_no`.execute(db);
-  for (const r of retirements.rows) {
-    const list = ytd.retirements.get(r.asset_id) ?? [];
-    list.push({ period: r.period, cost: -num(r.cost_change) });
-    ytd.retirements.set(r.asset_id, list);
-  }
 }
 
 async function writePosting(tx: Tx, backend: Backend, p: PeriodPosting, bulk: BulkPath): Promise<void> {

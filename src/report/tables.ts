@@ -243,9 +243,9 @@ export function closeTables(r: CloseResult): Table[] {
         col("asset_id", "code", 26), col("project", "code", 14), col("fa_class", "code", 20), col("tax_year", "int", 9), col("recovery_years", "int", 9), col("convention", "code", 12),
         col("tax_amount", "amount"), col("tax_accumulated", "amount"), col("remaining_basis", "amount"), col("book_amount", "amount"), col("difference", "amount"),
       ],
-      rowCount: r.taxRows.length,
+      rowCount: r.register.length,
       *rows() {
-        for (const { asset: a, tax: t } of r.taxRows) {
+        for (const { asset: a, tax: t } of r.register) {
           yield [a.assetId, a.project, a.faClass, t.taxYear, t.recoveryYears, t.convention, t.amount, t.accumulated, t.remainingBasis, t.bookAmount, t.amount - t.bookAmount];
         }
       },
