@@ -250,7 +250,8 @@ describe("failures write nothing", () => {
     writeFileSync(join(dir, "tasks.jsonl"), readFileSync(join(dir, "tasks.jsonl"), "utf8").replace('"quantity":100', '"quantity":1000'));
     const snapshot = await openSnapshot(dir);
     await expect(closePeriod({ snapshot, rules, period: "2026-10" })).rejects.toThrow(
-      `${join(dir, "tasks.jsonl")}: does not match the sha256 in manifest.json: the snapshot was changed after it was fetched`,
+      `${join(dir, "tasks.jsonl")}: does not match the sha256 in manifest.json: the snapshot was changed after it was fetched. ` +
+        "A snapshot is evidence of what Render held: correct the data in Render and fetch again (capex fetch), or restore the file from the fetch",
     );
     expect(existsSync(join(dir, "..", "2026-10"))).toBe(false);
   });

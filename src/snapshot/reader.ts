@@ -29,6 +29,10 @@ export interface Snapshot {
   batches(): AsyncGenerator<SnapshotRecord[]>;
 }
 
+/** A snapshot file that is not what was fetched: said the same for each file, with what to do. */
+const CHANGED_AFTER_FETCH =
+  "does not match the sha256 in manifest.json: the snapshot was changed after it was fetched. A snapshot is evidence of what Render held: correct the data in Render and fetch again (capex fetch), or restore the file from the fetch";
+
 function parseRecord(line: number, text: string): SnapshotRecord {
   let raw: Record<string, unknown>;
   try {
@@ -68,7 +72,7 @@ export async function openSnapshot(dir: string, open: OpenOptions = {}): Promise
   const expect = (name: string, text: string) => {
     const want = m.files?.[name];
     if (want && createHash("sha256").update(text).digest("hex") !== want) {
-      throw new SnapshotError(join(dir, name), "does not match the sha256 in manifest.json: the snapshot was changed after it was fetched");
+      throw new SnapshotError(join(dir, name), CHANGED_AFTER_FETCH);
     }
   };
   expect("projects.json", projectsText);
@@ -115,7 +119,7 @@ export async function openSnapshot(dir: string, open: OpenOptions = {}): Promise
     }
     const want = m.files?.["tasks.jsonl"];
     if (want && hex !== want) {
-      throw new SnapshotError(tasksFile, "does not match the sha256 in manifest.json: the snapshot was changed after it was fetched");
+      throw new SnapshotError(tasksFile, CHANGED_AFTER_FETCH);
     }
   }
 }
