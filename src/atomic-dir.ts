@@ -16,6 +16,11 @@ export interface OutputFolderKind {
   /** Whether a parsed manifest.json is one this kind of writer wrote. */
   owns(manifest: unknown): boolean;
   /**
+   * Why this run may not replace a folder it owns, if it may not (a close of another period:
+   * those outputs may already be in the ledger): said after the path, before "Nothing was written."
+   */
+  refuses?(manifest: unknown): string | undefined;
+  /**
    * The names in a folder of this kind that its writer wrote, by its manifest.json. Anything
    * else in it (an auditor's report, a note) is moved into the folder that replaces it.
    */
@@ -102,12 +107,17 @@ export function checkOutputFolder(target: string, kind: OutputFolderKind, inputs
     const where = existing === full ? "is a file, not a folder" : `cannot be created: ${existing} is a file, not a folder`;
     throw new OutputFolderError(target, `${where}; a ${kind.noun} is a folder of files. ${nothing} Choose a path that does not exist yet, or an empty folder.`);
   }
-  if (existing === full && readdirSync(full).length > 0 && !kind.owns(readManifest(full))) {
-    throw new OutputFolderError(
-      target,
-      `the folder is not empty and is not a ${kind.noun} that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +
-        `${nothing} Choose a new or empty folder, for example ${kind.example}, or a ${kind.noun} fiber-capex wrote before.`,
-    );
+  if (existing === full && readdirSync(full).length > 0) {
+    const manifest = readManifest(full);
+    if (!kind.owns(manifest)) {
+      throw new OutputFolderError(
+        target,
+        `the folder is not empty and is not a ${kind.noun} that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +
+          `${nothing} Choose a new or empty folder, for example ${kind.example}, or a ${kind.noun} fiber-capex wrote before.`,
+      );
+    }
+    const refused = kind.refuses?.(manifest);
+    if (refused) throw new OutputFolderError(target, `${refused}. ${nothing} Choose a new or empty folder, for example ${kind.example}.`);
   }
   try {
     accessSync(existing === full ? dirname(full) : existing, constants.W_OK);

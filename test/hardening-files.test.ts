@@ -72,6 +72,20 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
     expect(readdirSync(dir)).toEqual(["ledger.xlsx"]);
   });
 
+  it("the close of one period never replaces another period's outputs (they may be in the ledger already)", async () => {
+    const september = tmp();
+    await writeCloseOutputs(await closePeriod({ snapshot: await openSnapshot(snapshotDir), rules, period: "2026-09" }), rules, { out: september });
+    const before = tree(september);
+    const err = await writeCloseOutputs(await close(), rules, { out: september }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OutputFolderError);
+    expect((err as OutputFolderError).message).toBe(
+      `${september}: holds the outputs of the close of 2026-09 (by its manifest.json), which may already be in the ledger; the close of 2026-10 does not replace them. ` +
+        `${NOTHING} Choose a new or empty folder, for example out/2026-10.`,
+    );
+    expect(exitCodeFor(err)).toBe(2);
+    expect(tree(september)).toEqual(before);
+  });
+
   it("the close writer refuses a file, the current folder, a snapshot folder, and a folder holding its snapshot", async () => {
     const result = await close();
     const file = join(tmp(), "existing.txt");

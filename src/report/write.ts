@@ -96,8 +96,24 @@ export function checkCloseOutputFolder(out: string, inputs: string[] = [], perio
   checkOutputFolder(out, closeOutputFolder(period), inputs);
 }
 
-/** The close output folder kind, its example path in messages naming the period closed. */
-const closeOutputFolder = (period: string | undefined): OutputFolderKind => (period ? { ...CLOSE_OUTPUT_FOLDER, example: `out/${period}` } : CLOSE_OUTPUT_FOLDER);
+/**
+ * The close output folder kind for a close of `period`: its example path names the period,
+ * and it replaces only a folder of that period's close. Another period's outputs may already
+ * be in the ledger (a month's journal imported): a close never writes over them.
+ */
+const closeOutputFolder = (period: string | undefined): OutputFolderKind =>
+  period
+    ? {
+        ...CLOSE_OUTPUT_FOLDER,
+        example: `out/${period}`,
+        refuses: (manifest) => {
+          const closed = (manifest as { period?: unknown } | undefined)?.period;
+          return typeof closed === "string" && closed !== period
+            ? `holds the outputs of the close of ${closed} (by its manifest.json), which may already be in the ledger; the close of ${period} does not replace them`
+            : undefined;
+        },
+      }
+    : CLOSE_OUTPUT_FOLDER;
 
 /**
  * A path as the outputs record it: relative to the working folder when it lies inside it
