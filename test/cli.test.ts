@@ -61,6 +61,17 @@ describe("capex", () => {
     expect(await capex(["close", "--period", "2026-10", "--snapshot", "x", "--allowOpenPerod", "--no-workbok", "--zzzzzz"])).toEqual(
       usage("unknown option --allowOpenPerod; did you mean --allow-open-period? Unknown option --no-workbok; did you mean --no-workbook? Unknown option --zzzzzz"),
     );
+    // An option given no value (an empty $FILE in a script) is refused, not read as not given:
+    // a close would otherwise be posted without its retirements or ledger file.
+    const out = join(tmp(), "out");
+    expect(await capex(["close", "--period", "2026-10", "--snapshot", "fixtures/demo", "--out", out, "--retirements", "--quiet"])).toEqual(usage("--retirements was given without a value."));
+    expect(await capex(["close", "--period", "2026-10", "--snapshot", "fixtures/demo", "--out", out, "--db", "", "--erp"])).toEqual(
+      usage("--db was given without a value; --erp was given without a value."),
+    );
+    expect(await capex(["audit", "--period", "2026-10", "--sample", "abc"])).toEqual(usage("--sample needs a number."));
+    expect(await capex(["rules", "chek"])).toEqual(usage('action "chek" is not one capex knows; did you mean check? (action is one of check)'));
+    expect(await capex(["rules"])).toEqual(usage("capex rules needs what it works on: capex rules <action> [file] (see capex rules --help)"));
+    expect(existsSync(out)).toBe(false);
   }, CLI_BUDGET);
 
   it("close --strict writes everything, then exits 3 on exceptions; --json prints a summary", async () => {

@@ -112,6 +112,16 @@ function usageProblem(message: string, options: string[]): string {
     const meant = likelyMeant(second, SUBCOMMANDS[first]);
     return `unknown command ${first} ${second}${meant === undefined ? "" : `; did you mean ${first} ${meant}?`} (${first} has ${SUBCOMMANDS[first].join(", ")})`;
   }
+  // A choice yargs does not know (`capex rules chek`): what it likely meant, in one line.
+  const choice = /Argument: ([\w-]+), Given: "([^"]*)", Choices: (.+)/.exec(message);
+  if (problems.length === 0 && choice) {
+    const choices = [...choice[3]!.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
+    const meant = likelyMeant(choice[2]!, choices);
+    return `${choice[1]} "${choice[2]}" is not one capex knows${meant === undefined ? "" : `; did you mean ${meant}?`} (${choice[1]} is one of ${choices.join(", ")})`;
+  }
+  // A command missing what it works on (`capex rules`): its usage says what.
+  const usage = commands.find((c) => c.command.split(" ")[0] === first)?.command;
+  if (problems.length === 0 && usage && /^Not enough non-option arguments/.test(message)) return `capex ${first} needs what it works on: capex ${usage} (see capex ${first} --help)`;
   if (problems.length === 0) return message;
   // yargs' own words add nothing when they only list the same unknown names.
   const sentences = /^Unknown arguments?:/.test(message) ? problems : [...problems, message];
@@ -120,12 +130,41 @@ function usageProblem(message: string, options: string[]): string {
     .join(" ");
 }
 
+/** A problem with how capex was called, found by capex's own check: reported as yargs' own are. */
+class UsageProblem extends Error {}
+
+/**
+ * Options that take a value but were given none (`--retirements --quiet`, `--erp` last, an
+ * empty `$FILE` in a script) or a number that is not one. yargs reads them as "" or NaN,
+ * which a command would take as not given: a close would be posted without its retirements.
+ */
+function valueProblems(argv: Record<string, unknown>, options: { string?: string[]; number?: string[]; array?: string[] }): string[] {
+  const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const problems = new Map<string, string>();
+  const values = (key: string) => [argv[key]].flat();
+  const given = new Set(hideBin(process.argv).filter((a) => a.startsWith("--")).map((a) => kebab(a.slice(2).split("=")[0]!)));
+  for (const key of options.string ?? []) {
+    // A list option named with nothing after it is an empty list.
+    const none = values(key).includes("") || (options.array?.includes(key) && values(key).length === 0 && given.has(kebab(key)));
+    if (none) problems.set(kebab(key), `--${kebab(key)} was given without a value`);
+  }
+  for (const key of options.number ?? []) {
+    if (values(key).some((v) => typeof v === "number" && Number.isNaN(v))) problems.set(kebab(key), `--${kebab(key)} needs a number`);
+  }
+  return [...problems.values()];
+}
+
 let cli = yargs(hideBin(process.argv))
   .scriptName("capex")
   .usage("$0 <command> [options]\n\nTurns approved fiber-construction work in Render Networks into fixed assets, depreciation and journals.")
   .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" })
   .option("quiet", { type: "boolean", default: false, describe: "print nothing but errors" })
   .demandCommand(1, "Name a command; see capex --help")
+  .check((argv) => {
+    const problems = valueProblems(argv, (cli as unknown as { getOptions(): { string?: string[]; number?: string[]; array?: string[] } }).getOptions());
+    if (problems.length) throw new UsageProblem(`${problems.join("; ")}.`);
+    return true;
+  }, true)
   .strict()
   .help()
   .alias("h", "help")
@@ -134,7 +173,7 @@ let cli = yargs(hideBin(process.argv))
   // English, as every message of capex is (yargs' own words were translated by the locale).
   .locale("en")
   .fail((msg, err) => {
-    if (err) throw err;
+    if (err && !(err instanceof UsageProblem)) throw err;
     // The instance holds the options of the command being parsed when yargs fails.
     process.stderr.write(`capex: ${usageProblem(msg, Object.keys((cli as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key))}\nRun capex --help for usage.\n`);
     process.exit(EXIT.badInput);
