@@ -6,7 +6,8 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closePeriod } from "../src/close/close.js";
 import { postingOf, runMonthEnd } from "../src/close/month-end.js";
-import { PeriodOrderError, RegisterBusyError, RegisterOpenError } from "../src/errors.js";
+import { InputError, PeriodOrderError, RegisterBusyError, RegisterOpenError } from "../src/errors.js";
+import { importAssets } from "../src/register/import.js";
 import { stateDigest } from "../src/register/model.js";
 import { parseRetirements } from "../src/register/retirements.js";
 import { RegisterStore } from "../src/register/store.js";
@@ -712,6 +713,33 @@ describe("an SQLite register", () => {
       );
       expect(existsSync(out)).toBe(false);
       expect((await store.status()).periods.map((p) => p.period)).toEqual(["2026-09"]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("refuses to retire what this close adds as such, not as an id the register does not know", async () => {
+    const store = await RegisterStore.open(join(tmp(), "capex.db"));
+    try {
+      await close(store, "2026-09", snapshots.sep, join(tmp(), "2026-09"));
+      const file = join(tmp(), "retirements.csv");
+      // P1-3 is placed in service in October; P1-4 (in service in September) is approved late, in October.
+      writeFileSync(file, "asset_id,date,portion,proceeds,removal_cost,reason\nP1-3,2026-10-15,all,,,\nP1-4,2026-10-15,all,,,\n");
+      const out = join(tmp(), "2026-10");
+      await expect(close(store, "2026-10", snapshots.oct, out, file)).rejects.toThrow(
+        `${file}: 2 problems in the retirements file; nothing was done:\n` +
+          "  line 2: asset P1-3 enters the register in this close (placed in service 2026-10-05); retire it in a later period\n" +
+          "  line 3: asset P1-4 enters the register in this close (placed in service 2026-09-20); retire it in a later period",
+      );
+      expect(existsSync(out)).toBe(false);
+      expect((await store.status()).periods.map((p) => p.period)).toEqual(["2026-09"]);
+      // A file that cannot be read is bad input (InputError), not a period out of order; so is a take-on file.
+      const missing = join(tmp(), "nope.csv");
+      const err = await close(store, "2026-10", snapshots.oct, out, missing).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as InputError).message).toBe(`${missing}: cannot read the retirements file: there is no such file; check the path`);
+      const folder = tmp();
+      await expect(importAssets(store, { file: folder, asOf: "2026-10", rules })).rejects.toThrow(new InputError(folder, "cannot read the take-on file: it is a folder, not a file; check the path"));
     } finally {
       await store.close();
     }

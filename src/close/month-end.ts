@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { readManifest } from "../atomic-dir.js";
 import { monthIndexOf, parsePeriod, periodOfMonthIndex } from "../dates.js";
 import { PeriodOrderError } from "../errors.js";
 import { checkErpProfiles } from "../erp/profiles.js";
+import { readInputFile } from "../input-file.js";
 import { formatCents } from "../money.js";
 import { toolVersion } from "../package-info.js";
 import type { PeriodPosting } from "../register/model.js";
@@ -156,9 +156,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
   let shapeProblems: Problem[] = [];
   const inputs: Record<string, string> = {};
   if (input.retirementsFile) {
-    const text = await readFile(input.retirementsFile, "utf8").catch((e: NodeJS.ErrnoException) => {
-      throw new PeriodOrderError(`${input.retirementsFile}: cannot read the retirements file (${e.code ?? e.message})`);
-    });
+    const text = (await readInputFile(input.retirementsFile, "retirements file")).toString("utf8");
     ({ requests: retirements, problems: shapeProblems } = readRetirementRows(text, input.retirementsFile));
     inputs.retirements_sha256 = sha256(text);
   }
@@ -223,9 +221,9 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
           return now?.project === project && now.taskId === taskId;
         },
       });
-      current.clear();
       if (rerun && state.lastClosed === undefined && periods.length > 1) throw new PeriodOrderError(`cannot rebuild the register as it stood before ${period}`);
-      checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements");
+      checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements", [], current);
+      current.clear();
       return closePeriod({ ...close, classification, register: state, releaseRegister: true });
     })();
     // A re-run names the snapshot and rules as the close did (the workbook's Summary and the

@@ -1,12 +1,12 @@
 import { NO_PHOTOS } from "../render/schemas.js";
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { parse } from "csv-parse/sync";
 import type { AssetRecord } from "../capitalize/outcomes.js";
 import { isIsoDate, monthIndexOf, parsePeriod, periodEndDate, periodStartDate, previousPeriod } from "../dates.js";
 import { CONVENTIONS, type Convention, METHODS, type Method } from "../depreciation/types.js";
 import { CapexError, PeriodOrderError, RegisterInputError } from "../errors.js";
 import { keyProblem } from "../ids.js";
+import { readInputFile } from "../input-file.js";
 import { type Cents, centsWithinLimit, checkTotal, Dec, formatCents, MAX_AMOUNT_TEXT } from "../money.js";
 import { toolVersion } from "../package-info.js";
 import type { Rules } from "../rules/model.js";
@@ -327,12 +327,7 @@ export interface ImportSummary {
 export async function importAssets(store: RegisterStore, input: ImportInput): Promise<ImportSummary> {
   const { file, asOf, rules } = input;
   parsePeriod(asOf, "--as-of");
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    throw new RegisterInputError(file, [{ line: 0, message: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` }], WHAT);
-  }
+  const bytes = await readInputFile(file, WHAT);
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const assets = parseTakeOn(decode(bytes, file), file, rules, asOf);
   const recorded = input.recordedAs ?? file;

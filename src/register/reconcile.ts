@@ -18,7 +18,7 @@ import {
   type RetiredPart,
   retiredOf,
 } from "./model.js";
-import { notInRegister, type RetirementRequest, retiredFraction } from "./retirements.js";
+import { entersInThisClose, notInRegister, type RetirementRequest, retiredFraction } from "./retirements.js";
 
 /** One row of adjustments.csv: a change found since the register's last close. */
 export interface AdjustmentRow {
@@ -320,7 +320,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         p.addition = true;
         posted = 0;
         event("addition", record, undefined, record.cost, 0, 0, `placed in service ${record.inServiceDate}`);
-        if (retirement) refuse(retirement, `asset ${assetId} enters the register in this close (placed in service ${record.inServiceDate}); retire it in a later period`);
+        if (retirement) refuse(retirement, entersInThisClose(assetId, record.inServiceDate));
       } else if (firstClose && !before) {
         p.takeOn = true;
         posted = book.accumulatedThroughMonth(month - 1);

@@ -127,8 +127,15 @@ export function retiredFraction(r: RetirementRequest, assetQuantity: string | un
  * assets, dates outside the period, more than remains, an asset named twice. Throws one
  * error listing every problem with its line.
  */
-export function checkRetirements(requests: RetirementRequest[], state: RegisterState, period: string, file: string, shapeProblems: readonly Problem[] = []): void {
-  const problems = retirementProblems(requests, state, period);
+export function checkRetirements(
+  requests: RetirementRequest[],
+  state: RegisterState,
+  period: string,
+  file: string,
+  shapeProblems: readonly Problem[] = [],
+  entering: ReadonlyMap<string, { inServiceDate: string }> = new Map(),
+): void {
+  const problems = retirementProblems(requests, state, period, entering);
   if (problems.length || shapeProblems.length) {
     // One list in line order: the file's shape and the register's findings together.
     const all = [...shapeProblems, ...problems].map((p, i) => ({ p, i })).sort((a, b) => a.p.line - b.p.line || a.i - b.i).map(({ p }) => p);
@@ -148,8 +155,17 @@ export function notInRegister(assetId: string, ids: Iterable<string>, nth: numbe
   return `asset ${assetId} is not in the register; ${meant === undefined ? "check the id with capex register asset ID or in the last close's register.csv" : `did you mean "${meant}"?`}`;
 }
 
-/** What the register says against each request (see checkRetirements). */
-function retirementProblems(requests: RetirementRequest[], state: RegisterState, period: string): Problem[] {
+/** Why an asset the register does not hold yet, which this close adds, cannot be retired in it. */
+export function entersInThisClose(assetId: string, inServiceDate: string): string {
+  return `asset ${assetId} enters the register in this close (placed in service ${inServiceDate}); retire it in a later period`;
+}
+
+/**
+ * What the register says against each request (see checkRetirements). `entering`: the
+ * snapshot's assets in service that this close may add, by id, so that retiring one of them
+ * is refused as such rather than as an unknown id.
+ */
+function retirementProblems(requests: RetirementRequest[], state: RegisterState, period: string, entering: ReadonlyMap<string, { inServiceDate: string }>): Problem[] {
   const problems: Problem[] = [];
   const start = periodStartDate(period);
   const end = periodEndDate(period);
@@ -167,7 +183,8 @@ function retirementProblems(requests: RetirementRequest[], state: RegisterState,
     const a = state.assets.get(r.assetId);
     if (!a) {
       // A first close takes on what the snapshot shows in service: the close checks against that.
-      if (state.closes > 0) problems.push({ line: r.line, message: notInRegister(r.assetId, state.assets.keys(), ++unknown) });
+      const now = entering.get(r.assetId);
+      if (state.closes > 0) problems.push({ line: r.line, message: now ? entersInThisClose(r.assetId, now.inServiceDate) : notInRegister(r.assetId, state.assets.keys(), ++unknown) });
       continue;
     }
     if (a.status === "withdrawn") problems.push({ line: r.line, message: `asset ${r.assetId} was withdrawn (its Render task lost its approval); it cannot be retired` });

@@ -4,6 +4,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "y
 import type { z } from "zod";
 import { type Convention, defaultDecliningBalanceYears, type Method, type RecoveryYears } from "../depreciation/types.js";
 import { RulesError, type RulesProblem } from "../errors.js";
+import { unreadableReason } from "../input-file.js";
 import { Dec } from "../money.js";
 import { checkErpSection, compileErp, erpSettingsAt } from "./erp.js";
 import { likelyMeant, didYouMean as suggest } from "../suggest.js";
@@ -337,10 +338,7 @@ export async function readRulesFile(file: string): Promise<Uint8Array> {
   try {
     return await readFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT" ? "there is no such file" : code === "EISDIR" ? "it is a folder, not a file" : code === "EACCES" || code === "EPERM" ? "permission denied" : (e as Error).message;
-    throw new RulesError(file, [{ path: "(file)", message: `cannot read the rules file: ${why}; check the path`, severity: "error" }]);
+    throw new RulesError(file, [{ path: "(file)", message: `cannot read the rules file: ${unreadableReason(e)}; check the path`, severity: "error" }]);
   }
 }
 
