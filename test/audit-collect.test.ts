@@ -143,6 +143,10 @@ describe("capex audit, from the register alone", () => {
       expect(readFileSync(join(dir, "a", "audit-sample.csv"))).toEqual(readFileSync(join(dir, "b", "audit-sample.csv")));
       expect(readFileSync(join(dir, "a", "audit-2026-10.pdf"))).toEqual(readFileSync(join(dir, "b", "audit-2026-10.pdf")));
       expect(one.files).toEqual([join(dir, "a", "audit-2026-10.pdf"), join(dir, "a", "audit-sample.csv")]);
+      // Without a folder: beside the outputs, in the folder the close wrote (dir/2026-10 here, not out/2026-10).
+      const beside = await auditReport({ store, period: "2026-10", seed: "s1", now });
+      expect(beside.files).toEqual([join(dir, "2026-10", "audit-2026-10.pdf"), join(dir, "2026-10", "audit-sample.csv")]);
+      expect(readFileSync(join(dir, "2026-10", "audit-sample.csv"))).toEqual(readFileSync(join(dir, "a", "audit-sample.csv")));
       expect(two.report.sample.seed).toBe("s1");
       const text = await pdfText(join(dir, "a", "audit-2026-10.pdf"));
       expect(text).toContain("capex audit --period 2026-10 --seed s1");

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { outputFolderProblem } from "../atomic-dir.js";
+import { basename, dirname, join, resolve } from "node:path";
+import { outputFolderProblem, readManifest } from "../atomic-dir.js";
 import { OutputFolderError } from "../errors.js";
 import type { RegisterStore } from "../register/store.js";
 import { type AuditOptions, gatherAuditReport } from "./collect.js";
@@ -32,8 +32,19 @@ async function writeOutput(path: string, data: string | Buffer): Promise<void> {
 export interface AuditRun extends AuditOptions, AuditPdfOptions {
   store: RegisterStore;
   period: string;
-  /** Where audit-YYYY-MM.pdf and audit-sample.csv go (the CLI's default: the period's output folder). */
-  out: string;
+  /** Where audit-YYYY-MM.pdf and audit-sample.csv go; by default the period's output folder (periodOutputFolder). */
+  out?: string | undefined;
+}
+
+/**
+ * Where the close of `period` wrote its outputs: the folder it recorded (named as it was,
+ * from the folder the close ran in) while that still holds the period's close, else
+ * out/PERIOD, the close's own default.
+ */
+export async function periodOutputFolder(store: RegisterStore, period: string): Promise<string> {
+  const recorded = (await store.periodReport(period))?.outputFolder;
+  if (recorded !== undefined && (readManifest(recorded) as { period?: unknown } | undefined)?.period === period) return resolve(recorded);
+  return resolve("out", period);
 }
 
 /**
@@ -44,13 +55,14 @@ export async function auditReport(run: AuditRun): Promise<{ report: AuditReport;
   const report = await gatherAuditReport(run.store, run.period, run);
   const pdf = await renderAuditPdf(report, { listLimit: run.listLimit });
   const csv = auditSampleCsv(report);
-  const pdfPath = join(run.out, auditPdfName(run.period));
-  const csvPath = join(run.out, AUDIT_SAMPLE_FILE);
+  const out = run.out ?? (await periodOutputFolder(run.store, run.period));
+  const pdfPath = join(out, auditPdfName(run.period));
+  const csvPath = join(out, AUDIT_SAMPLE_FILE);
   checkReplaceable(pdfPath, "pdf");
   checkReplaceable(csvPath, "csv");
   // The folder first: a path under a file, or a folder that cannot be made, fails before either file is written.
-  await mkdir(run.out, { recursive: true }).catch((err: unknown) => {
-    throw outputFolderProblem(run.out, err);
+  await mkdir(out, { recursive: true }).catch((err: unknown) => {
+    throw outputFolderProblem(out, err);
   });
   await writeOutput(pdfPath, pdf);
   await writeOutput(csvPath, csv);

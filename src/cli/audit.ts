@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import type { Argv } from "yargs";
 import { z } from "zod";
 import { auditReport } from "../audit/audit.js";
@@ -29,7 +28,7 @@ export const auditCommand = {
     y
       .option("period", { type: "string", demandOption: true, describe: "the closed period, YYYY-MM" })
       .option("db", DB_OPTION)
-      .option("out", { type: "string", describe: "folder for audit-YYYY-MM.pdf and audit-sample.csv (default: the period's output folder, out/YYYY-MM)" })
+      .option("out", { type: "string", describe: "folder for audit-YYYY-MM.pdf and audit-sample.csv (default: the folder the period's close wrote, else out/YYYY-MM)" })
       .option("sample", { type: "number", describe: "sample size N instead of the one the confidence and tolerable misstatement give" })
       .option("seed", { type: "string", describe: "the sample's seed (default: the period and its snapshot's hash); the same seed draws the same sample" })
       .option("confidence", { type: "number", describe: "confidence level of the monetary-unit sample (default 0.95)" })
@@ -38,12 +37,11 @@ export const auditCommand = {
       .epilog("Exit codes: 0 written; 1 failed, nothing written; 2 bad usage, a period not closed, or an output file fiber-capex did not write."),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
-    const out = o.out ?? resolve("out", o.period);
     const store = await RegisterStore.open(o.db, { mustExist: true });
     let run: Awaited<ReturnType<typeof auditReport>>;
     try {
       info(o, `Gathering the audit of ${o.period} from the register ${store.location}…`);
-      run = await auditReport({ store, period: o.period, out, seed: o.seed, sampleSize: o.sample, confidence: o.confidence, tolerable: o.tolerable, expectedMisstatement: o.expected });
+      run = await auditReport({ store, period: o.period, out: o.out, seed: o.seed, sampleSize: o.sample, confidence: o.confidence, tolerable: o.tolerable, expectedMisstatement: o.expected });
     } finally {
       await store.close();
     }

@@ -62,7 +62,7 @@ function controlTotals(result: CloseResult): Record<string, string> {
   return out;
 }
 
-export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: Record<string, string>, at: Date): PeriodPosting {
+export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: Record<string, string>, at: Date, outputFolder?: string): PeriodPosting {
   return {
     period: result.period,
     kind: "close",
@@ -90,6 +90,7 @@ export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: 
       adjustments: result.adjustments,
       disposals: result.disposals,
       coveredProjects: result.coveredProjects,
+      ...(outputFolder === undefined ? {} : { outputFolder: recordedPath(outputFolder) }),
     },
     events: result.posting.events,
     balances: result.posting.balances,
@@ -243,7 +244,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
         ? async (m) => checkSameOutputs(period, last!.toolVersion, last!.outputHashes, m.files, inputPaths?.from === "given")
         : async (m) => {
             await testPause("before-commit");
-            await tx.commit(postingOf(result, m, inputs, now()));
+            await tx.commit(postingOf(result, m, inputs, now(), input.out));
             await testPause("after-commit");
           },
     });

@@ -188,6 +188,8 @@ export interface PeriodReport {
   disposals: DisposalRow[];
   /** The projects the close's snapshot covered (absent from periods closed before fiber-capex kept it). */
   coveredProjects?: string[];
+  /** The folder the close wrote its outputs to, named as the snapshot is (absent from periods closed before fiber-capex kept it): capex audit writes beside them. */
+  outputFolder?: string;
 }
 
 /** What a close (or a take-on import) commits to the register, in one transaction. */
