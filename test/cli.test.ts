@@ -41,6 +41,10 @@ describe("capex", () => {
     const env = { PATH: process.env.PATH, HOME: tmp(), LANG: "de_DE.UTF-8", LC_ALL: "de_DE.UTF-8" };
     expect((await run(process.execPath, [CLI, "--version"], { cwd: elsewhere, env })).stdout).toBe(`${version}\n`);
     expect((await run(process.execPath, [CLI, "--help"], { cwd: elsewhere, env })).stdout).toContain("Commands:");
+    // The version is capex's, shown once: not an option of each command.
+    const closeHelp = (await run(process.execPath, [CLI, "close", "--help"], { cwd: elsewhere, env })).stdout;
+    expect(closeHelp).toContain("--period");
+    expect(closeHelp).not.toContain("--version");
   }, CLI_BUDGET);
 
   it("refuses bad usage with exit 2 and names the option", async () => {

@@ -128,17 +128,20 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     const verb = outcome.status === "rewritten" ? "Already closed with these inputs; outputs written again for" : "Closed";
     w(`${verb} ${result.period} (${result.periodStart} to ${result.periodEnd}), rules ${result.rules.version}, register ${register.location}`);
     if (result.openPeriod) w(`  provisional:   ${result.period} had not ended when the snapshot was fetched (${result.snapshot.fetchedAt})`);
+    // A count and its noun, in the count's column ("1 asset ", "2 assets").
+    const noun = (n: number, word: string) => (n === 1 ? word : `${word}s`);
+    const count = (n: number, word: string) => `${String(n).padStart(7)} ${noun(n, word).padEnd(word.length + 1)}`;
     const taken = result.takenOn;
-    if (taken) w(`  opening:       ${String(taken.assets).padStart(7)} assets taken on from the snapshot (first close of this register; no journal)`);
-    w(`  additions:     ${String(result.counts.additions).padStart(7)} assets   ${formatCents(t.additions).padStart(16)}`);
-    w(`  depreciation:  ${String(result.counts.register).padStart(7)} assets   ${formatCents(t.depreciation).padStart(16)}`);
-    w(`  expensed:      ${String(result.counts.expensedInPeriod).padStart(7)} tasks    ${formatCents(t.expensedInPeriod).padStart(16)}`);
+    if (taken) w(`  opening:       ${String(taken.assets).padStart(7)} ${noun(taken.assets, "asset")} taken on from the snapshot (first close of this register; no journal)`);
+    w(`  additions:     ${count(result.counts.additions, "asset")}   ${formatCents(t.additions).padStart(16)}`);
+    w(`  depreciation:  ${count(result.counts.register, "asset")}   ${formatCents(t.depreciation).padStart(16)}`);
+    w(`  expensed:      ${count(result.counts.expensedInPeriod, "task")}    ${formatCents(t.expensedInPeriod).padStart(16)}`);
     if (result.counts.adjustments) {
       const kinds: Record<string, number> = {};
       for (const a of result.adjustments) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
       w(`  adjustments:   ${String(result.counts.adjustments).padStart(7)} (${Object.entries(kinds).map(([k, v]) => `${k} ${v}`).join(", ")})  cost ${formatCents(t.costAdjustments)}, accumulated ${formatCents(t.accumulatedAdjustments)}; see adjustments.csv`);
     }
-    if (result.counts.disposals) w(`  retirements:   ${String(result.counts.disposals).padStart(7)} assets   cost ${formatCents(t.disposals)}, gain/loss ${formatCents(t.gainLoss)}; see disposals.csv`);
+    if (result.counts.disposals) w(`  retirements:   ${count(result.counts.disposals, "asset")}   cost ${formatCents(t.disposals)}, gain/loss ${formatCents(t.gainLoss)}; see disposals.csv`);
     w(`  register:      cost ${formatCents(t.closingCost)}, accumulated ${formatCents(t.closingAccumulated)}, net book value ${formatCents(t.closingNbv)}`);
     w(`  tax book FY${result.taxYear}: ${formatCents(t.taxDepreciation)} (reporting only)`);
     w(`  identities:    all ${result.identities.length} hold`);

@@ -27,6 +27,8 @@ interface Command {
 function wrap(c: Command) {
   return {
     ...c,
+    // --version is capex's own (capex --version), not an option of each command's help.
+    builder: (y: ReturnType<typeof yargs>) => c.builder(y).version(false),
     handler: async (argv: unknown) => {
       try {
         process.exitCode = await c.handler(argv);
