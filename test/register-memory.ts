@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 import { createHash } from "node:crypto";
 import { type CloseResult, closePeriod } from "../src/close/close.js";
 import { applyPosting } from "../src/register/apply.js";
@@ -51,6 +52,9 @@ export async function closeOn(
   options: { projects?: Array<Record<string, unknown>>; retirements?: RetirementRequest[] } = {},
 ): Promise<{ result: CloseResult; state: RegisterState }> {
   const result = await closePeriod({ snapshot: memorySnapshot(tasks, { projects: options.projects }), rules, period, register: state, retirements: options.retirements ?? [] });
+  // Every close of every test: each register.csv row adds up on its own.
+  const notAddingUp = result.register.filter((e) => e.openingAccumulated + e.amount + e.accumulatedAdjustments - e.accumulatedRetired !== e.accumulated);
+  expect(notAddingUp.map((e) => e.asset.assetId)).toEqual([]);
   return { result, state: applyPosting(state, result) };
 }
 

@@ -165,6 +165,8 @@ describe("two paths to the same month (changes_after_close: catch_up)", () => {
             return;
           }
           const { result, accepted } = closed;
+          // Each register.csv row adds up: opening + period + adjustments − retired = accumulated.
+          for (const e of result.register) expect(e.openingAccumulated + e.amount + e.accumulatedAdjustments - e.accumulatedRetired).toBe(e.accumulated);
           if (period !== final) for (const r of accepted) retiredBefore.add(r.assetId);
           else finalRequests = accepted;
           if (result.adjustments.length) withChanges++;

@@ -34,6 +34,11 @@ export interface RegisterEntry {
   source: AssetSource;
   openingAccumulated: Cents;
   amount: Cents;
+  /** The period's changes to the asset's accumulated depreciation besides its own depreciation: catch-ups and reversals (signed). */
+  accumulatedAdjustments: Cents;
+  /** Accumulated depreciation retired with a part of the asset in the period. */
+  accumulatedRetired: Cents;
+  /** openingAccumulated + amount + accumulatedAdjustments − accumulatedRetired. */
   accumulated: Cents;
   netBookValue: Cents;
   tax: TaxFigures;
@@ -316,6 +321,8 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       source: after.source,
       openingAccumulated: a.openingAccumulated,
       amount: a.depreciation,
+      accumulatedAdjustments: a.adjustments.reduce((sum, x) => sum + x.accumulatedChange, 0),
+      accumulatedRetired: a.disposal?.accumulatedRetired ?? 0,
       accumulated: after.accumulated,
       netBookValue: asset.cost - after.accumulated,
       // Field by field: a spread here gave each of a big register's entries a shape of its own.

@@ -143,6 +143,8 @@ export function closeTables(r: CloseResult): Table[] {
         col("asset_id", "code", 26), col("project", "code", 14), col("task_id", "int", 9), col("task_type", "code", 26), col("fa_class", "code", 20), col("in_service_date", "date"),
         col("life_months", "int", 8), col("method", "code", 16), col("convention", "code", 13), col("cost", "amount"), col("salvage", "amount"), col("accumulated_depreciation", "amount"),
         col("net_book_value", "amount"), col("period_depreciation", "amount"), col("opening_accumulated", "amount"), col("description", "text", 34), col("street_address", "text", 24), col("work_package", "text", 12),
+        // After the columns that were there: the rest of the row's movement, so opening + period + adjustments − retired = accumulated.
+        col("accumulated_adjustments", "amount"), col("accumulated_retired", "amount"),
       ],
       rowCount: r.register.length,
       *rows() {
@@ -150,7 +152,7 @@ export function closeTables(r: CloseResult): Table[] {
           const { asset: a, accumulated, netBookValue, amount, openingAccumulated } = e;
           yield [
           a.assetId, a.project, taskIdOf(e), a.taskType, a.faClass, a.inServiceDate, a.lifeMonths, a.method, a.convention, a.cost, a.salvage, accumulated, netBookValue, amount, openingAccumulated,
-          a.description, a.location.streetAddress, a.location.workPackage,
+          a.description, a.location.streetAddress, a.location.workPackage, e.accumulatedAdjustments, e.accumulatedRetired,
           ];
         }
       },
