@@ -118,7 +118,7 @@ describe("capex audit, from the register alone", () => {
         ruleId: "task_types.install_aerial_fiber",
         rulesVersion: "2026.1",
         photos: ["p/2.jpg"],
-        schedule: [{ period: "2026-10", amount: 1667, accumulated: 1667 }],
+        schedule: [{ period: "2026-10", amount: 1667, otherChanges: 0, accumulated: 1667 }],
       });
       expect(item.journalLines.map((l) => `${l.journalId} ${l.account} ${l.debit} ${l.credit}`)).toEqual([
         "CAP-2026-10-P1 2410 400000 0",

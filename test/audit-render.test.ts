@@ -191,7 +191,7 @@ describe("the audit PDF read back", () => {
     expect(hasRow(first, ["Approved by", "a.kowalski"])).toBe(true);
     expect(hasRow(first, ["Rule", "fiber-aerial (rules version 2026.1)"])).toBe(true);
     expect(hasRow(first, ["1", "FBR-288-AER", "12000", "ft", "9.75", "RC-2026-FBR-288", "rate_card", "117,000.00"])).toBe(true);
-    expect(hasRow(first, ["2026-10", "4,115.23", "4,115.23", "1,230,452.66"])).toBe(true);
+    expect(hasRow(first, ["2026-10", "4,115.23", "0.00", "4,115.23", "1,230,452.66"])).toBe(true);
     expect(hasRow(first, ["2026-10", "JE-2026-10-CAP-0001", "2", "1500", "1,234,567.89", "Clear CIP ATX-NORTH FIBER 2026-10"])).toBe(true);
     expect(hasRow(first, ["Coordinates", "30.344844, -97.6434 (latitude, longitude, WGS84)"])).toBe(true);
     expect(hasRow(first, ["Photos", "2: photos/ATX-NORTH/101/before.jpg; photos/ATX-NORTH/101/after.jpg"])).toBe(true);

@@ -384,8 +384,8 @@ describe("capex trace", () => {
         },
       ],
       depreciation: [
-        { period: "2026-09", amount: 321, accumulated: 321 },
-        { period: "2026-10", amount: 481, accumulated: 962 },
+        { period: "2026-09", amount: 321, otherChanges: 0, accumulated: 321 },
+        { period: "2026-10", amount: 481, otherChanges: 160, accumulated: 962 },
       ],
       journalLines: [
         line("CAP-2026-09-P1", 3, "2430", ASSET, 769600, 0, "2026-09 additions, Infrastructure", "addition", "cost", 192400),

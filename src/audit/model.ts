@@ -3,6 +3,7 @@ import type { RollforwardRow } from "../close/close.js";
 import type { Identity } from "../close/identities.js";
 import type { Cents } from "../money.js";
 import type { AdjustmentRow, DisposalRow } from "../register/reconcile.js";
+import type { GlBookRow } from "../register/store.js";
 
 /**
  * What the audit report of one closed period holds (DESIGN §9), gathered from the register
@@ -141,7 +142,7 @@ export interface SampledItem {
   convention: string;
   elements: CostElement[];
   /** The asset's GL depreciation posted so far, by period. */
-  schedule: Array<{ period: string; amount: Cents; accumulated: Cents }>;
+  schedule: GlBookRow[];
   /** The journal lines the asset reached (entries are per project and class: the asset is part of each line). */
   journalLines: Array<{ period: string; journalId: string; line: number; account: string; debit: Cents; credit: Cents; memo: string }>;
   location: { streetAddress: string | undefined; roadName: string | undefined; workPackage: string | undefined; longitude: number | undefined; latitude: number | undefined };

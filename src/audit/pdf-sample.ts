@@ -140,11 +140,13 @@ function sampledItem(l: Layout, item: SampledItem, n: number, of: number, parent
     [
       { header: "Period", weight: 10 },
       { header: "Depreciation", weight: 14, align: "right" },
+      // Taken on, caught up, reversed, retired: so that each row adds up from the one before.
+      { header: "Other changes", weight: 14, align: "right" },
       { header: "Accumulated", weight: 14, align: "right" },
       { header: "Net book value", weight: 14, align: "right" },
     ],
-    item.schedule.map((p) => [p.period, formatAmount(p.amount), formatAmount(p.accumulated), formatAmount(item.cost - p.accumulated)]),
-    { caption: `Item ${n} depreciation`, width: 0.5 },
+    item.schedule.map((p) => [p.period, formatAmount(p.amount), formatAmount(p.otherChanges), formatAmount(p.accumulated), formatAmount(item.cost - p.accumulated)]),
+    { caption: `Item ${n} depreciation`, width: 0.62 },
   );
   l.subheading("Journal lines the asset reached (each line sums the project's assets of the class)");
   l.table(

@@ -4,7 +4,7 @@ import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
 import type { AssetSource, AssetStatus, EventKind } from "../register/model.js";
 import type { DisposalRow } from "../register/reconcile.js";
-import type { PeriodBalanceRow, PeriodEventRow, RegisterStore } from "../register/store.js";
+import type { GlBookRow, PeriodBalanceRow, PeriodEventRow, RegisterStore } from "../register/store.js";
 import { likelyMeant } from "../suggest.js";
 
 /**
@@ -102,7 +102,7 @@ export interface AssetTrace {
   /** The unit lines (or task quantity) with their rates and rate ids: what the cost is made of. */
   elements: CostElement[];
   events: Array<{ period: string; kind: EventKind; status: AssetStatus; faClass: string; cost: Cents; costChange: Cents; accumulatedChange: Cents; catchUp: Cents; message: string }>;
-  depreciation: Array<{ period: string; amount: Cents; accumulated: Cents }>;
+  depreciation: GlBookRow[];
   /** Every journal line the asset is part of, with its own share of the line. */
   journalLines: Array<Omit<TracedLine, "parts" | "sum" | "ties" | "note"> & { kind: string; component: string; amount: Cents }>;
 }

@@ -72,15 +72,11 @@ function assetText(t: AssetTrace): string[] {
       new Set([4, 5, 6, 7]),
     ),
   );
-  // What else moved the accumulated depreciation in a period (a take-on, a catch-up, a
-  // reversal, a retired part), so that each row adds up from the one before.
-  const otherChanges = new Map<string, number>();
-  for (const e of t.events) otherChanges.set(e.period, (otherChanges.get(e.period) ?? 0) + e.accumulatedChange);
   out.push("", "Depreciation (GL book) by period (accumulated = the period before's + depreciation + other changes, which are the register events' accum. change)");
   out.push(
     ...table(
       ["period", "depreciation", "other changes", "accumulated"],
-      t.depreciation.map((d) => [d.period, money(d.amount), money(otherChanges.get(d.period) ?? 0), money(d.accumulated)]),
+      t.depreciation.map((d) => [d.period, money(d.amount), money(d.otherChanges), money(d.accumulated)]),
       new Set([1, 2, 3]),
     ),
   );

@@ -65,6 +65,14 @@ export interface PeriodBalanceRow {
   accumulated: Cents;
 }
 
+/** One period of an asset's GL book: accumulated = the period before's + amount + otherChanges. */
+export interface GlBookRow {
+  period: string;
+  amount: Cents;
+  otherChanges: Cents;
+  accumulated: Cents;
+}
+
 export interface AssetHistory {
   assetId: string;
   source: AssetSource;
@@ -72,7 +80,8 @@ export interface AssetHistory {
   taskId: number | undefined;
   firstPeriod: string;
   events: AssetEventRow[];
-  depreciation: Array<{ period: string; amount: Cents; accumulated: Cents }>;
+  /** By period: the GL depreciation, the other changes to the accumulated (taken on, caught up, reversed, retired: the events' accumulated change), and the accumulated after both. */
+  depreciation: GlBookRow[];
   /** The journal entries of the periods and classes the asset reached (entries are per project and class). */
   journalIds: string[];
 }
@@ -510,6 +519,8 @@ export class RegisterStore {
     if (!a) return undefined;
     const events = await this.db.selectFrom("asset_events").selectAll().where("asset_no", "=", a.asset_no).orderBy("event_no").execute();
     const balances = await assetBalances(this.db, this.backend, num(a.asset_no));
+    const otherChanges = new Map<string, Cents>();
+    for (const e of events) otherChanges.set(e.period, (otherChanges.get(e.period) ?? 0) + num(e.accumulated_change));
     const periods = new Set(balances.map((b) => periodOf(num(b.period_no))).concat(events.map((e) => e.period)));
     const classes = new Set(events.map((e) => e.fa_class));
     const journalIds: string[] = [];
@@ -532,7 +543,10 @@ export class RegisterStore {
       taskId: a.task_id === null ? undefined : num(a.task_id),
       firstPeriod: a.first_period,
       events: events.map(eventRow),
-      depreciation: balances.map((b) => ({ period: periodOf(num(b.period_no)), amount: num(b.depreciation), accumulated: num(b.accumulated) })),
+      depreciation: balances.map((b) => {
+        const period = periodOf(num(b.period_no));
+        return { period, amount: num(b.depreciation), otherChanges: otherChanges.get(period) ?? 0, accumulated: num(b.accumulated) };
+      }),
       journalIds,
     };
   }
