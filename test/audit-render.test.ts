@@ -118,6 +118,16 @@ describe("the audit PDF read back", () => {
     expect(hasRow(p, ["1610", "Fiber plant, cost", "FIBER", "3,726,888.99", "3,726,888.99", "0.00", "holds"])).toBe(true);
   });
 
+  test("2 Tie 1 after a take-on import: what this close took on from Render beside what the register posted", async () => {
+    const report = auditFixture();
+    report.continuity = report.continuity!.map((x) => (x.faClass === "FIBER" ? { ...x, takenOnCost: 20_000_000, takenOnAccumulated: 1_500_000 } : { ...x, takenOnCost: 0, takenOnAccumulated: 0 }));
+    const p = (await readBack(await renderAuditPdf(report))).pages[2]!;
+    expect(p.join(" ")).toContain("This close also took on the work in service before it that the register did not hold");
+    // Posted 2,300,000.00 + taken on 200,000.00 = opening 2,500,000.00; accumulated 485,000.00 + 15,000.00 = 500,000.00.
+    expect(hasRow(p, ["FIBER", "2,300,000.00", "200,000.00", "2,500,000.00", "0.00", "485,000.00", "15,000.00", "500,000.00", "0.00", "holds"])).toBe(true);
+    expect(hasRow(p, ["CONDUIT", "800,000.00", "0.00", "800,000.00", "0.00", "80,000.00", "0.00", "80,000.00", "0.00", "holds"])).toBe(true);
+  });
+
   test("3 Identities with both sides, journals by source with totals", () => {
     const p = back.pages[3]!;
     expect(hasRow(p, ["every journal balances: Σ debit = Σ credit (5 entries)", "1,283,312.23", "1,283,312.23", "holds"])).toBe(true);

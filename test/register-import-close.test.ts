@@ -53,6 +53,9 @@ describe("the first close after capex register import", () => {
         openingCost: 1_384_800,
         postedAccumulated: 334_936,
         openingAccumulated: 334_936,
+        // Of which taken on from Render by this close (the rest the register posted with the import).
+        takenOnCost: 192_400,
+        takenOnAccumulated: 641,
       });
       expect(result.register.map((e) => [e.asset.assetId, e.source, e.openingAccumulated])).toEqual([
         ["IMP-SL-1", "import", 333_333],

@@ -1,5 +1,5 @@
 import type { CostElement } from "../capitalize/outcomes.js";
-import type { RollforwardRow } from "../close/close.js";
+import type { ContinuityRow, RollforwardRow } from "../close/close.js";
 import type { Identity } from "../close/identities.js";
 import type { Cents } from "../money.js";
 import type { AdjustmentRow, DisposalRow } from "../register/reconcile.js";
@@ -17,7 +17,7 @@ export interface AuditReport {
   scope: AuditScope;
   rollforward: RollforwardRow[];
   /** Opening = the previous period's closing as the register posted it (absent for a first close). */
-  continuity: Array<{ faClass: string; postedCost: Cents; openingCost: Cents; postedAccumulated: Cents; openingAccumulated: Cents }> | undefined;
+  continuity: ContinuityRow[] | undefined;
   /** Register = take-on + every journal line, per class account (both sides). */
   ledgerTie: Array<{ account: string; accountName: string; faClass: string; ledger: Cents; register: Cents }>;
   identities: Identity[];

@@ -179,27 +179,40 @@ function rollforwardSection(l: Layout): void {
   if (r.continuity === undefined) {
     l.paragraph("First close: the register holds no earlier period, so the opening balances are the take-on balances and there is nothing to tie to.");
   } else {
+    // After a take-on import, the first close also takes on the Render work in service before
+    // it: shown on its own, so the tie does not read as if the register had posted it.
+    const takenOn = r.continuity.some((x) => x.takenOnCost || x.takenOnAccumulated);
+    if (takenOn) l.paragraph("This close also took on the work in service before it that the register did not hold (after a take-on import): each class opens at what the register posted plus what was taken on.");
+    const ifTakenOn = <T>(...items: T[]): T[] => (takenOn ? items : []);
     l.table(
       [
         { header: "Class", weight: 14 },
         num("Posted closing cost"),
+        ...ifTakenOn(num("Cost taken on")),
         num("Opening cost"),
         num("Difference"),
         num("Posted closing accumulated"),
+        ...ifTakenOn(num("Accumulated taken on")),
         num("Opening accumulated"),
         num("Difference"),
         { header: "Tie", weight: 10 },
       ],
-      r.continuity.map((x) => [
-        x.faClass,
-        a(x.postedCost),
-        a(x.openingCost),
-        a(x.openingCost - x.postedCost),
-        a(x.postedAccumulated),
-        a(x.openingAccumulated),
-        a(x.openingAccumulated - x.postedAccumulated),
-        holds(x.postedCost === x.openingCost && x.postedAccumulated === x.openingAccumulated),
-      ]),
+      r.continuity.map((x) => {
+        const cost = x.takenOnCost ?? 0;
+        const accumulated = x.takenOnAccumulated ?? 0;
+        return [
+          x.faClass,
+          a(x.postedCost - cost),
+          ...ifTakenOn(a(cost)),
+          a(x.openingCost),
+          a(x.openingCost - x.postedCost),
+          a(x.postedAccumulated - accumulated),
+          ...ifTakenOn(a(accumulated)),
+          a(x.openingAccumulated),
+          a(x.openingAccumulated - x.postedAccumulated),
+          holds(x.postedCost === x.openingCost && x.postedAccumulated === x.openingAccumulated),
+        ];
+      }),
       { caption: "Tie to the previous period" },
     );
   }

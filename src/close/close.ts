@@ -65,6 +65,22 @@ export interface RollforwardRow {
   accumulatedOnDisposals: Cents;
 }
 
+/**
+ * A class's tie to the previous period: it opens at what the register posted for it plus what
+ * this close takes on (after a take-on import, the Render work in service before the period).
+ * `postedCost` and `postedAccumulated` include what was taken on, which the `takenOn` figures
+ * say (absent from periods closed before fiber-capex kept them).
+ */
+export interface ContinuityRow {
+  faClass: string;
+  postedCost: Cents;
+  openingCost: Cents;
+  postedAccumulated: Cents;
+  openingAccumulated: Cents;
+  takenOnCost?: Cents;
+  takenOnAccumulated?: Cents;
+}
+
 export interface TaxClassRow {
   faClass: string;
   taxYear: number;
@@ -128,7 +144,7 @@ export interface CloseResult {
   };
   /** The two ties with the register, per class account (DESIGN §4 continuity). */
   ties: {
-    continuity: Array<{ faClass: string; postedCost: Cents; openingCost: Cents; postedAccumulated: Cents; openingAccumulated: Cents }> | undefined;
+    continuity: ContinuityRow[] | undefined;
     ledger: Array<{ account: string; faClass: string; ledger: Cents; register: Cents }>;
   };
   counts: {
@@ -464,6 +480,8 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
           openingCost: r.openingCost,
           postedAccumulated: (p?.accumulated ?? 0) + (t?.accumulated ?? 0),
           openingAccumulated: r.openingAccumulated,
+          takenOnCost: t?.cost ?? 0,
+          takenOnAccumulated: t?.accumulated ?? 0,
         };
       });
   const openingBalances: Array<{ account: string; faClass: string; balance: Cents }> = [];
