@@ -136,6 +136,22 @@ describe("capex register and capex reopen", () => {
     });
   }, T);
 
+  it("import loads, with a warning naming its line, a row whose life ended before the take-on with value still to depreciate", async () => {
+    const db = newDb();
+    // Life 24 months from 2019-06: over by 2021-06, yet half the basis is left.
+    const file = takeOnFile(`${TAKE_ON}IMP-OLD-1,LEGACY,Infrastructure,2019-06-10,100.00,0,24,straight_line,full_month,50.00\n`);
+    const r = await capex(["register", "import", file, "--as-of", "2026-10", "--db", db]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `take-on warning: ${file}: line 5: asset IMP-OLD-1's life of 24 months from 2019-06-10 ended before 2026-10, yet it is taken on with accumulated depreciation 50.00 ` +
+        "of a depreciable basis of 100.00: the first close depreciates the remaining 50.00 in 2026-10. Correct the row if the other system does not hold that\n",
+    );
+    expect(r.stdout).toContain("Took on 4 assets");
+    const json = JSON.parse((await capex(["register", "import", takeOnFile(`${TAKE_ON}IMP-OLD-1,LEGACY,Infrastructure,2019-06-10,100.00,0,24,,,100.00\n`), "--as-of", "2026-10", "--db", newDb(), "--json"])).stdout);
+    // Fully depreciated as given: nothing to say.
+    expect(json.warnings).toEqual([]);
+  }, T);
+
   it("import lists every bad row with its line and loads nothing", async () => {
     const db = newDb();
     const file = takeOnFile(`${HEADER},colour

@@ -190,8 +190,10 @@ const importCommand = {
         cost: formatCents(s.cost),
         accumulated: formatCents(s.accumulated),
         net_book_value: formatCents(s.netBookValue),
+        warnings: s.warnings,
       });
     } else if (!o.quiet) {
+      for (const warning of s.warnings) info(o, `take-on warning: ${s.file}: ${warning}`);
       w(`Took on ${s.assets} asset${s.assets === 1 ? "" : "s"} from ${s.file} into the register ${location}, as ${s.period} (opening balances, no journal)`);
       for (const l of table(["class", "cost", "accumulated", "net book value"], s.classes.map((c) => [c.faClass, formatCents(c.cost), formatCents(c.accumulated), formatCents(c.cost - c.accumulated)]), [false, true, true, true])) w(l);
       w(`  total: cost ${formatCents(s.cost)}, accumulated ${formatCents(s.accumulated)}, net book value ${formatCents(s.netBookValue)}`);

@@ -318,6 +318,27 @@ export interface ImportSummary {
   cost: Cents;
   accumulated: Cents;
   netBookValue: Cents;
+  /** Rows loaded as given that an accountant should look at again (see takeOnWarnings). */
+  warnings: string[];
+}
+
+/**
+ * Rows that load but would surprise: an asset whose useful life ended a month or more before
+ * `asOf` yet is taken on with part of its depreciable basis left. The first close then
+ * depreciates all that is left in its first month: right when the other system's figure is,
+ * wrong when the row's life or accumulated depreciation is mistyped.
+ */
+export function takeOnWarnings(assets: readonly TakeOnAsset[], asOf: string): string[] {
+  const warnings: string[] = [];
+  for (const { line, record: r, accumulated } of assets) {
+    const basis = r.cost - r.salvage;
+    if (monthIndexOf(r.inServiceDate) + r.lifeMonths >= monthIndexOf(asOf) || accumulated >= basis) continue;
+    warnings.push(
+      `line ${line}: asset ${r.assetId}'s life of ${r.lifeMonths} months from ${r.inServiceDate} ended before ${asOf}, yet it is taken on with accumulated depreciation ${formatCents(accumulated)} ` +
+        `of a depreciable basis of ${formatCents(basis)}: the first close depreciates the remaining ${formatCents(basis - accumulated)} in ${asOf}. Correct the row if the other system does not hold that`,
+    );
+  }
+  return warnings;
 }
 
 /**
@@ -344,6 +365,6 @@ export async function importAssets(store: RegisterStore, input: ImportInput): Pr
     await tx.commit(posting);
     const cost = posting.classes.reduce((s, c) => s + c.cost, 0);
     const accumulated = posting.classes.reduce((s, c) => s + c.accumulated, 0);
-    return { period: posting.period, asOf, file: recorded, sha256, assets: assets.length, classes: posting.classes, cost, accumulated, netBookValue: cost - accumulated };
+    return { period: posting.period, asOf, file: recorded, sha256, assets: assets.length, classes: posting.classes, cost, accumulated, netBookValue: cost - accumulated, warnings: takeOnWarnings(assets, asOf) };
   });
 }
