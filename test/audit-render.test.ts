@@ -191,6 +191,8 @@ describe("the audit PDF read back", () => {
     expect(hasRow(p, ["Tolerable misstatement (TM)", "62,894.45", "Expected misstatement (EM)", "0.00", "Sample size (n)", "60 from the formula"])).toBe(true);
     expect(hasRow(p, ["Sampling interval (J)", "20,964.81", "Seed", "audit-2026-10", "Random start", "8,870.37"])).toBe(true);
     expect(hasRow(p, ["To reproduce", "capex audit --period 2026-10 --seed audit-2026-10 (same register)"])).toBe(true);
+    // Fewer items than n is explained, not left to read as a shortfall.
+    expect(p.join(" ")).toContain("fewer than n because each item taken whole holds one or more of the n sampling points (BV ÷ J) itself");
     expect(hasRow(p, ["2", "ATX-NORTH-CONDUI-000102", "sampling point", "8,870.37", "addition", "CONDUIT", "18,750.00"])).toBe(true);
   });
 

@@ -37,7 +37,12 @@ export function sampleSection(l: Layout): void {
     ["Sampling interval (J)", formatAmount(s.interval)],
     ["Seed", s.seed, "mono"],
     ["Random start", formatAmount(s.start)],
-    ["Items taken", `${count(s.items.length)}: ${count(top)} in the top stratum, ${count(s.items.length - top)} at sampling points`],
+    [
+      "Items taken",
+      `${count(s.items.length)}: ${count(top)} in the top stratum, ${count(s.items.length - top)} at sampling points` +
+        // Not a shortfall: an item of J or more holds one or more of the n sampling points itself.
+        (s.items.length < s.plannedSize ? "; fewer than n because each item taken whole holds one or more of the n sampling points (BV ÷ J) itself" : ""),
+    ],
     [
       "To reproduce",
       `${reproduceCommand(r.period, s)} (same register)`,
