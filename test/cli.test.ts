@@ -45,6 +45,7 @@ describe("capex", () => {
     const closeHelp = (await run(process.execPath, [CLI, "close", "--help"], { cwd: elsewhere, env })).stdout;
     expect(closeHelp).toContain("--period");
     expect(closeHelp).not.toContain("--version");
+    expect((await run(process.execPath, [CLI, "close", "--version"], { cwd: elsewhere, env })).stdout).toBe(`${version}\n`);
   }, CLI_BUDGET);
 
   it("refuses bad usage with exit 2 and names the option", async () => {
@@ -69,10 +70,14 @@ describe("capex", () => {
     // a close would otherwise be posted without its retirements or ledger file.
     const out = join(tmp(), "out");
     expect(await capex(["close", "--period", "2026-10", "--snapshot", "fixtures/demo", "--out", out, "--retirements", "--quiet"])).toEqual(usage("--retirements was given without a value."));
-    expect(await capex(["close", "--period", "2026-10", "--snapshot", "fixtures/demo", "--out", out, "--db", "", "--erp"])).toEqual(
-      usage("--db was given without a value; --erp was given without a value."),
+    expect(await capex(["close", "--period", "2026-10", "--snapshot", "fixtures/demo", "--out", out, "--db", "", "--rules="])).toEqual(
+      usage("--rules was given without a value; --db was given without a value."),
     );
     expect(await capex(["audit", "--period", "2026-10", "--sample", "abc"])).toEqual(usage("--sample needs a number."));
+    // A bare option followed by another (a number option would otherwise fall back to its default).
+    expect(await capex(["audit", "--period", "2026-10", "--sample", "--seed", "s"])).toEqual(usage("--sample was given without a value."));
+    expect(await capex(["close", "--period", "2026-10", "--snapshot", "fixtures/demo", "--out", out, "--erp", "netsuite", "--erp"])).toEqual(usage("--erp was given without a value."));
+    expect(await capex(["register", "asset", "--db", "x.db"])).toEqual(usage("capex register asset needs what it works on: capex register asset <id> (see capex register asset --help)"));
     expect(await capex(["rules", "chek"])).toEqual(usage('action "chek" is not one capex knows; did you mean check? (action is one of check)'));
     expect(await capex(["rules"])).toEqual(usage("capex rules needs what it works on: capex rules <action> [file] (see capex rules --help)"));
     expect(existsSync(out)).toBe(false);

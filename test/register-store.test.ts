@@ -745,6 +745,28 @@ describe("an SQLite register", () => {
     }
   });
 
+  it("keeps an asset's GL book adding up across a withdrawal and a re-approval: the withdrawal's period has a row of its own", async () => {
+    const store = await RegisterStore.open(join(tmp(), "capex.db"));
+    try {
+      await close(store, "2026-09", snapshots.sep, join(tmp(), "2026-09"));
+      await close(store, "2026-10", snapshots.oct, join(tmp(), "2026-10"));
+      // Task 5, rejected in October, approved again (as it first was) in November's fetch.
+      const back = await writeSnapshot([...OCTOBER.filter((t) => t.project_task_id !== 5), SEPTEMBER[2]!]);
+      await close(store, "2026-11", back, join(tmp(), "2026-11"));
+      const book = (await store.assetHistory("P1-5"))!.depreciation;
+      expect(book.map((r) => r.period)).toEqual(["2026-09", "2026-10", "2026-11"]);
+      expect(book[1]).toMatchObject({ amount: 0, accumulated: 0 });
+      expect(book[1]!.otherChanges).toBe(-book[0]!.accumulated);
+      let before = 0;
+      for (const r of book) {
+        expect(before + r.amount + r.otherChanges, r.period).toBe(r.accumulated);
+        before = r.accumulated;
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it("made by a close stopped with Ctrl-C is not left behind either", async () => {
     const folder = tmp();
     const db = join(folder, "capex.db");

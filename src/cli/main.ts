@@ -27,8 +27,16 @@ interface Command {
 function wrap(c: Command) {
   return {
     ...c,
-    // --version is capex's own (capex --version), not an option of each command's help.
-    builder: (y: ReturnType<typeof yargs>) => c.builder(y).version(false),
+    builder: (y: ReturnType<typeof yargs>) => {
+      const built = c.builder(y);
+      // An option that takes a value must be given one: `--retirements --quiet` or a bare
+      // `--sample` would otherwise read as not given (yargs' "Not enough arguments following").
+      const positionals = new Set([...c.command.matchAll(/[<[]([\w-]+)[>\]]/g)].map((m) => m[1]!));
+      const o = (built as unknown as { getOptions(): { string?: string[]; number?: string[] } }).getOptions();
+      const valued = [...(o.string ?? []), ...(o.number ?? [])].filter((k) => !positionals.has(k));
+      // --version is capex's own (capex --version): hidden from each command's help.
+      return built.requiresArg(valued).hide("version");
+    },
     handler: async (argv: unknown) => {
       try {
         process.exitCode = await c.handler(argv);
@@ -39,12 +47,14 @@ function wrap(c: Command) {
   };
 }
 
-/** The subcommands of each group loaded (for usage messages). */
+/** The subcommands of each group loaded, and each one's usage ("register asset <id>"), for usage messages. */
 const SUBCOMMANDS: Record<string, string[]> = {};
+const SUBCOMMAND_USAGES: Record<string, string> = {};
 
 /** A command whose work is done by its subcommands (`capex register status`), each wrapped as a command. */
 function group(name: string, describe: string, subcommands: Command[]): Command {
   SUBCOMMANDS[name] = subcommands.map((c) => c.command.split(" ")[0]!);
+  for (const c of subcommands) SUBCOMMAND_USAGES[`${name} ${c.command.split(" ")[0]}`] = `${name} ${c.command}`;
   return {
     command: name,
     describe,
@@ -121,9 +131,13 @@ function usageProblem(message: string, options: string[]): string {
     const meant = likelyMeant(choice[2]!, choices);
     return `${choice[1]} "${choice[2]}" is not one capex knows${meant === undefined ? "" : `; did you mean ${meant}?`} (${choice[1]} is one of ${choices.join(", ")})`;
   }
-  // A command missing what it works on (`capex rules`): its usage says what.
-  const usage = commands.find((c) => c.command.split(" ")[0] === first)?.command;
-  if (problems.length === 0 && usage && /^Not enough non-option arguments/.test(message)) return `capex ${first} needs what it works on: capex ${usage} (see capex ${first} --help)`;
+  // A command missing what it works on (`capex rules`, `capex register asset`): its usage says what.
+  const named = SUBCOMMANDS[first ?? ""] ? `${first} ${second}` : first;
+  const usage = SUBCOMMANDS[first ?? ""] ? SUBCOMMAND_USAGES[named ?? ""] : commands.find((c) => c.command.split(" ")[0] === first)?.command;
+  if (problems.length === 0 && usage && /^Not enough non-option arguments/.test(message)) return `capex ${named} needs what it works on: capex ${usage} (see capex ${named} --help)`;
+  // A bare option that takes a value (requiresArg): said as capex says an empty one.
+  const bare = /^Not enough arguments following: ([\w-]+)$/.exec(message);
+  if (problems.length === 0 && bare) return `--${bare[1]!.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} was given without a value.`;
   if (problems.length === 0) return message;
   // yargs' own words add nothing when they only list the same unknown names.
   const sentences = /^Unknown arguments?:/.test(message) ? problems : [...problems, message];
@@ -140,15 +154,14 @@ class UsageProblem extends Error {}
  * empty `$FILE` in a script) or a number that is not one. yargs reads them as "" or NaN,
  * which a command would take as not given: a close would be posted without its retirements.
  */
-function valueProblems(argv: Record<string, unknown>, options: { string?: string[]; number?: string[]; array?: string[] }): string[] {
+function valueProblems(argv: Record<string, unknown>, options: { string?: string[]; number?: string[] }): string[] {
   const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   const problems = new Map<string, string>();
   const values = (key: string) => [argv[key]].flat();
+  // Options named on the command line (a positional is never named so).
   const given = new Set(hideBin(process.argv).filter((a) => a.startsWith("--")).map((a) => kebab(a.slice(2).split("=")[0]!)));
   for (const key of options.string ?? []) {
-    // A list option named with nothing after it is an empty list.
-    const none = values(key).includes("") || (options.array?.includes(key) && values(key).length === 0 && given.has(kebab(key)));
-    if (none) problems.set(kebab(key), `--${kebab(key)} was given without a value`);
+    if (given.has(kebab(key)) && values(key).includes("")) problems.set(kebab(key), `--${kebab(key)} was given without a value`);
   }
   for (const key of options.number ?? []) {
     if (values(key).some((v) => typeof v === "number" && Number.isNaN(v))) problems.set(kebab(key), `--${kebab(key)} needs a number`);
@@ -163,7 +176,7 @@ let cli = yargs(hideBin(process.argv))
   .option("quiet", { type: "boolean", default: false, describe: "print nothing but errors" })
   .demandCommand(1, "Name a command; see capex --help")
   .check((argv) => {
-    const problems = valueProblems(argv, (cli as unknown as { getOptions(): { string?: string[]; number?: string[]; array?: string[] } }).getOptions());
+    const problems = valueProblems(argv, (cli as unknown as { getOptions(): { string?: string[]; number?: string[] } }).getOptions());
     if (problems.length) throw new UsageProblem(`${problems.join("; ")}.`);
     return true;
   }, true)
@@ -175,7 +188,8 @@ let cli = yargs(hideBin(process.argv))
   // English, as every message of capex is (yargs' own words were translated by the locale).
   .locale("en")
   .fail((msg, err) => {
-    if (err && !(err instanceof UsageProblem)) throw err;
+    // yargs' own parse errors (YError) and capex's checks are usage problems; anything else is a bug.
+    if (err && !(err instanceof UsageProblem) && err.name !== "YError") throw err;
     // The instance holds the options of the command being parsed when yargs fails.
     process.stderr.write(`capex: ${usageProblem(msg, Object.keys((cli as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key))}\nRun capex --help for usage.\n`);
     process.exit(EXIT.badInput);

@@ -337,7 +337,8 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       source: after.source,
       openingAccumulated: a.openingAccumulated,
       amount: a.depreciation,
-      accumulatedAdjustments: a.adjustments.reduce((sum, x) => sum + x.accumulatedChange, 0),
+      // The catch-up, as the rollforward counts it: with a reversal no adjustment row lists (a negative period amount from a rules change).
+      accumulatedAdjustments: a.catchUp,
       accumulatedRetired: a.disposal?.accumulatedRetired ?? 0,
       accumulated: after.accumulated,
       netBookValue: asset.cost - after.accumulated,

@@ -73,6 +73,24 @@ export interface GlBookRow {
   accumulated: Cents;
 }
 
+/**
+ * An asset's GL book by period: the periods it has a balance in, and those it had only events
+ * in (the period it was withdrawn, say: no balance, its accumulated reversed), so that each
+ * row adds up from the one before.
+ */
+function glBook(balances: Array<{ period: string; amount: Cents; accumulated: Cents }>, otherChanges: ReadonlyMap<string, Cents>): GlBookRow[] {
+  const byPeriod = new Map(balances.map((b) => [b.period, b]));
+  const rows: GlBookRow[] = [];
+  let accumulated = 0;
+  for (const period of [...new Set([...byPeriod.keys(), ...otherChanges.keys()])].sort()) {
+    const b = byPeriod.get(period);
+    const other = otherChanges.get(period) ?? 0;
+    accumulated = b ? b.accumulated : accumulated + other;
+    rows.push({ period, amount: b?.amount ?? 0, otherChanges: other, accumulated });
+  }
+  return rows;
+}
+
 export interface AssetHistory {
   assetId: string;
   source: AssetSource;
@@ -543,10 +561,7 @@ export class RegisterStore {
       taskId: a.task_id === null ? undefined : num(a.task_id),
       firstPeriod: a.first_period,
       events: events.map(eventRow),
-      depreciation: balances.map((b) => {
-        const period = periodOf(num(b.period_no));
-        return { period, amount: num(b.depreciation), otherChanges: otherChanges.get(period) ?? 0, accumulated: num(b.accumulated) };
-      }),
+      depreciation: glBook(balances.map((b) => ({ period: periodOf(num(b.period_no)), amount: num(b.depreciation), accumulated: num(b.accumulated) })), otherChanges),
       journalIds,
     };
   }
