@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
@@ -11,7 +11,7 @@ import { loadDefaultRules } from "../src/package-info.js";
 import { reopenPeriod } from "../src/register/reopen.js";
 import { RegisterStore } from "../src/register/store.js";
 import { memorySnapshot, P1, P2 } from "./register-memory.js";
-import { baseTask, tmp } from "./helpers.js";
+import { baseTask, tmp, writeSnapshot } from "./helpers.js";
 
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 
@@ -279,6 +279,20 @@ describe("capex audit, from the register alone", () => {
       expect(readFileSync(join(out, "audit-sample.csv"), "utf8")).toMatch(/^asset_id,selection,point,kind,sampled_amount,/);
     });
   });
+
+  it("capex audit writes beside the outputs of a close given a relative --out, and in out/PERIOD once they are gone from there", async () => {
+    const cwd = tmp();
+    const snapshot = await writeSnapshot([baseTask(1, { approved_date: "2026-09-10T14:00:00Z" })]);
+    const run = promisify(execFile);
+    const capex = (args: string[]) => run(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH, HOME: tmp() } });
+    await capex(["close", "--period", "2026-09", "--snapshot", snapshot, "--out", "closes/september", "--db", "capex.db", "--no-workbook"]);
+    await capex(["audit", "--period", "2026-09", "--db", "capex.db"]);
+    expect(readdirSync(join(cwd, "closes", "september")).filter((f) => f.startsWith("audit"))).toEqual(["audit-2026-09.pdf", "audit-sample.csv"]);
+    // The outputs moved away: the recorded folder no longer holds them, so the close's default folder.
+    renameSync(join(cwd, "closes"), join(cwd, "archive"));
+    await capex(["audit", "--period", "2026-09", "--db", "capex.db"]);
+    expect(readdirSync(join(cwd, "out", "2026-09")).sort()).toEqual(["audit-2026-09.pdf", "audit-sample.csv"]);
+  }, 60_000);
 
   it("refuses a period the register has not closed, naming the closed ones (exit 2)", async () => {
     const dir = tmp();

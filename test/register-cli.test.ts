@@ -150,6 +150,11 @@ describe("capex register and capex reopen", () => {
     const json = JSON.parse((await capex(["register", "import", takeOnFile(`${TAKE_ON}IMP-OLD-1,LEGACY,Infrastructure,2019-06-10,100.00,0,24,,,100.00\n`), "--as-of", "2026-10", "--db", newDb(), "--json"])).stdout);
     // Fully depreciated as given: nothing to say.
     expect(json.warnings).toEqual([]);
+    // Full month from 2024-10-01 over 24 months: the schedule's last month is 2026-09, the month before the take-on.
+    const lastMonth = JSON.parse((await capex(["register", "import", takeOnFile(`${TAKE_ON}IMP-OLD-2,LEGACY,Infrastructure,2024-10-01,100.00,0,24,straight_line,full_month,50.00\n`), "--as-of", "2026-10", "--db", newDb(), "--json"])).stdout);
+    expect(lastMonth.warnings).toEqual([
+      "line 5: asset IMP-OLD-2's life of 24 months from 2024-10-01 ended before 2026-10, yet it is taken on with accumulated depreciation 50.00 of a depreciable basis of 100.00: the first close depreciates the remaining 50.00 in 2026-10. Correct the row if the other system does not hold that",
+    ]);
   }, T);
 
   it("import lists every bad row with its line and loads nothing", async () => {

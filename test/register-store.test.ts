@@ -9,7 +9,7 @@ import { postingOf, runMonthEnd } from "../src/close/month-end.js";
 import { InputError, PeriodOrderError, RegisterBusyError, RegisterOpenError } from "../src/errors.js";
 import { importAssets } from "../src/register/import.js";
 import { stateDigest } from "../src/register/model.js";
-import { parseRetirements } from "../src/register/retirements.js";
+import { parseRetirements, readRetirements } from "../src/register/retirements.js";
 import { RegisterStore } from "../src/register/store.js";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
@@ -738,6 +738,7 @@ describe("an SQLite register", () => {
       const err = await close(store, "2026-10", snapshots.oct, out, missing).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InputError);
       expect((err as InputError).message).toBe(`${missing}: cannot read the retirements file: there is no such file; check the path`);
+      await expect(readRetirements(missing)).rejects.toThrow(new InputError(missing, "cannot read the retirements file: there is no such file; check the path"));
       const folder = tmp();
       await expect(importAssets(store, { file: folder, asOf: "2026-10", rules })).rejects.toThrow(new InputError(folder, "cannot read the take-on file: it is a folder, not a file; check the path"));
     } finally {

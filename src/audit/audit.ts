@@ -38,12 +38,18 @@ export interface AuditRun extends AuditOptions, AuditPdfOptions {
 
 /**
  * Where the close of `period` wrote its outputs: the folder it recorded (named as it was,
- * from the folder the close ran in) while that still holds the period's close, else
+ * from the folder the close ran in) while that still holds this register's close of the
+ * period (its manifest lists the files the register recorded, hash for hash), else
  * out/PERIOD, the close's own default.
  */
 export async function periodOutputFolder(store: RegisterStore, period: string): Promise<string> {
   const recorded = (await store.periodReport(period))?.outputFolder;
-  if (recorded !== undefined && (readManifest(recorded) as { period?: unknown } | undefined)?.period === period) return resolve(recorded);
+  const closed = await store.closedPeriod(period);
+  if (recorded !== undefined && closed) {
+    const files = (readManifest(recorded) as { files?: Record<string, string> } | undefined)?.files ?? {};
+    const hashes = Object.entries(closed.outputHashes);
+    if (hashes.length === Object.keys(files).length && hashes.every(([name, sha]) => files[name] === sha)) return resolve(recorded);
+  }
   return resolve("out", period);
 }
 

@@ -328,11 +328,12 @@ export interface ImportSummary {
  * depreciates all that is left in its first month: right when the other system's figure is,
  * wrong when the row's life or accumulated depreciation is mistyped.
  */
-export function takeOnWarnings(assets: readonly TakeOnAsset[], asOf: string): string[] {
+export function takeOnWarnings(assets: readonly TakeOnAsset[], asOf: string, fiscalYearStartMonth: number): string[] {
   const warnings: string[] = [];
   for (const { line, record: r, accumulated } of assets) {
     const basis = r.cost - r.salvage;
-    if (monthIndexOf(r.inServiceDate) + r.lifeMonths >= monthIndexOf(asOf) || accumulated >= basis) continue;
+    // The schedule's own last month (its convention may end it a month or a half year later).
+    if (accumulated >= basis || new AssetBook(r, fiscalYearStartMonth, undefined).schedule.lastMonth >= monthIndexOf(asOf)) continue;
     warnings.push(
       `line ${line}: asset ${r.assetId}'s life of ${r.lifeMonths} months from ${r.inServiceDate} ended before ${asOf}, yet it is taken on with accumulated depreciation ${formatCents(accumulated)} ` +
         `of a depreciable basis of ${formatCents(basis)}: the first close depreciates the remaining ${formatCents(basis - accumulated)} in ${asOf}. Correct the row if the other system does not hold that`,
@@ -365,6 +366,6 @@ export async function importAssets(store: RegisterStore, input: ImportInput): Pr
     await tx.commit(posting);
     const cost = posting.classes.reduce((s, c) => s + c.cost, 0);
     const accumulated = posting.classes.reduce((s, c) => s + c.accumulated, 0);
-    return { period: posting.period, asOf, file: recorded, sha256, assets: assets.length, classes: posting.classes, cost, accumulated, netBookValue: cost - accumulated, warnings: takeOnWarnings(assets, asOf) };
+    return { period: posting.period, asOf, file: recorded, sha256, assets: assets.length, classes: posting.classes, cost, accumulated, netBookValue: cost - accumulated, warnings: takeOnWarnings(assets, asOf, rules.fiscalYearStartMonth) };
   });
 }

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readInputFile } from "../input-file.js";
 import { parse } from "csv-parse/sync";
 import { isIsoDate, periodEndDate, periodStartDate } from "../dates.js";
 import { RegisterInputError } from "../errors.js";
@@ -100,14 +100,9 @@ export function readRetirementRows(text: string, file: string): { requests: Reti
   return { requests: out, problems };
 }
 
+/** A retirements file's rows, each checked for shape (RegisterInputError listing every bad row); an unreadable file is an InputError. */
 export async function readRetirements(file: string): Promise<RetirementRequest[]> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    throw new RegisterInputError(file, [{ line: 0, message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }], "retirements file");
-  }
-  return parseRetirements(text, file);
+  return parseRetirements((await readInputFile(file, "retirements file")).toString("utf8"), file);
 }
 
 /** The fraction of an asset a request retires, exactly; 1 for all. */
