@@ -69,7 +69,7 @@ export { type BookTaxYear, bookToTaxByYear, macrsSchedule, macrsYear, type TaxAs
 export { CONVENTIONS, type Convention, METHODS, type Method, type RecoveryYears, TAX_RECOVERY_YEARS } from "./depreciation/types.js";
 
 // The close and its outputs
-export { type CloseInput, type CloseResult, classifyForClose, closePeriod, type RegisterEntry, type RollforwardRow } from "./close/close.js";
+export { type CloseInput, type CloseResult, type ContinuityRow, classifyForClose, closePeriod, type RegisterEntry, type RollforwardRow } from "./close/close.js";
 export { checkIdentities, type Identity } from "./close/identities.js";
 export { latestCompletePeriod } from "./close/period.js";
 export { assertBalanced, type JournalEntry, type Posting } from "./ledger/journal.js";
@@ -119,14 +119,14 @@ export { checkRetirements, parseRetirements, readRetirements, type RetirementReq
 // The register: what the closes posted, month after month (DESIGN §8)
 export { UnknownAssetError } from "./errors.js";
 export type { AssetEvent, AssetStatus, ClosedPeriod, EventKind, PeriodPosting, RegisterState } from "./register/model.js";
-export { type AssetEventRow, type AssetHistory, describeLocation, type LoadOptions, type OpenOptions, type PeriodContents, type RegisterLocation, type RegisterStatus, RegisterStore, RegisterTransaction, registerLocation } from "./register/store.js";
+export { type AssetEventRow, type AssetHistory, describeLocation, type GlBookRow, type LoadOptions, type OpenOptions, type PeriodContents, type RegisterLocation, type RegisterStatus, RegisterStore, RegisterTransaction, registerLocation } from "./register/store.js";
 export { type AssetStory, assetStory } from "./register/history.js";
-export { type ImportInput, type ImportSummary, importAssets, parseTakeOn, REQUIRED_TAKE_ON_COLUMNS, TAKE_ON_COLUMNS, type TakeOnAsset, takeOnPosting } from "./register/import.js";
+export { type ImportInput, type ImportSummary, importAssets, parseTakeOn, REQUIRED_TAKE_ON_COLUMNS, TAKE_ON_COLUMNS, type TakeOnAsset, takeOnPosting, takeOnWarnings } from "./register/import.js";
 export { type ReopenResult, reopenPeriod } from "./register/reopen.js";
 export { type PeriodSummary, type RegisterSummary, registerSummary } from "./register/summary.js";
 
 // Audit (DESIGN §9)
-export { type AuditRun, auditReport } from "./audit/audit.js";
+export { type AuditRun, auditReport, periodOutputFolder } from "./audit/audit.js";
 export { AUDIT_SAMPLE_FILE, auditPdfName } from "./audit/files.js";
 export { type AuditOptions, defaultSeed, gatherAuditReport } from "./audit/collect.js";
 export type { AuditAddition, AuditException, AuditReport, AuditSample, AuditScope, CutoffTask, SampledItem } from "./audit/model.js";
