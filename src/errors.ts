@@ -74,12 +74,21 @@ export class RenderUnavailableError extends RenderError {
   readonly attempts: number;
   readonly lastStatus: number | undefined;
   readonly request: string;
-  constructor(request: string, attempts: number, lastProblem: string, lastStatus?: number) {
-    super(
-      "RENDER_UNAVAILABLE",
-      `Render did not answer ${request} after ${attempts} attempts (last: ${lastProblem}). ` +
-        "Render may be down or overloaded; nothing was written. Try again later.",
-    );
+  /**
+   * `origin`: where the request went (its scheme, host and port), so a mistyped URL shows.
+   * `detail`: Render's own words with its last refusal (a 429's "Daily request quota exceeded")
+   * and `retryAfter` what it asked to wait, when that outlasted the retry budget.
+   */
+  constructor(request: string, attempts: number, lastProblem: string, lastStatus?: number, more: { origin?: string; detail?: string; retryAfter?: string } = {}) {
+    const at = more.origin ? ` at ${more.origin}` : "";
+    const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+    const advice =
+      lastProblem === "connection failed" || lastProblem === "timed out"
+        ? `Nothing was written. Check that RENDER_API_URL (and RENDER_AUTH_URL, for the token) name Render${more.origin ? ` (this was ${more.origin})` : ""} and that it can be reached from here; else Render may be down: try again later.`
+        : lastStatus === 429
+          ? `Render refused it as over a limit${more.detail ? ` ("${more.detail}")` : ""}${more.retryAfter ? ` and asked to wait ${more.retryAfter} s` : ""}; nothing was written. Try again once that has passed (a daily quota resets after a day).`
+          : "Render may be down or overloaded; nothing was written. Try again later.";
+    super("RENDER_UNAVAILABLE", `Render${at} did not answer ${request} after ${tries} (last: ${lastProblem}). ${advice}`);
     this.attempts = attempts;
     this.lastStatus = lastStatus;
     this.request = request;

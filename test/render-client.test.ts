@@ -170,8 +170,28 @@ describe("the request loop", () => {
     expect(err).toBeInstanceOf(RenderUnavailableError);
     expect((err as RenderUnavailableError).attempts).toBe(5);
     expect((err as Error).message).toBe(
-      "Render did not answer GET /projects?page=1&page_limit=2000 after 5 attempts (last: HTTP 503). Render may be down or overloaded; nothing was written. Try again later.",
+      `Render at ${s.url} did not answer GET /projects?page=1&page_limit=2000 after 5 attempts (last: HTTP 503). Render may be down or overloaded; nothing was written. Try again later.`,
     );
+  });
+
+  it("says Render's own words and wait when it refuses over its daily quota, and names the host it could not reach", async () => {
+    // One request allowed: the token is not counted, the first page passes, the second is refused for an hour.
+    const s = await start({ dailyQuota: 1 });
+    const client = clientFor(s);
+    await client.listProjects();
+    const err = await client.listProjects().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RenderUnavailableError);
+    expect((err as Error).message).toBe(
+      `Render at ${s.url} did not answer GET /projects?page=1&page_limit=2000 after 1 attempt (last: HTTP 429). ` +
+        'Render refused it as over a limit ("Daily request quota exceeded") and asked to wait 3600 s; nothing was written. Try again once that has passed (a daily quota resets after a day).',
+    );
+    // Nothing listens on port 1: the message names where it tried and what to check.
+    const nowhere = clientFor(s, { connection: { apiUrl: "http://127.0.0.1:1", authUrl: "http://127.0.0.1:1", clientId: "id", clientSecret: "secret" } });
+    const unreachable = await nowhere.listProjects().catch((e: unknown) => e);
+    expect((unreachable as Error).message).toMatch(
+      /^Render at http:\/\/127\.0\.0\.1:1 did not answer POST \/oauth2\/default\/v1\/token after \d+ attempts \(last: connection failed\)\. Nothing was written\. Check that RENDER_API_URL \(and RENDER_AUTH_URL, for the token\) name Render \(this was http:\/\/127\.0\.0\.1:1\) and that it can be reached from here; else Render may be down: try again later\.$/,
+    );
+    expect((unreachable as Error).message).not.toContain("secret");
   });
 
   it("does not retry a 422 and carries FastAPI's detail", async () => {

@@ -70,6 +70,16 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * daily quota → limiter (2/s, 5 in flight) → token → request with timeout → retry policy.
  * Retries go back through the limiter and count against the quota.
  */
+/** FastAPI's `{"detail": "..."}` text, when an answer's body is one (short; never the whole body). */
+function fastApiDetail(body: string): string | undefined {
+  try {
+    const detail = (JSON.parse(body) as { detail?: unknown }).detail;
+    return typeof detail === "string" ? detail.slice(0, 200) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class RenderClient {
   readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0, serverErrors: 0, networkErrors: 0, tokensFetched: 0 };
   readonly apiUrl: string;
@@ -156,7 +166,11 @@ export class RenderClient {
         if (outcome.kind === "response" && !(outcome.status === 429 || outcome.status >= 500) && !(result instanceof TransportError)) {
           throw new RenderRequestError(label, outcome.status, result.body);
         }
-        throw new RenderUnavailableError(label, attempt, problem, outcome.kind === "response" ? outcome.status : undefined);
+        throw new RenderUnavailableError(label, attempt, problem, outcome.kind === "response" ? outcome.status : undefined, {
+          origin: new URL(req.url).origin,
+          detail: result instanceof TransportError ? undefined : fastApiDetail(result.body),
+          retryAfter: outcome.kind === "response" ? outcome.retryAfter : undefined,
+        });
       }
       this.stats.retries++;
       this.options.onRetry?.({ request: label, attempt, delayMs: decision.delayMs, problem });
