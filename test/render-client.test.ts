@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { RenderAuthError, RenderQuotaError, RenderUnavailableError, RenderValidationError } from "../src/errors.js";
+import { ConfigError, RenderAuthError, RenderQuotaError, RenderUnavailableError, RenderValidationError } from "../src/errors.js";
 import { RenderClient } from "../src/render/client.js";
 import { connectionFromEnv } from "../src/render/config.js";
 import { DailyQuota } from "../src/render/quota.js";
@@ -172,6 +172,14 @@ describe("the request loop", () => {
     expect((err as Error).message).toBe(
       `Render at ${s.url} did not answer GET /projects?page=1&page_limit=2000 after 5 attempts (last: HTTP 503). Render may be down or overloaded; nothing was written. Try again later.`,
     );
+  });
+
+  it("a simulator on a port in use is refused in plain words (ConfigError), not crashed with an unhandled error", async () => {
+    const s = await start();
+    const port = Number(new URL(s.url).port);
+    const err = await startSandbox({ data: generatedData(7, generatedProjects(5)), port }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toBe(`port ${port} on 127.0.0.1 is in use (another capex sandbox?); stop that one or choose another with --port (0 picks a free one)`);
   });
 
   it("says Render's own words and wait when it refuses over its daily quota, and names the host it could not reach", async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ConfigError } from "../errors.js";
 import { TOKEN_PATH } from "../render/config.js";
 import { RENDER_LIMITS } from "../render/limits.js";
 import type { SandboxData } from "./data.js";
@@ -358,7 +359,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    // A port in use (another simulator, say) is said in plain words, not thrown as an unhandled 'error' event.
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(err.code === "EADDRINUSE" ? new ConfigError(`port ${options.port} on 127.0.0.1 is in use (another capex sandbox?); stop that one or choose another with --port (0 picks a free one)`) : err),
+    );
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
