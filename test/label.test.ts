@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { z } from "zod";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -419,6 +419,20 @@ describe("capex label (CLI)", () => {
     expect(summary).toMatchObject({ period: "2026-10", dryRun: false, register: db, labelsCreated: 4, tasksLabelled: 6 });
     expect(summary.requests).toMatchObject({ reads: 4, labelCreations: 4, addBatches: 4, deleteBatches: 0, tokens: 1 });
     expect(tasksLabelled(sandbox, "P1", "Capitalized 2026-10")).toEqual([1, 2, 3]);
+  }, CLI_BUDGET);
+
+  it("stopped with Ctrl-C while Render has not answered, says what may be done and how to finish (exit 130)", async () => {
+    // Every answer takes a minute: the run is waiting on Render when it is stopped.
+    const { db, env, sandbox } = await cliSetup({ faults: { latencyMs: 60_000 } });
+    const child = spawn(process.execPath, [CLI, "label", "--period", "2026-10", "--db", db], { env: { PATH: process.env.PATH, HOME: tmp(), CAPEX_QUOTA_FILE: join(tmp(), "q.json"), ...env } });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => void (stderr += c.toString()));
+    const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // Stopped once Render has been asked something (the token first), not after a guessed time.
+    while (sandbox.stats.requests === 0) await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGINT");
+    expect(await exit).toBe(130);
+    expect(stderr).toBe("capex: stopped; Render may hold some of the labels of 2026-10 already. Run the same command again: it sends only what is not done yet.\n");
   }, CLI_BUDGET);
 
   it("exits 1 with a plain message when the credential is Read-Only, and 2 for a period not closed", async () => {

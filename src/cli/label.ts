@@ -5,7 +5,7 @@ import { describeLabelSummary } from "../label/text.js";
 import { RENDER_LIMITS } from "../render/limits.js";
 import { RegisterStore } from "../register/store.js";
 import { renderClientFromEnv } from "./render-client.js";
-import { commonSchema, EXIT, parseOptions, printJson } from "./terminal.js";
+import { commonSchema, EXIT, onStop, parseOptions, printJson } from "./terminal.js";
 
 const options = commonSchema.extend({
   period: z.string().refine((p) => /^\d{4}-(0[1-9]|1[0-2])$/.test(p), { message: "--period must be a month written YYYY-MM, for example 2026-10" }),
@@ -35,12 +35,19 @@ export const labelCommand = {
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
     const store = await RegisterStore.open(o.db, { mustExist: true });
+    // Stopped part way, Render holds some of the labels: a re-run finishes the job, sending only what is left.
+    const stopHandling = onStop(() =>
+      o.dryRun
+        ? "stopped; the dry run wrote nothing to Render."
+        : `stopped; Render may hold some of the labels of ${o.period} already. Run the same command again: it sends only what is not done yet.`,
+    );
     try {
       const client = renderClientFromEnv(o, o.quota);
       const summary = await labelTasks(client, { store, period: o.period }, { dryRun: o.dryRun, batchSize: o.batchSize, ...(o.snapshot ? { snapshot: o.snapshot } : {}) });
       if (o.json) printJson({ register: store.location, ...summary });
       else if (!o.quiet) process.stdout.write(`${describeLabelSummary(summary).join("\n")}\n`);
     } finally {
+      stopHandling();
       await store.close();
     }
     return EXIT.ok;
