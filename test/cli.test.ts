@@ -78,6 +78,9 @@ describe("capex", () => {
     expect(await capex(["audit", "--period", "2026-10", "--sample", "--seed", "s"])).toEqual(usage("--sample was given without a value."));
     expect(await capex(["close", "--period", "2026-10", "--snapshot", "fixtures/demo", "--out", out, "--erp", "netsuite", "--erp"])).toEqual(usage("--erp was given without a value."));
     expect(await capex(["register", "asset", "--db", "x.db"])).toEqual(usage("capex register asset needs what it works on: capex register asset <id> (see capex register asset --help)"));
+    // Numbers out of range in plain words, not zod's ("Too small: expected number to be >0").
+    expect(await capex(["fetch", "--out", out, "--quota", "1.5"])).toMatchObject({ code: 2, stderr: "capex: --quota: must be a whole number of 1 or more\n" });
+    expect(await capex(["sandbox", "--error-rate", "1.5"])).toMatchObject({ code: 2, stderr: "capex: --error-rate: must be a share from 0 to 1\n" });
     expect(await capex(["rules", "chek"])).toEqual(usage('action "chek" is not one capex knows; did you mean check? (action is one of check)'));
     expect(await capex(["rules"])).toEqual(usage("capex rules needs what it works on: capex rules <action> [file] (see capex rules --help)"));
     expect(existsSync(out)).toBe(false);

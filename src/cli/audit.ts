@@ -3,7 +3,7 @@ import { z } from "zod";
 import { auditReport } from "../audit/audit.js";
 import { formatCents, parseDecimal, toCents } from "../money.js";
 import { RegisterStore } from "../register/store.js";
-import { commonSchema, EXIT, info, parseOptions, printJson, DB_OPTION, periodFlag } from "./terminal.js";
+import { commonSchema, EXIT, info, parseOptions, printJson, DB_OPTION, periodFlag, wholeNumber } from "./terminal.js";
 
 const amount = z
   .string()
@@ -14,7 +14,7 @@ const options = commonSchema.extend({
   period: periodFlag(),
   db: z.string().optional(),
   out: z.string().optional(),
-  sample: z.number().int().positive({ message: "--sample must be a whole number of items, 1 or more" }).optional(),
+  sample: wholeNumber("--sample", 1).optional(),
   seed: z.string().min(1).optional(),
   confidence: z.number().optional(),
   tolerable: amount.optional(),

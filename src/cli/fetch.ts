@@ -7,13 +7,13 @@ import { RENDER_LIMITS } from "../render/limits.js";
 import { credentialKey, DailyQuota, defaultQuotaFile } from "../render/quota.js";
 import { DEFAULT_STATUSES, fetchSnapshot } from "../snapshot/fetch.js";
 import { checkSnapshotFolder } from "../snapshot/writer.js";
-import { commonSchema, EXIT, info, onStop, parseOptions, printJson, progressBar, registerSecret } from "./terminal.js";
+import { commonSchema, EXIT, info, onStop, parseOptions, printJson, progressBar, registerSecret, wholeNumber } from "./terminal.js";
 
 const options = commonSchema.extend({
   out: z.string().min(1),
   project: z.array(z.string().min(1)).default([]),
   status: z.array(z.string().min(1)).default(DEFAULT_STATUSES),
-  quota: z.number().int().positive().default(RENDER_LIMITS.dailyQuota),
+  quota: wholeNumber("--quota", 1).default(RENDER_LIMITS.dailyQuota),
 });
 
 /** Render's 422 on the status filter, said in terms of the --status option the user typed. */

@@ -5,15 +5,15 @@ import { describeLabelSummary } from "../label/text.js";
 import { RENDER_LIMITS } from "../render/limits.js";
 import { RegisterStore } from "../register/store.js";
 import { renderClientFromEnv } from "./render-client.js";
-import { commonSchema, EXIT, onStop, parseOptions, printJson } from "./terminal.js";
+import { commonSchema, EXIT, onStop, parseOptions, printJson, wholeNumber } from "./terminal.js";
 
 const options = commonSchema.extend({
   period: z.string().refine((p) => /^\d{4}-(0[1-9]|1[0-2])$/.test(p), { message: "--period must be a month written YYYY-MM, for example 2026-10" }),
   db: z.string().optional(),
   dryRun: z.boolean().default(false),
   snapshot: z.string().min(1).optional(),
-  batchSize: z.number().int({ message: "--batch-size must be a whole number of tasks" }).min(1, { message: "--batch-size must be at least 1" }).default(DEFAULT_LABEL_BATCH),
-  quota: z.number().int().positive().default(RENDER_LIMITS.dailyQuota),
+  batchSize: wholeNumber("--batch-size", 1).default(DEFAULT_LABEL_BATCH),
+  quota: wholeNumber("--quota", 1).default(RENDER_LIMITS.dailyQuota),
 });
 
 export const labelCommand = {

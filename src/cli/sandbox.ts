@@ -4,16 +4,16 @@ import { folderData, generatedData } from "../sandbox/data.js";
 import { generatedProjects } from "../sandbox/generate.js";
 import { startSandbox } from "../sandbox/server.js";
 import { demoFixtureDir } from "../package-info.js";
-import { commonSchema, EXIT, info, parseOptions, printJson } from "./terminal.js";
+import { commonSchema, EXIT, info, numberFrom, parseOptions, printJson, wholeNumber } from "./terminal.js";
 
 const options = commonSchema.extend({
-  port: z.number().int().min(0).max(65535).default(4010),
-  tasks: z.number().int().positive().optional(),
+  port: wholeNumber("--port", 0, 65535).default(4010),
+  tasks: wholeNumber("--tasks", 1).optional(),
   data: z.string().optional(),
-  seed: z.number().int().default(1),
-  errorRate: z.number().min(0).max(1).default(0),
-  dropRate: z.number().min(0).max(1).default(0),
-  latency: z.number().min(0).default(0),
+  seed: wholeNumber("--seed", 0).default(1),
+  errorRate: numberFrom("--error-rate", 0, 1, "a share").default(0),
+  dropRate: numberFrom("--drop-rate", 0, 1, "a share").default(0),
+  latency: numberFrom("--latency", 0, undefined, "a number of milliseconds").default(0),
 });
 
 export const sandboxCommand = {

@@ -89,6 +89,20 @@ export function parseOptions<S extends z.ZodType>(schema: S, argv: unknown): z.i
 
 export const commonSchema = z.object({ json: z.boolean().default(false), quiet: z.boolean().default(false) });
 
+/** A whole-number flag from `min` (to `max`), with one plain message for any other value. */
+export const wholeNumber = (flag: string, min: number, max?: number) => {
+  const message = `${flag} must be a whole number ${max === undefined ? `of ${min} or more` : `from ${min} to ${max}`}`;
+  const n = z.number({ message }).int({ message }).min(min, { message });
+  return max === undefined ? n : n.max(max, { message });
+};
+
+/** A number flag from `min` (to `max`), e.g. a share of requests or milliseconds. */
+export const numberFrom = (flag: string, min: number, max?: number, what = "a number") => {
+  const message = `${flag} must be ${what} ${max === undefined ? `of ${min} or more` : `from ${min} to ${max}`}`;
+  const n = z.number({ message }).min(min, { message });
+  return max === undefined ? n : n.max(max, { message });
+};
+
 /** A period flag (`--period`, `--as-of`): a month written YYYY-MM. */
 export const periodFlag = (flag = "--period") =>
   z.string().refine((p) => /^\d{4}-(0[1-9]|1[0-2])$/.test(p), { message: `${flag} must be a month written YYYY-MM, for example 2026-10` });
