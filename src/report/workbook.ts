@@ -64,6 +64,7 @@ const TOTAL_AMOUNT: CellStyle = { font: BOLD_FONT, topBorder: true, numFmt: ACCO
 const BOLD: CellStyle = { font: BOLD_FONT };
 const TITLE: CellStyle = { font: { size: 14, bold: true } };
 const PLAIN: CellStyle = { font: FONT };
+const WRAPPED: CellStyle = { font: FONT, alignment: { wrapText: true } };
 const AMOUNT: CellStyle = { font: FONT, numFmt: ACCOUNTING_FORMAT };
 const COUNT: CellStyle = { font: FONT, numFmt: "#,##0" };
 const DATE: CellStyle = { font: FONT, numFmt: DATE_FORMAT };
@@ -175,7 +176,8 @@ async function writeSummary(sheet: SheetWriter, content: WorkbookContent, styles
     // Live: the flag follows the two sides if anyone changes them.
     const r = sheet.nextRow;
     const holds: Value = typeof left.value === "number" && typeof right.value === "number" ? { formula: `IF(ROUND(B${r}-C${r},2)=0,"yes","NO")`, result: flag } : flag;
-    sheet.row([cellText(i.name).text, left.value, right.value, holds], ids([PLAIN, left.style, right.style, i.holds ? PLAIN : BOLD]));
+    // An identity's name wraps in its column: the longest are wider than any screen.
+    sheet.row([cellText(i.name).text, left.value, right.value, holds], ids([WRAPPED, left.style, right.style, i.holds ? PLAIN : BOLD]));
   }
   await sheet.end(undefined, content.footer);
 }
