@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { inspect } from "node:util";
+import { inspect, promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, RenderAuthError, RenderQuotaError, RenderUnavailableError, RenderValidationError } from "../src/errors.js";
 import { RenderClient } from "../src/render/client.js";
@@ -273,6 +274,23 @@ describe("the daily quota", () => {
     const tomorrow = new DailyQuota({ limit: 4, stateFile, credentialKey: "k", now: () => new Date("2026-11-24T00:00:01Z") });
     expect(tomorrow.used()).toBe(0);
   });
+
+  it("counts every request of runs at once (four processes), and takes over a lock its holder left behind", async () => {
+    const stateFile = join(tmp(), "quota.json");
+    const quotaModule = join(import.meta.dirname, "..", "dist", "render", "quota.js");
+    const script = `const { DailyQuota } = await import(${JSON.stringify(quotaModule)});
+      const q = new DailyQuota({ limit: 100000, stateFile: ${JSON.stringify(stateFile)}, credentialKey: "k", now: () => new Date("2026-11-23T10:00:00Z") });
+      for (let i = 0; i < 300; i++) q.take();`;
+    const runs = Array.from({ length: 4 }, () => promisify(execFile)(process.execPath, ["--input-type=module", "-e", script]));
+    await Promise.all(runs);
+    const quota = new DailyQuota({ limit: 100000, stateFile, credentialKey: "k", now: () => new Date("2026-11-23T10:00:00Z") });
+    expect(quota.used()).toBe(1200);
+    // A run killed while holding the lock: its pid is no process now, so the lock is taken over.
+    writeFileSync(`${stateFile}.lock`, "4194304");
+    quota.take();
+    expect(quota.used()).toBe(1201);
+    expect(existsSync(`${stateFile}.lock`)).toBe(false);
+  }, 60_000);
 });
 
 describe("pagination", () => {

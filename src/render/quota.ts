@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { nextUtcMidnight, utcDay } from "../dates.js";
@@ -67,18 +67,79 @@ export class DailyQuota {
     return entry && entry.day === utcDay(this.options.now()) ? entry.used : 0;
   }
 
-  /** Claims one request, or throws RenderQuotaError if it would pass the limit. */
+  /**
+   * Claims one request, or throws RenderQuotaError if it would pass the limit. Under the
+   * file's lock: two runs at once (two fetches, a fetch and a label) each read, add one and
+   * write, and without it one's count was lost (two fetches, 40 requests, 37 counted).
+   */
   take(): void {
-    const now = this.options.now();
-    const state = this.read();
-    const day = utcDay(now);
-    const entry = state[this.options.credentialKey];
-    const used = entry && entry.day === day ? entry.used : 0;
-    if (used + 1 > this.options.limit) throw new RenderQuotaError(used, this.options.limit, nextUtcMidnight(now));
-    state[this.options.credentialKey] = { day, used: used + 1 };
-    mkdirSync(dirname(this.options.stateFile), { recursive: true });
-    const tmp = `${this.options.stateFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state));
-    renameSync(tmp, this.options.stateFile);
+    this.locked(() => {
+      const now = this.options.now();
+      const state = this.read();
+      const day = utcDay(now);
+      const entry = state[this.options.credentialKey];
+      const used = entry && entry.day === day ? entry.used : 0;
+      if (used + 1 > this.options.limit) throw new RenderQuotaError(used, this.options.limit, nextUtcMidnight(now));
+      state[this.options.credentialKey] = { day, used: used + 1 };
+      const tmp = `${this.options.stateFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(state));
+      renameSync(tmp, this.options.stateFile);
+    });
+  }
+
+  /**
+   * Runs `fn` holding `FILE.lock` (made with O_EXCL, holding the holder's pid). It is held for
+   * a read and a write, so a run waits a few milliseconds at most; a lock whose process is
+   * gone (killed while holding it) is taken over.
+   */
+  private locked<T>(fn: () => T): T {
+    const file = this.options.stateFile;
+    const lock = `${file}.lock`;
+    mkdirSync(dirname(file), { recursive: true });
+    for (let waits = 0; ; waits++) {
+      try {
+        writeFileSync(lock, String(process.pid), { flag: "wx" });
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+          throw new ConfigError(`${lock}: cannot lock the daily quota file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Make its folder writable, or set CAPEX_QUOTA_FILE to another file.`);
+        }
+        if (holderIsGone(lock)) {
+          rmSync(lock, { force: true });
+          continue;
+        }
+        if (waits === LOCK_WAITS) {
+          throw new ConfigError(`${lock}: another fiber-capex run has held the daily quota file's lock for over ${(LOCK_WAITS * LOCK_WAIT_MS) / 1000} s. If no other run is going, delete the lock file.`);
+        }
+        Atomics.wait(SLEEPER, 0, 0, LOCK_WAIT_MS);
+      }
+    }
+    try {
+      return fn();
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  }
+}
+
+const LOCK_WAIT_MS = 2;
+const LOCK_WAITS = 5_000;
+/** take() is synchronous (it runs before each request is sent): a wait for the lock blocks this thread briefly. */
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+/** True when the lock names a process that no longer runs (an empty lock is being written: not gone). */
+function holderIsGone(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(lock, "utf8"));
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
   }
 }
