@@ -137,6 +137,20 @@ describe("capex", () => {
       code: 2,
       stderr: "capex: --cost: must be an amount in cents' precision, like 1200 or 1200.50\n",
     });
+    // What a close could never give, or an option the book does not read, is refused, not ignored.
+    const refused = async (extra: string[], said: string) =>
+      expect(await capex(["schedule", "--cost", "10000", "--in-service", "2026-01-15", ...extra])).toMatchObject({ code: 2, stdout: "", stderr: `capex: ${said}\n` });
+    await refused(["--life-months", "60", "--method", "declining_balance", "--db-rate", "5"], "--db-rate: must be more than 0 and at most 4 (2 = 200 % declining balance), as in the rules");
+    await refused(
+      ["--book", "tax", "--recovery-years", "5", "--salvage", "100"],
+      "--salvage: the tax book (MACRS) takes no life, salvage, method or rounding: it reads --recovery-years, --convention, --quarter and --bonus; leave these out",
+    );
+    await refused(["--life-months", "60", "--bonus", "50"], "--bonus: applies only to the tax book: add --book tax, or leave it out");
+    await refused(["--book", "tax", "--recovery-years", "5", "--quarter", "2"], "--quarter: applies only to --convention mid_quarter");
+    expect(await capex(["schedule", "--cost", "10000", "--in-service", "1850-01-15", "--life-months", "60"])).toMatchObject({
+      code: 2,
+      stderr: "capex: --in-service: must be in the years fiber-capex closes, 1900 to 2999\n",
+    });
   }, CLI_BUDGET);
 
   it("stops printing, without an error, when the reader of its output goes away (capex ... | head -1)", async () => {

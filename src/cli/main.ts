@@ -13,7 +13,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { toolVersion } from "../package-info.js";
 import { likelyMeant } from "../suggest.js";
-import { EXIT, reportError } from "./terminal.js";
+import { EXIT, optionsNamed, reportError } from "./terminal.js";
 
 type Handler = (argv: unknown) => Promise<number>;
 interface Command {
@@ -159,7 +159,7 @@ function valueProblems(argv: Record<string, unknown>, options: { string?: string
   const problems = new Map<string, string>();
   const values = (key: string) => [argv[key]].flat();
   // Options named on the command line (a positional is never named so).
-  const given = new Set(hideBin(process.argv).filter((a) => a.startsWith("--")).map((a) => kebab(a.slice(2).split("=")[0]!)));
+  const given = optionsNamed();
   for (const key of options.string ?? []) {
     if (given.has(kebab(key)) && values(key).includes("")) problems.set(kebab(key), `--${kebab(key)} was given without a value`);
   }

@@ -1,13 +1,13 @@
 import type { Argv } from "yargs";
 import { z } from "zod";
-import { isIsoDate } from "../dates.js";
+import { isIsoDate, MAX_YEAR, MIN_YEAR } from "../dates.js";
 import { DepreciationSchedule } from "../depreciation/schedule.js";
 import { macrsSchedule } from "../depreciation/tax.js";
 import { CONVENTIONS, DECLINING_BALANCE_YEARS, METHODS, ROUNDINGS, type RecoveryYears, TAX_RECOVERY_YEARS } from "../depreciation/types.js";
 import { InputError } from "../errors.js";
 import { Dec, formatCents, parseDecimal, toCents } from "../money.js";
 import { csvText } from "../report/csv.js";
-import { commonSchema, EXIT, parseOptions, printJson } from "./terminal.js";
+import { commonSchema, EXIT, optionsNamed, parseOptions, printJson } from "./terminal.js";
 
 const amount = (flag: string) => z.string().refine((s) => /^\d+(\.\d+)?$/.test(s.trim()), { message: `${flag} must be an amount like 1200 or 1200.50` });
 /** Money: at most two decimals, as every amount fiber-capex reads (0.001 was silently 0.00). */
@@ -20,7 +20,10 @@ const wholeNumber = (flag: string, min: number, max: number) =>
 
 const options = commonSchema.extend({
   cost: money("--cost"),
-  inService: z.string().refine(isIsoDate, { message: "--in-service must be a real date written YYYY-MM-DD" }),
+  inService: z
+    .string()
+    .refine(isIsoDate, { message: "--in-service must be a real date written YYYY-MM-DD" })
+    .refine((d) => Number(d.slice(0, 4)) >= MIN_YEAR && Number(d.slice(0, 4)) <= MAX_YEAR, { message: `--in-service must be in the years fiber-capex closes, ${MIN_YEAR} to ${MAX_YEAR}` }),
   lifeMonths: wholeNumber("--life-months", 1, 1200).optional(),
   salvage: z
     .string()
@@ -29,7 +32,10 @@ const options = commonSchema.extend({
   method: z.enum(METHODS, { message: `--method must be one of ${METHODS.join(", ")}` }).default("straight_line"),
   convention: z.string().optional(),
   fiscalYearStart: wholeNumber("--fiscal-year-start", 1, 12).default("1"),
-  dbRate: amount("--db-rate").default("2"),
+  // As the rules allow it: a what-if a close could never give is no what-if.
+  dbRate: amount("--db-rate")
+    .refine((r) => Number(r) > 0 && Number(r) <= 4, { message: "--db-rate must be more than 0 and at most 4 (2 = 200 % declining balance), as in the rules" })
+    .default("2"),
   switchToStraightLine: z.enum(["true", "false"], { message: "--switch-to-straight-line must be true or false" }).default("true"),
   rounding: z.enum(ROUNDINGS, { message: `--rounding must be one of ${ROUNDINGS.join(", ")}` }).default("cumulative"),
   dbYears: z.enum(DECLINING_BALANCE_YEARS, { message: `--db-years must be one of ${DECLINING_BALANCE_YEARS.join(", ")}` }).optional(),
@@ -69,6 +75,7 @@ export const scheduleCommand = {
       ),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
+    refuseWhatDoesNotApply(o.book, o.convention ?? (o.book === "tax" ? "half_year" : "full_month"));
     const cost = toCents(parseDecimal(o.cost));
     if (o.book === "tax") {
       if (o.recoveryYears === undefined || !(TAX_RECOVERY_YEARS as readonly number[]).includes(Number(o.recoveryYears))) {
@@ -123,6 +130,25 @@ export const scheduleCommand = {
     return EXIT.ok;
   },
 };
+
+const GL_ONLY = ["life-months", "salvage", "method", "db-rate", "switch-to-straight-line", "rounding", "db-years"];
+const TAX_ONLY = ["recovery-years", "quarter", "bonus"];
+
+/** An option the book asked for does not read is refused, not silently ignored: its figures would not be what was asked. */
+function refuseWhatDoesNotApply(book: "gl" | "tax", convention: string): void {
+  const named = optionsNamed();
+  const wrong = (book === "tax" ? GL_ONLY : TAX_ONLY).filter((o) => named.has(o));
+  if (wrong.length) {
+    const flags = wrong.map((o) => `--${o}`).join(", ");
+    throw new InputError(
+      flags,
+      book === "tax"
+        ? "the tax book (MACRS) takes no life, salvage, method or rounding: it reads --recovery-years, --convention, --quarter and --bonus; leave these out"
+        : "applies only to the tax book: add --book tax, or leave it out",
+    );
+  }
+  if (book === "tax" && named.has("quarter") && convention !== "mid_quarter") throw new InputError("--quarter", "applies only to --convention mid_quarter");
+}
 
 /** The schedule as CSV with its total on stderr, nothing but the CSV (--quiet), or as JSON: `{ rows: [{ column: value }], total }` (--json). */
 function print(flags: { json: boolean; quiet: boolean }, columns: string[], rows: Array<Array<string | number>>, total: string): void {

@@ -89,6 +89,11 @@ export function parseOptions<S extends z.ZodType>(schema: S, argv: unknown): z.i
 
 export const commonSchema = z.object({ json: z.boolean().default(false), quiet: z.boolean().default(false) });
 
+/** The options named on the command line (`--db-rate 3`, `--erp=xero`), kebab-case: told apart from the defaults. */
+export function optionsNamed(args: readonly string[] = process.argv.slice(2)): Set<string> {
+  return new Set(args.filter((a) => a.startsWith("--") && a.length > 2).map((a) => a.slice(2).split("=")[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)));
+}
+
 /** A whole-number flag from `min` (to `max`), with one plain message for any other value. */
 export const wholeNumber = (flag: string, min: number, max?: number) => {
   const message = `${flag} must be a whole number ${max === undefined ? `of ${min} or more` : `from ${min} to ${max}`}`;
