@@ -24,7 +24,13 @@ export function describeLabelSummary(s: LabelSummary): string[] {
     if (p.alreadyDone) lines.push(`  already done: ${plural(p.alreadyDone, "mark")}`);
   }
   for (const n of s.notConfirmed) {
-    lines.push(`warning: Render did not confirm "${n.label}" on ${plural(n.taskIds.length, "task")} of ${n.project} (${idList(n.taskIds)}): check that these tasks still exist in Render`);
+    // Render confirms only the tasks it added the label to: read from a snapshot older than
+    // Render's labels, a task that already carried it is the likely reason, not a lost task.
+    const why =
+      s.currentLabelsFrom === "snapshot"
+        ? "they most likely carried it already (the current labels were read from the snapshot, which can be older than Render's: fetch again, or run without --snapshot, for exact counts); else check that these tasks still exist in Render"
+        : "check that these tasks still exist in Render";
+    lines.push(`warning: Render did not confirm "${n.label}" on ${plural(n.taskIds.length, "task")} of ${n.project} (${idList(n.taskIds)}): ${why}`);
   }
   const r = s.requests;
   lines.push(
