@@ -63,6 +63,10 @@ const TOTAL_LABEL: CellStyle = { font: BOLD_FONT, topBorder: true };
 const TOTAL_AMOUNT: CellStyle = { font: BOLD_FONT, topBorder: true, numFmt: ACCOUNTING_FORMAT };
 const BOLD: CellStyle = { font: BOLD_FONT };
 const TITLE: CellStyle = { font: { size: 14, bold: true } };
+/** The Summary's first column, in characters: an identity's name longer than this wraps onto more lines. */
+const SUMMARY_NAME_WIDTH = 70;
+/** The sheets' default row height in points (sheetFormatPr): a wrapped row is this per line. */
+const ROW_HEIGHT = 15;
 const PLAIN: CellStyle = { font: FONT };
 const WRAPPED: CellStyle = { font: FONT, alignment: { wrapText: true } };
 const AMOUNT: CellStyle = { font: FONT, numFmt: ACCOUNTING_FORMAT };
@@ -110,8 +114,12 @@ class SheetWriter {
     this.batch.add(sheetStartXml(widths));
   }
 
-  /** A row of cells with their styles; a row of empty cells only is left out, as Excel does. */
-  row(values: readonly Value[], styles: readonly number[]): void {
+  /**
+   * A row of cells with their styles; a row of empty cells only is left out, as Excel does.
+   * `lines`: the lines of wrapped text it holds, set as its height (neither Excel nor
+   * LibreOffice fits a row to wrapped text it opens: the lines overlapped the rows below).
+   */
+  row(values: readonly Value[], styles: readonly number[], lines = 1): void {
     const r = ++this.rowNumber;
     let cells = "";
     let any = false;
@@ -120,7 +128,8 @@ class SheetWriter {
       if (v !== null) any = true;
       cells += cellXml(`${columnLetter(k + 1)}${r}`, styles[k] ?? 0, v);
     }
-    if (any) this.batch.add(`<row r="${r}" spans="1:${values.length}" x14ac:dyDescent="0.25">${cells}</row>`);
+    const height = lines > 1 ? ` ht="${ROW_HEIGHT * lines}" customHeight="1"` : "";
+    if (any) this.batch.add(`<row r="${r}" spans="1:${values.length}"${height} x14ac:dyDescent="0.25">${cells}</row>`);
   }
 
   /** The number the next row will have. */
@@ -176,8 +185,9 @@ async function writeSummary(sheet: SheetWriter, content: WorkbookContent, styles
     // Live: the flag follows the two sides if anyone changes them.
     const r = sheet.nextRow;
     const holds: Value = typeof left.value === "number" && typeof right.value === "number" ? { formula: `IF(ROUND(B${r}-C${r},2)=0,"yes","NO")`, result: flag } : flag;
-    // An identity's name wraps in its column: the longest are wider than any screen.
-    sheet.row([cellText(i.name).text, left.value, right.value, holds], ids([WRAPPED, left.style, right.style, i.holds ? PLAIN : BOLD]));
+    // An identity's name wraps in its column (the longest are wider than any screen), its row as high as its lines.
+    const name = cellText(i.name).text;
+    sheet.row([name, left.value, right.value, holds], ids([WRAPPED, left.style, right.style, i.holds ? PLAIN : BOLD]), Math.ceil(name.length / SUMMARY_NAME_WIDTH));
   }
   await sheet.end(undefined, content.footer);
 }
@@ -317,7 +327,7 @@ export async function writeWorkbook(
   try {
     zip.append("xl/theme/theme1.xml", THEME_XML);
     zip.append("_rels/.rels", PACKAGE_RELS_XML);
-    await race(writeSummary(openSheet("Summary", [70, 70, 24, 8]), content, styles));
+    await race(writeSummary(openSheet("Summary", [SUMMARY_NAME_WIDTH, 70, 24, 8]), content, styles));
     for (const table of content.tables) {
       const maxData = (options.maxRowsPerSheet ?? EXCEL_MAX_ROWS) - 1 - table.totals.length; // header and totals rows
       const dataRows = table.lastRowIsTotal ? table.rowCount - 1 : table.rowCount;
