@@ -13,7 +13,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { toolVersion } from "../package-info.js";
 import { likelyMeant } from "../suggest.js";
-import { EXIT, optionsNamed, reportError } from "./terminal.js";
+import { EXIT, kebabCase, optionsNamed, reportError } from "./terminal.js";
 
 type Handler = (argv: unknown) => Promise<number>;
 interface Command {
@@ -99,16 +99,15 @@ const commands = await Promise.all(named ? [named()] : Object.values(COMMANDS).m
  */
 function usageProblem(message: string, options: string[]): string {
   const args = hideBin(process.argv);
-  const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   // Suggestions are the documented kebab-case names; yargs accepts the camelCase ones too.
-  const documented = new Set(options.map(kebab));
+  const documented = new Set(options.map(kebabCase));
   const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
   const known = new Set([...documented, ...[...documented].map(camel)]);
   const flags = [...new Set(args.filter((a) => a.startsWith("--") && a.length > 2).map((a) => a.slice(2).split("=")[0]!))];
   const unknownFlags = flags.filter((f) => !known.has(f) && !(f.startsWith("no-") && known.has(f.slice(3))));
   const problems = unknownFlags.map((f) => {
     // Compared as kebab-case, and a negated boolean as its option: --allowOpenPerod, --no-workbok.
-    const name = kebab(f);
+    const name = kebabCase(f);
     const negated = name.startsWith("no-") ? likelyMeant(name.slice(3), documented) : undefined;
     const meant = negated === undefined ? likelyMeant(name, documented) : `no-${negated}`;
     return `unknown option --${f}${meant === undefined ? "" : `; did you mean --${meant}?`}`;
@@ -137,7 +136,7 @@ function usageProblem(message: string, options: string[]): string {
   if (problems.length === 0 && usage && /^Not enough non-option arguments/.test(message)) return `capex ${named} needs what it works on: capex ${usage} (see capex ${named} --help)`;
   // A bare option that takes a value (requiresArg): said as capex says an empty one.
   const bare = /^Not enough arguments following: ([\w-]+)$/.exec(message);
-  if (problems.length === 0 && bare) return `--${bare[1]!.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} was given without a value.`;
+  if (problems.length === 0 && bare) return `--${kebabCase(bare[1]!)} was given without a value.`;
   if (problems.length === 0) return message;
   // yargs' own words add nothing when they only list the same unknown names.
   const sentences = /^Unknown arguments?:/.test(message) ? problems : [...problems, message];
@@ -155,16 +154,15 @@ class UsageProblem extends Error {}
  * which a command would take as not given: a close would be posted without its retirements.
  */
 function valueProblems(argv: Record<string, unknown>, options: { string?: string[]; number?: string[] }): string[] {
-  const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   const problems = new Map<string, string>();
   const values = (key: string) => [argv[key]].flat();
   // Options named on the command line (a positional is never named so).
   const given = optionsNamed();
   for (const key of options.string ?? []) {
-    if (given.has(kebab(key)) && values(key).includes("")) problems.set(kebab(key), `--${kebab(key)} was given without a value`);
+    if (given.has(kebabCase(key)) && values(key).includes("")) problems.set(kebabCase(key), `--${kebabCase(key)} was given without a value`);
   }
   for (const key of options.number ?? []) {
-    if (values(key).some((v) => typeof v === "number" && Number.isNaN(v))) problems.set(kebab(key), `--${kebab(key)} needs a number`);
+    if (values(key).some((v) => typeof v === "number" && Number.isNaN(v))) problems.set(kebabCase(key), `--${kebabCase(key)} needs a number`);
   }
   return [...problems.values()];
 }

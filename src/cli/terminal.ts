@@ -76,12 +76,15 @@ export function reportError(err: unknown): number {
   return exitCodeFor(err);
 }
 
+/** An option's name as the user types it: yargs' camelCase key (batchSize) as --batch-size's. */
+export const kebabCase = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 /** Validates parsed CLI options with zod; the first problem becomes an InputError naming the flag. */
 export function parseOptions<S extends z.ZodType>(schema: S, argv: unknown): z.infer<S> {
   const parsed = schema.safeParse(argv);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const flag = `--${String(issue.path[0] ?? "option").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const flag = `--${kebabCase(String(issue.path[0] ?? "option"))}`;
     throw new InputError(flag, issue.message.startsWith(`${flag} `) ? issue.message.slice(flag.length + 1) : issue.message);
   }
   return parsed.data;
@@ -91,7 +94,7 @@ export const commonSchema = z.object({ json: z.boolean().default(false), quiet: 
 
 /** The options named on the command line (`--db-rate 3`, `--erp=xero`), kebab-case: told apart from the defaults. */
 export function optionsNamed(args: readonly string[] = process.argv.slice(2)): Set<string> {
-  return new Set(args.filter((a) => a.startsWith("--") && a.length > 2).map((a) => a.slice(2).split("=")[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)));
+  return new Set(args.filter((a) => a.startsWith("--") && a.length > 2).map((a) => kebabCase(a.slice(2).split("=")[0]!)));
 }
 
 /** A whole-number flag from `min` (to `max`), with one plain message for any other value. */
