@@ -5,7 +5,8 @@ import { postingOf, runMonthEnd } from "../src/close/month-end.js";
 import { IdentityError, RegisterInputError } from "../src/errors.js";
 import { Dec, formatCents } from "../src/money.js";
 import { applyPosting } from "../src/register/apply.js";
-import { ledgerKey, type RegisterState, type RetainedRecord, stateDigest } from "../src/register/model.js";
+import { ledgerKey, type RegisterState, type RetainedRecord, retiredOf, stateDigest } from "../src/register/model.js";
+import { monthIndexOf, periodOfMonthIndex } from "../src/dates.js";
 import { checkRetirements, parseRetirements } from "../src/register/retirements.js";
 import { RegisterStore } from "../src/register/store.js";
 import { openSnapshot } from "../src/snapshot/reader.js";
@@ -532,6 +533,58 @@ describe("register.csv rows add up", () => {
     expect([row.openingAccumulated, row.amount, row.accumulatedAdjustments, row.accumulatedRetired, row.accumulated]).toEqual([962, 0, -321, 0, 641]);
     const total = november.result.rollforward.find((r) => r.faClass === "Infrastructure")!;
     expect(total.accumulatedAdjustments).toBe(row.accumulatedAdjustments);
+  });
+});
+
+describe("the mid-quarter test of a tax year with retirements (Treas. Reg. §1.168(d)-1(b)(3))", () => {
+  // 2026's property: the conduit in service in February (1,924.00) and the fiber in October
+  // (4,000.00): 67.5 % in the fourth quarter, so 2026's assets take the mid-quarter convention.
+  const FEB = conduit(1, "2026-02-10T14:00:00Z");
+  const OCT = fiber(2, "2026-10-05T14:00:00Z");
+  const months = (from: string, to: string) => {
+    const out: string[] = [];
+    for (let m = monthIndexOf(from); m <= monthIndexOf(to); m++) out.push(periodOfMonthIndex(m));
+    return out;
+  };
+  /** Closes each month from October 2026 to `last` on the two tasks, retiring the fiber as asked in its month. */
+  async function closesRetiring(last: string, when: string, portion: Parameters<typeof retire>[3]) {
+    let state = empty();
+    const results: CloseResult[] = [];
+    for (const period of months("2026-10", last)) {
+      const retirements = period === when.slice(0, 7) ? [retire(2, "P1-2", when, portion)] : [];
+      const c = await closeOn(state, rules, period, [FEB, OCT], { retirements });
+      results.push(c.result);
+      state = c.state;
+    }
+    return { results, state };
+  }
+  const conventions = (r: CloseResult) => r.register.map((e) => `${e.asset.assetId} ${e.tax.taxYear} ${e.tax.convention} ${formatCents(e.tax.amount)}`);
+
+  it("counts property retired in a later year: retiring the fiber in 2027 leaves 2026's convention as it was", async () => {
+    const { results } = await closesRetiring("2027-02", "2027-01-15", { kind: "all" });
+    expect(conventions(results[0]!)).toEqual(["P1-1 2026 mid_quarter 168.35", "P1-2 2026 mid_quarter 50.00"]);
+    // 1,924.00 at 15-year mid-quarter, first quarter: 8.75 % in 2026, 9.13 % in 2027 (Table A-2);
+    // the half-year convention the fiber's retirement used to flip it to would give 9.50 % (182.78).
+    expect(conventions(results[3]!)).toEqual(["P1-1 2027 mid_quarter 175.66"]);
+    expect(conventions(results[4]!)).toEqual(["P1-1 2027 mid_quarter 175.66"]);
+  });
+
+  it("leaves out property placed in service and retired in the same year", async () => {
+    const { results } = await closesRetiring("2026-12", "2026-11-20", { kind: "all" });
+    expect(conventions(results[1]!)).toEqual(["P1-1 2026 half_year 96.20"]);
+    expect(conventions(results[2]!)).toEqual(["P1-1 2026 half_year 96.20"]);
+  });
+
+  it("counts a part retired in a later year at what it cost, and leaves out a part retired in the first year", async () => {
+    // 90 % of the fiber retired in January 2027: 2026's test still sees 4,000.00 in the fourth quarter.
+    const later = await closesRetiring("2027-02", "2027-01-15", { kind: "percent", percent: new Dec(90) });
+    expect(later.state.assets.get("P1-2")!.record).toMatchObject({ cost: 40_000, retired: { cost: 360_000, laterTaxYearsCost: 360_000 } });
+    expect(conventions(later.results[4]!)).toEqual(["P1-1 2027 mid_quarter 175.66", "P1-2 2027 mid_quarter 39.52"]);
+    // 90 % retired in November 2026: 400.00 of 2,324.00 in the fourth quarter (17 %), half-year.
+    const same = await closesRetiring("2026-12", "2026-11-20", { kind: "percent", percent: new Dec(90) });
+    expect(same.state.assets.get("P1-2")!.record).toMatchObject({ cost: 40_000, retired: { cost: 360_000 } });
+    expect(retiredOf(same.state.assets.get("P1-2")!.record)!.laterTaxYearsCost).toBeUndefined();
+    expect(conventions(same.results[2]!)).toEqual(["P1-1 2026 half_year 96.20", "P1-2 2026 half_year 20.00"]);
   });
 });
 

@@ -8,7 +8,7 @@ import type { RecoveryYears } from "../depreciation/types.js";
 import { InputError, SnapshotError } from "../errors.js";
 import { assertBalanced, buildEntries, type JournalEntry, PostingBook } from "../ledger/journal.js";
 import { type Cents, checkTotal } from "../money.js";
-import { type AssetBalance, type AssetEvent, type AssetSource, type ClassBalance, emptyRegisterState, ledgerKey, type RegisterState, stateDigest } from "../register/model.js";
+import { type AssetBalance, type AssetEvent, type AssetSource, type ClassBalance, emptyRegisterState, ledgerKey, midQuarterBasis, type RegisterState, stateDigest } from "../register/model.js";
 import { type AdjustmentRow, type DisposalRow, type ExpensePosting, holdBackClaimedIds, reconcile } from "../register/reconcile.js";
 import type { RetirementRequest } from "../register/retirements.js";
 import type { Rules } from "../rules/model.js";
@@ -312,14 +312,27 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const firstClose = state.lastClosed === undefined || (state.closes === 0 && state.classes.size === 0);
   const registerBefore = { lastClosed: state.lastClosed, digest: stateDigest(state), firstClose };
   const rec = reconcile({ state, period, rules, classification: c, coveredProjects: covered, retirements: input.retirements ?? [] });
+  // Assets retired whole by earlier closes still count in the mid-quarter test of their year.
+  const retiredEarlier: Array<{ cost: Cents; inServiceDate: string }> = [];
+  for (const a of state.assets.values()) {
+    if (a.status === "retired") retiredEarlier.push({ cost: midQuarterBasis(a.record, a.retiredIn, fs), inServiceDate: a.record.inServiceDate });
+  }
   if (input.releaseRegister) state.assets.clear();
 
   input.onStage?.("depreciate");
   const inScope = (date: string | undefined) => date === undefined || date <= periodEnd;
   const taxYear = fiscalYearOf(month, fs);
   const staying = rec.assets.filter((a) => a.after !== undefined);
+  // Every asset placed in service, at what it counts for in its year's test: a withdrawn one
+  // never was (its approval was taken back); one retired whole in this close by its period.
   const conventions = taxConventionsByYear(
-    staying.map((a) => a.record),
+    (function* () {
+      for (const a of rec.assets) {
+        const whollyRetired = a.disposal?.wholly === true;
+        if (a.after !== undefined || whollyRetired) yield { cost: midQuarterBasis(a.record, whollyRetired ? period : undefined, fs), inServiceDate: a.record.inServiceDate };
+      }
+      yield* retiredEarlier;
+    })(),
     fs,
   );
   const entryOf = (a: (typeof staying)[number]): RegisterEntry => {

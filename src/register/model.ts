@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { monthIndexOf, periodOfMonthIndex } from "../dates.js";
+import { taxYearOf } from "../depreciation/tax.js";
 import type { CutoffCandidate } from "../capitalize/classify.js";
 import type { AssetRecord, ExceptionRow } from "../capitalize/outcomes.js";
 import type { CloseResult, RollforwardRow } from "../close/close.js";
@@ -42,6 +43,12 @@ export interface RetiredPart {
   cost: Cents;
   salvage: Cents;
   quantity: string | undefined;
+  /**
+   * Of `cost`, what was retired in a tax year after the one the asset was placed in service:
+   * that year's mid-quarter test still counts it (see midQuarterBasis). Absent when none (and
+   * on records written before fiber-capex kept it, which then count as retired in that year).
+   */
+  laterTaxYearsCost?: Cents | undefined;
 }
 
 /** A registered asset's record: the task as priced, less what was retired of it. */
@@ -89,6 +96,21 @@ export interface RegisteredAsset {
   /** GL accumulated depreciation posted through the register's latest closed period. */
   accumulated: Cents;
   rebase: Rebase | undefined;
+  /** The period whose close retired the asset whole (status "retired"), else undefined. */
+  retiredIn?: string | undefined;
+}
+
+/**
+ * What an asset counts for in the mid-quarter test of the tax year it was placed in service
+ * (IRC §168(d)(3), Treas. Reg. §1.168(d)-1(b)(3)): its cost as placed in service, less what
+ * was disposed of within that same tax year. Property retired in a later year was in service
+ * at the year's end and stays in the test, so a retirement never changes the convention of an
+ * earlier year's assets. `whollyRetiredIn`: the period of a retirement of the whole asset.
+ */
+export function midQuarterBasis(r: AssetRecord, whollyRetiredIn: string | undefined, fiscalYearStartMonth: number): Cents {
+  const placed = taxYearOf(r.inServiceDate, fiscalYearStartMonth);
+  if (whollyRetiredIn !== undefined && taxYearOf(whollyRetiredIn, fiscalYearStartMonth) === placed) return 0;
+  return r.cost + (retiredOf(r)?.laterTaxYearsCost ?? 0);
 }
 
 /** A class's closing balances as posted. `reserve` is what group retirements left in the class's accumulated depreciation beyond its assets' own. */
@@ -234,7 +256,7 @@ export type ClosedPeriod = Pick<
 // Only assets partly retired carry the field, so the digests of all others are as before.
 const retiredText = (r: AssetRecord) => {
   const x = retiredOf(r);
-  return x ? `\tretired ${x.cost}:${x.salvage}:${x.quantity ?? ""}` : "";
+  return x ? `\tretired ${x.cost}:${x.salvage}:${x.quantity ?? ""}${x.laterTaxYearsCost ? `:${x.laterTaxYearsCost}` : ""}` : "";
 };
 
 /** The depreciation form's options, only where a rule set them (so earlier digests stay the same). */

@@ -814,8 +814,8 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
   const periodNo = monthIndexOf(upTo);
   for (let lo = 0; lo <= lastAssetNo; lo += LOAD_PAGE) {
     const hi = lo + LOAD_PAGE;
-    const events = await sql<{ asset_id: string; source: string; status: string; record: string; rebase_period: string | null; rebase_accumulated: number | null; asset_no: number }>`
-      select a.asset_id, a.source, e.status, e.record, e.rebase_period, e.rebase_accumulated, a.asset_no
+    const events = await sql<{ asset_id: string; source: string; status: string; record: string; rebase_period: string | null; rebase_accumulated: number | null; asset_no: number; period: string }>`
+      select a.asset_id, a.source, e.status, e.record, e.rebase_period, e.rebase_accumulated, a.asset_no, e.period
       from asset_events e
       join (select asset_no, max(event_no) as last from asset_events where period <= ${upTo} and asset_no >= ${lo} and asset_no < ${hi} group by asset_no) l on e.event_no = l.last
       join assets a on a.asset_no = e.asset_no`.execute(db);
@@ -830,6 +830,7 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
         status: text(e.status) as AssetStatus,
         accumulated: accumulated.get(num(e.asset_no)) ?? 0,
         rebase: e.rebase_period === null ? undefined : { period: e.rebase_period, accumulatedBefore: num(e.rebase_accumulated) },
+        retiredIn: e.status === "retired" ? e.period : undefined,
       });
     }
   }
