@@ -703,7 +703,8 @@ describe("an SQLite register", () => {
       const out = join(tmp(), "2026-10");
       await expect(close(store, "2026-10", snapshots.oct, out, file)).rejects.toThrow(
         `${file}: 6 problems in the retirements file; nothing was done:\n` +
-          "  line 2: asset NOPE-1 is not in the register; check the id with capex register asset ID or in the last close's register.csv\n" +
+          // The snapshot is not read for a file refused for its shape: the id may be one this close adds.
+          "  line 2: asset NOPE-1 is not in the register (if this close adds it, retire it in a later period); check the id with capex register asset ID or in the last close's register.csv\n" +
           "  line 3: portion 120% must be more than 0% and at most 100%\n" +
           '  line 4: proceeds "abc" is not an amount; write it like 1250.00 (no sign, no thousands separator)\n' +
           "  line 4: date 2026-09-30 is not in the period being closed (2026-10-01 to 2026-10-31)\n" +
@@ -733,6 +734,14 @@ describe("an SQLite register", () => {
       );
       expect(existsSync(out)).toBe(false);
       expect((await store.status()).periods.map((p) => p.period)).toEqual(["2026-09"]);
+      // With a row refused for its shape, the file is refused before the snapshot is read: the
+      // problem of an id the register does not hold says what it would be if this close adds it.
+      writeFileSync(file, "asset_id,date,portion,proceeds,removal_cost,reason\nP1-3,2026-10-15,all,,,\nP1-1,2026-10-15,all,abc,,\n");
+      await expect(close(store, "2026-10", snapshots.oct, out, file)).rejects.toThrow(
+        `${file}: 2 problems in the retirements file; nothing was done:\n` +
+          '  line 2: asset P1-3 is not in the register (if this close adds it, retire it in a later period); did you mean "P1-1"?\n' +
+          '  line 3: proceeds "abc" is not an amount; write it like 1250.00 (no sign, no thousands separator)',
+      );
       // A file that cannot be read is bad input (InputError), not a period out of order; so is a take-on file.
       const missing = join(tmp(), "nope.csv");
       const err = await close(store, "2026-10", snapshots.oct, out, missing).catch((e: unknown) => e);

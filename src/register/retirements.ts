@@ -128,7 +128,7 @@ export function checkRetirements(
   period: string,
   file: string,
   shapeProblems: readonly Problem[] = [],
-  entering: ReadonlyMap<string, { inServiceDate: string }> = new Map(),
+  entering?: ReadonlyMap<string, { inServiceDate: string }>,
 ): void {
   const problems = retirementProblems(requests, state, period, entering);
   if (problems.length || shapeProblems.length) {
@@ -145,22 +145,25 @@ const SUGGESTED_UNKNOWN_IDS = 10;
  * likely meant (as capex register asset says). Only the first few unknown ids of a file
  * (`nth`) get one: each is a pass over every id of the register.
  */
-export function notInRegister(assetId: string, ids: Iterable<string>, nth: number): string {
+export function notInRegister(assetId: string, ids: Iterable<string>, nth: number, aside = ""): string {
   const meant = nth <= SUGGESTED_UNKNOWN_IDS ? likelyMeant(assetId, ids) : undefined;
-  return `asset ${assetId} is not in the register; ${meant === undefined ? "check the id with capex register asset ID or in the last close's register.csv" : `did you mean "${meant}"?`}`;
+  return `asset ${assetId} is not in the register${aside}; ${meant === undefined ? "check the id with capex register asset ID or in the last close's register.csv" : `did you mean "${meant}"?`}`;
 }
+
+const RETIRE_LATER = "retire it in a later period";
 
 /** Why an asset the register does not hold yet, which this close adds, cannot be retired in it. */
 export function entersInThisClose(assetId: string, inServiceDate: string): string {
-  return `asset ${assetId} enters the register in this close (placed in service ${inServiceDate}); retire it in a later period`;
+  return `asset ${assetId} enters the register in this close (placed in service ${inServiceDate}); ${RETIRE_LATER}`;
 }
 
 /**
  * What the register says against each request (see checkRetirements). `entering`: the
  * snapshot's assets in service that this close may add, by id, so that retiring one of them
- * is refused as such rather than as an unknown id.
+ * is refused as such rather than as an unknown id; undefined while the snapshot is not read
+ * yet (a file refused for its shape first), when an unknown id's problem says both.
  */
-function retirementProblems(requests: RetirementRequest[], state: RegisterState, period: string, entering: ReadonlyMap<string, { inServiceDate: string }>): Problem[] {
+function retirementProblems(requests: RetirementRequest[], state: RegisterState, period: string, entering: ReadonlyMap<string, { inServiceDate: string }> | undefined): Problem[] {
   const problems: Problem[] = [];
   const start = periodStartDate(period);
   const end = periodEndDate(period);
@@ -178,8 +181,9 @@ function retirementProblems(requests: RetirementRequest[], state: RegisterState,
     const a = state.assets.get(r.assetId);
     if (!a) {
       // A first close takes on what the snapshot shows in service: the close checks against that.
-      const now = entering.get(r.assetId);
-      if (state.closes > 0) problems.push({ line: r.line, message: now ? entersInThisClose(r.assetId, now.inServiceDate) : notInRegister(r.assetId, state.assets.keys(), ++unknown) });
+      const now = entering?.get(r.assetId);
+      const aside = entering ? "" : ` (if this close adds it, ${RETIRE_LATER})`;
+      if (state.closes > 0) problems.push({ line: r.line, message: now ? entersInThisClose(r.assetId, now.inServiceDate) : notInRegister(r.assetId, state.assets.keys(), ++unknown, aside) });
       continue;
     }
     if (a.status === "withdrawn") problems.push({ line: r.line, message: `asset ${r.assetId} was withdrawn (its Render task lost its approval); it cannot be retired` });
