@@ -534,6 +534,17 @@ describe("register.csv rows add up", () => {
     expect([row.openingAccumulated, row.amount, row.accumulatedAdjustments, row.accumulatedRetired, row.accumulated]).toEqual([962, 0, -321, 0, 641]);
     const total = november.result.rollforward.find((r) => r.faClass === "Infrastructure")!;
     expect(total.accumulatedAdjustments).toBe(row.accumulatedAdjustments);
+    // The GL book by period (trace, the audit's sample pages) shows the reversal among November's other changes.
+    const store = await RegisterStore.open(join(tmp("capex-regacct-"), "capex.db"));
+    try {
+      for (const c of [october, november]) await store.exclusive((tx) => tx.commit(postingOf(c.result, { files: {} } as unknown as CloseManifest, {}, new Date("2027-01-05T00:00:00Z"))));
+      expect((await store.assetHistory("P1-1"))!.depreciation).toEqual([
+        { period: "2026-10", amount: 481, otherChanges: 481, accumulated: 962 },
+        { period: "2026-11", amount: 0, otherChanges: -321, accumulated: 641 },
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 });
 
