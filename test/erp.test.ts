@@ -261,6 +261,20 @@ describe("exportJournal: each ledger's layout", () => {
     expect(xero.warnings).toEqual(["xero: 302 lines, more than the 300 one xero import takes; import the file in parts of at most 300 lines, whole journals each"]);
   });
 
+  it("says which of the journal's accounts a map that names some of them leaves out (the sample rules map only the asset accounts)", () => {
+    expect(exportJournal(JOURNAL, "netsuite", rules.erp.get("netsuite")).warnings).toEqual([
+      "netsuite: accounts 1195, 1790, 6720, 7120 of the journal have no line under erp: netsuite: accounts: in the rules and go to netsuite as fiber-capex's code; map them if the ledger's chart differs",
+    ]);
+    const qbo = { ...emptyMapping(), accounts: new Map([["2410", "Fixed Assets:Fiber"], ["2430", "Fixed Assets:OSP"], ["1790", "CIP"], ["6561", "Dep:Fiber"], ["6562", "Dep:OSP"], ["3110", "AD:Fiber"], ["3130", "AD:OSP"], ["1195", "Clearing"], ["7120", "Loss"]]) };
+    expect(exportJournal(JOURNAL, "quickbooks-online", qbo).warnings).toEqual([
+      "quickbooks-online: account 6720 of the journal has no line under erp: quickbooks-online: accounts: in the rules and goes to quickbooks-online as fiber-capex's account name; map it if the ledger's chart differs",
+    ]);
+    // No map at all: the ledger's chart is fiber-capex's (nothing to say); every account mapped: nothing either.
+    expect(exportJournal(JOURNAL, "netsuite").warnings).toEqual([]);
+    qbo.accounts.set("6720", "Permits");
+    expect(exportJournal(JOURNAL, "quickbooks-online", qbo).warnings).toEqual([]);
+  });
+
   it("refuses an unbalanced journal and an unknown profile", () => {
     const unbalanced: JournalEntry = { ...JOURNAL[1]!, postings: [JOURNAL[1]!.postings[0]!] };
     expect(() => exportJournal([unbalanced], "xero")).toThrow("journal DEP-2026-10-P1 does not balance: debit 16.67 ≠ credit 0.00. This is a bug; nothing was written.");

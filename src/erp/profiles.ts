@@ -86,6 +86,15 @@ export function exportJournal(entries: readonly JournalEntry[], profileName: Erp
       `${profile.name}: ${long.length} journal id${long.length === 1 ? "" : "s"} longer than the ${ref.max} characters ${profile.name}'s ${ref.name} holds (first: ${long[0]!.journalId}); shorten the project short names or edit the file before importing`,
     );
   }
+  // A map that names some accounts but not all the journal uses is most likely one missing a
+  // line: the rest would go to the ledger as fiber-capex's codes (or names), which it may not have.
+  const unmapped = mapping.accounts.size ? [...new Set(entries.flatMap((e) => e.postings.map((p) => p.account)))].filter((a) => !mapping.accounts.has(a)).sort() : [];
+  if (unmapped.length) {
+    const one = unmapped.length === 1;
+    warnings.push(
+      `${profile.name}: account${one ? "" : "s"} ${unmapped.join(", ")} of the journal ${one ? "has" : "have"} no line under erp: ${profile.name}: accounts: in the rules and ${one ? "goes" : "go"} to ${profile.name} as ${profile.defaultAccount === "name" ? "fiber-capex's account name" : "fiber-capex's code"}; map ${one ? "it" : "them"} if the ledger's chart differs`,
+    );
+  }
   const max = profile.limits?.linesPerFile;
   if (max !== undefined && lines > max) {
     warnings.push(`${profile.name}: ${lines} lines, more than the ${max} one ${profile.name} import takes; import the file in parts of at most ${max} lines, whole journals each`);
