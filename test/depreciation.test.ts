@@ -4,7 +4,7 @@ import { InputError } from "../src/errors.js";
 import { Dec } from "../src/money.js";
 import { MACRS_HALF_YEAR, MACRS_MID_QUARTER } from "../src/depreciation/macrs.js";
 import { type BookAsset, DepreciationSchedule } from "../src/depreciation/schedule.js";
-import { bookToTaxByYear, macrsSchedule, taxConventionsByYear, taxQuarterOf } from "../src/depreciation/tax.js";
+import { bookToTaxByYear, macrsDisposal, macrsSchedule, taxConventionsByYear, taxQuarterOf } from "../src/depreciation/tax.js";
 import { timeProfile, unitsUsed } from "../src/depreciation/time.js";
 import { CONVENTIONS, TAX_RECOVERY_YEARS } from "../src/depreciation/types.js";
 
@@ -257,6 +257,31 @@ describe("MACRS tax book (IRS Publication 946, Appendix A)", () => {
       { fiscalYear: 2030, book: 200_000, tax: 115_200, difference: -84_800 },
       { fiscalYear: 2031, book: 100_000, tax: 57_600, difference: -42_400 },
     ]);
+  });
+
+  it("figures a disposal: nothing in the year placed in service, the convention's share of the year after, the last year's part year whole", () => {
+    // Table A-1, 5-year, $10,000 in service May 2026: 20 %, 32 %, 19.2 %, 11.52 %, 11.52 %, 5.76 %.
+    const fiveYear = { cost: 1_000_000, inServiceDate: "2026-05-01", recoveryYears: 5, convention: "half_year" } as const;
+    expect(macrsDisposal(fiveYear, "2026-12-01")).toEqual({ taxYear: 2026, amount: 0, accumulated: 0, adjustedBasis: 1_000_000 });
+    expect(macrsDisposal(fiveYear, "2028-02-10")).toEqual({ taxYear: 2028, amount: 96_000, accumulated: 616_000, adjustedBasis: 384_000 });
+    // The table's last year is the half year already: taken whole.
+    expect(macrsDisposal(fiveYear, "2031-03-01")).toEqual({ taxYear: 2031, amount: 57_600, accumulated: 1_000_000, adjustedBasis: 0 });
+    expect(macrsDisposal(fiveYear, "2032-01-01")).toEqual({ taxYear: 2032, amount: 0, accumulated: 1_000_000, adjustedBasis: 0 });
+    // Table A-5, 15-year, $100,000 in the fourth quarter of 2026: 1.25 %, 9.88 %, ... 5.17 % in 2041.
+    const fourthQuarter = { cost: 10_000_000, inServiceDate: "2026-11-20", recoveryYears: 15, convention: "mid_quarter" } as const;
+    // Disposed in the second quarter: to its middle, 3/8 of the year.
+    expect(macrsDisposal(fourthQuarter, "2027-05-10")).toEqual({ taxYear: 2027, amount: 370_500, accumulated: 495_500, adjustedBasis: 9_504_500 });
+    // 2041's 5.17 % runs to the middle of the fourth quarter (7/8 of the year): disposed in the first, 1/7 of it.
+    expect(macrsDisposal(fourthQuarter, "2041-02-01")).toEqual({ taxYear: 2041, amount: 73_857, accumulated: 9_556_857, adjustedBasis: 443_143 });
+    expect(macrsDisposal(fourthQuarter, "2041-11-15")).toEqual({ taxYear: 2041, amount: 517_000, accumulated: 10_000_000, adjustedBasis: 0 });
+    // Bonus depreciation is in what was deducted; none for property disposed of in its first year.
+    const bonus = { ...fiveYear, inServiceDate: "2026-03-01", bonusPercent: "60" };
+    expect(macrsDisposal(bonus, "2027-06-30")).toEqual({ taxYear: 2027, amount: 64_000, accumulated: 744_000, adjustedBasis: 256_000 });
+    expect(macrsDisposal(bonus, "2026-09-30")).toEqual({ taxYear: 2026, amount: 0, accumulated: 0, adjustedBasis: 1_000_000 });
+    // A fiscal year from July: August 2026 and March 2027 are the same tax year (2027).
+    const july = { ...fiveYear, inServiceDate: "2026-08-01", fiscalYearStartMonth: 7 };
+    expect(macrsDisposal(july, "2027-03-01")).toEqual({ taxYear: 2027, amount: 0, accumulated: 0, adjustedBasis: 1_000_000 });
+    expect(macrsDisposal(july, "2027-08-01")).toEqual({ taxYear: 2028, amount: 160_000, accumulated: 360_000, adjustedBasis: 640_000 });
   });
 
   it("applies the 40 % mid-quarter test per tax year, on the fiscal year's quarters", () => {

@@ -5,7 +5,7 @@ import { postingOf, runMonthEnd } from "../src/close/month-end.js";
 import { IdentityError, RegisterInputError } from "../src/errors.js";
 import { Dec, formatCents } from "../src/money.js";
 import { applyPosting } from "../src/register/apply.js";
-import { ledgerKey, type RegisterState, type RetainedRecord, retiredOf, stateDigest } from "../src/register/model.js";
+import { ledgerKey, midQuarterBasis, type RegisterState, type RetainedRecord, stateDigest } from "../src/register/model.js";
 import { monthIndexOf, periodOfMonthIndex } from "../src/dates.js";
 import { checkRetirements, parseRetirements } from "../src/register/retirements.js";
 import { RegisterStore } from "../src/register/store.js";
@@ -548,7 +548,7 @@ describe("register.csv rows add up", () => {
   });
 });
 
-describe("the mid-quarter test of a tax year with retirements (Treas. Reg. §1.168(d)-1(b)(3))", () => {
+describe("the tax book of retirements: the mid-quarter test (Treas. Reg. §1.168(d)-1(b)(3)) and the year of disposition", () => {
   // 2026's property: the conduit in service in February (1,924.00) and the fiber in October
   // (4,000.00): 67.5 % in the fourth quarter, so 2026's assets take the mid-quarter convention.
   const FEB = conduit(1, "2026-02-10T14:00:00Z");
@@ -575,10 +575,32 @@ describe("the mid-quarter test of a tax year with retirements (Treas. Reg. §1.1
   it("counts property retired in a later year: retiring the fiber in 2027 leaves 2026's convention as it was", async () => {
     const { results } = await closesRetiring("2027-02", "2027-01-15", { kind: "all" });
     expect(conventions(results[0]!)).toEqual(["P1-1 2026 mid_quarter 168.35", "P1-2 2026 mid_quarter 50.00"]);
+    // The fiber's tax book at its disposal: 1.25 % in 2026, then 9.88 % for 2027 to the middle of its first quarter (1/8).
+    expect(results[3]!.disposals.map((d) => d.tax)).toEqual([{ taxYear: 2027, amount: 4940, accumulated: 9940, adjustedBasis: 390_060 }]);
     // 1,924.00 at 15-year mid-quarter, first quarter: 8.75 % in 2026, 9.13 % in 2027 (Table A-2);
     // the half-year convention the fiber's retirement used to flip it to would give 9.50 % (182.78).
     expect(conventions(results[3]!)).toEqual(["P1-1 2027 mid_quarter 175.66"]);
     expect(conventions(results[4]!)).toEqual(["P1-1 2027 mid_quarter 175.66"]);
+  });
+
+  it("the register's state digest tells the two apart: the same assets and balances, the fiber retired in 2026 or in 2027", async () => {
+    const in2026 = await closesRetiring("2027-02", "2026-11-20", { kind: "all" });
+    const in2027 = await closesRetiring("2027-02", "2027-01-15", { kind: "all" });
+    const march = async (state: RegisterState) => conventions((await closeOn(state, rules, "2027-03", [FEB, OCT])).result);
+    expect(await march(in2026.state)).toEqual(["P1-1 2027 half_year 182.78"]);
+    expect(await march(in2027.state)).toEqual(["P1-1 2027 mid_quarter 175.66"]);
+    expect(stateDigest(in2026.state)).not.toBe(stateDigest(in2027.state));
+  });
+
+  it("reads each retirement's tax year with the fiscal year the rules give now, for a part as for a whole", () => {
+    // Placed in service May 2026; 90 % retired in August 2026, the rest in February 2027.
+    const record = { inServiceDate: "2026-05-10", cost: 40_000 } as RetainedRecord;
+    const part = [{ period: "2026-08", cost: 360_000 }];
+    const both = [...part, { period: "2027-02", cost: 40_000 }];
+    // Years from January: August is in the year placed in service, February 2027 is not.
+    expect([midQuarterBasis(record, part, false, 1), midQuarterBasis(record, both, true, 1)]).toEqual([40_000, 40_000]);
+    // Years from July: May 2026 ends fiscal 2026, and both retirements fall in fiscal 2027.
+    expect([midQuarterBasis(record, part, false, 7), midQuarterBasis(record, both, true, 7)]).toEqual([400_000, 400_000]);
   });
 
   it("leaves out property placed in service and retired in the same year", async () => {
@@ -590,13 +612,15 @@ describe("the mid-quarter test of a tax year with retirements (Treas. Reg. §1.1
   it("counts a part retired in a later year at what it cost, and leaves out a part retired in the first year", async () => {
     // 90 % of the fiber retired in January 2027: 2026's test still sees 4,000.00 in the fourth quarter.
     const later = await closesRetiring("2027-02", "2027-01-15", { kind: "percent", percent: new Dec(90) });
-    expect(later.state.assets.get("P1-2")!.record).toMatchObject({ cost: 40_000, retired: { cost: 360_000, laterTaxYearsCost: 360_000 } });
+    expect(later.state.assets.get("P1-2")).toMatchObject({ record: { cost: 40_000, retired: { cost: 360_000 } }, retirements: [{ period: "2027-01", cost: 360_000 }] });
     expect(conventions(later.results[4]!)).toEqual(["P1-1 2027 mid_quarter 175.66", "P1-2 2027 mid_quarter 39.52"]);
+    expect(later.results[3]!.disposals.map((d) => d.tax)).toEqual([{ taxYear: 2027, amount: 4446, accumulated: 8946, adjustedBasis: 351_054 }]);
     // 90 % retired in November 2026: 400.00 of 2,324.00 in the fourth quarter (17 %), half-year.
     const same = await closesRetiring("2026-12", "2026-11-20", { kind: "percent", percent: new Dec(90) });
-    expect(same.state.assets.get("P1-2")!.record).toMatchObject({ cost: 40_000, retired: { cost: 360_000 } });
-    expect(retiredOf(same.state.assets.get("P1-2")!.record)!.laterTaxYearsCost).toBeUndefined();
+    expect(same.state.assets.get("P1-2")).toMatchObject({ record: { cost: 40_000, retired: { cost: 360_000 } }, retirements: [{ period: "2026-11", cost: 360_000 }] });
     expect(conventions(same.results[2]!)).toEqual(["P1-1 2026 half_year 96.20", "P1-2 2026 half_year 20.00"]);
+    // Disposed of in the year placed in service: no deduction, the whole cost its basis.
+    expect(same.results[1]!.disposals.map((d) => d.tax)).toEqual([{ taxYear: 2026, amount: 0, accumulated: 0, adjustedBasis: 360_000 }]);
   });
 });
 
@@ -767,6 +791,8 @@ describe("applyPosting", () => {
         expect(await store.loadState()).toEqual(state);
       }
       expect(state.assets.get("P1-3")!.record).toMatchObject({ cost: 144_300, quantity: "75", retired: { cost: 48_100, salvage: 0, quantity: "25" } });
+      // Each asset's retirements, as the tax book's mid-quarter test reads them, read back the same.
+      expect([state.assets.get("P1-3")!.retirements, state.assets.get("P2-1")!.retirements]).toEqual([[{ period: "2026-10", cost: 48_100 }], [{ period: "2026-11", cost: 192_400 }]]);
     } finally {
       await store.close();
     }

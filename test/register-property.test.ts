@@ -180,7 +180,10 @@ describe("two paths to the same month (changes_after_close: catch_up)", () => {
 
         // (a) asset by asset, and the retirements of P.
         expect(figures(seq, retiredBefore)).toEqual(figures(scratch, retiredBefore));
-        expect(seq.disposals).toEqual(scratch.disposals);
+        // The tax book's figures aside: the year's mid-quarter test counts what the sequence
+        // retired before P, which the fresh close holds as in service.
+        const withoutTax = (r: CloseResult) => r.disposals.map(({ tax, ...d }) => d);
+        expect(withoutTax(seq)).toEqual(withoutTax(scratch));
         // (b) class by class, as the register posts them.
         const reserveBefore = (k: string) => stateBeforeFinal.classes.get(k)?.reserve ?? 0;
         const classTotals = (r: CloseResult, reserve: (k: string) => number) =>

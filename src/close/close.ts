@@ -3,12 +3,12 @@ import { type Classification, type CutoffCandidate, classifyRecords, projectZone
 import type { AssetRecord, ExceptionRow, ExpensedItem } from "../capitalize/outcomes.js";
 import { monthIndexOf, parsePeriod, periodEndDate, periodStartDate, shiftDate } from "../dates.js";
 import { fiscalYearOf } from "../depreciation/schedule.js";
-import { macrsYear, type TaxConvention, taxConventionsByYear, taxYearOf } from "../depreciation/tax.js";
+import { macrsDisposal, macrsYear, type TaxAsset, type TaxConvention, taxConventionsByYear, taxYearOf } from "../depreciation/tax.js";
 import type { RecoveryYears } from "../depreciation/types.js";
 import { InputError, SnapshotError } from "../errors.js";
 import { assertBalanced, buildEntries, type JournalEntry, PostingBook } from "../ledger/journal.js";
 import { type Cents, checkTotal } from "../money.js";
-import { type AssetBalance, type AssetEvent, type AssetSource, type ClassBalance, emptyRegisterState, ledgerKey, midQuarterBasis, type RegisterState, stateDigest } from "../register/model.js";
+import { type AssetBalance, type AssetEvent, type AssetRetirement, type AssetSource, type ClassBalance, emptyRegisterState, ledgerKey, midQuarterBasis, type RegisterState, stateDigest } from "../register/model.js";
 import { type AdjustmentRow, type DisposalRow, type ExpensePosting, holdBackClaimedIds, reconcile } from "../register/reconcile.js";
 import type { RetirementRequest } from "../register/retirements.js";
 import type { Rules } from "../rules/model.js";
@@ -312,10 +312,14 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const firstClose = state.lastClosed === undefined || (state.closes === 0 && state.classes.size === 0);
   const registerBefore = { lastClosed: state.lastClosed, digest: stateDigest(state), firstClose };
   const rec = reconcile({ state, period, rules, classification: c, coveredProjects: covered, retirements: input.retirements ?? [] });
-  // Assets retired whole by earlier closes still count in the mid-quarter test of their year.
+  // For the mid-quarter test: what earlier closes retired of each asset, and the assets they
+  // retired whole (still counted in the test of the year they were placed in service).
+  const retiredBefore = new Map<string, readonly AssetRetirement[]>();
   const retiredEarlier: Array<{ cost: Cents; inServiceDate: string }> = [];
-  for (const a of state.assets.values()) {
-    if (a.status === "retired") retiredEarlier.push({ cost: midQuarterBasis(a.record, a.retiredIn, fs), inServiceDate: a.record.inServiceDate });
+  for (const [id, a] of state.assets) {
+    if (!a.retirements) continue;
+    retiredBefore.set(id, a.retirements);
+    if (a.status === "retired") retiredEarlier.push({ cost: midQuarterBasis(a.record, a.retirements, true, fs), inServiceDate: a.record.inServiceDate });
   }
   if (input.releaseRegister) state.assets.clear();
 
@@ -323,28 +327,32 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const inScope = (date: string | undefined) => date === undefined || date <= periodEnd;
   const taxYear = fiscalYearOf(month, fs);
   const staying = rec.assets.filter((a) => a.after !== undefined);
-  // Every asset placed in service, at what it counts for in its year's test: a withdrawn one
-  // never was (its approval was taken back); one retired whole in this close by its period.
+  // Every asset placed in service, at what it counts for in its year's test (this close's
+  // retirement included); a withdrawn one never was (its approval was taken back).
   const conventions = taxConventionsByYear(
     (function* () {
       for (const a of rec.assets) {
-        const whollyRetired = a.disposal?.wholly === true;
-        if (a.after !== undefined || whollyRetired) yield { cost: midQuarterBasis(a.record, whollyRetired ? period : undefined, fs), inServiceDate: a.record.inServiceDate };
+        if (a.after === undefined && !a.disposal?.wholly) continue;
+        const earlier = retiredBefore.get(a.assetId) ?? [];
+        const retirements = a.disposal ? [...earlier, { period, cost: a.disposal.costRetired }] : earlier;
+        yield { cost: midQuarterBasis(a.record, retirements, a.after === undefined, fs), inServiceDate: a.record.inServiceDate };
       }
       yield* retiredEarlier;
     })(),
     fs,
   );
-  const entryOf = (a: (typeof staying)[number]): RegisterEntry => {
-    const asset = a.record;
-    const after = a.after!;
+  /** An asset (or `cost` of it) as the tax book takes it: its class's recovery period, its year's convention. */
+  const taxAssetOf = (asset: AssetRecord, cost: Cents): TaxAsset => {
     const faClass = rules.classes.get(asset.faClass);
     if (!faClass) throw new InputError("rules", `asset ${asset.assetId} is in class "${asset.faClass}", which ${rules.file} no longer defines; add the class back (its balances are in the register)`);
     const convention = conventions.get(taxYearOf(asset.inServiceDate, fs)) ?? "half_year";
-    const tax = macrsYear(
-      { cost: asset.cost, inServiceDate: asset.inServiceDate, recoveryYears: faClass.taxRecoveryYears, convention, bonusPercent: rules.taxBonusPercent, fiscalYearStartMonth: fs },
-      taxYear,
-    );
+    return { cost, inServiceDate: asset.inServiceDate, recoveryYears: faClass.taxRecoveryYears, convention, bonusPercent: rules.taxBonusPercent, fiscalYearStartMonth: fs };
+  };
+  const entryOf = (a: (typeof staying)[number]): RegisterEntry => {
+    const asset = a.record;
+    const after = a.after!;
+    const taxAsset = taxAssetOf(asset, asset.cost);
+    const tax = macrsYear(taxAsset, taxYear);
     return {
       asset,
       source: after.source,
@@ -361,8 +369,8 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
         amount: tax.amount,
         accumulated: tax.accumulated,
         remainingBasis: tax.remainingBasis,
-        recoveryYears: faClass.taxRecoveryYears,
-        convention,
+        recoveryYears: taxAsset.recoveryYears,
+        convention: taxAsset.convention,
         bookAmount: a.fiscalYearDepreciation,
       },
     };
@@ -387,7 +395,8 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     `the costs of the assets and expensed tasks in service by ${periodEnd}`,
   );
   const adjustments = rec.assets.flatMap((a) => a.adjustments);
-  const disposals = rec.assets.flatMap((a) => (a.disposal ? [a.disposal] : []));
+  // Each disposal with the tax book's figures for what left (the part retired, at its cost).
+  const disposals = rec.assets.flatMap((a) => (a.disposal ? [{ ...a.disposal, tax: macrsDisposal(taxAssetOf(a.record, a.disposal.costRetired), a.disposal.date) }] : []));
 
   input.onStage?.("journal");
   const journal = buildJournal(rules, period, periodEnd, rec.assets, posted);

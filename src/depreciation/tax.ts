@@ -44,6 +44,8 @@ interface TaxBasis {
   bonus: Cents;
   basis: Cents;
   firstYear: number;
+  /** The quarter of the tax year placed in service (1..4). */
+  quarter: number;
 }
 
 function taxBasis(asset: TaxAsset): TaxBasis {
@@ -58,7 +60,7 @@ function taxBasis(asset: TaxAsset): TaxBasis {
   const bonusPercent = new Dec(asset.bonusPercent ?? 0);
   if (bonusPercent.lessThan(0) || bonusPercent.greaterThan(100)) throw new InputError("bonus_percent", "must be from 0 to 100");
   const bonus = bonusPercent.isZero() ? 0 : toCents(new Dec(asset.cost).times(bonusPercent).dividedBy(10_000));
-  return { column: milliPercents(table), bonus, basis: asset.cost - bonus, firstYear: taxYearOf(asset.inServiceDate, fs) };
+  return { column: milliPercents(table), bonus, basis: asset.cost - bonus, firstYear: taxYearOf(asset.inServiceDate, fs), quarter };
 }
 
 const milliPercentCache = new Map<readonly string[], number[]>();
@@ -100,6 +102,50 @@ export function macrsSchedule(asset: TaxAsset): TaxYearRow[] {
     accumulated += tableAmount;
     return { taxYear: firstYear + i, amount: tableAmount + (i === 0 ? bonus : 0), accumulated, remainingBasis: asset.cost - accumulated };
   });
+}
+
+/** Property (or a part of it) disposed of, as the tax book has it at the disposal. */
+export interface TaxDisposal {
+  taxYear: number;
+  /** The deduction for the year of disposition. */
+  amount: Cents;
+  /** Every deduction up to the disposal, that year's included (bonus depreciation too). */
+  accumulated: Cents;
+  /** Cost less `accumulated`: the basis a tax gain or loss on the disposal is figured from. */
+  adjustedBasis: Cents;
+}
+
+/**
+ * The tax book's figures for property disposed of on `disposalDate` (Rev. Proc. 87-57 §8,
+ * IRS Publication 946 "Property disposed of before the end of the recovery period"). Property
+ * placed in service and disposed of in the same tax year takes no deduction, bonus neither
+ * (Treas. Reg. §1.168(k)-1(f)(1)). In a later year of the recovery period the year's table
+ * amount is prorated by the convention the property took when placed in service: half a
+ * year under half-year, under mid-quarter to the middle of the quarter of disposal (12.5,
+ * 37.5, 62.5 or 87.5 %). The table's last year is already a part year, ending at the middle
+ * of the year (half-year) or of the quarter placed in service (mid-quarter): a disposal at or
+ * after that point takes it whole, an earlier one its share up to the disposal. After the
+ * recovery period nothing is left to deduct.
+ */
+export function macrsDisposal(asset: TaxAsset, disposalDate: string): TaxDisposal {
+  const { column, bonus, basis, firstYear, quarter } = taxBasis(asset);
+  const fs = asset.fiscalYearStartMonth ?? 1;
+  const taxYear = taxYearOf(disposalDate, fs);
+  const k = taxYear - firstYear;
+  if (k <= 0) return { taxYear, amount: 0, accumulated: 0, adjustedBasis: asset.cost };
+  const amounts = tableAmounts(basis, column);
+  let accumulated = bonus;
+  for (let i = 0; i < k && i < amounts.length; i++) accumulated += amounts[i]!;
+  let amount = 0;
+  if (k < amounts.length) {
+    // Shares of the year as eighths: the middle of quarter q is (2q − 1)/8 of the year in.
+    const disposedAt = asset.convention === "half_year" ? 4 : 2 * taxQuarterOf(disposalDate, fs) - 1;
+    const lastYear = k === amounts.length - 1;
+    const endsAt = asset.convention === "half_year" ? 4 : 2 * quarter - 1;
+    amount = !lastYear ? mulDivRoundHalfUp(amounts[k]!, disposedAt, 8) : disposedAt >= endsAt ? amounts[k]! : mulDivRoundHalfUp(amounts[k]!, disposedAt, endsAt);
+  }
+  accumulated += amount;
+  return { taxYear, amount, accumulated, adjustedBasis: asset.cost - accumulated };
 }
 
 /**

@@ -18,8 +18,8 @@ export interface PostedClose {
 /**
  * The register's state after a period's posting, computed in memory: what the store's
  * loadState reads back once the posting is committed (a test holds the two to each other).
- * An asset's record, status and rebase are those of its latest event (and a wholly retired
- * one's retiredIn, its period); its accumulated depreciation is the period's balance, and
+ * An asset's record, status and rebase are those of its latest event, its retirements those of
+ * all its retirement events; its accumulated depreciation is the period's balance, and
  * nothing for an asset with none (withdrawn or retired). Pure: `state` is not changed.
  */
 export function applyPosting(state: RegisterState, result: PostedClose): RegisterState {
@@ -30,14 +30,8 @@ export function applyPosting(state: RegisterState, result: PostedClose): Registe
   for (const [id, a] of assets) assets.set(id, { ...a, accumulated: balances.get(id) ?? 0 });
   for (const e of posting.events) {
     const prior = assets.get(e.assetId);
-    assets.set(e.assetId, {
-      source: prior?.source ?? e.source,
-      record: e.record,
-      status: e.status,
-      rebase: e.rebase,
-      accumulated: balances.get(e.assetId) ?? 0,
-      retiredIn: e.status === "retired" ? result.period : undefined,
-    });
+    const retirements = e.kind === "retirement" ? [...(prior?.retirements ?? []), { period: result.period, cost: -e.costChange }] : prior?.retirements;
+    assets.set(e.assetId, { source: prior?.source ?? e.source, record: e.record, status: e.status, rebase: e.rebase, accumulated: balances.get(e.assetId) ?? 0, retirements });
   }
   const expensed = new Map(state.expensed);
   for (const x of posting.expensed) {

@@ -43,12 +43,12 @@ export interface RetiredPart {
   cost: Cents;
   salvage: Cents;
   quantity: string | undefined;
-  /**
-   * Of `cost`, what was retired in a tax year after the one the asset was placed in service:
-   * that year's mid-quarter test still counts it (see midQuarterBasis). Absent when none (and
-   * on records written before fiber-capex kept it, which then count as retired in that year).
-   */
-  laterTaxYearsCost?: Cents | undefined;
+}
+
+/** A retirement posted of an asset (a part, or what was left of it): the close's period and the cost retired. */
+export interface AssetRetirement {
+  period: string;
+  cost: Cents;
 }
 
 /** A registered asset's record: the task as priced, less what was retired of it. */
@@ -96,8 +96,8 @@ export interface RegisteredAsset {
   /** GL accumulated depreciation posted through the register's latest closed period. */
   accumulated: Cents;
   rebase: Rebase | undefined;
-  /** The period whose close retired the asset whole (status "retired"), else undefined. */
-  retiredIn?: string | undefined;
+  /** Every retirement posted of it, in order (the last of a wholly retired asset's took what was left); absent when none. */
+  retirements?: readonly AssetRetirement[] | undefined;
 }
 
 /**
@@ -105,12 +105,14 @@ export interface RegisteredAsset {
  * (IRC §168(d)(3), Treas. Reg. §1.168(d)-1(b)(3)): its cost as placed in service, less what
  * was disposed of within that same tax year. Property retired in a later year was in service
  * at the year's end and stays in the test, so a retirement never changes the convention of an
- * earlier year's assets. `whollyRetiredIn`: the period of a retirement of the whole asset.
+ * earlier year's assets. `r`: the record as it stands (what is left of it, unless `wholly`
+ * retired); `retirements`: every retirement of it, the latest included.
  */
-export function midQuarterBasis(r: AssetRecord, whollyRetiredIn: string | undefined, fiscalYearStartMonth: number): Cents {
+export function midQuarterBasis(r: AssetRecord, retirements: readonly AssetRetirement[], wholly: boolean, fiscalYearStartMonth: number): Cents {
   const placed = taxYearOf(r.inServiceDate, fiscalYearStartMonth);
-  if (whollyRetiredIn !== undefined && taxYearOf(whollyRetiredIn, fiscalYearStartMonth) === placed) return 0;
-  return r.cost + (retiredOf(r)?.laterTaxYearsCost ?? 0);
+  let cost = wholly ? 0 : r.cost;
+  for (const x of retirements) if (taxYearOf(x.period, fiscalYearStartMonth) !== placed) cost += x.cost;
+  return cost;
 }
 
 /** A class's closing balances as posted. `reserve` is what group retirements left in the class's accumulated depreciation beyond its assets' own. */
@@ -256,8 +258,11 @@ export type ClosedPeriod = Pick<
 // Only assets partly retired carry the field, so the digests of all others are as before.
 const retiredText = (r: AssetRecord) => {
   const x = retiredOf(r);
-  return x ? `\tretired ${x.cost}:${x.salvage}:${x.quantity ?? ""}${x.laterTaxYearsCost ? `:${x.laterTaxYearsCost}` : ""}` : "";
+  return x ? `\tretired ${x.cost}:${x.salvage}:${x.quantity ?? ""}` : "";
 };
+
+// Only assets retired from (since 0.4.0, when the tax book began to read them) carry the field.
+const retirementsText = (a: RegisteredAsset) => (a.retirements?.length ? `\tretirements ${a.retirements.map((x) => `${x.period}:${x.cost}`).join(",")}` : "");
 
 /** The depreciation form's options, only where a rule set them (so earlier digests stay the same). */
 function formText(r: AssetRecord): string {
@@ -272,7 +277,7 @@ export function stateDigest(state: RegisterState): string {
     const a = state.assets.get(id)!;
     const r = a.record;
     h.update(
-      `${id}\t${a.source}\t${a.status}\t${r.project}\t${r.taskId}\t${r.faClass}\t${r.inServiceDate}\t${r.cost}\t${r.salvage}\t${r.lifeMonths}\t${r.method}\t${r.convention}\t${r.decliningBalanceRate}\t${r.quantity ?? ""}\t${a.accumulated}\t${a.rebase ? `${a.rebase.period}:${a.rebase.accumulatedBefore}` : ""}${retiredText(r)}${formText(r)}\n`,
+      `${id}\t${a.source}\t${a.status}\t${r.project}\t${r.taskId}\t${r.faClass}\t${r.inServiceDate}\t${r.cost}\t${r.salvage}\t${r.lifeMonths}\t${r.method}\t${r.convention}\t${r.decliningBalanceRate}\t${r.quantity ?? ""}\t${a.accumulated}\t${a.rebase ? `${a.rebase.period}:${a.rebase.accumulatedBefore}` : ""}${retiredText(r)}${formText(r)}${retirementsText(a)}\n`,
     );
   }
   for (const k of [...state.expensed.keys()].sort()) {

@@ -5,7 +5,7 @@ import { InputError, RegisterInputError } from "../errors.js";
 import { type Cents, Dec, toCents } from "../money.js";
 import type { Rules } from "../rules/model.js";
 import { fiscalYearMonths, fiscalYearOf } from "../depreciation/schedule.js";
-import { taxYearOf } from "../depreciation/tax.js";
+import type { TaxDisposal } from "../depreciation/tax.js";
 import { AssetBook } from "./book.js";
 import {
   type AdjustmentKind,
@@ -52,6 +52,8 @@ export interface DisposalRow {
   accumulatedOnDisposal: Cents;
   reason: string;
   wholly: boolean;
+  /** The tax book's figures for the part retired (set by the close; absent from reports of closes before fiber-capex figured them). */
+  tax?: TaxDisposal | undefined;
 }
 
 /** Where an asset stood: its class, cost and accumulated depreciation. */
@@ -421,9 +423,6 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         salvage: (earlier?.salvage ?? 0) + salvageRetired,
         quantity: quantityRetired === undefined ? earlier?.quantity : quantityRetired.plus(earlier?.quantity ?? 0).toString(),
       };
-      // Set only when there is some, so a record retired in its first tax year reads as before.
-      const laterTaxYearsCost = (earlier?.laterTaxYearsCost ?? 0) + (taxYearOf(retirement.date, fs) > taxYearOf(record.inServiceDate, fs) ? costRetired : 0);
-      if (laterTaxYearsCost) retired.laterTaxYearsCost = laterTaxYearsCost;
       record = {
         ...record,
         cost: record.cost - costRetired,

@@ -12,8 +12,8 @@ import { monthIndexOf } from "../dates.js";
 import { PeriodOrderError, RegisterBusyError, RegisterError, RegisterOpenError } from "../errors.js";
 import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
-import { type AssetBalance, type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting,
-  notClosedReason, type PeriodReport, recordSummary, type RegisterState, retiredOf } from "./model.js";
+import { type AssetBalance, type AssetRetirement, type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting,
+  notClosedReason, type PeriodReport, recordSummary, type RegisteredAsset, type RegisterState, retiredOf } from "./model.js";
 import { BALANCE_BLOCK, type Backend, migrations, REGISTER_MARK, type RegisterTables } from "./schema.js";
 
 /**
@@ -816,25 +816,29 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
   const periodNo = monthIndexOf(upTo);
   for (let lo = 0; lo <= lastAssetNo; lo += LOAD_PAGE) {
     const hi = lo + LOAD_PAGE;
-    const events = await sql<{ asset_id: string; source: string; status: string; record: string; rebase_period: string | null; rebase_accumulated: number | null; asset_no: number; period: string }>`
-      select a.asset_id, a.source, e.status, e.record, e.rebase_period, e.rebase_accumulated, a.asset_no, e.period
+    const events = await sql<{ asset_id: string; source: string; status: string; record: string; rebase_period: string | null; rebase_accumulated: number | null; asset_no: number }>`
+      select a.asset_id, a.source, e.status, e.record, e.rebase_period, e.rebase_accumulated, a.asset_no
       from asset_events e
       join (select asset_no, max(event_no) as last from asset_events where period <= ${upTo} and asset_no >= ${lo} and asset_no < ${hi} group by asset_no) l on e.event_no = l.last
       join assets a on a.asset_no = e.asset_no`.execute(db);
     const balances = await accumulatedIn(db, backend, periodNo, lo, hi);
     const accumulated = new Map<number, number>();
     for (const b of balances) accumulated.set(num(b.asset_no), num(b.accumulated));
+    const retiredFrom = new Map<number, RegisteredAsset>();
     for (const e of events.rows) {
       const record = JSON.parse(e.record) as AssetRecord;
-      state.assets.set(e.asset_id, {
+      const asset: RegisteredAsset = {
         source: text(e.source) as AssetSource,
         record: e.source === "render" && retiredOf(record) === undefined && summarize(e.asset_id, record.project, record.taskId) ? recordSummary(record, text) : record,
         status: text(e.status) as AssetStatus,
         accumulated: accumulated.get(num(e.asset_no)) ?? 0,
         rebase: e.rebase_period === null ? undefined : { period: e.rebase_period, accumulatedBefore: num(e.rebase_accumulated) },
-        retiredIn: e.status === "retired" ? e.period : undefined,
-      });
+      };
+      state.assets.set(e.asset_id, asset);
+      // Only an asset retired from, wholly or in part, has retirement events: read for those alone.
+      if (asset.status === "retired" || retiredOf(record) !== undefined) retiredFrom.set(num(e.asset_no), asset);
     }
+    for (const [assetNo, retirements] of await retirementsOf(db, [...retiredFrom.keys()], upTo)) retiredFrom.get(assetNo)!.retirements = retirements;
   }
   const expensed = await db.selectFrom("expensed_postings").selectAll().where("period", "<=", upTo).orderBy("period").execute();
   for (const x of expensed) {
@@ -852,6 +856,28 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
     ) t group by account, fa_class`.execute(db);
   for (const l of ledger.rows) state.ledger.set(ledgerKey(l.account, l.fa_class), num(l.balance));
   return state;
+}
+
+/** The retirements posted through `upTo` of each of `assetNos` that has any, in order, by asset number. */
+async function retirementsOf(db: Db, assetNos: readonly number[], upTo: string): Promise<Map<number, AssetRetirement[]>> {
+  const byAsset = new Map<number, AssetRetirement[]>();
+  for (let i = 0; i < assetNos.length; i += 500) {
+    const rows = await db
+      .selectFrom("asset_events")
+      .select(["asset_no", "period", "cost_change"])
+      .where("kind", "=", "retirement")
+      .where("period", "<=", upTo)
+      .where("asset_no", "in", assetNos.slice(i, i + 500))
+      .orderBy("event_no")
+      .execute();
+    for (const r of rows) {
+      const no = num(r.asset_no);
+      let list = byAsset.get(no);
+      if (!list) byAsset.set(no, (list = []));
+      list.push({ period: r.period, cost: -num(r.cost_change) });
+    }
+  }
+  return byAsset;
 }
 
 async function writePosting(tx: Tx, backend: Backend, p: PeriodPosting, bulk: BulkPath): Promise<void> {
