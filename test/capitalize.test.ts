@@ -159,16 +159,16 @@ describe("exceptions", () => {
   it("raises each code with a message that says what to fix", () => {
     expect(codeOf({ task_type: "install_microduct" })).toEqual([
       "UNMAPPED_TASK_TYPE",
-      'task type "install_microduct" is not in rules/render-fiber.yaml; add it under task_types with a treatment',
+      'task type "install_microduct" is not in the rules file; add it under task_types with a treatment',
     ]);
     expect(codeOf({ units: [], quantity: null })).toEqual(["NO_COST_BASIS", "the task has neither unit lines nor a quantity; add the installed units in Render"]);
     expect(codeOf({ units: [{ unit_code: "AF-864CT", quantity: 5 }] })).toEqual([
       "UNKNOWN_UNIT_CODE",
-      "unit code AF-864CT is not in the rate card; add it to rate_card in rules/render-fiber.yaml or correct the unit line in Render",
+      "unit code AF-864CT is not in the rate card; add it to rate_card in the rules file or correct the unit line in Render",
     ]);
     expect(codeOf({ units: [{ unit_code: "AF-144CT", quantity: 5 }], approved_date: "2024-06-01T12:00:00Z" })).toEqual([
       "UNKNOWN_UNIT_CODE",
-      "no rate for unit code AF-144CT is in force on 2024-06-01 (the earliest takes effect 2025-01-01); add one to rate_card in rules/render-fiber.yaml",
+      "no rate for unit code AF-144CT is in force on 2024-06-01 (the earliest takes effect 2025-01-01); add one to rate_card in the rules file",
     ]);
     expect(codeOf({ approved_date: "", status: "approved" })).toEqual([
       "MISSING_APPROVAL_DATE",

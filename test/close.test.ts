@@ -116,7 +116,7 @@ describe("the close, worked by hand", () => {
       "P1,4,field_observation,none,0.00,NO_FINANCIAL_EFFECT,2026-10-13,,no,0.00",
     ]);
     expect(readFileSync(join(out, "exceptions.csv"), "utf8").split("\r\n")[1]).toBe(
-      'P1,7,install_microduct,UNMAPPED_TASK_TYPE,"task type ""install_microduct"" is not in rules/render-fiber.yaml; add it under task_types with a treatment",error,2026-10-20',
+      'P1,7,install_microduct,UNMAPPED_TASK_TYPE,"task type ""install_microduct"" is not in the rules file; add it under task_types with a treatment",error,2026-10-20',
     );
     expect(readFileSync(join(out, "depreciation.csv"), "utf8").split("\r\n").slice(0, 3)).toEqual([
       "asset_id,book,period,amount,accumulated,net_book_value,fa_class,project",

@@ -123,7 +123,8 @@ export function classifyTask(task: Task, zone: ProjectZone, rules: Rules, intern
   }
   const rule = rules.taskTypes.get(task.task_type);
   if (!rule) {
-    return exception(project, task, "UNMAPPED_TASK_TYPE", `task type "${task.task_type}" is not in ${rules.file}; add it under task_types with a treatment`, inServiceDate);
+    // The rules file is not named: an output reads the same whatever path the rules were given by.
+    return exception(project, task, "UNMAPPED_TASK_TYPE", `task type "${task.task_type}" is not in the rules file; add it under task_types with a treatment`, inServiceDate);
   }
   if (rule.treatment === "none") {
     const item: ExpensedItem = { project, taskId: task.project_task_id, taskType: rule.name, treatment: "none", amount: 0, reason: "NO_FINANCIAL_EFFECT", account: undefined, inServiceDate, elements: [] };

@@ -120,8 +120,8 @@ export function priceTask(task: Task, date: string, rules: Rules): Pricing {
           return fail(
             "UNKNOWN_UNIT_CODE",
             entries
-              ? `no rate for unit code ${code} is in force on ${date} (the earliest takes effect ${entries[entries.length - 1]!.effectiveFrom}); add one to rate_card in ${rules.file}`
-              : `unit code ${code} is not in the rate card; add it to rate_card in ${rules.file} or correct the unit line in Render`,
+              ? `no rate for unit code ${code} is in force on ${date} (the earliest takes effect ${entries[entries.length - 1]!.effectiveFrom}); add one to rate_card in the rules file`
+              : `unit code ${code} is not in the rate card; add it to rate_card in the rules file or correct the unit line in Render`,
           );
         }
         const cents = centsOf(qty, rateText(rate));

@@ -160,10 +160,11 @@ export function closeTables(r: CloseResult): Table[] {
     {
       sheet: "Depreciation",
       file: "depreciation.csv",
-      // A book per total: the GL's amount is the depreciation journal (and the rollforward's).
+      // A book per total: the GL's amount is the period's depreciation journal (and the
+      // rollforward's); the tax rows' amounts are their tax year's, as tax.csv's.
       totals: [
         { label: "GL book (depreciation journal)", where: { column: "book", equals: "gl" } },
-        { label: "Tax book", where: { column: "book", equals: "tax" } },
+        { label: "Tax book (the tax year's amounts)", where: { column: "book", equals: "tax" } },
       ],
       columns: [col("asset_id", "code", 26), col("book", "code", 6), col("period", "code", 9), col("amount", "amount"), col("accumulated", "amount"), col("net_book_value", "amount"), col("fa_class", "code", 20), col("project", "code", 14)],
       rowCount: r.register.length * 2,
