@@ -80,7 +80,7 @@ describe("late_addition: a task approved late, in service in a closed month", ()
       "P1-2 Fiber Plant cost 4000.00 opening 0.00 depreciation 16.66 accumulated 33.33",
     ]);
     expect(adjustmentRows(nov)).toEqual([
-      "P1-2,P1,2,late_addition,2026-10-05,4000.00,16.67,16.67,Fiber Plant,Fiber Plant,approved after the close of its in-service month (2026-10); 1 closed month(s) of depreciation caught up",
+      "P1-2,P1,2,late_addition,2026-10-05,4000.00,16.67,16.67,Fiber Plant,Fiber Plant,approved after the close of its in-service month (2026-10); 1 month(s) of depreciation to 2026-10-31 caught up",
     ]);
     expect(lines(nov, "adjustment")).toEqual([
       "ADJ-2026-11-P1 Dr 6561 16.67 Fiber Plant",
@@ -356,7 +356,7 @@ describe("projects the snapshot does not cover", () => {
       ["P1", 9, "DUPLICATE_ASSET_ID", "asset id SHARED-1 is the register's asset of task P1#1; give task P1#9 its own asset_id in Render"],
     ]);
     expect(adjustmentRows(oct)).toEqual([
-      "P1-1,P1,1,late_addition,2026-09-10,1924.00,3.21,3.21,Infrastructure,Infrastructure,approved after the close of its in-service month (2026-09); 1 closed month(s) of depreciation caught up",
+      "P1-1,P1,1,late_addition,2026-09-10,1924.00,3.21,3.21,Infrastructure,Infrastructure,approved after the close of its in-service month (2026-09); 1 month(s) of depreciation to 2026-09-30 caught up",
       "SHARED-1,P1,1,withdrawal,2026-10-01,-1924.00,-3.21,-3.21,Infrastructure,Infrastructure,task P1#1 now carries asset id P1-1; reversed under SHARED-1",
     ]);
     expect(assets(oct)).toEqual(["P1-1 Infrastructure cost 1924.00 opening 0.00 depreciation 3.20 accumulated 6.41"]);
@@ -464,6 +464,11 @@ describe("retirements", () => {
     const text = "asset_id,date,portion,proceeds,removal_cost,reason\nP1-1,2026-11-05,all,1,234.00,,sold for 1,234.00\nP1-2,2026-11-05,all,1234.00,,\"sold, at last\"\n";
     expect(() => parseRetirements(text, file)).toThrow(
       `${file}: 1 problem in the retirements file; nothing was done:\n  line 2: has 8 fields but the first line names 6 columns; write amounts without a thousands separator and put a reason with a comma in double quotes`,
+    );
+    // As Excel saves "CSV" where the decimal separator is a comma.
+    expect(() => parseRetirements("asset_id;date;portion;proceeds;removal_cost;reason\nP1-1;2026-11-05;all;1234,00;;\n", file)).toThrow(
+      `${file}: 1 problem in the retirements file; nothing was done:\n  line 1: the first line must name the columns asset_id,date,portion,proceeds,removal_cost,reason (proceeds, removal_cost and reason may be empty); ` +
+        "the columns are separated by semicolons: save the file as CSV with commas (in Excel: CSV UTF-8, comma delimited)",
     );
   });
 

@@ -241,7 +241,7 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
         const refused = runMonthEnd({ register: store, snapshot: edited, rules, period: "2026-10", out: join(dir, "edited"), now: FIXED_NOW });
         await expect(refused).rejects.toThrow(PeriodOrderError);
         await expect(refused).rejects.toThrow(
-          `2026-10 is already closed, with other inputs: the snapshot (closed with manifest sha256 ${closedSha.slice(0, 12)}…, given ${edited.manifestSha256.slice(0, 12)}…). ` +
+          `2026-10 is already closed, with other inputs: the snapshot (closed with ${(await store.periodReport("2026-10"))!.snapshotPath}, manifest sha256 ${closedSha.slice(0, 12)}…, given ${edited.dir}, ${edited.manifestSha256.slice(0, 12)}…). ` +
             "A closed period never changes behind the ledger's back: to close it again run capex reopen --period 2026-10 first (only the latest closed period can be reopened), " +
             "or close the next period and let the changes flow through its adjustments.",
         );
@@ -703,8 +703,7 @@ describe("an SQLite register", () => {
       const out = join(tmp(), "2026-10");
       await expect(close(store, "2026-10", snapshots.oct, out, file)).rejects.toThrow(
         `${file}: 6 problems in the retirements file; nothing was done:\n` +
-          // The snapshot is not read for a file refused for its shape: the id may be one this close adds.
-          "  line 2: asset NOPE-1 is not in the register (if this close adds it, retire it in a later period); check the id with capex register asset ID or in the last close's register.csv\n" +
+          "  line 2: asset NOPE-1 is not in the register; check the id with capex register asset ID or in the last close's register.csv\n" +
           "  line 3: portion 120% must be more than 0% and at most 100%\n" +
           '  line 4: proceeds "abc" is not an amount; write it like 1250.00 (no sign, no thousands separator)\n' +
           "  line 4: date 2026-09-30 is not in the period being closed (2026-10-01 to 2026-10-31)\n" +
@@ -734,12 +733,11 @@ describe("an SQLite register", () => {
       );
       expect(existsSync(out)).toBe(false);
       expect((await store.status()).periods.map((p) => p.period)).toEqual(["2026-09"]);
-      // With a row refused for its shape, the file is refused before the snapshot is read: the
-      // problem of an id the register does not hold says what it would be if this close adds it.
+      // With a row refused for its shape too, a row retiring what this close adds is still told so.
       writeFileSync(file, "asset_id,date,portion,proceeds,removal_cost,reason\nP1-3,2026-10-15,all,,,\nP1-1,2026-10-15,all,abc,,\n");
       await expect(close(store, "2026-10", snapshots.oct, out, file)).rejects.toThrow(
         `${file}: 2 problems in the retirements file; nothing was done:\n` +
-          '  line 2: asset P1-3 is not in the register (if this close adds it, retire it in a later period); did you mean "P1-1"?\n' +
+          "  line 2: asset P1-3 enters the register in this close (placed in service 2026-10-05); retire it in a later period\n" +
           '  line 3: proceeds "abc" is not an amount; write it like 1250.00 (no sign, no thousands separator)',
       );
       // A file that cannot be read is bad input (InputError), not a period out of order; so is a take-on file.

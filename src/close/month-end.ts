@@ -181,9 +181,14 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
         );
       }
       if (last.kind === "import") throw new PeriodOrderError(`${period} holds the assets taken on by capex register import; close ${periodOfMonthIndex(monthIndexOf(period) + 1)} next`);
+      // Named as the close recorded them too, so the accountant can tell which file to give.
+      const recorded = last.snapshotSha256 !== snapshot.manifestSha256 || last.rulesSha256 !== rules.sha256 ? await tx.periodReport(period) : undefined;
+      const closedWith = (path: string | undefined) => (path ? `${path}, ` : "");
       const differs = [
-        last.snapshotSha256 !== snapshot.manifestSha256 ? `the snapshot (closed with manifest sha256 ${last.snapshotSha256.slice(0, 12)}…, given ${snapshot.manifestSha256.slice(0, 12)}…)` : undefined,
-        last.rulesSha256 !== rules.sha256 ? `the rules (closed with sha256 ${last.rulesSha256.slice(0, 12)}…, given ${rules.sha256.slice(0, 12)}…)` : undefined,
+        last.snapshotSha256 !== snapshot.manifestSha256
+          ? `the snapshot (closed with ${closedWith(recorded?.snapshotPath)}manifest sha256 ${last.snapshotSha256.slice(0, 12)}…, given ${snapshot.dir}, ${snapshot.manifestSha256.slice(0, 12)}…)`
+          : undefined,
+        last.rulesSha256 !== rules.sha256 ? `the rules (closed with ${closedWith(recorded?.rulesFile)}sha256 ${last.rulesSha256.slice(0, 12)}…, given ${rules.file}, ${rules.sha256.slice(0, 12)}…)` : undefined,
         (last.inputs.retirements_sha256 ?? "") !== (inputs.retirements_sha256 ?? "") ? "the retirements file" : undefined,
       ].filter((x) => x !== undefined);
       if (differs.length) {
@@ -199,11 +204,6 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       );
     }
     const stateBefore = rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined;
-    if (shapeProblems.length) {
-      // A file with mistakes in it is refused before any work, with every problem at once: the
-      // rows that could be read are checked against the register too.
-      checkRetirements(retirements, await tx.loadState(stateBefore), period, input.retirementsFile ?? "retirements", shapeProblems);
-    }
     // The register's state lives only while the close is computed: on a big register it is
     // hundreds of megabytes the writers do not need. The snapshot is classified first, so the
     // state holds only a summary of each asset the snapshot holds now (the close takes the
@@ -223,7 +223,11 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
         },
       });
       if (rerun && state.lastClosed === undefined && periods.length > 1) throw new PeriodOrderError(`cannot rebuild the register as it stood before ${period}`);
-      checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements", [], current);
+      // A file with mistakes in it is refused before anything is computed or written, with every
+      // problem at once: the rows that could be read checked against the register and against
+      // what this close adds (checked before the snapshot was read, a row retiring an asset the
+      // close adds could only be told "not in the register", with a did-you-mean to another).
+      checkRetirements(retirements, state, period, input.retirementsFile ?? "retirements", shapeProblems, current);
       current.clear();
       return closePeriod({ ...close, classification, register: state, releaseRegister: true });
     })();

@@ -61,7 +61,13 @@ export function readRetirementRows(text: string, file: string): { requests: Reti
   }
   const header = rows[0]?.map((h) => h.toLowerCase());
   if (!header?.includes("asset_id") || !header.includes("date") || !header.includes("portion")) {
-    throw new RegisterInputError(file, [{ line: 1, message: `the first line must name the columns ${RETIREMENT_COLUMNS.join(",")} (proceeds, removal_cost and reason may be empty)` }], "retirements file");
+    // Excel saves "CSV" with semicolons where the decimal separator is a comma.
+    const semicolons = header?.length === 1 && header[0]!.includes(";") ? "; the columns are separated by semicolons: save the file as CSV with commas (in Excel: CSV UTF-8, comma delimited)" : "";
+    throw new RegisterInputError(
+      file,
+      [{ line: 1, message: `the first line must name the columns ${RETIREMENT_COLUMNS.join(",")} (proceeds, removal_cost and reason may be empty)${semicolons}` }],
+      "retirements file",
+    );
   }
   const unknown = header.filter((h) => !(RETIREMENT_COLUMNS as readonly string[]).includes(h));
   if (unknown.length) problems.push({ line: 1, message: `unknown column${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; the columns are ${RETIREMENT_COLUMNS.join(",")}` });
