@@ -117,6 +117,10 @@ describe("capex", () => {
     expect(tax.stdout.split("\r\n").slice(0, 3)).toEqual(["tax_year,amount,accumulated,remaining_basis", "2026,357.00,357.00,9643.00", "2027,2755.00,3112.00,6888.00"]);
     expect(await capex(["schedule", "--cost", "10000", "--in-service", "2026-11-15", "--book", "tax", "--recovery-years", "4"])).toMatchObject({
       code: 2,
+      stderr: "capex: --recovery-years: 4 is not a MACRS recovery period of the tables; give one of 3, 5, 7, 10, 15, 20\n",
+    });
+    expect(await capex(["schedule", "--cost", "10000", "--in-service", "2026-11-15", "--book", "tax"])).toMatchObject({
+      code: 2,
       stderr: "capex: --recovery-years: the tax book needs --recovery-years, one of 3, 5, 7, 10, 15, 20\n",
     });
     // The common flags: --quiet prints the CSV alone, --json the same rows as JSON with the total.
@@ -198,9 +202,9 @@ describe("capex demo", () => {
     const r = await capex(["demo", "--out", out]);
     expect(r.code).toBe(0);
     const db = join(out, "capex.db");
-    expect(r.stdout).toContain(`Closed 2026-09 (2026-09-01 to 2026-09-30), rules 2026.1, register ${db}`);
+    expect(r.stdout).toContain(`Closed 2026-09 (2026-09-01 to 2026-09-30), rules 2026.1, register ${db} (a new file, made by this close)\n`);
     expect(r.stdout).toContain("  opening:           413 assets taken on from the snapshot (first close of this register; no journal)");
-    expect(r.stdout).toContain(`Closed 2026-10 (2026-10-01 to 2026-10-31), rules 2026.1, register ${db}`);
+    expect(r.stdout).toContain(`Closed 2026-10 (2026-10-01 to 2026-10-31), rules 2026.1, register ${db}\n`);
     expect(r.stdout).toContain("  adjustments:         3 (cost_change 1, late_addition 1, withdrawal 1)  cost 10398.92, accumulated -21.75; see adjustments.csv");
     expect(r.stdout).toContain("  retirements:         2 assets   cost 10941.48, gain/loss -9110.64; see disposals.csv");
     expect(r.stdout).toContain("  register:      cost 3063614.74, accumulated 92046.24, net book value 2971568.50");

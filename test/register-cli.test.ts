@@ -330,7 +330,7 @@ A-8,LEGACY,Fiber Plant,2024-01-10,100.00,,61,sum_of_years_digits,,1,
 
     const missing = join(tmp(), "nothing-here.db");
     const message = `capex: there is no register at ${missing}; name the register with --db or CAPEX_DB (the default is capex.db in the working folder). A register is made by the first capex close or capex register import.\n`;
-    for (const args of [["register", "status"], ["register", "asset", "X"], ["reopen", "--period", "2026-10"]]) {
+    for (const args of [["register", "status"], ["register", "asset", "X"], ["reopen", "--period", "2026-10"], ["export", "--period", "2026-10", "--erp", "xero"]]) {
       expect(await capex([...args, "--db", missing])).toEqual({ code: 2, stdout: "", stderr: message });
     }
     expect(existsSync(missing)).toBe(false);

@@ -540,6 +540,8 @@ describe("capex trace", () => {
     const first = await capex(["trace", "--journal", "EXP-2026-09-P1", "--db", db]);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain("  sum of 1 part 192.40 = line debit 192.40: ties\n");
+    // An expensed task type with no class label: no empty class between the commas.
+    expect(first.stdout).toMatch(/\nLine 2: 1790 Construction in progress \(CIP\), credit 192\.40 — /);
   }, CLI_BUDGET);
 
   it("refuses an id the register does not hold (exit 2), suggesting the nearest", async () => {

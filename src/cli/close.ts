@@ -126,7 +126,8 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
   } else if (!flags.quiet) {
     const w = (s: string) => process.stdout.write(`${s}\n`);
     const verb = outcome.status === "rewritten" ? "Already closed with these inputs; outputs written again for" : "Closed";
-    w(`${verb} ${result.period} (${result.periodStart} to ${result.periodEnd}), rules ${result.rules.version}, register ${register.location}`);
+    // A new register file is said so: a mistyped --db otherwise looks like any first close.
+    w(`${verb} ${result.period} (${result.periodStart} to ${result.periodEnd}), rules ${result.rules.version}, register ${register.location}${register.madeNew ? " (a new file, made by this close)" : ""}`);
     if (result.openPeriod) w(`  provisional:   ${result.period} had not ended when the snapshot was fetched (${result.snapshot.fetchedAt})`);
     // A count and its noun, in the count's column ("1 asset ", "2 assets").
     const noun = (n: number, word: string) => (n === 1 ? word : `${word}s`);

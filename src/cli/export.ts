@@ -34,7 +34,7 @@ export const exportCommand = {
     const o = parseOptions(options, argv);
     const rules = o.rules ? await loadRules(recordedPath(o.rules)) : await loadDefaultRules();
     const profiles = checkErpProfiles(o.erp, rules.erp, rules.file);
-    const store = await RegisterStore.open(o.db);
+    const store = await RegisterStore.open(o.db, { mustExist: true });
     const files: Array<{ profile: string; file: string; lines: number; status: "written" | "unchanged" }> = [];
     const warnings: string[] = [];
     try {

@@ -78,8 +78,9 @@ export const scheduleCommand = {
     refuseWhatDoesNotApply(o.book, o.convention ?? (o.book === "tax" ? "half_year" : "full_month"));
     const cost = toCents(parseDecimal(o.cost));
     if (o.book === "tax") {
-      if (o.recoveryYears === undefined || !(TAX_RECOVERY_YEARS as readonly number[]).includes(Number(o.recoveryYears))) {
-        throw new InputError("--recovery-years", `the tax book needs --recovery-years, one of ${TAX_RECOVERY_YEARS.join(", ")}`);
+      if (o.recoveryYears === undefined) throw new InputError("--recovery-years", `the tax book needs --recovery-years, one of ${TAX_RECOVERY_YEARS.join(", ")}`);
+      if (!(TAX_RECOVERY_YEARS as readonly number[]).includes(Number(o.recoveryYears))) {
+        throw new InputError("--recovery-years", `${o.recoveryYears} is not a MACRS recovery period of the tables; give one of ${TAX_RECOVERY_YEARS.join(", ")}`);
       }
       const convention = o.convention ?? "half_year";
       if (convention !== "half_year" && convention !== "mid_quarter") throw new InputError("--convention", `the tax book takes half_year or mid_quarter, not "${convention}"`);

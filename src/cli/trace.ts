@@ -95,7 +95,7 @@ function journalText(t: JournalTrace): string[] {
   const out = [`Journal ${t.journalId}: ${t.source}, project ${t.project}, dated ${t.date} (period ${t.period}), ${t.currency}`];
   for (const l of t.lines) {
     const side = l.debit > 0 ? "debit" : "credit";
-    out.push("", `Line ${l.line}: ${l.account} ${l.accountName}, ${l.faClass}, ${side} ${money(l.debit + l.credit)} — ${l.memo}`);
+    out.push("", `Line ${l.line}: ${l.account} ${l.accountName}, ${l.faClass ? `${l.faClass}, ` : ""}${side} ${money(l.debit + l.credit)} — ${l.memo}`);
     out.push(
       ...table(
         ["asset / task", "from", "as", "amount"],

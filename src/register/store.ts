@@ -100,7 +100,7 @@ export interface AssetHistory {
   taskId: number | undefined;
   firstPeriod: string;
   events: AssetEventRow[];
-  /** By period: the GL depreciation, the other changes to the accumulated (taken on, caught up, reversed, retired: the events' accumulated change), and the accumulated after both. */
+  /** By period: the GL depreciation, the other changes to the accumulated (taken on, caught up, reversed, retired; see glBook), and the accumulated after both. */
   depreciation: GlBookRow[];
   /** The journal entries of the periods and classes the asset reached (entries are per project and class). */
   journalIds: string[];
@@ -325,6 +325,11 @@ export class RegisterStore {
 
   /** The SQLite file this store made when it opened (nothing was at its path), by inode: see close(). */
   private made: { file: string; ino: number } | undefined;
+
+  /** Whether this store made the SQLite file it opened (nothing was at the path). */
+  get madeNew(): boolean {
+    return this.made !== undefined;
+  }
   /** Whether a transaction of this store committed (set the moment it did, even if what followed failed). */
   private wrote = false;
 
