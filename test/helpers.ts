@@ -72,7 +72,7 @@ export function writeSourceFolder(tasks: Record<string, unknown>[], projects?: R
 }
 
 /** A snapshot folder written the way capex fetch writes one. */
-export async function writeSnapshot(tasks: Record<string, unknown>[], projects?: Record<string, unknown>[]): Promise<string> {
+export async function writeSnapshot(tasks: Record<string, unknown>[], projects?: Record<string, unknown>[], fetchedAt = "2026-11-02T06:00:00.000Z"): Promise<string> {
   const { NOT_FETCHED, SnapshotWriter } = await import("../src/snapshot/writer.js");
   const dir = join(tmp("capex-snap-"), "snapshot");
   mkdirSync(dir, { recursive: true });
@@ -81,6 +81,6 @@ export async function writeSnapshot(tasks: Record<string, unknown>[], projects?:
   await w.writeProjects(projs);
   await w.writeTaskTypes({});
   for (const t of tasks) await w.addTask(t, String(t.project_short_name ?? "P1"));
-  await w.finish([], { ...NOT_FETCHED, api_base_url: "http://127.0.0.1:1", fetched_at: "2026-11-02T06:00:00.000Z" });
+  await w.finish([], { ...NOT_FETCHED, api_base_url: "http://127.0.0.1:1", fetched_at: fetchedAt });
   return dir;
 }

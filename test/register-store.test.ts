@@ -14,6 +14,7 @@ import { RegisterStore } from "../src/register/store.js";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
 import { openSnapshot } from "../src/snapshot/reader.js";
+import { recordedPath } from "../src/report/write.js";
 import { baseTask, tmp, writeSnapshot } from "./helpers.js";
 import { BACKENDS, type BackendName, closeBackends, freshRegister, pgliteFolder, type TestRegister } from "./register-backends.js";
 
@@ -713,6 +714,34 @@ describe("an SQLite register", () => {
       );
       expect(existsSync(out)).toBe(false);
       expect((await store.status()).periods.map((p) => p.period)).toEqual(["2026-09"]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("refuses a snapshot fetched before the previous close's, and says when the rules changed", async () => {
+    const store = await RegisterStore.open(join(tmp(), "capex.db"));
+    try {
+      await close(store, "2026-09", snapshots.sep, join(tmp(), "2026-09"));
+      const older = await writeSnapshot(OCTOBER, undefined, "2026-11-01T09:00:00.000Z");
+      const out = join(tmp(), "2026-10");
+      const recorded = (await store.periodReport("2026-09"))!.snapshotPath;
+      await expect(close(store, "2026-10", older, out)).rejects.toThrow(
+        new InputError(
+          "--snapshot",
+          `${older} was fetched at 2026-11-01T09:00:00.000Z, before the snapshot 2026-09 was closed from (fetched at 2026-11-02T06:00:00.000Z, ${recorded}): ` +
+            "closing from it would read what Render changed since as reverted (approvals withdrawn, costs changed back). Fetch again (capex fetch) and close from the new snapshot",
+        ),
+      );
+      expect(existsSync(out)).toBe(false);
+      expect((await store.status()).periods.map((p) => p.period)).toEqual(["2026-09"]);
+      // Other rules (a comment more is other bytes): closed, and the outcome names the rules 2026-09 was closed with.
+      const file = join(tmp(), "changed-rules.yaml");
+      writeFileSync(file, `${readFileSync("rules/render-fiber.yaml", "utf8")}\n# changed\n`);
+      const changed = await loadRules(file);
+      const outcome = await runMonthEnd({ register: store, snapshot: await openSnapshot(snapshots.oct), rules: changed, period: "2026-10", out, now: FIXED_NOW });
+      expect(outcome.rulesChangedSince).toEqual({ period: "2026-09", rulesFile: "rules/render-fiber.yaml", rulesSha256: rules.sha256 });
+      expect((await close(store, "2026-11", snapshots.nov, join(tmp(), "2026-11"))).rulesChangedSince).toEqual({ period: "2026-10", rulesFile: recordedPath(file), rulesSha256: changed.sha256 });
     } finally {
       await store.close();
     }

@@ -120,6 +120,9 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       exceptions: result.counts.exceptionsByCode,
       identities_hold: result.identities.every((i) => i.holds),
       output_warnings: warnings,
+      rules_changed_since: outcome.rulesChangedSince
+        ? { period: outcome.rulesChangedSince.period, rules_file: outcome.rulesChangedSince.rulesFile ?? null, rules_sha256: outcome.rulesChangedSince.rulesSha256 }
+        : null,
       elapsed_ms: Date.now() - started,
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     });
@@ -129,6 +132,11 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     // A new register file is said so: a mistyped --db otherwise looks like any first close.
     w(`${verb} ${result.period} (${result.periodStart} to ${result.periodEnd}), rules ${result.rules.version}, register ${register.location}${register.madeNew ? " (a new file, made by this close)" : ""}`);
     if (result.openPeriod) w(`  provisional:   ${result.period} had not ended when the snapshot was fetched (${result.snapshot.fetchedAt})`);
+    const changed = outcome.rulesChangedSince;
+    if (changed) {
+      const was = `${changed.rulesFile ? `${changed.rulesFile}, ` : ""}sha256 ${changed.rulesSha256.slice(0, 12)}…`;
+      w(`  rules:         not those ${changed.period} was closed with (${was}); what they change flows through this close's adjustments`);
+    }
     // A count and its noun, in the count's column ("1 asset ", "2 assets").
     const noun = (n: number, word: string) => (n === 1 ? word : `${word}s`);
     const count = (n: number, word: string) => `${String(n).padStart(7)} ${noun(n, word).padEnd(word.length + 1)}`;

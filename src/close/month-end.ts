@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readManifest } from "../atomic-dir.js";
 import { monthIndexOf, parsePeriod, periodOfMonthIndex } from "../dates.js";
-import { PeriodOrderError } from "../errors.js";
+import { InputError, PeriodOrderError } from "../errors.js";
 import { checkErpProfiles } from "../erp/profiles.js";
 import { readInputFile } from "../input-file.js";
 import { formatCents } from "../money.js";
@@ -49,6 +49,8 @@ export interface MonthEndOutcome {
   /** `closed`: the period was posted; `rewritten`: it was closed already with the same inputs, and its outputs were written again. */
   status: "closed" | "rewritten";
   warnings: string[];
+  /** The rules differ from those the previous period was closed with: that period and its rules, as recorded. */
+  rulesChangedSince?: { period: string; rulesFile: string | undefined; rulesSha256: string } | undefined;
 }
 
 function sha256(text: string): string {
@@ -204,6 +206,21 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       );
     }
     const stateBefore = rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined;
+    // The previous close, for what this one is compared with: its snapshot must not be newer
+    // than this one (an older fetch reads every later change in Render as reverted: approvals
+    // withdrawn, costs changed back), and a change of rules is said.
+    const previous = !rerun && last?.kind === "close" ? { period: last.period, closed: last, report: await tx.periodReport(last.period) } : undefined;
+    const fetchedAt = snapshot.manifest.fetched_at;
+    const before = previous?.report?.snapshotFetchedAt;
+    if (before !== undefined && typeof fetchedAt === "string" && Date.parse(fetchedAt) < Date.parse(before)) {
+      throw new InputError(
+        "--snapshot",
+        `${snapshot.dir} was fetched at ${fetchedAt}, before the snapshot ${previous!.period} was closed from (fetched at ${before}${previous!.report?.snapshotPath ? `, ${previous!.report.snapshotPath}` : ""}): ` +
+          "closing from it would read what Render changed since as reverted (approvals withdrawn, costs changed back). Fetch again (capex fetch) and close from the new snapshot",
+      );
+    }
+    const rulesChangedSince =
+      previous && previous.closed.rulesSha256 !== rules.sha256 ? { period: previous.period, rulesFile: previous.report?.rulesFile, rulesSha256: previous.closed.rulesSha256 } : undefined;
     // The register's state lives only while the close is computed: on a big register it is
     // hundreds of megabytes the writers do not need. The snapshot is classified first, so the
     // state holds only a summary of each asset the snapshot holds now (the close takes the
@@ -252,6 +269,6 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
             await testPause("after-commit");
           },
     });
-    return { result, manifest, status: rerun ? "rewritten" : "closed", warnings };
+    return { result, manifest, status: rerun ? "rewritten" : "closed", warnings, rulesChangedSince };
   });
 }
