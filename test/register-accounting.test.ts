@@ -433,6 +433,21 @@ describe("retirements", () => {
     );
   });
 
+  it("a change of life after a partial retirement catches the part still in service up from its in-service date", async () => {
+    const { state } = await november(await throughOctober(), { kind: "percent", percent: new Dec(25) });
+    const underground = { ...T1_SEP, task_type: "install_underground_fiber" };
+    const dec = (await closeOn(state, rules, "2026-12", [underground])).result;
+    // What is left (75 ft, 1,443.00) over 240 months from September: 24.05 by December, as if
+    // it had always had the new life; not 240 months counted from the retirement on.
+    expect(assets(dec)).toEqual(["P1-1 Fiber Plant cost 1443.00 opening 7.22 depreciation 6.01 accumulated 24.05"]);
+    expect(adjustmentRows(dec)).toEqual([
+      "P1-1,P1,1,reclassification,2026-09-10,0.00,10.82,10.82,Fiber Plant,Infrastructure,class Infrastructure → Fiber Plant; life (months) 600 → 240 (rule task_types.install_underground_fiber)",
+    ]);
+    // The same as a register that never held the retired 25 ft.
+    const fresh = (await closeOn(empty(), rules, "2026-12", [{ ...underground, units: [{ unit_code: "CND-2IN-HDPE", quantity: 75, uom: "ft" }] }])).result;
+    expect(fresh.register.map((e) => e.accumulated)).toEqual([2405]);
+  });
+
   it("group (FCC Part 32): cost retired against accumulated, proceeds credited and removal debited to it, no gain or loss", async () => {
     const group = withRules({ retirementAccounting: "group" });
     const { result: nov, state } = await november(await throughOctober(group), { kind: "all" }, 50_000, 10_000, group);

@@ -357,7 +357,12 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         const costChange = now.cost - registered.cost;
         if (changes.length || costChange !== 0) {
           record = retainedPart(now, retiredOf(active.record), assetId);
+          // Under catch_up a Render asset's schedule is taken from its in-service date again,
+          // on what is left of it: a rebase left by a partial retirement would otherwise keep
+          // the old life and cost in the months before it. (An asset taken on from another
+          // system keeps its take-on's rebase: its history before that is not the register's.)
           if (prospective) rebase = { period, accumulatedBefore: active.accumulated };
+          else if (active.source === "render") rebase = undefined;
           const target = new AssetBook(record, fs, rebase).accumulatedThroughMonth(month - 1);
           const catchUp = prospective ? 0 : target - active.accumulated;
           posted = active.accumulated + catchUp;
