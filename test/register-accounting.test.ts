@@ -542,15 +542,18 @@ describe("retirements", () => {
 });
 
 describe("register.csv rows add up", () => {
-  it("with a reversal no adjustment row lists: the half-year convention, then another fiscal year start", async () => {
+  it("with a reversal from a change of rules: the half-year convention, then another fiscal year start", async () => {
     const conduitRule = rules.taskTypes.get("install_conduit")!;
     const halfYear = withRules({ taskTypes: new Map([...rules.taskTypes, ["install_conduit", { ...conduitRule, convention: "half_year" }]]) });
     const october = await closeOn(empty(), halfYear, "2026-10", [T1_SEP]);
     // The fiscal year now starts in June: the half-year convention's first year is another year,
-    // and less was due by November (6.41) than was posted (9.62): 3.21 reversed, in no adjustment row.
+    // and less was due by November (6.41) than was posted (9.62): 3.21 reversed, a change of its own.
     const november = await closeOn(october.state, { ...halfYear, fiscalYearStartMonth: 6 }, "2026-11", [T1_SEP]);
     const row = november.result.register.find((e) => e.asset.assetId === "P1-1")!;
-    expect(november.result.adjustments).toEqual([]);
+    expect(adjustmentRows(november.result)).toEqual([
+      "P1-1,P1,1,reclassification,2026-11-01,0.00,-3.21,-3.21,Infrastructure,Infrastructure,the schedule under the rules now in force gives 6.41 by 2026-11-30, less than the 9.62 posted: 3.21 reversed (rule task_types.install_conduit; fiscal year from month 6)",
+    ]);
+    expect(november.result.posting.events.map((e) => [e.kind, e.catchUp])).toEqual([["reclassification", -321]]);
     expect([row.openingAccumulated, row.amount, row.accumulatedAdjustments, row.accumulatedRetired, row.accumulated]).toEqual([962, 0, -321, 0, 641]);
     const total = november.result.rollforward.find((r) => r.faClass === "Infrastructure")!;
     expect(total.accumulatedAdjustments).toBe(row.accumulatedAdjustments);

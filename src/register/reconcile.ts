@@ -440,9 +440,10 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       event("retirement", record, rebase, -costRetired, -accumulatedRetired, 0, message);
     }
 
-    // The period's own depreciation. A negative amount can only come from a basis cut below
-    // what was posted; it is a catch-up (a reversal), never the period's depreciation, and
-    // it belongs to the change that cut the basis.
+    // The period's own depreciation. A negative amount comes from a basis cut below what was
+    // posted, or from rules that now run the schedule otherwise (another fiscal year start
+    // under the half-year convention); it is a catch-up (a reversal), never the period's
+    // depreciation, and belongs to the change that cut the basis, else is a change of its own.
     if (book === undefined || book.record !== record || rebase !== undefined) book = new AssetBook(record, fs, rebase);
     const accumulated = book.accumulatedThroughMonth(month);
     let depreciation = accumulated - posted;
@@ -455,6 +456,10 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         const e = p.events.findLast((x) => x.kind === change.kind)!;
         e.accumulatedChange += depreciation;
         e.catchUp += depreciation;
+      } else {
+        const message = `the schedule under the rules now in force gives ${money(accumulated)} by ${end}, less than the ${money(posted)} posted: ${money(-depreciation)} reversed (rule ${record.ruleId}; fiscal year from month ${fs})`;
+        adjust("reclassification", record, 0, depreciation, depreciation, record.faClass, message, start);
+        event("reclassification", record, rebase, 0, depreciation, depreciation, message);
       }
       depreciation = 0;
     }

@@ -75,19 +75,18 @@ export interface GlBookRow {
 
 /**
  * An asset's GL book by period: the periods it has a balance in, and those it had only events
- * in (the period it was withdrawn, say: no balance, its accumulated reversed), so that each
- * row adds up from the one before. A period with a balance takes its other changes from the
- * balances themselves: a reversal of depreciation posted under rules since changed (a new
- * fiscal year start under the half-year convention) is a catch-up with no event of its own.
+ * in (the period it was withdrawn, say: no balance, its accumulated reversed). Other changes
+ * are the events' (taken on, caught up, reversed, retired) and the accumulated the balance's,
+ * so a row adds up from the one before exactly when every change of the asset is an event.
  */
-function glBook(balances: Array<{ period: string; amount: Cents; accumulated: Cents }>, eventChanges: ReadonlyMap<string, Cents>): GlBookRow[] {
+function glBook(balances: Array<{ period: string; amount: Cents; accumulated: Cents }>, otherChanges: ReadonlyMap<string, Cents>): GlBookRow[] {
   const byPeriod = new Map(balances.map((b) => [b.period, b]));
   const rows: GlBookRow[] = [];
   let accumulated = 0;
-  for (const period of [...new Set([...byPeriod.keys(), ...eventChanges.keys()])].sort()) {
+  for (const period of [...new Set([...byPeriod.keys(), ...otherChanges.keys()])].sort()) {
     const b = byPeriod.get(period);
-    const other = b ? b.accumulated - accumulated - b.amount : (eventChanges.get(period) ?? 0);
-    accumulated += (b?.amount ?? 0) + other;
+    const other = otherChanges.get(period) ?? 0;
+    accumulated = b ? b.accumulated : accumulated + other;
     rows.push({ period, amount: b?.amount ?? 0, otherChanges: other, accumulated });
   }
   return rows;
@@ -544,8 +543,8 @@ export class RegisterStore {
     if (!a) return undefined;
     const events = await this.db.selectFrom("asset_events").selectAll().where("asset_no", "=", a.asset_no).orderBy("event_no").execute();
     const balances = await assetBalances(this.db, this.backend, num(a.asset_no));
-    const eventChanges = new Map<string, Cents>();
-    for (const e of events) eventChanges.set(e.period, (eventChanges.get(e.period) ?? 0) + num(e.accumulated_change));
+    const otherChanges = new Map<string, Cents>();
+    for (const e of events) otherChanges.set(e.period, (otherChanges.get(e.period) ?? 0) + num(e.accumulated_change));
     const periods = new Set(balances.map((b) => periodOf(num(b.period_no))).concat(events.map((e) => e.period)));
     const classes = new Set(events.map((e) => e.fa_class));
     const journalIds: string[] = [];
@@ -568,7 +567,7 @@ export class RegisterStore {
       taskId: a.task_id === null ? undefined : num(a.task_id),
       firstPeriod: a.first_period,
       events: events.map(eventRow),
-      depreciation: glBook(balances.map((b) => ({ period: periodOf(num(b.period_no)), amount: num(b.depreciation), accumulated: num(b.accumulated) })), eventChanges),
+      depreciation: glBook(balances.map((b) => ({ period: periodOf(num(b.period_no)), amount: num(b.depreciation), accumulated: num(b.accumulated) })), otherChanges),
       journalIds,
     };
   }
