@@ -267,7 +267,7 @@ describe("exportJournal: each ledger's layout", () => {
     ]);
     const qbo = { ...emptyMapping(), accounts: new Map([["2410", "Fixed Assets:Fiber"], ["2430", "Fixed Assets:OSP"], ["1790", "CIP"], ["6561", "Dep:Fiber"], ["6562", "Dep:OSP"], ["3110", "AD:Fiber"], ["3130", "AD:OSP"], ["1195", "Clearing"], ["7120", "Loss"]]) };
     expect(exportJournal(JOURNAL, "quickbooks-online", qbo).warnings).toEqual([
-      "quickbooks-online: account 6720 of the journal has no line under erp: quickbooks-online: accounts: in the rules and goes to quickbooks-online as fiber-capex's account name; map it if the ledger's chart differs",
+      "quickbooks-online: account 6720 (as \"Permits and regulatory fees\") of the journal has no line under erp: quickbooks-online: accounts: in the rules and goes to quickbooks-online as fiber-capex's account name; map it if the ledger's chart differs",
     ]);
     // No map at all: the ledger's chart is fiber-capex's (nothing to say); every account mapped: nothing either.
     expect(exportJournal(JOURNAL, "netsuite").warnings).toEqual([]);

@@ -88,11 +88,14 @@ export function exportJournal(entries: readonly JournalEntry[], profileName: Erp
   }
   // A map that names some accounts but not all the journal uses is most likely one missing a
   // line: the rest would go to the ledger as fiber-capex's codes (or names), which it may not have.
-  const unmapped = mapping.accounts.size ? [...new Set(entries.flatMap((e) => e.postings.map((p) => p.account)))].filter((a) => !mapping.accounts.has(a)).sort() : [];
+  const names = new Map(entries.flatMap((e) => e.postings.map((p) => [p.account, p.accountName] as const)));
+  const unmapped = mapping.accounts.size ? [...names.keys()].filter((a) => !mapping.accounts.has(a)).sort() : [];
   if (unmapped.length) {
     const one = unmapped.length === 1;
+    // As the file writes them: by name where the ledger matches accounts by name.
+    const shown = profile.defaultAccount === "name" ? unmapped.map((a) => `${a} (as "${names.get(a)}")`) : unmapped;
     warnings.push(
-      `${profile.name}: account${one ? "" : "s"} ${unmapped.join(", ")} of the journal ${one ? "has" : "have"} no line under erp: ${profile.name}: accounts: in the rules and ${one ? "goes" : "go"} to ${profile.name} as ${profile.defaultAccount === "name" ? "fiber-capex's account name" : "fiber-capex's code"}; map ${one ? "it" : "them"} if the ledger's chart differs`,
+      `${profile.name}: account${one ? "" : "s"} ${shown.join(", ")} of the journal ${one ? "has" : "have"} no line under erp: ${profile.name}: accounts: in the rules and ${one ? "goes" : "go"} to ${profile.name} as ${profile.defaultAccount === "name" ? "fiber-capex's account name" : "fiber-capex's code"}; map ${one ? "it" : "them"} if the ledger's chart differs`,
     );
   }
   const max = profile.limits?.linesPerFile;
