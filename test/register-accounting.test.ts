@@ -10,7 +10,8 @@ import { monthIndexOf, periodOfMonthIndex } from "../src/dates.js";
 import { checkRetirements, parseRetirements } from "../src/register/retirements.js";
 import { RegisterStore } from "../src/register/store.js";
 import { openSnapshot } from "../src/snapshot/reader.js";
-import type { CloseManifest } from "../src/report/write.js";
+import { type CloseManifest, writeCloseOutputs } from "../src/report/write.js";
+import ExcelJS from "exceljs";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
 import { baseTask, tmp, writeSnapshot } from "./helpers.js";
@@ -600,6 +601,22 @@ describe("the tax book of retirements: the mid-quarter test (Treas. Reg. §1.168
     expect(conventions(results[0]!)).toEqual(["P1-1 2026 mid_quarter 168.35", "P1-2 2026 mid_quarter 50.00"]);
     // The fiber's tax book at its disposal: 1.25 % in 2026, then 9.88 % for 2027 to the middle of its first quarter (1/8).
     expect(results[3]!.disposals.map((d) => d.tax)).toEqual([{ taxYear: 2027, amount: 4940, accumulated: 9940, adjustedBasis: 390_060 }]);
+    // The workbook's Summary says the same of the period's retirements.
+    const out = join(tmp("capex-regacct-"), "2027-01");
+    await writeCloseOutputs(results[3]!, rules, { out });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(join(out, "capex-2027-01.xlsx"));
+    const summary = wb.getWorksheet("Summary")!;
+    const labels = summary.getColumn(1).values as unknown[];
+    const value = (label: string) => summary.getRow(labels.indexOf(label)).getCell(2).value;
+    const fiber = results[3]!.disposals[0]!;
+    expect(["Retirements", "Retirements: cost retired", "Retirements: gain (loss)", "Tax depreciation of the retirements (year of disposition)", "Adjustments (changes to assets of closed months)"].map(value)).toEqual([
+      1,
+      4000,
+      -(fiber.costRetired - fiber.accumulatedRetired) / 100,
+      49.4,
+      0,
+    ]);
     // 1,924.00 at 15-year mid-quarter, first quarter: 8.75 % in 2026, 9.13 % in 2027 (Table A-2);
     // the half-year convention the fiber's retirement used to flip it to would give 9.50 % (182.78).
     expect(conventions(results[3]!)).toEqual(["P1-1 2027 mid_quarter 175.66"]);
