@@ -449,6 +449,27 @@ describe("retirements", () => {
     expect(fresh.register.map((e) => e.accumulated)).toEqual([2405]);
   });
 
+  it("an asset withdrawn after a partial retirement and approved again comes back without the part retired", async () => {
+    const store = await RegisterStore.open(join(tmp("capex-regacct-"), "capex.db"));
+    try {
+      const commit = async (period: string, state: RegisterState, tasks: Array<Record<string, unknown>>, retirements: ReturnType<typeof retire>[] = []) => {
+        const result = await closePeriod({ snapshot: memorySnapshot(tasks), rules, period, register: state, retirements });
+        await store.exclusive((tx) => tx.commit(postingOf(result, { files: {} } as unknown as CloseManifest, {}, new Date("2027-02-05T00:00:00Z"))));
+        const next = applyPosting(state, result);
+        expect(await store.loadState()).toEqual(next);
+        return { result, state: next };
+      };
+      let s = (await commit("2026-10", empty(), [T1_SEP])).state;
+      s = (await commit("2026-11", s, [T1_SEP], [retire(2, "P1-1", "2026-11-15", { kind: "percent", percent: new Dec(25) })])).state;
+      s = (await commit("2026-12", s, [])).state; // the task lost its approval: withdrawn
+      const jan = await commit("2027-01", s, [T1_SEP]);
+      expect(adjustmentRows(jan.result).map((r) => r.split(",").slice(0, 6).join(","))).toEqual(["P1-1,P1,1,late_addition,2026-09-10,1443.00"]);
+      expect(jan.state.assets.get("P1-1")).toMatchObject({ record: { cost: 144_300, quantity: "75" }, retirements: [{ period: "2026-11", cost: 48_100 }] });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("group (FCC Part 32): cost retired against accumulated, proceeds credited and removal debited to it, no gain or loss", async () => {
     const group = withRules({ retirementAccounting: "group" });
     const { result: nov, state } = await november(await throughOctober(group), { kind: "all" }, 50_000, 10_000, group);
@@ -687,6 +708,11 @@ describe("changes_after_close: prospective", () => {
     expect(assets(dec)).toEqual(["P1-2 Fiber Plant cost 5000.00 opening 37.52 depreciation 20.85 accumulated 58.37"]);
     expect(state.assets.get("P1-2")!.rebase).toEqual({ period: "2026-11", accumulatedBefore: 1667 });
     // Under catch_up the same change would have caught up 4.16 (see cost_change above).
+
+    // Rules switched to catch_up, and the task repriced again: the change made under
+    // prospective rules is history the ledger holds; only the new change is caught up.
+    const jan = (await closeOn(state, rules, "2027-01", [fiber(2, "2026-10-05T14:00:00Z", 1500)])).result;
+    expect(jan.posting.events.map((e) => [e.kind, e.rebase])).toEqual([["cost_change", { period: "2026-11", accumulatedBefore: 1667 }]]);
   });
 });
 

@@ -316,7 +316,8 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         if (retirement) refuse(retirement, `asset ${assetId} was withdrawn (its Render task lost its approval); it cannot be retired`);
         continue; // withdrawn earlier and still not approved
       }
-      record = now;
+      // A task approved again after its asset was withdrawn: what was retired of it stays retired.
+      record = before?.status === "withdrawn" ? retainedPart(now, retiredOf(before.record), assetId) : now;
       rebase = undefined;
       book = new AssetBook(record, fs, undefined);
       if (record.inServiceDate >= start) {
@@ -357,12 +358,12 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         const costChange = now.cost - registered.cost;
         if (changes.length || costChange !== 0) {
           record = retainedPart(now, retiredOf(active.record), assetId);
-          // Under catch_up a Render asset's schedule is taken from its in-service date again,
-          // on what is left of it: a rebase left by a partial retirement would otherwise keep
-          // the old life and cost in the months before it. (An asset taken on from another
-          // system keeps its take-on's rebase: its history before that is not the register's.)
+          // Under catch_up the schedule of what is left after a partial retirement is taken from
+          // its in-service date again: the rebase the retirement left (in its period) would
+          // otherwise keep the old life and cost in the months before it. Any other rebase (a
+          // change made under prospective rules) is history the ledger holds, and stays.
           if (prospective) rebase = { period, accumulatedBefore: active.accumulated };
-          else if (active.source === "render") rebase = undefined;
+          else if (rebase !== undefined && rebase.period === active.retirements?.at(-1)?.period) rebase = undefined;
           const target = new AssetBook(record, fs, rebase).accumulatedThroughMonth(month - 1);
           const catchUp = prospective ? 0 : target - active.accumulated;
           posted = active.accumulated + catchUp;
