@@ -14,7 +14,6 @@ import { RegisterStore } from "../src/register/store.js";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
 import { openSnapshot } from "../src/snapshot/reader.js";
-import { recordedPath } from "../src/report/write.js";
 import { baseTask, tmp, writeSnapshot } from "./helpers.js";
 import { BACKENDS, type BackendName, closeBackends, freshRegister, pgliteFolder, type TestRegister } from "./register-backends.js";
 
@@ -735,13 +734,16 @@ describe("an SQLite register", () => {
       );
       expect(existsSync(out)).toBe(false);
       expect((await store.status()).periods.map((p) => p.period)).toEqual(["2026-09"]);
-      // Other rules (a comment more is other bytes): closed, and the outcome names the rules 2026-09 was closed with.
+      // An older fetch of a project the previous snapshot did not cover reverts nothing: closed (same rules, nothing said).
+      const otherProject = await writeSnapshot([], [{ name: "Project Nine", short_name: "P9", timezone: "America/New_York", description: "", type: "FTTH", tenant_name: "T" }], "2026-11-01T09:00:00.000Z");
+      const october = await close(store, "2026-10", otherProject, out);
+      expect([october.status, october.rulesChangedSince, october.result.adjustments]).toEqual(["closed", undefined, []]);
+      // Other rules (a comment more is other bytes): closed, and the outcome names the rules 2026-10 was closed with.
       const file = join(tmp(), "changed-rules.yaml");
       writeFileSync(file, `${readFileSync("rules/render-fiber.yaml", "utf8")}\n# changed\n`);
       const changed = await loadRules(file);
-      const outcome = await runMonthEnd({ register: store, snapshot: await openSnapshot(snapshots.oct), rules: changed, period: "2026-10", out, now: FIXED_NOW });
-      expect(outcome.rulesChangedSince).toEqual({ period: "2026-09", rulesFile: "rules/render-fiber.yaml", rulesSha256: rules.sha256 });
-      expect((await close(store, "2026-11", snapshots.nov, join(tmp(), "2026-11"))).rulesChangedSince).toEqual({ period: "2026-10", rulesFile: recordedPath(file), rulesSha256: changed.sha256 });
+      const outcome = await runMonthEnd({ register: store, snapshot: await openSnapshot(snapshots.nov), rules: changed, period: "2026-11", out: join(tmp(), "2026-11"), allowOpenPeriod: true, now: FIXED_NOW });
+      expect(outcome.rulesChangedSince).toEqual({ period: "2026-10", rulesFile: "rules/render-fiber.yaml", rulesSha256: rules.sha256 });
     } finally {
       await store.close();
     }

@@ -184,7 +184,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       }
       if (last.kind === "import") throw new PeriodOrderError(`${period} holds the assets taken on by capex register import; close ${periodOfMonthIndex(monthIndexOf(period) + 1)} next`);
       // Named as the close recorded them too, so the accountant can tell which file to give.
-      const recorded = last.snapshotSha256 !== snapshot.manifestSha256 || last.rulesSha256 !== rules.sha256 ? await tx.periodReport(period) : undefined;
+      const recorded = last.snapshotSha256 !== snapshot.manifestSha256 || last.rulesSha256 !== rules.sha256 ? await tx.periodInputs(period) : undefined;
       const closedWith = (path: string | undefined) => (path ? `${path}, ` : "");
       const differs = [
         last.snapshotSha256 !== snapshot.manifestSha256
@@ -207,12 +207,15 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     }
     const stateBefore = rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined;
     // The previous close, for what this one is compared with: its snapshot must not be newer
-    // than this one (an older fetch reads every later change in Render as reverted: approvals
-    // withdrawn, costs changed back), and a change of rules is said.
-    const previous = !rerun && last?.kind === "close" ? { period: last.period, closed: last, report: await tx.periodReport(last.period) } : undefined;
+    // than this one where the two cover the same projects (an older fetch reads every later
+    // change in Render as reverted: approvals withdrawn, costs changed back), and a change of
+    // rules is said.
+    const previous = !rerun && last?.kind === "close" ? { period: last.period, closed: last, report: await tx.periodInputs(last.period) } : undefined;
     const fetchedAt = snapshot.manifest.fetched_at;
     const before = previous?.report?.snapshotFetchedAt;
-    if (before !== undefined && typeof fetchedAt === "string" && Date.parse(fetchedAt) < Date.parse(before)) {
+    const coveredBefore = previous?.report?.coveredProjects;
+    const overlaps = coveredBefore === undefined || snapshot.projects.some((p) => coveredBefore.includes(p.short_name));
+    if (before && overlaps && typeof fetchedAt === "string" && Date.parse(fetchedAt) < Date.parse(before)) {
       throw new InputError(
         "--snapshot",
         `${snapshot.dir} was fetched at ${fetchedAt}, before the snapshot ${previous!.period} was closed from (fetched at ${before}${previous!.report?.snapshotPath ? `, ${previous!.report.snapshotPath}` : ""}): ` +

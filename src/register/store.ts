@@ -675,6 +675,11 @@ export class RegisterTransaction {
     return periodReport(this.tx, period);
   }
 
+  /** The inputs a closed period's report names (see PeriodInputs), read without the rest of it. */
+  periodInputs(period: string): Promise<PeriodInputs | undefined> {
+    return periodInputs(this.tx, this.backend, period);
+  }
+
   /** Inserts a period's posting and commits: after this returns the period is closed. */
   async commit(posting: PeriodPosting): Promise<void> {
     await writePosting(this.tx, this.backend, posting, this.bulk);
@@ -766,6 +771,31 @@ function journalFromRows(rows: Array<RegisterTables["journal_lines"]>): JournalE
     e.postings.push({ account: r.account, accountName: r.account_name, debit: num(r.debit), credit: num(r.credit), memo: r.memo, project: r.project, faClass: r.fa_class });
   }
   return out;
+}
+
+/** What a period was closed from, as its report names it. */
+export type PeriodInputs = Pick<PeriodReport, "rulesFile" | "snapshotPath" | "snapshotFetchedAt" | "coveredProjects">;
+
+/**
+ * A period's inputs out of its report by the database's own JSON functions: the report holds
+ * every exception and adjustment of the period (megabytes after a big month), which a close
+ * that needs only these fields of the period before it should not parse.
+ */
+async function periodInputs(db: Tx, backend: Backend, period: string): Promise<PeriodInputs | undefined> {
+  // An array comes back as its JSON text from either.
+  const field = (name: string) => (backend === "sqlite" ? sql<string | null>`json_extract(report, ${`$.${name}`})` : sql<string | null>`(report::jsonb)->>${name}`);
+  const row = await db
+    .selectFrom("period_reports")
+    .select([field("rulesFile").as("rules_file"), field("snapshotPath").as("snapshot_path"), field("snapshotFetchedAt").as("fetched_at"), field("coveredProjects").as("covered")])
+    .where("period", "=", period)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    rulesFile: row.rules_file ?? "",
+    snapshotPath: row.snapshot_path ?? undefined,
+    snapshotFetchedAt: row.fetched_at ?? "",
+    coveredProjects: row.covered === null ? undefined : (JSON.parse(row.covered) as string[]),
+  };
 }
 
 async function periodReport(db: Tx, period: string): Promise<PeriodReport | undefined> {
