@@ -564,28 +564,37 @@ describe("retirements", () => {
 });
 
 describe("register.csv rows add up", () => {
-  it("with a reversal from a change of rules: the half-year convention, then another fiscal year start", async () => {
+  it("with a change of rules that runs the schedule otherwise: the half-year convention, then another fiscal year start", async () => {
     const conduitRule = rules.taskTypes.get("install_conduit")!;
     const halfYear = withRules({ taskTypes: new Map([...rules.taskTypes, ["install_conduit", { ...conduitRule, convention: "half_year" }]]) });
     const october = await closeOn(empty(), halfYear, "2026-10", [T1_SEP]);
     // The fiscal year now starts in June: the half-year convention's first year is another year,
-    // and less was due by November (6.41) than was posted (9.62): 3.21 reversed, a change of its own.
+    // and less was due by October (4.28) than was posted (9.62): 5.34 reversed, a change of its
+    // own; November's depreciation is November's alone (6.41 by November, 2.13).
     const november = await closeOn(october.state, { ...halfYear, fiscalYearStartMonth: 6 }, "2026-11", [T1_SEP]);
     const row = november.result.register.find((e) => e.asset.assetId === "P1-1")!;
     expect(adjustmentRows(november.result)).toEqual([
-      "P1-1,P1,1,reclassification,2026-11-01,0.00,-3.21,-3.21,Infrastructure,Infrastructure,the schedule under the rules now in force gives 6.41 by 2026-11-30, less than the 9.62 posted: 3.21 reversed (rule task_types.install_conduit; fiscal year from month 6)",
+      "P1-1,P1,1,reclassification,2026-11-01,0.00,-5.34,-5.34,Infrastructure,Infrastructure,the schedule under the rules now in force gives 4.28 by 2026-10-31, less than the 9.62 posted: 5.34 reversed (rule task_types.install_conduit; fiscal year from month 6)",
     ]);
-    expect(november.result.posting.events.map((e) => [e.kind, e.catchUp])).toEqual([["reclassification", -321]]);
-    expect([row.openingAccumulated, row.amount, row.accumulatedAdjustments, row.accumulatedRetired, row.accumulated]).toEqual([962, 0, -321, 0, 641]);
+    expect(november.result.posting.events.map((e) => [e.kind, e.catchUp])).toEqual([["reclassification", -534]]);
+    expect([row.openingAccumulated, row.amount, row.accumulatedAdjustments, row.accumulatedRetired, row.accumulated]).toEqual([962, 213, -534, 0, 641]);
     const total = november.result.rollforward.find((r) => r.faClass === "Infrastructure")!;
     expect(total.accumulatedAdjustments).toBe(row.accumulatedAdjustments);
+    // The other way (a year from October: September 2026 ends a fiscal year, its half year all
+    // in that month): more was due than was posted, caught up as a change, not as November's depreciation.
+    const octoberStart = await closeOn(october.state, { ...halfYear, fiscalYearStartMonth: 10 }, "2026-11", [T1_SEP]);
+    const other = octoberStart.result.register[0]!;
+    expect(adjustmentRows(octoberStart.result)).toEqual([
+      "P1-1,P1,1,reclassification,2026-11-01,0.00,12.83,12.83,Infrastructure,Infrastructure,the schedule under the rules now in force gives 22.45 by 2026-10-31, more than the 9.62 posted: 12.83 caught up (rule task_types.install_conduit; fiscal year from month 10)",
+    ]);
+    expect([other.openingAccumulated, other.amount, other.accumulatedAdjustments, other.accumulated]).toEqual([962, 320, 1283, 2565]);
     // The GL book by period (trace, the audit's sample pages) shows the reversal among November's other changes.
     const store = await RegisterStore.open(join(tmp("capex-regacct-"), "capex.db"));
     try {
       for (const c of [october, november]) await store.exclusive((tx) => tx.commit(postingOf(c.result, { files: {} } as unknown as CloseManifest, {}, new Date("2027-01-05T00:00:00Z"))));
       expect((await store.assetHistory("P1-1"))!.depreciation).toEqual([
         { period: "2026-10", amount: 481, otherChanges: 481, accumulated: 962 },
-        { period: "2026-11", amount: 0, otherChanges: -321, accumulated: 641 },
+        { period: "2026-11", amount: 213, otherChanges: -534, accumulated: 641 },
       ]);
     } finally {
       await store.close();

@@ -289,6 +289,8 @@ export function classifyForClose(input: CloseInput): Promise<Classification> {
   return classifyChecked(input);
 }
 
+const NO_RETIREMENTS: readonly AssetRetirement[] = [];
+
 /**
  * The month-end close, in memory and pure: the same snapshot, rules, period and register
  * state give the same result. Reconciles the register with the snapshot, depreciates every
@@ -333,7 +335,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     (function* () {
       for (const a of rec.assets) {
         if (a.after === undefined && !a.disposal?.wholly) continue;
-        const earlier = retiredBefore.get(a.assetId) ?? [];
+        const earlier = retiredBefore.get(a.assetId) ?? NO_RETIREMENTS;
         const retirements = a.disposal ? [...earlier, { period, cost: a.disposal.costRetired }] : earlier;
         yield { cost: midQuarterBasis(a.record, retirements, a.after === undefined, fs), inServiceDate: a.record.inServiceDate };
       }
@@ -358,7 +360,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       source: after.source,
       openingAccumulated: a.openingAccumulated,
       amount: a.depreciation,
-      // The catch-up, as the rollforward counts it: with a reversal no adjustment row lists (a negative period amount from a rules change).
+      // What the period's changes caught up or reversed (each an adjustments.csv row).
       accumulatedAdjustments: a.catchUp,
       accumulatedRetired: a.disposal?.accumulatedRetired ?? 0,
       accumulated: after.accumulated,
@@ -434,9 +436,6 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       r.costAdjustments += adj.costChange;
       r.accumulatedAdjustments += adj.accumulatedChange;
     }
-    // A negative period amount moved into the catch-up has no adjustment row of its own.
-    const listed = a.adjustments.reduce((sum, adj) => sum + (adj.kind === "withdrawal" ? 0 : adj.accumulatedChange), 0);
-    cur.accumulatedAdjustments += a.catchUp - listed;
     cur.depreciation += a.depreciation;
     if (a.disposal) {
       cur.disposals += a.disposal.costRetired;

@@ -128,23 +128,18 @@ export interface TaxDisposal {
  * recovery period nothing is left to deduct.
  */
 export function macrsDisposal(asset: TaxAsset, disposalDate: string): TaxDisposal {
-  const { column, bonus, basis, firstYear, quarter } = taxBasis(asset);
+  const { column, firstYear, quarter } = taxBasis(asset);
   const fs = asset.fiscalYearStartMonth ?? 1;
   const taxYear = taxYearOf(disposalDate, fs);
   const k = taxYear - firstYear;
   if (k <= 0) return { taxYear, amount: 0, accumulated: 0, adjustedBasis: asset.cost };
-  const amounts = tableAmounts(basis, column);
-  let accumulated = bonus;
-  for (let i = 0; i < k && i < amounts.length; i++) accumulated += amounts[i]!;
-  let amount = 0;
-  if (k < amounts.length) {
-    // Shares of the year as eighths: the middle of quarter q is (2q − 1)/8 of the year in.
-    const disposedAt = asset.convention === "half_year" ? 4 : 2 * taxQuarterOf(disposalDate, fs) - 1;
-    const lastYear = k === amounts.length - 1;
-    const endsAt = asset.convention === "half_year" ? 4 : 2 * quarter - 1;
-    amount = !lastYear ? mulDivRoundHalfUp(amounts[k]!, disposedAt, 8) : disposedAt >= endsAt ? amounts[k]! : mulDivRoundHalfUp(amounts[k]!, disposedAt, endsAt);
-  }
-  accumulated += amount;
+  // The year's table amount (no bonus after the first year; nothing after the recovery period).
+  const full = macrsYear(asset, taxYear).amount;
+  // Shares of the year as eighths: the middle of quarter q is (2q − 1)/8 of the year in.
+  const disposedAt = asset.convention === "half_year" ? 4 : 2 * taxQuarterOf(disposalDate, fs) - 1;
+  const endsAt = asset.convention === "half_year" ? 4 : 2 * quarter - 1;
+  const amount = k < column.length - 1 ? mulDivRoundHalfUp(full, disposedAt, 8) : disposedAt >= endsAt ? full : mulDivRoundHalfUp(full, disposedAt, endsAt);
+  const accumulated = macrsYear(asset, taxYear - 1).accumulated + amount;
   return { taxYear, amount, accumulated, adjustedBasis: asset.cost - accumulated };
 }
 

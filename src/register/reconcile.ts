@@ -441,11 +441,25 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       event("retirement", record, rebase, -costRetired, -accumulatedRetired, 0, message);
     }
 
-    // The period's own depreciation. A negative amount comes from a basis cut below what was
-    // posted, or from rules that now run the schedule otherwise (another fiscal year start
-    // under the half-year convention); it is a catch-up (a reversal), never the period's
-    // depreciation, and belongs to the change that cut the basis, else is a change of its own.
     if (book === undefined || book.record !== record || rebase !== undefined) book = new AssetBook(record, fs, rebase);
+    // Rules that now run the schedule otherwise (another fiscal year start under the half-year
+    // convention, another rounding): with no change of the asset's own, the schedule gives by
+    // last month other than was posted. The difference, either way, is a change of its own
+    // (caught up or reversed), so the period's depreciation stays the period's alone.
+    const scheduleChange = (due: Cents, caughtUp: Cents) => {
+      const message = `the schedule under the rules now in force gives ${money(due)} by ${periodEndDate(periodOfPrevious(period))}, ${caughtUp > 0 ? "more" : "less"} than the ${money(posted)} posted: ${money(Math.abs(caughtUp))} ${caughtUp > 0 ? "caught up" : "reversed"} (rule ${record.ruleId}; fiscal year from month ${fs})`;
+      p.catchUp += caughtUp;
+      adjust("reclassification", record, 0, caughtUp, caughtUp, record.faClass, message, start);
+      event("reclassification", record, rebase, 0, caughtUp, caughtUp, message);
+      posted = due;
+    };
+    if (active && p.adjustments.length === 0 && !p.disposal) {
+      const due = book.accumulatedThroughMonth(month - 1);
+      if (due !== posted) scheduleChange(due, due - posted);
+    }
+    // The period's own depreciation. A negative amount can only come from a basis cut below
+    // what was posted; it is a catch-up (a reversal), never the period's depreciation, and it
+    // belongs to the change that cut the basis.
     const accumulated = book.accumulatedThroughMonth(month);
     let depreciation = accumulated - posted;
     if (depreciation < 0) {
@@ -457,10 +471,6 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         const e = p.events.findLast((x) => x.kind === change.kind)!;
         e.accumulatedChange += depreciation;
         e.catchUp += depreciation;
-      } else {
-        const message = `the schedule under the rules now in force gives ${money(accumulated)} by ${end}, less than the ${money(posted)} posted: ${money(-depreciation)} reversed (rule ${record.ruleId}; fiscal year from month ${fs})`;
-        adjust("reclassification", record, 0, depreciation, depreciation, record.faClass, message, start);
-        event("reclassification", record, rebase, 0, depreciation, depreciation, message);
       }
       depreciation = 0;
     }
