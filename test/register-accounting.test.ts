@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CloseResult, closePeriod, type RollforwardRow } from "../src/close/close.js";
 import { postingOf, runMonthEnd } from "../src/close/month-end.js";
 import { IdentityError, RegisterInputError } from "../src/errors.js";
@@ -15,6 +15,7 @@ import ExcelJS from "exceljs";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
 import { baseTask, tmp, writeSnapshot } from "./helpers.js";
+import { BACKENDS, closeBackends, freshRegister } from "./register-backends.js";
 import { closeOn, empty, memorySnapshot, P1, P2, retire } from "./register-memory.js";
 
 let rules: Rules;
@@ -853,9 +854,10 @@ describe("every identity of DESIGN §4 over a sequence of closes", () => {
   });
 });
 
-describe("applyPosting", () => {
-  it("gives the state the SQLite store reads back after each commit", async () => {
-    const store = await RegisterStore.open(join(tmp("capex-regacct-"), "capex.db"));
+describe.each(BACKENDS)("applyPosting (%s)", (backend) => {
+  afterAll(closeBackends);
+  it("gives the state the store reads back after each commit", async () => {
+    const store = await (await freshRegister(backend)).open();
     try {
       let state = empty();
       const r = withRules({ retirementAccounting: "group" });
