@@ -279,6 +279,8 @@ describe("exportJournal: each ledger's layout", () => {
     const unbalanced: JournalEntry = { ...JOURNAL[1]!, postings: [JOURNAL[1]!.postings[0]!] };
     expect(() => exportJournal([unbalanced], "xero")).toThrow("journal DEP-2026-10-P1 does not balance: debit 16.67 ≠ credit 0.00. This is a bug; nothing was written.");
     expect(() => exportJournal(JOURNAL, "sap")).toThrow('profile: unknown ERP profile "sap"; the known profiles are netsuite, quickbooks-online, xero, sage-intacct, business-central, oracle-fbdi');
+    // A ledger named as its vendor writes it is the profile.
+    expect(exportJournal(JOURNAL, "NetSuite").profile).toBe("netsuite");
   });
 });
 

@@ -401,6 +401,11 @@ describe("retirements", () => {
     expect(disposalRow(nov)).toEqual(["P1-1,P1,Infrastructure,2026-11-15,40,769.60,2.56,0.00,0.00,-767.04"]);
     expect(assets(nov)).toEqual(["P1-1 Infrastructure cost 1154.40 opening 6.41 depreciation 1.92 accumulated 5.77"]);
     expect(state.assets.get("P1-1")!.record.quantity).toBe("60");
+    // tax.csv's book amount for the year: the 60 ft's share of all four months, September to
+    // December (1,154.40 × 4 / 600), not only those from the retirement on.
+    expect(nov.register[0]!.tax.bookAmount).toBe(770);
+    const dec = (await closeOn(state, rules, "2026-12", [T1_SEP])).result;
+    expect(dec.register[0]!.tax.bookAmount).toBe(770);
     expect(rollforward(nov, "Infrastructure")).toMatchObject({ disposals: "769.60", closingCost: "1154.40", depreciation: "1.92", accumulatedOnDisposals: "2.56", closingAccumulated: "5.77" });
   });
 

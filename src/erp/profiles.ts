@@ -27,8 +27,10 @@ export function erpFileName(profile: ErpProfileName, period?: string): string {
 
 /** A profile by name, or an InputError listing the known ones. */
 export function erpProfile(name: string, field = "--erp"): ErpProfile {
-  if (!isErpProfileName(name)) throw new InputError(field, `unknown ERP profile "${name}"; the known profiles are ${ERP_PROFILE_NAMES.join(", ")}`);
-  return ERP_PROFILES[name];
+  // As the ledger's own name is written ("NetSuite", "Xero"): the profile, whatever the case.
+  const known = name.toLowerCase();
+  if (!isErpProfileName(known)) throw new InputError(field, `unknown ERP profile "${name}"; the known profiles are ${ERP_PROFILE_NAMES.join(", ")}`);
+  return ERP_PROFILES[known];
 }
 
 /**

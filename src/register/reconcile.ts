@@ -475,8 +475,13 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       depreciation = 0;
     }
     p.depreciation = depreciation;
-    // From the same book now, so no asset's schedule outlives its reconciliation.
-    p.fiscalYearDepreciation = book.accumulatedThroughMonth(fyLast) - book.accumulatedThroughMonth(fyFirst - 1);
+    // The fiscal year's book depreciation (tax.csv's book_amount), from the same book now, so
+    // no asset's schedule outlives its reconciliation. After a partial retirement that book
+    // starts at the retirement; what is left takes its schedule's share of the whole year
+    // (the schedule is in proportion to cost), so the months before the retirement count too.
+    const retiredAt = p.disposal ? period : active?.retirements?.at(-1)?.period;
+    const yearBook = rebase !== undefined && rebase.period === retiredAt && (active?.source ?? "render") === "render" ? new AssetBook(record, fs, undefined) : book;
+    p.fiscalYearDepreciation = yearBook.accumulatedThroughMonth(fyLast) - yearBook.accumulatedThroughMonth(fyFirst - 1);
     p.record = record;
     p.after = { source: active?.source ?? "render", record, status: "active", accumulated, rebase };
     out.push(p);
