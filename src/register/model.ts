@@ -109,6 +109,7 @@ export interface RegisteredAsset {
  * retired); `retirements`: every retirement of it, the latest included.
  */
 export function midQuarterBasis(r: AssetRecord, retirements: readonly AssetRetirement[], wholly: boolean, fiscalYearStartMonth: number): Cents {
+  if (retirements.length === 0) return wholly ? 0 : r.cost; // nearly every asset of a close
   const placed = taxYearOf(r.inServiceDate, fiscalYearStartMonth);
   let cost = wholly ? 0 : r.cost;
   for (const x of retirements) if (taxYearOf(x.period, fiscalYearStartMonth) !== placed) cost += x.cost;
