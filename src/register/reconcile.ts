@@ -363,7 +363,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
           // otherwise keep the old life and cost in the months before it. Any other rebase (a
           // change made under prospective rules) is history the ledger holds, and stays.
           if (prospective) rebase = { period, accumulatedBefore: active.accumulated };
-          else if (rebase !== undefined && rebase.period === active.retirements?.at(-1)?.period) rebase = undefined;
+          else if (leftByRetirement(rebase, active.retirements?.at(-1)?.period)) rebase = undefined;
           const target = new AssetBook(record, fs, rebase).accumulatedThroughMonth(month - 1);
           const catchUp = prospective ? 0 : target - active.accumulated;
           posted = active.accumulated + catchUp;
@@ -480,7 +480,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     // starts at the retirement; what is left takes its schedule's share of the whole year
     // (the schedule is in proportion to cost), so the months before the retirement count too.
     const retiredAt = p.disposal ? period : active?.retirements?.at(-1)?.period;
-    const yearBook = rebase !== undefined && rebase.period === retiredAt && (active?.source ?? "render") === "render" ? new AssetBook(record, fs, undefined) : book;
+    const yearBook = leftByRetirement(rebase, retiredAt) && (active?.source ?? "render") === "render" ? new AssetBook(record, fs, undefined) : book;
     p.fiscalYearDepreciation = yearBook.accumulatedThroughMonth(fyLast) - yearBook.accumulatedThroughMonth(fyFirst - 1);
     p.record = record;
     p.after = { source: active?.source ?? "render", record, status: "active", accumulated, rebase };
@@ -497,6 +497,11 @@ export function reconcile(input: ReconcileInput): Reconciliation {
  * The asset a changed task makes, less what retirements already took of it: a correction of
  * the task's cost or quantity falls on the part still in service.
  */
+/** Whether `rebase` is the one a partial retirement left: it starts in the period of the asset's latest retirement. */
+function leftByRetirement(rebase: Rebase | undefined, lastRetiredIn: string | undefined): boolean {
+  return rebase !== undefined && rebase.period === lastRetiredIn;
+}
+
 function retainedPart(now: AssetRecord, retired: RetiredPart | undefined, assetId: string): AssetRecord {
   if (!retired) return now;
   const cost = now.cost - retired.cost;
