@@ -334,5 +334,12 @@ describe("the CLI on bad input", () => {
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toContain("  provisional:   2026-11 had not ended when the snapshot was fetched (2026-11-02T06:00:00.000Z)\n");
     expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).open_period).toBe(true);
+    // The register keeps saying so: an auditor reading its periods sees which were provisional.
+    const status = await capex(["register", "status", "--db", db]);
+    expect(status.stdout).toMatch(/\n {2}2026-11 {2}close \(provisional\) {2}\d{4}-/);
+    expect(status.stdout).toContain(
+      "  provisional: 2026-11 closed before the period ended (--allow-open-period); work Render approves later with a date in it comes in with the next close as a late addition\n",
+    );
+    expect(JSON.parse((await capex(["register", "status", "--db", db, "--json"])).stdout).periods.map((p: { period: string; provisional: boolean }) => [p.period, p.provisional])).toEqual([["2026-11", true]]);
   }, 60_000);
 });

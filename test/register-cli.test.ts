@@ -103,7 +103,7 @@ describe("capex register and capex reopen", () => {
       latest_closed: "2026-09",
       next_period: "2026-10",
       assets_by_status: { active: 4, withdrawn: 0, retired: 0 },
-      periods: [{ period: "2026-09", kind: "import", rules_version: "2026.1", closing_cost: "333850.00", closing_accumulated: "123200.94", closing_nbv: "210649.06", additions: "0.00", depreciation: "0.00" }],
+      periods: [{ period: "2026-09", kind: "import", provisional: false, rules_version: "2026.1", closing_cost: "333850.00", closing_accumulated: "123200.94", closing_nbv: "210649.06", additions: "0.00", depreciation: "0.00" }],
     });
     expect(json.periods[0].input_sha256).toMatch(/^[0-9a-f]{64}$/);
 

@@ -49,6 +49,7 @@ const statusCommand = {
         periods: s.periods.map((p) => ({
           period: p.period,
           kind: p.kind,
+          provisional: p.provisional,
           closed_at: p.closedAt,
           closed_by: p.closedBy,
           rules_version: p.rulesVersion,
@@ -71,9 +72,13 @@ const statusCommand = {
       w("  no period closed yet: close a first month with capex close, or take on existing assets first with capex register import FILE --as-of YYYY-MM");
       return EXIT.ok;
     }
-    const rows = s.periods.map((p) => [p.period, p.kind, p.closedAt, p.closedBy, p.rulesVersion, p.closingCost, p.closingAccumulated, p.closingNbv, p.additions, p.depreciation]);
+    const rows = s.periods.map((p) => [p.period, p.provisional ? `${p.kind} (provisional)` : p.kind, p.closedAt, p.closedBy, p.rulesVersion, p.closingCost, p.closingAccumulated, p.closingNbv, p.additions, p.depreciation]);
     for (const l of table(["period", "kind", "closed at", "closed by", "rules", "closing cost", "accumulated", "net book value", "additions", "depreciation"], rows, [false, false, false, false, false, true, true, true, true, true])) w(l);
     w(`  latest closed: ${s.latestClosed}; the next close is ${s.nextPeriod} (only ${s.latestClosed} can be reopened)`);
+    const provisional = s.periods.filter((p) => p.provisional).map((p) => p.period);
+    if (provisional.length) {
+      w(`  provisional: ${provisional.join(", ")} closed before the period ended (--allow-open-period); work Render approves later with a date in it comes in with the next close as a late addition`);
+    }
     w(`  assets: ${assets.active} active, ${assets.withdrawn} withdrawn, ${assets.retired} retired`);
     return EXIT.ok;
   },

@@ -136,6 +136,8 @@ export interface RegisterStatus {
   location: string;
   backend: Backend;
   periods: ClosedPeriod[];
+  /** The periods closed provisionally: before they had ended (--allow-open-period), so a later close may find more of their work. */
+  provisional: string[];
   assetsByStatus: Record<AssetStatus, number>;
 }
 
@@ -514,7 +516,11 @@ export class RegisterStore {
       join (select asset_no, max(event_no) as last from asset_events group by asset_no) l on e.event_no = l.last
       group by e.status`.execute(this.db);
     for (const r of rows.rows) assetsByStatus[r.status] = num(r.n);
-    return { location: this.location, backend: this.backend, periods, assetsByStatus };
+    // Read with the database's JSON functions: a report holds the period's every exception.
+    const open = this.backend === "sqlite" ? sql<number | string | null>`json_extract(report, '$.openPeriod')` : sql<number | string | null>`(report::jsonb)->>'openPeriod'`;
+    const reports = await this.db.selectFrom("period_reports").select(["period", open.as("open")]).orderBy("period").execute();
+    const provisional = reports.filter((r) => r.open === 1 || r.open === "true").map((r) => r.period);
+    return { location: this.location, backend: this.backend, periods, provisional, assetsByStatus };
   }
 
   /** Every asset id the register holds, sorted (for suggesting the one a mistyped id meant). */

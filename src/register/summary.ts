@@ -7,6 +7,8 @@ import type { RegisterStore } from "./store.js";
 export interface PeriodSummary {
   period: string;
   kind: "close" | "import";
+  /** Closed before the period ended (--allow-open-period): work approved later with a date in it goes to the next close as a late addition. */
+  provisional: boolean;
   closedAt: string;
   closedBy: string;
   rulesVersion: string;
@@ -37,6 +39,7 @@ export async function registerSummary(store: RegisterStore): Promise<RegisterSum
   const periods = s.periods.map((p) => ({
     period: p.period,
     kind: p.kind,
+    provisional: s.provisional.includes(p.period),
     closedAt: p.closedAt,
     closedBy: p.closedBy,
     rulesVersion: p.rulesVersion,
