@@ -552,6 +552,11 @@ describe("capex trace", () => {
       code: 2,
       stderr: `capex: --journal: no journal entry DEP-2026-10-P2 in the register ${db}; did you mean DEP-2026-10-P1?\n`,
     });
+    // Part of an id: the entries it begins (a month's, one per project), in any case.
+    expect(await capex(["trace", "--journal", "dep-2026", "--db", db])).toMatchObject({
+      code: 2,
+      stderr: `capex: --journal: no journal entry dep-2026 in the register ${db}; the entries beginning dep-2026: DEP-2026-09-P1, DEP-2026-10-P1\n`,
+    });
     expect(await capex(["trace", "--journal", "DEP-2026-10-P1", "--period", "2026-09", "--db", db])).toMatchObject({
       code: 2,
       stderr: "capex: --period: journal entry DEP-2026-10-P1 was posted in 2026-10, not 2026-09\n",

@@ -129,6 +129,21 @@ function suggestion(id: string, known: string[]): string {
   return near === undefined ? "" : `; did you mean ${near}?`;
 }
 
+const SHOWN_ENTRIES = 8;
+
+/**
+ * Entries whose id begins with what was typed (DEP-2026-10 names a month's depreciation
+ * entries, one per project), else the id most likely meant. An entry id is a prefix, a period
+ * and a project, so a partial one is how an accountant looking for "October's entries" types it.
+ */
+function journalSuggestion(id: string, known: string[]): string {
+  const start = id.toUpperCase();
+  const begun = known.filter((k) => k.toUpperCase().startsWith(start));
+  if (begun.length === 0) return suggestion(id, known);
+  const more = begun.length > SHOWN_ENTRIES ? ` and ${begun.length - SHOWN_ENTRIES} more` : "";
+  return `; the entries beginning ${id}: ${begun.slice(0, SHOWN_ENTRIES).join(", ")}${more}`;
+}
+
 // --- the parts of a line -------------------------------------------------------------------
 
 type PartRef = Omit<LinePart, "component" | "amount">;
@@ -325,7 +340,7 @@ async function traceEntry(entry: JournalEntry, ev: Evidence, onlyClasses?: Reado
 export async function traceJournal(store: RegisterStore, journalId: string, period?: string): Promise<JournalTrace> {
   const entry = await store.journalEntry(journalId);
   if (!entry) {
-    throw new InputError("--journal", `no journal entry ${journalId} in the register ${store.location}${suggestion(journalId, await store.journalIds())}`);
+    throw new InputError("--journal", `no journal entry ${journalId} in the register ${store.location}${journalSuggestion(journalId, await store.journalIds())}`);
   }
   if (period !== undefined && entry.period !== period) {
     throw new InputError("--period", `journal entry ${journalId} was posted in ${entry.period}, not ${period}`);
