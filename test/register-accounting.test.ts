@@ -398,7 +398,7 @@ describe("retirements", () => {
 
   it("by quantity: 40 of 100 ft retired, the other 60 ft depreciate their remaining value over the remaining life", async () => {
     const { result: nov, state } = await november(await throughOctober(), { kind: "quantity", quantity: new Dec(40) });
-    expect(disposalRow(nov)).toEqual(["P1-1,P1,Infrastructure,2026-11-15,40,769.60,2.56,0.00,0.00,-767.04"]);
+    expect(disposalRow(nov)).toEqual(["P1-1,P1,Infrastructure,2026-11-15,40 ft,769.60,2.56,0.00,0.00,-767.04"]);
     expect(assets(nov)).toEqual(["P1-1 Infrastructure cost 1154.40 opening 6.41 depreciation 1.92 accumulated 5.77"]);
     expect(state.assets.get("P1-1")!.record.quantity).toBe("60");
     // tax.csv's book amount for the year: the 60 ft's share of all four months, September to
@@ -510,9 +510,14 @@ describe("retirements", () => {
     );
     // As Excel saves "CSV" where the decimal separator is a comma.
     expect(() => parseRetirements("asset_id;date;portion;proceeds;removal_cost;reason\nP1-1;2026-11-05;all;1234,00;;\n", file)).toThrow(
-      `${file}: 1 problem in the retirements file; nothing was done:\n  line 1: the first line must name the columns asset_id,date,portion,proceeds,removal_cost,reason (proceeds, removal_cost and reason may be empty); ` +
+      `${file}: 1 problem in the retirements file; nothing was done:\n  line 1: the first line must name the columns; asset_id, date, portion are missing (required: asset_id, date, portion; optional: proceeds, removal_cost, reason); ` +
         "the columns are separated by semicolons: save the file as CSV with commas (in Excel: CSV UTF-8, comma delimited)",
     );
+    // Only the three it cannot do without are required: a file of sales with no removal costs or reasons reads.
+    expect(() => parseRetirements("asset_id,portion,proceeds\nP1-1,all,10\n", file)).toThrow(
+      `${file}: 1 problem in the retirements file; nothing was done:\n  line 1: the first line must name the columns; date is missing (required: asset_id, date, portion; optional: proceeds, removal_cost, reason)`,
+    );
+    expect(parseRetirements("asset_id,date,portion\nP1-1,2026-11-05,all\n", file).map((r) => [r.assetId, r.proceeds, r.removalCost, r.reason])).toEqual([["P1-1", 0, 0, ""]]);
   });
 
   it("lists every bad row with its line, before any work", async () => {

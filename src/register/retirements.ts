@@ -23,6 +23,8 @@ export interface RetirementRequest {
 }
 
 export const RETIREMENT_COLUMNS = ["asset_id", "date", "portion", "proceeds", "removal_cost", "reason"] as const;
+/** The columns a retirements file must have; the others may be left out (no proceeds, no removal cost, no reason). */
+const REQUIRED_RETIREMENT_COLUMNS = ["asset_id", "date", "portion"] as const;
 
 export type Problem = { line: number; message: string };
 
@@ -60,12 +62,18 @@ export function readRetirementRows(text: string, file: string): { requests: Reti
     throw new RegisterInputError(file, [{ line: (e as { lines?: number }).lines ?? 1, message: `not a CSV file: ${(e as Error).message}` }], "retirements file");
   }
   const header = rows[0]?.map((h) => h.toLowerCase());
-  if (!header?.includes("asset_id") || !header.includes("date") || !header.includes("portion")) {
+  const missing = REQUIRED_RETIREMENT_COLUMNS.filter((c) => !header?.includes(c));
+  if (!header || missing.length) {
     // Excel saves "CSV" with semicolons where the decimal separator is a comma.
     const semicolons = header?.length === 1 && header[0]!.includes(";") ? "; the columns are separated by semicolons: save the file as CSV with commas (in Excel: CSV UTF-8, comma delimited)" : "";
     throw new RegisterInputError(
       file,
-      [{ line: 1, message: `the first line must name the columns ${RETIREMENT_COLUMNS.join(",")} (proceeds, removal_cost and reason may be empty)${semicolons}` }],
+      [
+        {
+          line: 1,
+          message: `the first line must name the columns; ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing (required: ${REQUIRED_RETIREMENT_COLUMNS.join(", ")}; optional: ${RETIREMENT_COLUMNS.filter((c) => !(REQUIRED_RETIREMENT_COLUMNS as readonly string[]).includes(c)).join(", ")})${semicolons}`,
+        },
+      ],
       "retirements file",
     );
   }
