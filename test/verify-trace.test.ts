@@ -7,8 +7,9 @@ import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { traceAsset, traceJournal } from "../src/audit/trace.js";
-import { verifyPeriod } from "../src/audit/verify.js";
+import { retirementOf, verifyPeriod } from "../src/audit/verify.js";
 import { runMonthEnd } from "../src/close/month-end.js";
+import { Dec } from "../src/money.js";
 import { loadDefaultRules, toolVersion } from "../src/package-info.js";
 import { importAssets } from "../src/register/import.js";
 import { stateDigest } from "../src/register/model.js";
@@ -124,8 +125,11 @@ describe("capex verify", () => {
     expect((await store.periodReport("2026-10"))!.disposals.map((d) => [d.assetId, d.portion, d.proceeds, d.removalCost, d.reason])).toEqual([
       ["P1-1", "25%", 10000, 2000, "cable cut"],
       ["P1-10", "all", 5000, 0, ""],
-      ["P1-6", "40", 0, 0, "road widening"],
+      ["P1-6", "40 ft", 0, 0, "road widening"],
     ]);
+    // A quantity reads back with its unit, or bare as periods closed before 0.5.0 wrote it.
+    const byQuantity = (await store.periodReport("2026-10"))!.disposals[2]!;
+    for (const portion of ["40 ft", "40"]) expect(retirementOf({ ...byQuantity, portion }, 4, "f").portion).toEqual({ kind: "quantity", quantity: new Dec(40) });
     expect({ status: await store.status(), state: stateDigest(await store.loadState()), journal: await store.journal("2026-10") }).toEqual(before);
     expect(Object.fromEntries(readdirSync(outOf("2026-10")).map((f) => [f, sha256(readFileSync(join(outOf("2026-10"), f)))]))).toEqual(outputsBefore);
     expect(scratchFolders()).toEqual(scratchBefore);

@@ -115,7 +115,7 @@ function checkInputs(period: string, closed: ClosedPeriod, report: PeriodReport,
 /** The retirement a disposals row records, as the request that made it: the same portion, date, amounts and reason. */
 export function retirementOf(d: DisposalRow, line: number, file: string): RetirementRequest {
   const portion: RetirementRequest["portion"] =
-    d.portion === "all" ? { kind: "all" } : d.portion.endsWith("%") ? { kind: "percent", percent: new Dec(d.portion.slice(0, -1)) } : { kind: "quantity", quantity: new Dec(d.portion) };
+    d.portion === "all" ? { kind: "all" } : d.portion.endsWith("%") ? { kind: "percent", percent: new Dec(d.portion.slice(0, -1)) } : { kind: "quantity", quantity: new Dec(d.portion.split(" ")[0]!) }; // "40 ft" (a bare "40" before 0.5.0)
   return { line, assetId: d.assetId, date: d.date, portion, proceeds: d.proceeds, removalCost: d.removalCost, reason: d.reason, file };
 }
 

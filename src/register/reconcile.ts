@@ -398,7 +398,13 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       const gainLoss = group ? 0 : retirement.proceeds - retirement.removalCost - nbv;
       const accumulatedOnDisposal = group ? costRetired - retirement.proceeds + retirement.removalCost : accumulatedRetired;
       if (group) reserve.set(record.faClass, (reserve.get(record.faClass) ?? 0) - (accumulatedOnDisposal - accumulatedRetired));
-      const portion = retirement.portion.kind === "all" ? "all" : retirement.portion.kind === "percent" ? `${retirement.portion.percent}%` : retirement.portion.quantity.toString();
+      // A quantity with the asset's unit (40 ft): a bare 40 in disposals.csv could be anything.
+      const portion =
+        retirement.portion.kind === "all"
+          ? "all"
+          : retirement.portion.kind === "percent"
+            ? `${retirement.portion.percent}%`
+            : `${retirement.portion.quantity}${record.uom ? ` ${record.uom}` : ""}`;
       p.disposal = {
         assetId,
         project: record.project,
