@@ -69,7 +69,7 @@ export { type BookTaxYear, bookToTaxByYear, macrsSchedule, macrsYear, type TaxAs
 export { CONVENTIONS, type Convention, METHODS, type Method, type RecoveryYears, TAX_RECOVERY_YEARS } from "./depreciation/types.js";
 
 // The close and its outputs
-export { type CloseInput, type CloseResult, type ContinuityRow, classifyForClose, closePeriod, type RegisterEntry, type RollforwardRow } from "./close/close.js";
+export { type CloseInput, type CloseResult, type ContinuityRow, classifyForClose, closePeriod, type RegisterEntry, type RollforwardRow, type TaxYearToDate } from "./close/close.js";
 export { checkIdentities, type Identity } from "./close/identities.js";
 export { latestCompletePeriod } from "./close/period.js";
 export { assertBalanced, type JournalEntry, type Posting } from "./ledger/journal.js";
@@ -108,6 +108,7 @@ export {
   type AdjustmentKind,
   type AssetSource,
   type ClassBalance,
+  type EarlierRetirementsTax,
   emptyRegisterState,
   type PeriodReport,
   type Rebase,

@@ -208,6 +208,9 @@ describe("capex demo", () => {
     expect(r.stdout).toContain("  adjustments:         3 (cost_change 1, late_addition 1, withdrawal 1)  cost 10398.92, accumulated -21.75; see adjustments.csv");
     expect(r.stdout).toContain("  retirements:         2 assets   cost 10941.48, gain/loss -9110.64; see disposals.csv");
     expect(r.stdout).toContain("  register:      cost 3063614.74, accumulated 92046.24, net book value 2971568.50");
+    // The tax year's deduction with what October retired (2,126.05 for the year of disposition); September retired nothing.
+    expect(r.stdout).toContain("  tax book FY2026: 226159.47 (reporting only); 228285.52 with the year's retirements to date\n");
+    expect(r.stdout.match(/ {2}tax book FY2026: .*\n/g)![0]).toMatch(/^ {2}tax book FY2026: [\d.]+ \(reporting only\)\n$/);
     expect(r.stderr).toContain("late approval: ATX-NORTH task 8, approved on 2026-09-28, recorded after 2026-09 was closed");
     expect(r.stderr).toContain('  added "Capex exception: UNKNOWN_UNIT_CODE" to 1 task: 9006\n');
     for (const f of ["2026-09/capex-2026-09.xlsx", "2026-10/capex-2026-10.xlsx", "snapshot-1/tasks.jsonl", "snapshot-2/tasks.jsonl", "retirements-2026-10.csv"]) expect(existsSync(join(out, f)), f).toBe(true);

@@ -1,5 +1,7 @@
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyPeriod } from "../src/audit/verify.js";
 import { type CloseResult, closePeriod, type RollforwardRow } from "../src/close/close.js";
 import { postingOf, runMonthEnd } from "../src/close/month-end.js";
 import { IdentityError, RegisterInputError } from "../src/errors.js";
@@ -12,6 +14,7 @@ import { RegisterStore } from "../src/register/store.js";
 import { openSnapshot } from "../src/snapshot/reader.js";
 import { type CloseManifest, writeCloseOutputs } from "../src/report/write.js";
 import ExcelJS from "exceljs";
+import { sql } from "kysely";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
 import { baseTask, tmp, writeSnapshot } from "./helpers.js";
@@ -664,6 +667,57 @@ describe("the tax book of retirements: the mid-quarter test (Treas. Reg. §1.168
     expect(conventions(results[4]!)).toEqual(["P1-1 2027 mid_quarter 175.66"]);
   });
 
+  it("the tax year's deduction as it stands: the assets in service, and what the year retired, in this month and its earlier months as their closes posted it", async () => {
+    const dir = tmp("capex-regacct-");
+    const store = await RegisterStore.open(join(dir, "capex.db"));
+    try {
+      const retirements = join(dir, "retirements.csv");
+      writeFileSync(retirements, "asset_id,date,portion\nP1-2,2027-01-15,all\n");
+      const FETCHED = "2027-03-02T06:00:00.000Z";
+      const results = new Map<string, CloseResult>();
+      for (const period of months("2026-10", "2027-02")) {
+        const snapshot = await openSnapshot(await writeSnapshot([FEB, OCT], undefined, FETCHED));
+        const close = { register: store, snapshot, rules, period, out: join(dir, period), workbook: period === "2027-02" };
+        results.set(period, (await runMonthEnd(period === "2027-01" ? { ...close, retirementsFile: retirements } : close)).result);
+      }
+      // December reads the tax year's months before it (nothing retired); January is a year's first month.
+      expect(results.get("2026-12")!.taxYearToDate.earlier).toEqual({ from: "2026-01", to: "2026-11", amount: 0, retirements: 0, withoutFigures: 0 });
+      // January retires the fiber (49.40 for 2027, to the middle of its first quarter); February
+      // has no retirement of its own, and still counts January's in the year's deduction.
+      expect(results.get("2027-01")!.taxYearToDate).toEqual({ taxYear: 2027, inService: 17566, retirements: 4940, earlier: undefined, total: 22506 });
+      expect(results.get("2027-02")!.taxYearToDate).toEqual({
+        taxYear: 2027,
+        inService: 17566,
+        retirements: 0,
+        earlier: { from: "2027-01", to: "2027-01", amount: 4940, retirements: 1, withoutFigures: 0 },
+        total: 22506,
+      });
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.readFile(join(dir, "2027-02", "capex-2027-02.xlsx"));
+      const summary = wb.getWorksheet("Summary")!;
+      const rows: unknown[][] = [];
+      summary.eachRow((row) => {
+        if (String(row.getCell(1).value).startsWith("Tax depreciation")) rows.push([row.getCell(1).value, row.getCell(2).value]);
+      });
+      expect(rows).toEqual([
+        ["Tax depreciation, tax year 2027", 175.66],
+        ["Tax depreciation of the retirements (year of disposition)", 0],
+        ["Tax depreciation of the tax year's earlier retirements (2027-01 to 2027-01)", 49.4],
+        ["Tax depreciation, tax year 2027, with the year's retirements to date", 225.06],
+      ]);
+      // verify recomputes February with the same earlier retirements, byte for byte.
+      const verified = await verifyPeriod({ store, period: "2027-02", snapshot: await openSnapshot(await writeSnapshot([FEB, OCT], undefined, FETCHED)), rules, out: join(dir, "2027-02") });
+      expect(verified.reproduced).toBe(true);
+      // A retirement posted before fiber-capex figured its tax (0.3.0 and earlier) is counted apart, not as none.
+      await sql`update period_reports set report = json_remove(report, '$.disposals[0].tax') where period = '2027-01'`.execute(store.db);
+      expect(await store.earlierRetirementsTax("2027-02", 1)).toEqual({ from: "2027-01", to: "2027-01", amount: 0, retirements: 1, withoutFigures: 1 });
+      // A fiscal year from July: 2027-02 is in the year July 2026 to June 2027.
+      expect((await store.earlierRetirementsTax("2027-02", 7))!.from).toBe("2026-07");
+    } finally {
+      await store.close();
+    }
+  });
+
   it("the register's state digest tells the two apart: the same assets and balances, the fiber retired in 2026 or in 2027", async () => {
     const in2026 = await closesRetiring("2027-02", "2026-11-20", { kind: "all" });
     const in2027 = await closesRetiring("2027-02", "2027-01-15", { kind: "all" });
@@ -871,8 +925,10 @@ describe.each(BACKENDS)("applyPosting (%s)", (backend) => {
     try {
       let state = empty();
       const r = withRules({ retirementAccounting: "group" });
+      const retiredTax: number[] = [];
       for (const [period, tasks, retirements] of SEQUENCE) {
         const result = await closePeriod({ snapshot: memorySnapshot(tasks, { projects: [P1, P2] }), rules: r, period, register: state, retirements });
+        retiredTax.push(...result.disposals.map((d) => d.tax!.amount));
         await store.exclusive((tx) => tx.commit(postingOf(result, { files: {} } as unknown as CloseManifest, {}, new Date("2027-01-05T00:00:00Z"))));
         state = applyPosting(state, result);
         expect(await store.loadState()).toEqual(state);
@@ -880,6 +936,11 @@ describe.each(BACKENDS)("applyPosting (%s)", (backend) => {
       expect(state.assets.get("P1-3")!.record).toMatchObject({ cost: 144_300, quantity: "75", retired: { cost: 48_100, salvage: 0, quantity: "25" } });
       // Each asset's retirements, as the tax book's mid-quarter test reads them, read back the same.
       expect([state.assets.get("P1-3")!.retirements, state.assets.get("P2-1")!.retirements]).toEqual([[{ period: "2026-10", cost: 48_100 }], [{ period: "2026-11", cost: 192_400 }]]);
+      // The tax year's earlier retirements, read out of the reports by each database's JSON functions.
+      // (Both in the tax year they were placed in service: no deduction, figured as 0.)
+      expect(await store.earlierRetirementsTax("2026-12", 1)).toEqual({ from: "2026-01", to: "2026-11", amount: 0, retirements: 2, withoutFigures: 0 });
+      expect(retiredTax).toEqual([0, 0]);
+      expect(await store.earlierRetirementsTax("2027-01", 1)).toBeUndefined();
     } finally {
       await store.close();
     }

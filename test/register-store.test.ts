@@ -465,7 +465,8 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
         ] as const) {
           const retirements = retire ? parseRetirements(readFileSync(retire, "utf8"), retire) : [];
           const register = await store.loadState();
-          const whole = await closePeriod({ snapshot: await openSnapshot(snap), rules, period, register, retirements, allowOpenPeriod: period === "2026-11" });
+          const earlierRetirementsTax = await store.earlierRetirementsTax(period, rules.fiscalYearStartMonth);
+          const whole = await closePeriod({ snapshot: await openSnapshot(snap), rules, period, register, retirements, allowOpenPeriod: period === "2026-11", earlierRetirementsTax });
           const monthEnd = await close(store, period, snap, join(dir, period), retire);
           expect(monthEnd.result).toEqual(whole);
           expect(whole.adjustments.length + whole.disposals.length).toBeGreaterThan(0);
@@ -484,7 +485,7 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
         const sep = await writeSnapshot([baseTask(1, { approved_date: "2026-09-10T14:00:00Z", asset_id: "X1" })]);
         const oct = await writeSnapshot([baseTask(7, { approved_date: "2026-09-10T14:00:00Z", asset_id: "X1", project_short_name: "P2" })], [P2]);
         await close(store, "2026-09", sep, join(dir, "2026-09"));
-        const whole = await closePeriod({ snapshot: await openSnapshot(oct), rules, period: "2026-10", register: await store.loadState() });
+        const whole = await closePeriod({ snapshot: await openSnapshot(oct), rules, period: "2026-10", register: await store.loadState(), earlierRetirementsTax: await store.earlierRetirementsTax("2026-10", 1) });
         const monthEnd = await close(store, "2026-10", oct, join(dir, "2026-10"));
         expect(monthEnd.result).toEqual(whole);
         expect(whole.register.map((e) => [e.asset.assetId, e.asset.project, e.asset.taskId, e.asset.elements.length])).toEqual([["X1", "P1", 1, 1]]);

@@ -193,6 +193,7 @@ export async function verifyPeriod(input: VerifyInput): Promise<VerifyResult> {
     register: before,
     retirements: report.disposals.map((d, i) => retirementOf(d, i + 2, retirementsFile)),
     allowOpenPeriod: report.openPeriod,
+    earlierRetirementsTax: await store.earlierRetirementsTax(period, rules.fiscalYearStartMonth),
   });
   // Outputs name the snapshot and rules by the paths the close was given (its contents are
   // proven by the hashes checked above): as the register recorded them, or for a period closed

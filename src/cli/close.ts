@@ -115,7 +115,22 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       expensed_in_period: formatCents(t.expensedInPeriod),
       adjustments: { count: result.counts.adjustments, cost: formatCents(t.costAdjustments), accumulated: formatCents(t.accumulatedAdjustments) },
       disposals: { count: result.counts.disposals, cost: formatCents(t.disposals), gain_loss: formatCents(t.gainLoss) },
-      tax_depreciation: { tax_year: result.taxYear, amount: formatCents(t.taxDepreciation) },
+      tax_depreciation: {
+        tax_year: result.taxYear,
+        amount: formatCents(t.taxDepreciation),
+        // The year's deduction as it stands: the assets in service and what the year retired.
+        retirements: formatCents(result.taxYearToDate.retirements),
+        earlier_retirements: result.taxYearToDate.earlier
+          ? {
+              from: result.taxYearToDate.earlier.from,
+              to: result.taxYearToDate.earlier.to,
+              amount: formatCents(result.taxYearToDate.earlier.amount),
+              count: result.taxYearToDate.earlier.retirements,
+              without_figures: result.taxYearToDate.earlier.withoutFigures,
+            }
+          : null,
+        year_to_date: formatCents(result.taxYearToDate.total),
+      },
       assets: { count: result.counts.register, cost: formatCents(t.closingCost), accumulated: formatCents(t.closingAccumulated), net_book_value: formatCents(t.closingNbv) },
       exceptions: result.counts.exceptionsByCode,
       identities_hold: result.identities.every((i) => i.holds),
@@ -152,7 +167,9 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     }
     if (result.counts.disposals) w(`  retirements:   ${count(result.counts.disposals, "asset")}   cost ${formatCents(t.disposals)}, gain/loss ${formatCents(t.gainLoss)}; see disposals.csv`);
     w(`  register:      cost ${formatCents(t.closingCost)}, accumulated ${formatCents(t.closingAccumulated)}, net book value ${formatCents(t.closingNbv)}`);
-    w(`  tax book FY${result.taxYear}: ${formatCents(t.taxDepreciation)} (reporting only)`);
+    const ytd = result.taxYearToDate;
+    const retired = ytd.total - ytd.inService;
+    w(`  tax book FY${result.taxYear}: ${formatCents(t.taxDepreciation)} (reporting only)${retired ? `; ${formatCents(ytd.total)} with the year's retirements to date` : ""}`);
     w(`  identities:    all ${result.identities.length} hold`);
     if (exceptions) {
       w(`  exceptions:    ${exceptions} (${Object.entries(result.counts.exceptionsByCode).map(([k, v]) => `${k} ${v}`).join(", ")}); see exceptions.csv`);

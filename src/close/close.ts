@@ -8,7 +8,7 @@ import type { RecoveryYears } from "../depreciation/types.js";
 import { InputError, SnapshotError } from "../errors.js";
 import { assertBalanced, buildEntries, type JournalEntry, PostingBook } from "../ledger/journal.js";
 import { type Cents, checkTotal } from "../money.js";
-import { type AssetBalance, type AssetEvent, type AssetRetirement, type AssetSource, type ClassBalance, emptyRegisterState, ledgerKey, midQuarterBasis, type RegisterState, stateDigest } from "../register/model.js";
+import { type AssetBalance, type AssetEvent, type AssetRetirement, type AssetSource, type ClassBalance, type EarlierRetirementsTax, emptyRegisterState, ledgerKey, midQuarterBasis, type RegisterState, stateDigest } from "../register/model.js";
 import { type AdjustmentRow, type DisposalRow, type ExpensePosting, holdBackClaimedIds, reconcile } from "../register/reconcile.js";
 import type { RetirementRequest } from "../register/retirements.js";
 import type { Rules } from "../rules/model.js";
@@ -89,6 +89,21 @@ export interface TaxClassRow {
   difference: Cents;
 }
 
+/**
+ * A tax year's deduction as it stands at a period end: the year's amounts of the assets in
+ * service (tax.csv) and the deduction for the year of disposition of what the year retired,
+ * this period (disposals.csv) and earlier (as their closes posted it).
+ */
+export interface TaxYearToDate {
+  taxYear: number;
+  inService: Cents;
+  retirements: Cents;
+  /** Of the tax year's earlier months, from the register (undefined on the year's first month or without a register). */
+  earlier: EarlierRetirementsTax | undefined;
+  /** inService + retirements + earlier.amount. */
+  total: Cents;
+}
+
 export interface CloseResult {
   period: string;
   periodStart: string;
@@ -133,6 +148,8 @@ export interface CloseResult {
   journal: JournalEntry[];
   rollforward: RollforwardRow[];
   taxByClass: TaxClassRow[];
+  /** The tax book's deduction of the period's tax year as it stands at the period end (reporting only). */
+  taxYearToDate: TaxYearToDate;
   identities: Identity[];
   /** What the close commits to the register (see PeriodPosting). */
   posting: {
@@ -200,6 +217,8 @@ export interface CloseInput {
    * loads the state for this close only; a caller that reuses the state leaves it unset.
    */
   releaseRegister?: boolean;
+  /** The retirements' tax deduction posted in the tax year's months before this one (RegisterStore.earlierRetirementsTax), for taxYearToDate. */
+  earlierRetirementsTax?: EarlierRetirementsTax | undefined;
   onStage?: (stage: string) => void;
 }
 
@@ -560,6 +579,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     journal,
     rollforward,
     taxByClass,
+    taxYearToDate: taxYearToDate(taxYear, taxByClass, disposals, input.earlierRetirementsTax),
     identities: [],
     posting: {
       events: rec.assets.flatMap((a) => a.events),
@@ -601,6 +621,12 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   input.onStage?.("check");
   result.identities = checkIdentities(result);
   return result;
+}
+
+function taxYearToDate(taxYear: number, taxByClass: readonly TaxClassRow[], disposals: readonly DisposalRow[], earlier: EarlierRetirementsTax | undefined): TaxYearToDate {
+  const inService = taxByClass.reduce((sum, t) => sum + t.taxAmount, 0);
+  const retirements = disposals.reduce((sum, d) => sum + (d.tax?.amount ?? 0), 0);
+  return { taxYear, inService, retirements, earlier, total: inService + retirements + (earlier?.amount ?? 0) };
 }
 
 /** The period's journals: capitalization, expense and depreciation as before, then adjustments and retirements. */

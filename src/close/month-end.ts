@@ -231,7 +231,8 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     // task: a task's own asset_id may name an asset registered from a project this
     // snapshot does not cover, which the close carries on from its registered record.
     const result = await (async () => {
-      const close = { snapshot, rules, period, retirements, allowOpenPeriod: input.allowOpenPeriod, onStage: input.onStage };
+      const earlierRetirementsTax = await tx.earlierRetirementsTax(period, rules.fiscalYearStartMonth);
+      const close = { snapshot, rules, period, retirements, allowOpenPeriod: input.allowOpenPeriod, earlierRetirementsTax, onStage: input.onStage };
       const classification = await classifyForClose(close);
       const current = assetsInService(classification, period);
       input.onStage?.("register");

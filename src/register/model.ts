@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { monthIndexOf, periodOfMonthIndex } from "../dates.js";
+import { fiscalYearMonths, fiscalYearOf } from "../depreciation/schedule.js";
 import { taxYearOf } from "../depreciation/tax.js";
 import type { CutoffCandidate } from "../capitalize/classify.js";
 import type { AssetRecord, ExceptionRow } from "../capitalize/outcomes.js";
@@ -215,6 +216,29 @@ export interface PeriodReport {
   coveredProjects?: string[];
   /** The folder the close wrote its outputs to, named as the snapshot is (absent from periods closed before fiber-capex kept it): capex audit writes beside them. */
   outputFolder?: string;
+}
+
+/**
+ * The tax book's deduction for the year of disposition of the retirements posted in the
+ * months of a tax year before the one closing, as their closes posted it (their reports).
+ * With this close's own and the year's amounts of the assets in service, it gives the tax
+ * year's whole deduction: what Form 4562 asks of the year once it ends.
+ */
+export interface EarlierRetirementsTax {
+  /** The months read: the tax year's first to the month before the close (none on a first close). */
+  from: string;
+  to: string;
+  amount: Cents;
+  retirements: number;
+  /** Retirements posted by a fiber-capex before 0.4.0, which figured no tax for them (left out of `amount`). */
+  withoutFigures: number;
+}
+
+/** The months of `period`'s tax year before it (none when it is the year's first). */
+export function earlierMonthsOfTaxYear(period: string, fiscalYearStartMonth: number): { from: string; to: string } | undefined {
+  const month = monthIndexOf(period);
+  const [first] = fiscalYearMonths(fiscalYearOf(month, fiscalYearStartMonth), fiscalYearStartMonth);
+  return month > first ? { from: periodOfMonthIndex(first), to: periodOfMonthIndex(month - 1) } : undefined;
 }
 
 /** What a close (or a take-on import) commits to the register, in one transaction. */

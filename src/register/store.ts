@@ -12,8 +12,9 @@ import { monthIndexOf } from "../dates.js";
 import { PeriodOrderError, RegisterBusyError, RegisterError, RegisterOpenError } from "../errors.js";
 import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
-import { type AssetBalance, type AssetRetirement, type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting,
+import { type AssetBalance, type AssetRetirement, type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, type EarlierRetirementsTax, earlierMonthsOfTaxYear, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting,
   notClosedReason, type PeriodReport, recordSummary, type RegisteredAsset, type RegisterState, retiredOf } from "./model.js";
+import type { DisposalRow } from "./reconcile.js";
 import { BALANCE_BLOCK, type Backend, migrations, REGISTER_MARK, type RegisterTables } from "./schema.js";
 
 /**
@@ -583,6 +584,11 @@ export class RegisterStore {
     return periodReport(this.db, period);
   }
 
+  /** The tax deduction of the retirements posted in `period`'s tax year before it (see EarlierRetirementsTax). */
+  earlierRetirementsTax(period: string, fiscalYearStartMonth: number): Promise<EarlierRetirementsTax | undefined> {
+    return earlierRetirementsTax(this.db, this.backend, period, fiscalYearStartMonth);
+  }
+
   /** The reports of every closed period up to `period`, oldest first. */
   async periodReports(upTo: string): Promise<Array<{ period: string; report: PeriodReport }>> {
     const rows = await this.db.selectFrom("period_reports").selectAll().where("period", "<=", upTo).orderBy("period").execute();
@@ -686,6 +692,11 @@ export class RegisterTransaction {
     return periodInputs(this.tx, this.backend, period);
   }
 
+  /** The tax deduction of the retirements posted in `period`'s tax year before it (see EarlierRetirementsTax). */
+  earlierRetirementsTax(period: string, fiscalYearStartMonth: number): Promise<EarlierRetirementsTax | undefined> {
+    return earlierRetirementsTax(this.tx, this.backend, period, fiscalYearStartMonth);
+  }
+
   /** Inserts a period's posting and commits: after this returns the period is closed. */
   async commit(posting: PeriodPosting): Promise<void> {
     await writePosting(this.tx, this.backend, posting, this.bulk);
@@ -775,6 +786,28 @@ function journalFromRows(rows: Array<RegisterTables["journal_lines"]>): JournalE
       out.push(e);
     }
     e.postings.push({ account: r.account, accountName: r.account_name, debit: num(r.debit), credit: num(r.credit), memo: r.memo, project: r.project, faClass: r.fa_class });
+  }
+  return out;
+}
+
+/**
+ * The tax deduction of the retirements posted in the months of `period`'s tax year before it,
+ * from each period's report by the database's JSON functions (a report holds every exception
+ * too); undefined when `period` is its tax year's first month.
+ */
+async function earlierRetirementsTax(db: Tx, backend: Backend, period: string, fiscalYearStartMonth: number): Promise<EarlierRetirementsTax | undefined> {
+  const months = earlierMonthsOfTaxYear(period, fiscalYearStartMonth);
+  if (!months) return undefined;
+  const { from, to } = months;
+  const disposals = backend === "sqlite" ? sql<string | null>`json_extract(report, '$.disposals')` : sql<string | null>`(report::jsonb)->>'disposals'`;
+  const rows = await db.selectFrom("period_reports").select(disposals.as("disposals")).where("period", ">=", from).where("period", "<=", to).execute();
+  const out: EarlierRetirementsTax = { from, to, amount: 0, retirements: 0, withoutFigures: 0 };
+  for (const r of rows) {
+    for (const d of r.disposals === null ? [] : (JSON.parse(r.disposals) as DisposalRow[])) {
+      out.retirements++;
+      if (d.tax) out.amount += d.tax.amount;
+      else out.withoutFigures++;
+    }
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { rename, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { checkOutputFolder, filesOfManifest, type OutputFolderKind, readManifest, writeDirAtomically } from "../atomic-dir.js";
 import { AUDIT_SAMPLE_FILE, auditPdfName, isAuditFile } from "../audit/files.js";
-import type { CloseResult } from "../close/close.js";
+import type { CloseResult, TaxYearToDate } from "../close/close.js";
 import { checkErpProfiles, erpFileName, exportJournal } from "../erp/profiles.js";
 import type { ErpProfileName } from "../erp/mapping.js";
 import { formatCents } from "../money.js";
@@ -195,11 +195,24 @@ function summaryLines(r: CloseResult, projects: string[], paths: InputPaths): Su
     { label: "Retirements", value: r.counts.disposals },
     { label: "Retirements: cost retired", value: t.disposals / 100, kind: "amount" },
     { label: "Retirements: gain (loss)", value: t.gainLoss / 100, kind: "amount" },
-    { label: `Tax depreciation, tax year ${r.taxYear}`, value: t.taxDepreciation / 100, kind: "amount" },
-    { label: "Tax depreciation of the retirements (year of disposition)", value: r.disposals.reduce((sum, d) => sum + (d.tax?.amount ?? 0), 0) / 100, kind: "amount" },
+    ...taxYearLines(r.taxYearToDate),
     { label: "Closing cost", value: t.closingCost / 100, kind: "amount" },
     { label: "Closing accumulated depreciation", value: t.closingAccumulated / 100, kind: "amount" },
     { label: "Closing net book value", value: t.closingNbv / 100, kind: "amount" },
+  ];
+}
+
+/** The tax year's deduction as it stands: the assets in service, the year's retirements (this period's, its earlier months'), the whole. */
+function taxYearLines(y: TaxYearToDate): SummaryLine[] {
+  const earlier = y.earlier;
+  const notFigured = earlier?.withoutFigures ? `; ${earlier.withoutFigures} retired by a fiber-capex before 0.4.0 not included` : "";
+  return [
+    { label: `Tax depreciation, tax year ${y.taxYear}`, value: y.inService / 100, kind: "amount" },
+    { label: "Tax depreciation of the retirements (year of disposition)", value: y.retirements / 100, kind: "amount" },
+    ...(earlier
+      ? [{ label: `Tax depreciation of the tax year's earlier retirements (${earlier.from} to ${earlier.to}${notFigured})`, value: earlier.amount / 100, kind: "amount" } as const]
+      : []),
+    { label: `Tax depreciation, tax year ${y.taxYear}, with the year's retirements to date`, value: y.total / 100, kind: "amount" },
   ];
 }
 
