@@ -92,25 +92,39 @@ export const CLOSE_OUTPUT_FOLDER: OutputFolderKind = {
  * an empty folder or a new path, and any folder holding one of the run's `inputs` (snapshot,
  * rules). Call it before any work.
  */
-export function checkCloseOutputFolder(out: string, inputs: string[] = [], period?: string): void {
-  checkOutputFolder(out, closeOutputFolder(period), inputs);
+export function checkCloseOutputFolder(out: string, inputs: string[] = [], period?: string, registerDigest?: string): void {
+  checkOutputFolder(out, closeOutputFolder(period, registerDigest), inputs);
 }
 
 /**
  * The close output folder kind for a close of `period`: its example path names the period,
  * and it replaces only a folder of that period's close. Another period's outputs may already
- * be in the ledger (a month's journal imported): a close never writes over them.
+ * be in the ledger (a month's journal imported): a close never writes over them. Nor over the
+ * same period's outputs from a register that stood otherwise before the period (its state
+ * digest, `registerDigest`, when given): another entity's register closing into the same
+ * folder by mistake. A re-run, or a close again after reopening the period, starts from the
+ * same state and replaces them.
  */
-const closeOutputFolder = (period: string | undefined): OutputFolderKind =>
+const closeOutputFolder = (period: string | undefined, registerDigest?: string): OutputFolderKind =>
   period
     ? {
         ...CLOSE_OUTPUT_FOLDER,
         example: `out/${period}`,
         refuses: (manifest) => {
-          const closed = (manifest as { period?: unknown } | undefined)?.period;
-          return typeof closed === "string" && closed !== period
-            ? `holds the outputs of the close of ${closed} (by its manifest.json), which may already be in the ledger; the close of ${period} does not replace them`
-            : undefined;
+          const m = manifest as { period?: unknown; register_before?: { state_digest?: unknown } } | undefined;
+          const closed = m?.period;
+          if (typeof closed === "string" && closed !== period) {
+            return `holds the outputs of the close of ${closed} (by its manifest.json), which may already be in the ledger; the close of ${period} does not replace them`;
+          }
+          const theirs = m?.register_before?.state_digest;
+          if (registerDigest !== undefined && typeof theirs === "string" && theirs !== registerDigest) {
+            return (
+              `holds outputs of the close of ${period} made from a register that stood otherwise before ${period} (state digest ${theirs.slice(0, 12)}…, ` +
+              `this close's ${registerDigest.slice(0, 12)}…): another register's close, which may already be in its ledger, or this register's before its earlier ` +
+              "periods were reopened and closed again; the close does not replace them (remove the folder yourself if they are no longer needed)"
+            );
+          }
+          return undefined;
         },
       }
     : CLOSE_OUTPUT_FOLDER;
@@ -238,7 +252,7 @@ async function writeErpFiles(dir: string, result: CloseResult, rules: Rules, pro
  */
 export async function writeCloseOutputs(result: CloseResult, rules: Rules, options: WriteOptions): Promise<WriteResult> {
   const inputs = [result.snapshot.dir, result.rules.file];
-  checkCloseOutputFolder(options.out, inputs, result.period);
+  checkCloseOutputFolder(options.out, inputs, result.period, result.registerBefore.digest);
   const erp = checkErpProfiles(options.erp ?? [], rules.erp, result.rules.file);
   const generatedAt = options.generatedAt ?? new Date();
   const paths = options.inputPaths ?? { snapshot: recordedPath(result.snapshot.dir), rules: recordedPath(result.rules.file) };
