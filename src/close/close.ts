@@ -555,6 +555,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   for (const a of c.assets) if (a.inServiceDate <= periodEnd) snapshotIds.add(a.assetId);
   const registerFromSnapshot = staying.filter((a) => snapshotIds.has(a.assetId)).length;
   const expensedInPeriod = posted.reduce((sum, e) => sum + e.amount, 0);
+  const taxYearNow = taxYearToDate(taxYear, taxByClass, disposals, input.earlierRetirementsTax);
   const result: CloseResult = {
     period,
     periodStart,
@@ -579,7 +580,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     journal,
     rollforward,
     taxByClass,
-    taxYearToDate: taxYearToDate(taxYear, taxByClass, disposals, input.earlierRetirementsTax),
+    taxYearToDate: taxYearNow,
     identities: [],
     posting: {
       events: rec.assets.flatMap((a) => a.events),
@@ -612,7 +613,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
       disposals: total.disposals,
       gainLoss: disposals.reduce((sum, d) => sum + d.gainLoss, 0),
       expensedInPeriod,
-      taxDepreciation: taxByClass.reduce((sum, t) => sum + t.taxAmount, 0),
+      taxDepreciation: taxYearNow.inService,
       closingCost: total.closingCost,
       closingAccumulated: total.closingAccumulated,
       closingNbv: total.closingNbv,

@@ -517,9 +517,8 @@ export class RegisterStore {
       join (select asset_no, max(event_no) as last from asset_events group by asset_no) l on e.event_no = l.last
       group by e.status`.execute(this.db);
     for (const r of rows.rows) assetsByStatus[r.status] = num(r.n);
-    // Read with the database's JSON functions: a report holds the period's every exception.
-    const open = this.backend === "sqlite" ? sql<number | string | null>`json_extract(report, '$.openPeriod')` : sql<number | string | null>`(report::jsonb)->>'openPeriod'`;
-    const reports = await this.db.selectFrom("period_reports").select(["period", open.as("open")]).orderBy("period").execute();
+    const reports = await this.db.selectFrom("period_reports").select(["period", reportField<number | string | null>(this.backend, "openPeriod").as("open")]).orderBy("period").execute();
+    // SQLite gives a JSON true as 1, PostgreSQL's ->> as the text "true".
     const provisional = reports.filter((r) => r.open === 1 || r.open === "true").map((r) => r.period);
     return { location: this.location, backend: this.backend, periods, provisional, assetsByStatus };
   }
@@ -792,15 +791,13 @@ function journalFromRows(rows: Array<RegisterTables["journal_lines"]>): JournalE
 
 /**
  * The tax deduction of the retirements posted in the months of `period`'s tax year before it,
- * from each period's report by the database's JSON functions (a report holds every exception
- * too); undefined when `period` is its tax year's first month.
+ * from each period's report (see reportField); undefined when `period` is its tax year's first month.
  */
 async function earlierRetirementsTax(db: Tx, backend: Backend, period: string, fiscalYearStartMonth: number): Promise<EarlierRetirementsTax | undefined> {
   const months = earlierMonthsOfTaxYear(period, fiscalYearStartMonth);
   if (!months) return undefined;
   const { from, to } = months;
-  const disposals = backend === "sqlite" ? sql<string | null>`json_extract(report, '$.disposals')` : sql<string | null>`(report::jsonb)->>'disposals'`;
-  const rows = await db.selectFrom("period_reports").select(disposals.as("disposals")).where("period", ">=", from).where("period", "<=", to).execute();
+  const rows = await db.selectFrom("period_reports").select(reportField<string | null>(backend, "disposals").as("disposals")).where("period", ">=", from).where("period", "<=", to).execute();
   const out: EarlierRetirementsTax = { from, to, amount: 0, retirements: 0, withoutFigures: 0 };
   for (const r of rows) {
     for (const d of r.disposals === null ? [] : (JSON.parse(r.disposals) as DisposalRow[])) {
@@ -812,17 +809,22 @@ async function earlierRetirementsTax(db: Tx, backend: Backend, period: string, f
   return out;
 }
 
+/**
+ * One top-level field of a period's report, read by the database's own JSON functions: a
+ * report holds every exception and adjustment of its period (megabytes after a big month),
+ * which a caller wanting one field should not have to parse. An array or object comes back as
+ * its JSON text from either database.
+ */
+function reportField<T = unknown>(backend: Backend, name: string) {
+  return backend === "sqlite" ? sql<T>`json_extract(report, ${`$.${name}`})` : sql<T>`(report::jsonb)->>${name}`;
+}
+
 /** What a period was closed from, as its report names it. */
 export type PeriodInputs = Pick<PeriodReport, "rulesFile" | "snapshotPath" | "snapshotFetchedAt" | "coveredProjects">;
 
-/**
- * A period's inputs out of its report by the database's own JSON functions: the report holds
- * every exception and adjustment of the period (megabytes after a big month), which a close
- * that needs only these fields of the period before it should not parse.
- */
+/** A period's inputs out of its report, without parsing the rest of it (see reportField). */
 async function periodInputs(db: Tx, backend: Backend, period: string): Promise<PeriodInputs | undefined> {
-  // An array comes back as its JSON text from either.
-  const field = (name: string) => (backend === "sqlite" ? sql<string | null>`json_extract(report, ${`$.${name}`})` : sql<string | null>`(report::jsonb)->>${name}`);
+  const field = (name: string) => reportField<string | null>(backend, name);
   const row = await db
     .selectFrom("period_reports")
     .select([field("rulesFile").as("rules_file"), field("snapshotPath").as("snapshot_path"), field("snapshotFetchedAt").as("fetched_at"), field("coveredProjects").as("covered")])
