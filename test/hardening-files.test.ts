@@ -4,8 +4,9 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closePeriod } from "../src/close/close.js";
-import { applyPosting } from "../src/register/apply.js";
-import { emptyRegisterState } from "../src/register/model.js";
+import { runMonthEnd } from "../src/close/month-end.js";
+import { reopenPeriod } from "../src/register/reopen.js";
+import { RegisterStore } from "../src/register/store.js";
 import { ConfigError, OutputFolderError, RenderValidationError, SnapshotError } from "../src/errors.js";
 import { loadDefaultRules, loadRules, type Rules } from "../src/index.js";
 import { defaultRulesFile, packageRoot } from "../src/package-info.js";
@@ -88,25 +89,37 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
     expect(tree(september)).toEqual(before);
   });
 
-  it("nor the same period's outputs from a register that stood otherwise before it (another entity's register, by mistake)", async () => {
+  it("nor the same period's outputs posted to another register (another entity's register given the same --out, by mistake)", async () => {
     const october = tmp();
-    await writeCloseOutputs(await close(), rules, { out: october });
-    const before = tree(october);
-    // Another register, which closed September before: it stands otherwise before October.
-    const september = await closePeriod({ snapshot: await openSnapshot(snapshotDir), rules, period: "2026-09" });
-    const other = await closePeriod({ snapshot: await openSnapshot(snapshotDir), rules, period: "2026-10", register: applyPosting(emptyRegisterState(), september) });
-    const digest = (d: string) => `${d.slice(0, 12)}…`;
-    const theirs = JSON.parse(before["manifest.json"]!).register_before.state_digest as string;
-    const err = await writeCloseOutputs(other, rules, { out: october }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OutputFolderError);
-    expect((err as OutputFolderError).message).toBe(
-      `${october}: holds outputs of the close of 2026-10 made from a register that stood otherwise before 2026-10 (state digest ${digest(theirs)}, this close's ${digest(other.registerBefore.digest)}): ` +
-        "another register's close, which may already be in its ledger, or this register's before its earlier periods were reopened and closed again; " +
-        `the close does not replace them (remove the folder yourself if they are no longer needed). ${NOTHING} Choose a new or empty folder, for example out/2026-10.`,
-    );
-    expect(tree(october)).toEqual(before);
-    // The same register's close again (a re-run, or after reopening the period) replaces them.
-    await writeCloseOutputs(await close(), rules, { out: october });
+    const register = async () => RegisterStore.open(join(tmp(), "capex.db"));
+    const monthEnd = async (store: RegisterStore) => runMonthEnd({ register: store, snapshot: await openSnapshot(snapshotDir), rules, period: "2026-10", out: october, workbook: false });
+    const [a, b] = [await register(), await register()];
+    try {
+      // Outputs that name no register (a close without one, or before 0.5.0) are replaced.
+      await writeCloseOutputs(await close(), rules, { out: october });
+      await monthEnd(a);
+      const idA = (await a.registerId())!;
+      const before = tree(october);
+      expect(JSON.parse(before["manifest.json"]!).register).toEqual({ id: idA });
+      // Another register's first close of the same month (both empty before it) is refused.
+      const err = await monthEnd(b).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OutputFolderError);
+      expect((err as OutputFolderError).message).toBe(
+        `${october}: holds the outputs of the close of 2026-10 posted to another register (register id ${idA} in its manifest.json), ` +
+          "which may already be in that register's ledger; the close does not replace them (check --db and --out; remove the folder yourself if they are no longer needed). " +
+          `${NOTHING} Choose a new or empty folder, for example out/2026-10.`,
+      );
+      expect(tree(october)).toEqual(before);
+      expect((await b.status()).periods).toEqual([]);
+      expect(await b.registerId()).toBeUndefined();
+      // The same register's close again after reopening the month replaces them.
+      await reopenPeriod(a, "2026-10");
+      expect((await monthEnd(a)).status).toBe("closed");
+      expect(await a.registerId()).toBe(idA);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   it("the close writer refuses a file, the current folder, a snapshot folder, and a folder holding its snapshot", async () => {

@@ -259,6 +259,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     const inputPaths = rerun ? recordedInputPaths(await tx.periodReport(period), readManifest(input.out), period, snapshot.manifestSha256, rules.sha256, given) : undefined;
     const { manifest, warnings } = await writeCloseOutputs(result, rules, {
       inputPaths,
+      registerId: await tx.registerId(),
       out: input.out,
       generatedAt: now(),
       onFile: input.onFile,

@@ -225,7 +225,7 @@ export interface PeriodReport {
  * year's whole deduction: what Form 4562 asks of the year once it ends.
  */
 export interface EarlierRetirementsTax {
-  /** The months read: the tax year's first to the month before the close (none on a first close). */
+  /** The months read: the tax year's first (or the register's first close, if later) to the month before the close. */
   from: string;
   to: string;
   amount: Cents;

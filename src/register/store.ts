@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
 import { closeSync, existsSync, lstatSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
 import { join, resolve } from "node:path";
@@ -588,6 +589,11 @@ export class RegisterStore {
     return earlierRetirementsTax(this.db, this.backend, period, fiscalYearStartMonth);
   }
 
+  /** The register's id (see RegisterTransaction.registerId); undefined until a commit of fiber-capex 0.5.0 or later. */
+  registerId(): Promise<string | undefined> {
+    return readRegisterId(this.db);
+  }
+
   /** The reports of every closed period up to `period`, oldest first. */
   async periodReports(upTo: string): Promise<Array<{ period: string; report: PeriodReport }>> {
     const rows = await this.db.selectFrom("period_reports").selectAll().where("period", "<=", upTo).orderBy("period").execute();
@@ -696,8 +702,21 @@ export class RegisterTransaction {
     return earlierRetirementsTax(this.tx, this.backend, period, fiscalYearStartMonth);
   }
 
+  /**
+   * The register's id, which each close's manifest records so that a close never replaces
+   * another register's outputs. A register made before fiber-capex 0.5.0 has none until its
+   * next commit: one made up here is kept by that commit.
+   */
+  async registerId(): Promise<string> {
+    this.id ??= { value: (await readRegisterId(this.tx)) ?? randomUUID() };
+    return this.id.value;
+  }
+  private id: { value: string } | undefined;
+
   /** Inserts a period's posting and commits: after this returns the period is closed. */
   async commit(posting: PeriodPosting): Promise<void> {
+    const id = await this.registerId();
+    if ((await readRegisterId(this.tx)) === undefined) await this.tx.insertInto("capex_register").values({ key: REGISTER_ID_KEY, value: id }).execute();
     await writePosting(this.tx, this.backend, posting, this.bulk);
     await sql`commit`.execute(this.tx);
     this.committed = true;
@@ -790,13 +809,18 @@ function journalFromRows(rows: Array<RegisterTables["journal_lines"]>): JournalE
 }
 
 /**
- * The tax deduction of the retirements posted in the months of `period`'s tax year before it,
- * from each period's report (see reportField); undefined when `period` is its tax year's first month.
+ * The tax deduction of the retirements posted in the months of `period`'s tax year before it
+ * that the register closed, from each period's report (see reportField); undefined when
+ * `period` is its tax year's first month or the register closed none of those months.
  */
 async function earlierRetirementsTax(db: Tx, backend: Backend, period: string, fiscalYearStartMonth: number): Promise<EarlierRetirementsTax | undefined> {
   const months = earlierMonthsOfTaxYear(period, fiscalYearStartMonth);
-  if (!months) return undefined;
-  const { from, to } = months;
+  // Only the months this register closed: before its first it knows nothing of retirements
+  // (a register begun in September says nothing of January to August, not that there were none).
+  const first = (await db.selectFrom("periods").select((p) => p.fn.min("period").as("first")).executeTakeFirst())?.first ?? undefined;
+  if (!months || first === undefined || first > months.to) return undefined;
+  const from = first > months.from ? first : months.from;
+  const { to } = months;
   const rows = await db.selectFrom("period_reports").select(reportField<string | null>(backend, "disposals").as("disposals")).where("period", ">=", from).where("period", "<=", to).execute();
   const out: EarlierRetirementsTax = { from, to, amount: 0, retirements: 0, withoutFigures: 0 };
   for (const r of rows) {
@@ -807,6 +831,11 @@ async function earlierRetirementsTax(db: Tx, backend: Backend, period: string, f
     }
   }
   return out;
+}
+
+const REGISTER_ID_KEY = "id";
+async function readRegisterId(db: Tx): Promise<string | undefined> {
+  return (await db.selectFrom("capex_register").select("value").where("key", "=", REGISTER_ID_KEY).executeTakeFirst())?.value;
 }
 
 /**

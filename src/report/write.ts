@@ -39,6 +39,11 @@ export interface WriteOptions {
    * and capex verify give the ones the close recorded, so they write its bytes from any folder.
    */
   inputPaths?: InputPaths | undefined;
+  /**
+   * The register the close posts to (RegisterTransaction.registerId), recorded in the manifest:
+   * a close never replaces the same month's outputs of another register (see closeOutputFolder).
+   */
+  registerId?: string | undefined;
 }
 
 export interface InputPaths {
@@ -70,6 +75,8 @@ export interface CloseManifest {
   open_period: boolean;
   /** The register before the period: its latest closed period and the digest of its state. */
   register_before: { last_closed_period: string | null; state_digest: string; first_close: boolean };
+  /** The register the close posted to (absent from a close without one, and from outputs of fiber-capex before 0.5.0). */
+  register?: { id: string };
   counts: Record<string, number | Record<string, number>>;
   control_totals: Record<string, string>;
   identities: CloseResult["identities"];
@@ -92,36 +99,33 @@ export const CLOSE_OUTPUT_FOLDER: OutputFolderKind = {
  * an empty folder or a new path, and any folder holding one of the run's `inputs` (snapshot,
  * rules). Call it before any work.
  */
-export function checkCloseOutputFolder(out: string, inputs: string[] = [], period?: string, registerDigest?: string): void {
-  checkOutputFolder(out, closeOutputFolder(period, registerDigest), inputs);
+export function checkCloseOutputFolder(out: string, inputs: string[] = [], period?: string, registerId?: string): void {
+  checkOutputFolder(out, closeOutputFolder(period, registerId), inputs);
 }
 
 /**
  * The close output folder kind for a close of `period`: its example path names the period,
  * and it replaces only a folder of that period's close. Another period's outputs may already
  * be in the ledger (a month's journal imported): a close never writes over them. Nor over the
- * same period's outputs from a register that stood otherwise before the period (its state
- * digest, `registerDigest`, when given): another entity's register closing into the same
- * folder by mistake. A re-run, or a close again after reopening the period, starts from the
- * same state and replaces them.
+ * same period's outputs posted to another register (`registerId`, by the manifests): another
+ * entity's register given the same --out by mistake. The same register's close again (a
+ * re-run, a close after reopening) replaces them, as do outputs that name no register.
  */
-const closeOutputFolder = (period: string | undefined, registerDigest?: string): OutputFolderKind =>
+const closeOutputFolder = (period: string | undefined, registerId?: string): OutputFolderKind =>
   period
     ? {
         ...CLOSE_OUTPUT_FOLDER,
         example: `out/${period}`,
         refuses: (manifest) => {
-          const m = manifest as { period?: unknown; register_before?: { state_digest?: unknown } } | undefined;
-          const closed = m?.period;
-          if (typeof closed === "string" && closed !== period) {
-            return `holds the outputs of the close of ${closed} (by its manifest.json), which may already be in the ledger; the close of ${period} does not replace them`;
+          const m = manifest as Partial<Pick<CloseManifest, "period" | "register">> | undefined;
+          if (typeof m?.period === "string" && m.period !== period) {
+            return `holds the outputs of the close of ${m.period} (by its manifest.json), which may already be in the ledger; the close of ${period} does not replace them`;
           }
-          const theirs = m?.register_before?.state_digest;
-          if (registerDigest !== undefined && typeof theirs === "string" && theirs !== registerDigest) {
+          const theirs = m?.register?.id;
+          if (registerId !== undefined && typeof theirs === "string" && theirs !== registerId) {
             return (
-              `holds outputs of the close of ${period} made from a register that stood otherwise before ${period} (state digest ${theirs.slice(0, 12)}…, ` +
-              `this close's ${registerDigest.slice(0, 12)}…): another register's close, which may already be in its ledger, or this register's before its earlier ` +
-              "periods were reopened and closed again; the close does not replace them (remove the folder yourself if they are no longer needed)"
+              `holds the outputs of the close of ${period} posted to another register (register id ${theirs} in its manifest.json), ` +
+              "which may already be in that register's ledger; the close does not replace them (check --db and --out; remove the folder yourself if they are no longer needed)"
             );
           }
           return undefined;
@@ -252,7 +256,7 @@ async function writeErpFiles(dir: string, result: CloseResult, rules: Rules, pro
  */
 export async function writeCloseOutputs(result: CloseResult, rules: Rules, options: WriteOptions): Promise<WriteResult> {
   const inputs = [result.snapshot.dir, result.rules.file];
-  checkCloseOutputFolder(options.out, inputs, result.period, result.registerBefore.digest);
+  checkCloseOutputFolder(options.out, inputs, result.period, options.registerId);
   const erp = checkErpProfiles(options.erp ?? [], rules.erp, result.rules.file);
   const generatedAt = options.generatedAt ?? new Date();
   const paths = options.inputPaths ?? { snapshot: recordedPath(result.snapshot.dir), rules: recordedPath(result.rules.file) };
@@ -318,6 +322,7 @@ export async function writeCloseOutputs(result: CloseResult, rules: Rules, optio
       snapshot: { path: paths.snapshot, manifest_sha256: result.snapshot.manifestSha256, fetched_at: result.snapshot.fetchedAt, api_base_url: result.snapshot.apiBaseUrl },
       open_period: result.openPeriod,
       register_before: { last_closed_period: result.registerBefore.lastClosed ?? null, state_digest: result.registerBefore.digest, first_close: result.registerBefore.firstClose },
+      ...(options.registerId === undefined ? {} : { register: { id: options.registerId } }),
       counts: Object.fromEntries(Object.entries(result.counts).map(([k, v]) => [snake(k), v])),
       control_totals: Object.fromEntries(Object.entries(result.controlTotals).map(([k, v]) => [snake(k), formatCents(v)])),
       identities: result.identities,
