@@ -680,8 +680,10 @@ describe("the tax book of retirements: the mid-quarter test (Treas. Reg. §1.168
         const close = { register: store, snapshot, rules, period, out: join(dir, period), workbook: period === "2027-02" };
         results.set(period, (await runMonthEnd(period === "2027-01" ? { ...close, retirementsFile: retirements } : close)).result);
       }
-      // December reads the tax year's months before it (nothing retired); January is a year's first month.
-      expect(results.get("2026-12")!.taxYearToDate.earlier).toEqual({ from: "2026-01", to: "2026-11", amount: 0, retirements: 0, withoutFigures: 0 });
+      // December reads the tax year's months before it that the register closed (from its first
+      // close, October: it knows nothing of January to September); January is a year's first month.
+      expect(results.get("2026-10")!.taxYearToDate.earlier).toBeUndefined();
+      expect(results.get("2026-12")!.taxYearToDate.earlier).toEqual({ from: "2026-10", to: "2026-11", amount: 0, retirements: 0, withoutFigures: 0 });
       // January retires the fiber (49.40 for 2027, to the middle of its first quarter); February
       // has no retirement of its own, and still counts January's in the year's deduction.
       expect(results.get("2027-01")!.taxYearToDate).toEqual({ taxYear: 2027, inService: 17566, retirements: 4940, earlier: undefined, total: 22506 });
@@ -711,8 +713,9 @@ describe("the tax book of retirements: the mid-quarter test (Treas. Reg. §1.168
       // A retirement posted before fiber-capex figured its tax (0.3.0 and earlier) is counted apart, not as none.
       await sql`update period_reports set report = json_remove(report, '$.disposals[0].tax') where period = '2027-01'`.execute(store.db);
       expect(await store.earlierRetirementsTax("2027-02", 1)).toEqual({ from: "2027-01", to: "2027-01", amount: 0, retirements: 1, withoutFigures: 1 });
-      // A fiscal year from July: 2027-02 is in the year July 2026 to June 2027.
-      expect((await store.earlierRetirementsTax("2027-02", 7))!.from).toBe("2026-07");
+      // A fiscal year from July: 2027-02 is in the year July 2026 to June 2027, of which the register closed October on.
+      expect((await store.earlierRetirementsTax("2027-02", 7))!.from).toBe("2026-10");
+      expect(await store.earlierRetirementsTax("2026-10", 1)).toBeUndefined();
     } finally {
       await store.close();
     }
@@ -920,6 +923,22 @@ describe("every identity of DESIGN §4 over a sequence of closes", () => {
 
 describe.each(BACKENDS)("applyPosting (%s)", (backend) => {
   afterAll(closeBackends);
+  it("reads the fields of a report that quotes a NUL or a lone surrogate from Render (PostgreSQL's JSON refuses them)", async () => {
+    const store = await (await freshRegister(backend)).open();
+    try {
+      const odd = conduit(2, "2026-10-06T14:00:00Z", { units: [{ unit_code: "BAD\u0000\ud800CODE", quantity: 1, uom: "ft" }] });
+      const result = await closePeriod({ snapshot: memorySnapshot([conduit(1, "2026-10-05T14:00:00Z"), odd]), rules, period: "2026-10", allowOpenPeriod: true });
+      expect(result.exceptions.map((e) => e.code)).toEqual(["UNKNOWN_UNIT_CODE"]);
+      expect(result.exceptions[0]!.message).toContain("BAD\u0000\ud800CODE");
+      await store.exclusive((tx) => tx.commit(postingOf(result, { files: {} } as unknown as CloseManifest, {}, new Date("2026-11-05T00:00:00Z"))));
+      expect((await store.status()).provisional).toEqual([]);
+      expect(await store.earlierRetirementsTax("2026-11", 1)).toEqual({ from: "2026-10", to: "2026-10", amount: 0, retirements: 0, withoutFigures: 0 });
+      expect((await store.exclusive((tx) => tx.periodInputs("2026-10")))!.coveredProjects).toEqual(["P1"]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("gives the state the store reads back after each commit", async () => {
     const store = await (await freshRegister(backend)).open();
     try {
@@ -938,7 +957,7 @@ describe.each(BACKENDS)("applyPosting (%s)", (backend) => {
       expect([state.assets.get("P1-3")!.retirements, state.assets.get("P2-1")!.retirements]).toEqual([[{ period: "2026-10", cost: 48_100 }], [{ period: "2026-11", cost: 192_400 }]]);
       // The tax year's earlier retirements, read out of the reports by each database's JSON functions.
       // (Both in the tax year they were placed in service: no deduction, figured as 0.)
-      expect(await store.earlierRetirementsTax("2026-12", 1)).toEqual({ from: "2026-01", to: "2026-11", amount: 0, retirements: 2, withoutFigures: 0 });
+      expect(await store.earlierRetirementsTax("2026-12", 1)).toEqual({ from: "2026-09", to: "2026-11", amount: 0, retirements: 2, withoutFigures: 0 });
       expect(retiredTax).toEqual([0, 0]);
       expect(await store.earlierRetirementsTax("2027-01", 1)).toBeUndefined();
     } finally {

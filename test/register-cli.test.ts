@@ -208,12 +208,13 @@ A-8,LEGACY,Fiber Plant,2024-01-10,100.00,,61,sum_of_years_digits,,1,
     expect(close.code).toBe(0);
     const summary = JSON.parse(close.stdout);
     expect(summary).toMatchObject({ period: "2026-10", status: "closed", identities_hold: true, register: { last_closed_before: "2026-09" }, additions: { count: 2 } });
-    // The tax year's months before October were read for retirements (the import posted none).
+    // The tax year's months before October that the register holds were read for retirements:
+    // the take-on's, September (it posted none); of January to August it knows nothing.
     expect(summary.tax_depreciation).toEqual({
       tax_year: 2026,
       amount: summary.tax_depreciation.amount,
       retirements: "0.00",
-      earlier_retirements: { from: "2026-01", to: "2026-09", amount: "0.00", count: 0, without_figures: 0 },
+      earlier_retirements: { from: "2026-09", to: "2026-09", amount: "0.00", count: 0, without_figures: 0 },
       year_to_date: summary.tax_depreciation.amount,
     });
     // 246.91 + 73.53 + 722.68 for the imported assets, plus October's additions.

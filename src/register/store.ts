@@ -10,6 +10,7 @@ import { type Dialect, Kysely, Migrator, type Transaction, PostgresDialect, Sqli
 import type pg from "pg";
 import type { AssetRecord } from "../capitalize/outcomes.js";
 import { monthIndexOf } from "../dates.js";
+import { fiscalYearOf } from "../depreciation/schedule.js";
 import { PeriodOrderError, RegisterBusyError, RegisterError, RegisterOpenError } from "../errors.js";
 import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
@@ -823,8 +824,11 @@ async function earlierRetirementsTax(db: Tx, backend: Backend, period: string, f
   const { to } = months;
   const rows = await db.selectFrom("period_reports").select(reportField<string | null>(backend, "disposals").as("disposals")).where("period", ">=", from).where("period", "<=", to).execute();
   const out: EarlierRetirementsTax = { from, to, amount: 0, retirements: 0, withoutFigures: 0 };
+  const taxYear = fiscalYearOf(monthIndexOf(period), fiscalYearStartMonth);
   for (const r of rows) {
     for (const d of r.disposals === null ? [] : (JSON.parse(r.disposals) as DisposalRow[])) {
+      // Figured for another tax year: the fiscal year's first month changed in the rules since.
+      if (d.tax && d.tax.taxYear !== taxYear) continue;
       out.retirements++;
       if (d.tax) out.amount += d.tax.amount;
       else out.withoutFigures++;
@@ -845,7 +849,10 @@ async function readRegisterId(db: Tx): Promise<string | undefined> {
  * its JSON text from either database.
  */
 function reportField<T = unknown>(backend: Backend, name: string) {
-  return backend === "sqlite" ? sql<T>`json_extract(report, ${`$.${name}`})` : sql<T>`(report::jsonb)->>${name}`;
+  if (backend === "sqlite") return sql<T>`json_extract(report, ${`$.${name}`})`;
+  // PostgreSQL's JSON refuses \u0000 and a lone surrogate's escape, which JSON.stringify writes
+  // for such characters in Render's free text (an exception quotes it): read as U+FFFD instead.
+  return sql<T>`(regexp_replace(report, ${"\\\\u(0000|[dD][89abAB][0-9a-fA-F]{2})"}, ${"\\\\ufffd"}, 'g')::jsonb)->>${name}`;
 }
 
 /** What a period was closed from, as its report names it. */
