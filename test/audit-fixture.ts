@@ -196,7 +196,7 @@ export function auditFixture(): AuditReport {
         project: "ATX-NORTH",
         faClass: "FIBER",
         date: "2026-10-20",
-        portion: "1",
+        portion: "all",
         costRetired: 1_200_000,
         accumulatedRetired: 300_000,
         proceeds: 50_000,

@@ -154,7 +154,7 @@ describe("the audit PDF read back", () => {
       ]),
     ).toBe(true);
     expect(
-      hasRow(back.pages[6]!, ["ATX-NORTH-CABLE-000007", "FIBER", "2026-10-20", "whole", "12,000.00", "3,000.00", "500.00", "200.00", "-8,700.00", "Cable damaged by road works, replaced"]),
+      hasRow(back.pages[6]!, ["ATX-NORTH-CABLE-000007", "FIBER", "2026-10-20", "all", "12,000.00", "3,000.00", "500.00", "200.00", "-8,700.00", "Cable damaged by road works, replaced"]),
     ).toBe(true);
     expect(
       hasRow(back.pages[7]!, [

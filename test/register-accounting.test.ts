@@ -85,7 +85,7 @@ describe("late_addition: a task approved late, in service in a closed month", ()
       "P1-2 Fiber Plant cost 4000.00 opening 0.00 depreciation 16.66 accumulated 33.33",
     ]);
     expect(adjustmentRows(nov)).toEqual([
-      "P1-2,P1,2,late_addition,2026-10-05,4000.00,16.67,16.67,Fiber Plant,Fiber Plant,approved after the close of its in-service month (2026-10); 1 month(s) of depreciation to 2026-10-31 caught up",
+      "P1-2,P1,2,late_addition,2026-10-05,4000.00,16.67,16.67,Fiber Plant,Fiber Plant,approved after the close that covered its in-service month (2026-10); 1 month(s) of depreciation to 2026-10-31 caught up",
     ]);
     expect(lines(nov, "adjustment")).toEqual([
       "ADJ-2026-11-P1 Dr 6561 16.67 Fiber Plant",
@@ -361,7 +361,7 @@ describe("projects the snapshot does not cover", () => {
       ["P1", 9, "DUPLICATE_ASSET_ID", "asset id SHARED-1 is the register's asset of task P1#1; give task P1#9 its own asset_id in Render"],
     ]);
     expect(adjustmentRows(oct)).toEqual([
-      "P1-1,P1,1,late_addition,2026-09-10,1924.00,3.21,3.21,Infrastructure,Infrastructure,approved after the close of its in-service month (2026-09); 1 month(s) of depreciation to 2026-09-30 caught up",
+      "P1-1,P1,1,late_addition,2026-09-10,1924.00,3.21,3.21,Infrastructure,Infrastructure,approved after the close that covered its in-service month (2026-09); 1 month(s) of depreciation to 2026-09-30 caught up",
       "SHARED-1,P1,1,withdrawal,2026-10-01,-1924.00,-3.21,-3.21,Infrastructure,Infrastructure,task P1#1 now carries asset id P1-1; reversed under SHARED-1",
     ]);
     expect(assets(oct)).toEqual(["P1-1 Infrastructure cost 1924.00 opening 0.00 depreciation 3.20 accumulated 6.41"]);
@@ -702,7 +702,7 @@ describe("the tax book of retirements: the mid-quarter test (Treas. Reg. §1.168
         if (String(row.getCell(1).value).startsWith("Tax depreciation")) rows.push([row.getCell(1).value, row.getCell(2).value]);
       });
       expect(rows).toEqual([
-        ["Tax depreciation, tax year 2027", 175.66],
+        ["Tax depreciation, tax year 2027: assets in service (tax.csv)", 175.66],
         ["Tax depreciation of the retirements (year of disposition)", 0],
         ["Tax depreciation of the tax year's earlier retirements (2027-01 to 2027-01)", 49.4],
         ["Tax depreciation, tax year 2027, with the year's retirements to date", 225.06],
@@ -927,11 +927,13 @@ describe.each(BACKENDS)("applyPosting (%s)", (backend) => {
     const store = await (await freshRegister(backend)).open();
     try {
       const odd = conduit(2, "2026-10-06T14:00:00Z", { units: [{ unit_code: "BAD\u0000\ud800CODE", quantity: 1, uom: "ft" }] });
-      const result = await closePeriod({ snapshot: memorySnapshot([conduit(1, "2026-10-05T14:00:00Z"), odd]), rules, period: "2026-10", allowOpenPeriod: true });
+      // Fetched before October ended: a provisional close, which status reads out of the report too.
+      const snapshot = memorySnapshot([conduit(1, "2026-10-05T14:00:00Z"), odd], { fetchedAt: "2026-10-20T06:00:00.000Z" });
+      const result = await closePeriod({ snapshot, rules, period: "2026-10", allowOpenPeriod: true });
       expect(result.exceptions.map((e) => e.code)).toEqual(["UNKNOWN_UNIT_CODE"]);
       expect(result.exceptions[0]!.message).toContain("BAD\u0000\ud800CODE");
       await store.exclusive((tx) => tx.commit(postingOf(result, { files: {} } as unknown as CloseManifest, {}, new Date("2026-11-05T00:00:00Z"))));
-      expect((await store.status()).provisional).toEqual([]);
+      expect((await store.status()).provisional).toEqual(["2026-10"]);
       expect(await store.earlierRetirementsTax("2026-11", 1)).toEqual({ from: "2026-10", to: "2026-10", amount: 0, retirements: 0, withoutFigures: 0 });
       expect((await store.exclusive((tx) => tx.periodInputs("2026-10")))!.coveredProjects).toEqual(["P1"]);
     } finally {

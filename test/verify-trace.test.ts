@@ -561,6 +561,10 @@ describe("capex trace", () => {
       code: 2,
       stderr: `capex: --journal: no journal entry dep-2026 in the register ${db}; the entries beginning dep-2026: DEP-2026-09-P1, DEP-2026-10-P1\n`,
     });
+    // One entry begins so, or the whole id in the wrong case: that one.
+    for (const id of ["dep-2026-10-p1", "DEP-2026-10"]) {
+      expect((await capex(["trace", "--journal", id, "--db", db])).stderr).toBe(`capex: --journal: no journal entry ${id} in the register ${db}; did you mean DEP-2026-10-P1?\n`);
+    }
     expect(await capex(["trace", "--journal", "DEP-2026-10-P1", "--period", "2026-09", "--db", db])).toMatchObject({
       code: 2,
       stderr: "capex: --period: journal entry DEP-2026-10-P1 was posted in 2026-10, not 2026-09\n",

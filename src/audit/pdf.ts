@@ -382,7 +382,8 @@ function retirementsSection(l: Layout): void {
       x.assetId,
       x.faClass,
       x.date,
-      x.wholly ? "whole" : x.portion,
+      // As disposals.csv writes it; a quantity or percentage that took what was left says so.
+      x.wholly && x.portion !== "all" ? `${x.portion} (the rest)` : x.portion,
       formatAmount(x.costRetired),
       formatAmount(x.accumulatedRetired),
       formatAmount(x.proceeds),

@@ -167,9 +167,11 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     }
     if (result.counts.disposals) w(`  retirements:   ${count(result.counts.disposals, "asset")}   cost ${formatCents(t.disposals)}, gain/loss ${formatCents(t.gainLoss)}; see disposals.csv`);
     w(`  register:      cost ${formatCents(t.closingCost)}, accumulated ${formatCents(t.closingAccumulated)}, net book value ${formatCents(t.closingNbv)}`);
+    // With the year's retirements when it has any (this period's, or its earlier months'), even at no deduction.
     const ytd = result.taxYearToDate;
-    const retired = ytd.total - ytd.inService;
-    w(`  tax book FY${result.taxYear}: ${formatCents(t.taxDepreciation)} (reporting only)${retired ? `; ${formatCents(ytd.total)} with the year's retirements to date` : ""}`);
+    const retired = result.counts.disposals + (ytd.earlier?.retirements ?? 0);
+    const unfigured = ytd.earlier?.withoutFigures ? ` (${ytd.earlier.withoutFigures} retired before fiber-capex 0.4.0 not included)` : "";
+    w(`  tax book FY${result.taxYear}: ${formatCents(t.taxDepreciation)} (reporting only)${retired ? `; ${formatCents(ytd.total)} with the year's retirements to date${unfigured}` : ""}`);
     w(`  identities:    all ${result.identities.length} hold`);
     if (exceptions) {
       w(`  exceptions:    ${exceptions} (${Object.entries(result.counts.exceptionsByCode).map(([k, v]) => `${k} ${v}`).join(", ")}); see exceptions.csv`);

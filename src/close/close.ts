@@ -217,7 +217,11 @@ export interface CloseInput {
    * loads the state for this close only; a caller that reuses the state leaves it unset.
    */
   releaseRegister?: boolean;
-  /** The retirements' tax deduction posted in the tax year's months before this one (RegisterStore.earlierRetirementsTax), for taxYearToDate. */
+  /**
+   * The retirements' tax deduction posted in the tax year's months before this one
+   * (RegisterStore.earlierRetirementsTax), for taxYearToDate. Left out, the year to date counts
+   * this period's retirements only: right for a close without a register, which has no earlier months.
+   */
   earlierRetirementsTax?: EarlierRetirementsTax | undefined;
   onStage?: (stage: string) => void;
 }

@@ -334,7 +334,8 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       } else {
         posted = book.accumulatedThroughMonth(month - 1);
         p.catchUp = posted;
-        const message = `approved after the close of its in-service month (${record.inServiceDate.slice(0, 7)}); ${monthsBetween(record.inServiceDate, period)} month(s) of depreciation to ${periodEndDate(periodOfPrevious(period))} caught up`;
+        // "Covered": the in-service month may predate the register, whose first close took it on.
+        const message = `approved after the close that covered its in-service month (${record.inServiceDate.slice(0, 7)}); ${monthsBetween(record.inServiceDate, period)} month(s) of depreciation to ${periodEndDate(periodOfPrevious(period))} caught up`;
         adjust("late_addition", record, record.cost, posted, posted, record.faClass, message, record.inServiceDate);
         event("late_addition", record, undefined, record.cost, posted, posted, message);
         if (retirement) refuse(retirement, `asset ${assetId} enters the register in this close (approved late, in service ${record.inServiceDate}); retire it in a later period`);

@@ -209,7 +209,7 @@ export function closeTables(r: CloseResult): Table[] {
       file: "disposals.csv",
       totals: TOTAL,
       columns: [
-        col("asset_id", "code", 26), col("project", "code", 14), col("fa_class", "code", 20), col("date", "date"), col("portion", "code", 9), col("cost_retired", "amount"),
+        col("asset_id", "code", 26), col("project", "code", 14), col("fa_class", "code", 20), col("date", "date"), col("portion", "code", 12), col("cost_retired", "amount"),
         col("accumulated_retired", "amount"), col("proceeds", "amount"), col("removal_cost", "amount"), col("gain_loss", "amount"), col("accumulated_on_disposal", "amount"), col("reason", "text", 40),
         // The tax book's (reporting only): the year of disposition's deduction, all deducted to the disposal, the adjusted basis left.
         col("tax_year", "int", 9), col("tax_depreciation", "amount"), col("tax_accumulated", "amount"), col("tax_adjusted_basis", "amount"),

@@ -225,7 +225,7 @@ function taxYearLines(y: TaxYearToDate): SummaryLine[] {
   const earlier = y.earlier;
   const notFigured = earlier?.withoutFigures ? `; ${earlier.withoutFigures} retired by a fiber-capex before 0.4.0 not included` : "";
   return [
-    { label: `Tax depreciation, tax year ${y.taxYear}`, value: y.inService / 100, kind: "amount" },
+    { label: `Tax depreciation, tax year ${y.taxYear}: assets in service (tax.csv)`, value: y.inService / 100, kind: "amount" },
     { label: "Tax depreciation of the retirements (year of disposition)", value: y.retirements / 100, kind: "amount" },
     ...(earlier
       ? [{ label: `Tax depreciation of the tax year's earlier retirements (${earlier.from} to ${earlier.to}${notFigured})`, value: earlier.amount / 100, kind: "amount" } as const]
