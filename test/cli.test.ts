@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -218,6 +218,11 @@ describe("capex demo", () => {
     expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).format).toBe("fiber-capex-demo/1");
     const again = await capex(["demo", "--out", out, "--quiet"]);
     expect(again).toEqual({ code: 0, stdout: "", stderr: "" });
+    // Its outputs are replaced even when the register they were posted to is gone (the folder is the demo's).
+    const firstId = JSON.parse(readFileSync(join(out, "2026-10", "manifest.json"), "utf8")).register.id;
+    for (const f of readdirSync(out).filter((f) => f.startsWith("capex.db"))) rmSync(join(out, f));
+    expect(await capex(["demo", "--out", out, "--quiet"])).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(JSON.parse(readFileSync(join(out, "2026-10", "manifest.json"), "utf8")).register.id).not.toBe(firstId);
     expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).format).toBe("fiber-capex-demo/1");
     expect(readdirSync(out).sort()).toEqual(["2026-09", "2026-10", "capex.db", "manifest.json", "retirements-2026-10.csv", "snapshot-1", "snapshot-2"]);
     // October opens where September closed: the register carried it.

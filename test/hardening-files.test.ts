@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closePeriod } from "../src/close/close.js";
 import { runMonthEnd } from "../src/close/month-end.js";
@@ -116,6 +117,15 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
       await reopenPeriod(a, "2026-10");
       expect((await monthEnd(a)).status).toBe("closed");
       expect(await a.registerId()).toBe(idA);
+      // A re-run names the register as the close did: a period closed before registers had ids
+      // (made so here) is re-run with none, so a second re-run is not refused as another register's.
+      await sql`delete from capex_register where key = 'id'`.execute(a.db);
+      await sql`update period_reports set report = json_remove(report, '$.registerId')`.execute(a.db);
+      const manifest = join(october, "manifest.json");
+      writeFileSync(manifest, JSON.stringify({ ...JSON.parse(readFileSync(manifest, "utf8")), register: undefined }));
+      for (let i = 0; i < 2; i++) expect((await monthEnd(a)).status).toBe("rewritten");
+      expect(JSON.parse(readFileSync(manifest, "utf8")).register).toBeUndefined();
+      expect(await a.registerId()).toBeUndefined();
     } finally {
       await a.close();
       await b.close();

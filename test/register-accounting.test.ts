@@ -710,7 +710,10 @@ describe("the tax book of retirements: the mid-quarter test (Treas. Reg. §1.168
       // verify recomputes February with the same earlier retirements, byte for byte.
       const verified = await verifyPeriod({ store, period: "2027-02", snapshot: await openSnapshot(await writeSnapshot([FEB, OCT], undefined, FETCHED)), rules, out: join(dir, "2027-02") });
       expect(verified.reproduced).toBe(true);
-      // A retirement posted before fiber-capex figured its tax (0.3.0 and earlier) is counted apart, not as none.
+      // Figures of another tax year (the fiscal year start changed since), or none (posted by 0.3.0 and
+      // earlier), are counted apart, not as no deduction.
+      await sql`update period_reports set report = json_set(report, '$.disposals[0].tax.taxYear', 2026) where period = '2027-01'`.execute(store.db);
+      expect(await store.earlierRetirementsTax("2027-02", 1)).toEqual({ from: "2027-01", to: "2027-01", amount: 0, retirements: 1, withoutFigures: 1 });
       await sql`update period_reports set report = json_remove(report, '$.disposals[0].tax') where period = '2027-01'`.execute(store.db);
       expect(await store.earlierRetirementsTax("2027-02", 1)).toEqual({ from: "2027-01", to: "2027-01", amount: 0, retirements: 1, withoutFigures: 1 });
       // A fiscal year from July: 2027-02 is in the year July 2026 to June 2027, of which the register closed October on.
@@ -926,12 +929,14 @@ describe.each(BACKENDS)("applyPosting (%s)", (backend) => {
   it("reads the fields of a report that quotes a NUL or a lone surrogate from Render (PostgreSQL's JSON refuses them)", async () => {
     const store = await (await freshRegister(backend)).open();
     try {
-      const odd = conduit(2, "2026-10-06T14:00:00Z", { units: [{ unit_code: "BAD\u0000\ud800CODE", quantity: 1, uom: "ft" }] });
+      // A NUL and a lone high surrogate; a lone low one; a backslash and the letters u0000 (no escape).
+      const codes = ["BAD\u0000\ud800CODE", "LOW\udc00", "TEXT\\u0000"];
+      const odd = codes.map((code, i) => conduit(2 + i, "2026-10-06T14:00:00Z", { units: [{ unit_code: code, quantity: 1, uom: "ft" }] }));
       // Fetched before October ended: a provisional close, which status reads out of the report too.
-      const snapshot = memorySnapshot([conduit(1, "2026-10-05T14:00:00Z"), odd], { fetchedAt: "2026-10-20T06:00:00.000Z" });
+      const snapshot = memorySnapshot([conduit(1, "2026-10-05T14:00:00Z"), ...odd], { fetchedAt: "2026-10-20T06:00:00.000Z" });
       const result = await closePeriod({ snapshot, rules, period: "2026-10", allowOpenPeriod: true });
-      expect(result.exceptions.map((e) => e.code)).toEqual(["UNKNOWN_UNIT_CODE"]);
-      expect(result.exceptions[0]!.message).toContain("BAD\u0000\ud800CODE");
+      expect(result.exceptions.map((e) => e.code)).toEqual(["UNKNOWN_UNIT_CODE", "UNKNOWN_UNIT_CODE", "UNKNOWN_UNIT_CODE"]);
+      expect(codes.every((code, i) => result.exceptions[i]!.message.includes(code))).toBe(true);
       await store.exclusive((tx) => tx.commit(postingOf(result, { files: {} } as unknown as CloseManifest, {}, new Date("2026-11-05T00:00:00Z"))));
       expect((await store.status()).provisional).toEqual(["2026-10"]);
       expect(await store.earlierRetirementsTax("2026-11", 1)).toEqual({ from: "2026-10", to: "2026-10", amount: 0, retirements: 0, withoutFigures: 0 });

@@ -382,7 +382,7 @@ function retirementsSection(l: Layout): void {
       x.assetId,
       x.faClass,
       x.date,
-      // As disposals.csv writes it; a quantity or percentage that took what was left says so.
+      // As disposals.csv writes it, and "(the rest)" where a quantity or percentage took what was left.
       x.wholly && x.portion !== "all" ? `${x.portion} (the rest)` : x.portion,
       formatAmount(x.costRetired),
       formatAmount(x.accumulatedRetired),

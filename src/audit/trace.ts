@@ -140,7 +140,9 @@ function journalSuggestion(id: string, known: string[]): string {
   const start = id.toUpperCase();
   const begun = known.filter((k) => k.toUpperCase().startsWith(start));
   if (begun.length === 0) return suggestion(id, known);
-  if (begun.length === 1) return `; did you mean ${begun[0]}?`;
+  // The whole id in another case, or the one entry it begins: that one.
+  const meant = begun.find((k) => k.length === id.length) ?? (begun.length === 1 ? begun[0] : undefined);
+  if (meant !== undefined) return `; did you mean ${meant}?`;
   const more = begun.length > SHOWN_ENTRIES ? ` and ${begun.length - SHOWN_ENTRIES} more` : "";
   return `; the entries beginning ${id}: ${begun.slice(0, SHOWN_ENTRIES).join(", ")}${more}`;
 }

@@ -206,7 +206,7 @@ export async function verifyPeriod(input: VerifyInput): Promise<VerifyResult> {
     const dir = join(scratch, period);
     // The same files as the close: the workbook if it wrote one, and each ledger layout it wrote (--erp).
     const erp = ERP_PROFILE_NAMES.filter((p) => erpFileName(p) in closed.outputHashes);
-    const { manifest } = await writeCloseOutputs(result, rules, { out: dir, generatedAt, workbook: workbookName(period) in closed.outputHashes, erp, inputPaths, registerId: await store.registerId() });
+    const { manifest } = await writeCloseOutputs(result, rules, { out: dir, generatedAt, workbook: workbookName(period) in closed.outputHashes, erp, inputPaths, registerId: report.registerId });
     const files: FileCheck[] = [];
     const names = [...new Set([...Object.keys(closed.outputHashes), ...Object.keys(manifest.files)])];
     for (const file of names) files.push(await compareFile(file, closed, manifest, dir, out));

@@ -41,6 +41,8 @@ export interface CloseRun {
   workbook?: boolean | undefined;
   /** Ledger import layouts to write too (--erp, repeatable). */
   erp?: string[] | undefined;
+  /** See MonthEndInput.replacesAnyRegister (capex demo, in its own folder). */
+  replacesAnyRegister?: boolean | undefined;
 }
 
 const STAGES: Record<string, string> = {
@@ -90,6 +92,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       allowOpenPeriod: run.allowOpenPeriod,
       workbook: run.workbook,
       erp: run.erp,
+      replacesAnyRegister: run.replacesAnyRegister,
       onStage: (s) => stage(STAGES[s] ?? s),
       onFile: (f) => stage(`writing ${f}`),
       onWarning: (w) => info(flags, `output warning: ${w}`),
@@ -170,7 +173,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     // With the year's retirements when it has any (this period's, or its earlier months'), even at no deduction.
     const ytd = result.taxYearToDate;
     const retired = result.counts.disposals + (ytd.earlier?.retirements ?? 0);
-    const unfigured = ytd.earlier?.withoutFigures ? ` (${ytd.earlier.withoutFigures} retired before fiber-capex 0.4.0 not included)` : "";
+    const unfigured = ytd.earlier?.withoutFigures ? ` (${ytd.earlier.withoutFigures} retired without this tax year's figures not included)` : "";
     w(`  tax book FY${result.taxYear}: ${formatCents(t.taxDepreciation)} (reporting only)${retired ? `; ${formatCents(ytd.total)} with the year's retirements to date${unfigured}` : ""}`);
     w(`  identities:    all ${result.identities.length} hold`);
     if (exceptions) {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
@@ -13,7 +13,6 @@ import { credentialKey, DailyQuota } from "../render/quota.js";
 import type { RegisterState } from "../register/model.js";
 import { labelTasks } from "../label/label.js";
 import { describeLabelSummary } from "../label/text.js";
-import { reopenPeriod } from "../register/reopen.js";
 import { RegisterStore } from "../register/store.js";
 import { folderData, type SandboxData } from "../sandbox/data.js";
 import { demoChanges } from "../sandbox/demo-changes.js";
@@ -97,21 +96,16 @@ export const demoCommand = {
     const period = await latestCompletePeriod(await openSnapshot(firstSnapshot), new Date());
     const first = periodOfMonthIndex(monthIndexOf(period) - 1);
 
-    // The demo's register starts empty each run: the folder is the demo's (checked above). Every
-    // period is reopened, latest first, rather than the file deleted: the register keeps its id,
-    // so its closes replace the last run's outputs, which a new register's would refuse.
+    // The demo's register starts empty each run: the folder is the demo's (checked above), so its
+    // closes replace the last run's outputs, posted to the register this one replaces.
     const db = join(out, "capex.db");
     if (existsSync(db)) {
-      const store = await RegisterStore.open(db);
-      try {
-        for (const p of (await store.status()).periods.reverse()) await reopenPeriod(store, p.period);
-      } finally {
-        await store.close();
-      }
+      await (await RegisterStore.open(db)).close();
+      for (const f of [db, `${db}-wal`, `${db}-shm`]) await rm(f, { force: true });
     }
 
     info(o, `\n== Month 1: closing ${first} on a new register (${db}) ==`);
-    const one = await runClose({ snapshot: firstSnapshot, period: first, out: join(out, first), strict: o.strict, db }, o);
+    const one = await runClose({ snapshot: firstSnapshot, period: first, out: join(out, first), strict: o.strict, db, replacesAnyRegister: true }, o);
 
     const { data, changes } = demoChanges(base, first);
     info(o, `\n== Meanwhile in Render ==`);
@@ -126,7 +120,7 @@ export const demoCommand = {
     info(o, `Retirements for ${period}: ${retirements}`);
 
     info(o, `\n== Month 2: closing ${period} on the same register ==`);
-    const two = await runClose({ snapshot: secondSnapshot, period, out: join(out, period), strict: o.strict, db, retirements }, o);
+    const two = await runClose({ snapshot: secondSnapshot, period, out: join(out, period), strict: o.strict, db, retirements, replacesAnyRegister: true }, o);
 
     info(o, `\n== Marking ${period} in Render (capex label) ==`);
     const labelled = await RegisterStore.open(db);

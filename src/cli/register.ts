@@ -44,6 +44,7 @@ const statusCommand = {
       printJson({
         register: s.location,
         backend: s.backend,
+        register_id: s.id ?? null,
         latest_closed: s.latestClosed ?? null,
         next_period: s.nextPeriod ?? null,
         periods: s.periods.map((p) => ({
@@ -80,6 +81,7 @@ const statusCommand = {
       w(`  provisional: ${provisional.join(", ")} closed before the period ended (--allow-open-period); work Render approves later with a date in it comes in with the next close as a late addition`);
     }
     w(`  assets: ${assets.active} active, ${assets.withdrawn} withdrawn, ${assets.retired} retired`);
+    if (s.id) w(`  register id: ${s.id} (each close's manifest.json names it)`);
     return EXIT.ok;
   },
 };

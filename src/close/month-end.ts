@@ -35,6 +35,12 @@ export interface MonthEndInput {
   erp?: readonly string[] | undefined;
   /** Close a period that had not ended when the snapshot was fetched (marked provisional). */
   allowOpenPeriod?: boolean | undefined;
+  /**
+   * `out` may hold the period's outputs posted to another register, and they are replaced
+   * (never otherwise: see WriteOptions.registerId). For a folder that is the caller's own:
+   * capex demo starting over on a new register.
+   */
+  replacesAnyRegister?: boolean | undefined;
   /** The close's clock, for the register's record of when it was closed. */
   now?: () => Date;
   onStage?: (stage: string) => void;
@@ -93,6 +99,7 @@ export function postingOf(result: CloseResult, manifest: CloseManifest, inputs: 
       disposals: result.disposals,
       coveredProjects: result.coveredProjects,
       ...(outputFolder === undefined ? {} : { outputFolder: recordedPath(outputFolder) }),
+      ...(manifest.register ? { registerId: manifest.register.id } : {}),
     },
     events: result.posting.events,
     balances: result.posting.balances,
@@ -256,10 +263,13 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     // manifest show them), whatever folder it is run from and however they are named now.
     // For a period closed before the register kept the snapshot's path, from the output folder's manifest, else as given now.
     const given = { snapshot: recordedPath(snapshot.dir), rules: recordedPath(rules.file) };
-    const inputPaths = rerun ? recordedInputPaths(await tx.periodReport(period), readManifest(input.out), period, snapshot.manifestSha256, rules.sha256, given) : undefined;
+    const recorded = rerun ? await tx.periodReport(period) : undefined;
+    const inputPaths = rerun ? recordedInputPaths(recorded, readManifest(input.out), period, snapshot.manifestSha256, rules.sha256, given) : undefined;
     const { manifest, warnings } = await writeCloseOutputs(result, rules, {
       inputPaths,
-      registerId: await tx.registerId(),
+      // A re-run names the register as the close did (none, for a period closed before 0.5.0).
+      registerId: rerun ? recorded?.registerId : await tx.registerId(),
+      replacesAnyRegister: input.replacesAnyRegister,
       out: input.out,
       generatedAt: now(),
       onFile: input.onFile,

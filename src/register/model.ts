@@ -216,6 +216,8 @@ export interface PeriodReport {
   coveredProjects?: string[];
   /** The folder the close wrote its outputs to, named as the snapshot is (absent from periods closed before fiber-capex kept it): capex audit writes beside them. */
   outputFolder?: string;
+  /** The register the period was posted to, as its manifest names it (absent from periods closed before fiber-capex 0.5.0, whose manifests name none). */
+  registerId?: string;
 }
 
 /**
@@ -230,7 +232,10 @@ export interface EarlierRetirementsTax {
   to: string;
   amount: Cents;
   retirements: number;
-  /** Retirements posted by a fiber-capex before 0.4.0, which figured no tax for them (left out of `amount`). */
+  /**
+   * Retirements without this tax year's figures, left out of `amount`: posted by a fiber-capex
+   * before 0.4.0 (no tax figures), or figured for another tax year (the rules' fiscal year start changed since).
+   */
   withoutFigures: number;
 }
 

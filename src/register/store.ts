@@ -827,10 +827,9 @@ async function earlierRetirementsTax(db: Tx, backend: Backend, period: string, f
   const taxYear = fiscalYearOf(monthIndexOf(period), fiscalYearStartMonth);
   for (const r of rows) {
     for (const d of r.disposals === null ? [] : (JSON.parse(r.disposals) as DisposalRow[])) {
-      // Figured for another tax year: the fiscal year's first month changed in the rules since.
-      if (d.tax && d.tax.taxYear !== taxYear) continue;
       out.retirements++;
-      if (d.tax) out.amount += d.tax.amount;
+      // None figured (before 0.4.0), or figured for another tax year (the rules' fiscal year start changed since): counted apart.
+      if (d.tax?.taxYear === taxYear) out.amount += d.tax.amount;
       else out.withoutFigures++;
     }
   }
@@ -850,9 +849,13 @@ async function readRegisterId(db: Tx): Promise<string | undefined> {
  */
 function reportField<T = unknown>(backend: Backend, name: string) {
   if (backend === "sqlite") return sql<T>`json_extract(report, ${`$.${name}`})`;
-  // PostgreSQL's JSON refuses \u0000 and a lone surrogate's escape, which JSON.stringify writes
-  // for such characters in Render's free text (an exception quotes it): read as U+FFFD instead.
-  return sql<T>`(regexp_replace(report, ${"\\\\u(0000|[dD][89abAB][0-9a-fA-F]{2})"}, ${"\\\\ufffd"}, 'g')::jsonb)->>${name}`;
+  // PostgreSQL's JSON refuses \u0000 and a lone surrogate's escape (high or low), which
+  // JSON.stringify writes for such characters in Render's free text (an exception quotes it):
+  // read as U+FFFD instead. An escape is a \u after an even run of backslashes (\\u0000 is a
+  // backslash and the letters u0000); the regex runs only on a report holding a \u at all.
+  const escapes = "(?<!\\\\)((?:\\\\\\\\)*)\\\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})";
+  const text = sql`(case when strpos(report, ${"\\u"}) > 0 then regexp_replace(report, ${escapes}, ${"\\1\\\\ufffd"}, 'g') else report end)`;
+  return sql<T>`(${text}::jsonb)->>${name}`;
 }
 
 /** What a period was closed from, as its report names it. */

@@ -32,6 +32,8 @@ export interface RegisterSummary {
   /** The only period the next close may close (undefined on an empty register: any month). */
   nextPeriod: string | undefined;
   assetsByStatus: Record<AssetStatus, number>;
+  /** The register's id, which each close's manifest names (undefined until its first close or import of fiber-capex 0.5.0 or later). */
+  id: string | undefined;
 }
 
 export async function registerSummary(store: RegisterStore): Promise<RegisterSummary> {
@@ -60,5 +62,6 @@ export async function registerSummary(store: RegisterStore): Promise<RegisterSum
     latestClosed,
     nextPeriod: latestClosed === undefined ? undefined : periodOfMonthIndex(monthIndexOf(latestClosed) + 1),
     assetsByStatus: s.assetsByStatus,
+    id: await store.registerId(),
   };
 }

@@ -44,6 +44,8 @@ export interface WriteOptions {
    * a close never replaces the same month's outputs of another register (see closeOutputFolder).
    */
   registerId?: string | undefined;
+  /** Replace the period's outputs in `out` whatever register they were posted to (MonthEndInput.replacesAnyRegister). */
+  replacesAnyRegister?: boolean | undefined;
 }
 
 export interface InputPaths {
@@ -223,7 +225,7 @@ function summaryLines(r: CloseResult, projects: string[], paths: InputPaths): Su
 /** The tax year's deduction as it stands: the assets in service, the year's retirements (this period's, its earlier months'), the whole. */
 function taxYearLines(y: TaxYearToDate): SummaryLine[] {
   const earlier = y.earlier;
-  const notFigured = earlier?.withoutFigures ? `; ${earlier.withoutFigures} retired by a fiber-capex before 0.4.0 not included` : "";
+  const notFigured = earlier?.withoutFigures ? `; ${earlier.withoutFigures} retired without this tax year's figures not included` : "";
   return [
     { label: `Tax depreciation, tax year ${y.taxYear}: assets in service (tax.csv)`, value: y.inService / 100, kind: "amount" },
     { label: "Tax depreciation of the retirements (year of disposition)", value: y.retirements / 100, kind: "amount" },
@@ -256,7 +258,7 @@ async function writeErpFiles(dir: string, result: CloseResult, rules: Rules, pro
  */
 export async function writeCloseOutputs(result: CloseResult, rules: Rules, options: WriteOptions): Promise<WriteResult> {
   const inputs = [result.snapshot.dir, result.rules.file];
-  checkCloseOutputFolder(options.out, inputs, result.period, options.registerId);
+  checkCloseOutputFolder(options.out, inputs, result.period, options.replacesAnyRegister ? undefined : options.registerId);
   const erp = checkErpProfiles(options.erp ?? [], rules.erp, result.rules.file);
   const generatedAt = options.generatedAt ?? new Date();
   const paths = options.inputPaths ?? { snapshot: recordedPath(result.snapshot.dir), rules: recordedPath(result.rules.file) };
