@@ -927,7 +927,8 @@ describe("every identity of DESIGN §4 over a sequence of closes", () => {
 describe.each(BACKENDS)("applyPosting (%s)", (backend) => {
   afterAll(closeBackends);
   it("reads the fields of a report that quotes a NUL or a lone surrogate from Render (PostgreSQL's JSON refuses them)", async () => {
-    const store = await (await freshRegister(backend)).open();
+    const register = await freshRegister(backend);
+    const store = await register.open();
     try {
       // A NUL and a lone high surrogate; a lone low one; a backslash and the letters u0000 (no escape).
       const codes = ["BAD\u0000\ud800CODE", "LOW\udc00", "TEXT\\u0000"];
@@ -943,11 +944,13 @@ describe.each(BACKENDS)("applyPosting (%s)", (backend) => {
       expect((await store.exclusive((tx) => tx.periodInputs("2026-10")))!.coveredProjects).toEqual(["P1"]);
     } finally {
       await store.close();
+      await register.dispose();
     }
   });
 
   it("gives the state the store reads back after each commit", async () => {
-    const store = await (await freshRegister(backend)).open();
+    const register = await freshRegister(backend);
+    const store = await register.open();
     try {
       let state = empty();
       const r = withRules({ retirementAccounting: "group" });
@@ -969,6 +972,7 @@ describe.each(BACKENDS)("applyPosting (%s)", (backend) => {
       expect(await store.earlierRetirementsTax("2027-01", 1)).toBeUndefined();
     } finally {
       await store.close();
+      await register.dispose();
     }
   });
 });
