@@ -104,6 +104,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
   const { result, warnings } = outcome;
   const t = result.controlTotals;
   const exceptions = result.exceptions.length;
+  const { earlier } = result.taxYearToDate;
   if (flags.json) {
     printJson({
       period: result.period,
@@ -123,15 +124,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
         amount: formatCents(t.taxDepreciation),
         // The year's deduction as it stands: the assets in service and what the year retired.
         retirements: formatCents(result.taxYearToDate.retirements),
-        earlier_retirements: result.taxYearToDate.earlier
-          ? {
-              from: result.taxYearToDate.earlier.from,
-              to: result.taxYearToDate.earlier.to,
-              amount: formatCents(result.taxYearToDate.earlier.amount),
-              count: result.taxYearToDate.earlier.retirements,
-              without_figures: result.taxYearToDate.earlier.withoutFigures,
-            }
-          : null,
+        earlier_retirements: earlier ? { from: earlier.from, to: earlier.to, amount: formatCents(earlier.amount), count: earlier.retirements, without_figures: earlier.withoutFigures } : null,
         year_to_date: formatCents(result.taxYearToDate.total),
       },
       assets: { count: result.counts.register, cost: formatCents(t.closingCost), accumulated: formatCents(t.closingAccumulated), net_book_value: formatCents(t.closingNbv) },
@@ -172,8 +165,8 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     w(`  register:      cost ${formatCents(t.closingCost)}, accumulated ${formatCents(t.closingAccumulated)}, net book value ${formatCents(t.closingNbv)}`);
     // With the year's retirements when it has any (this period's, or its earlier months'), even at no deduction.
     const ytd = result.taxYearToDate;
-    const retired = result.counts.disposals + (ytd.earlier?.retirements ?? 0);
-    const unfigured = ytd.earlier?.withoutFigures ? ` (${ytd.earlier.withoutFigures} retired without this tax year's figures not included)` : "";
+    const retired = result.counts.disposals + (earlier?.retirements ?? 0);
+    const unfigured = earlier?.withoutFigures ? ` (${earlier.withoutFigures} retired without this tax year's figures not included)` : "";
     w(`  tax book FY${result.taxYear}: ${formatCents(t.taxDepreciation)} (reporting only)${retired ? `; ${formatCents(ytd.total)} with the year's retirements to date${unfigured}` : ""}`);
     w(`  identities:    all ${result.identities.length} hold`);
     if (exceptions) {

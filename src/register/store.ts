@@ -709,15 +709,18 @@ export class RegisterTransaction {
    * next commit: one made up here is kept by that commit.
    */
   async registerId(): Promise<string> {
-    this.id ??= { value: (await readRegisterId(this.tx)) ?? randomUUID() };
+    if (!this.id) {
+      const stored = await readRegisterId(this.tx);
+      this.id = { value: stored ?? randomUUID(), stored: stored !== undefined };
+    }
     return this.id.value;
   }
-  private id: { value: string } | undefined;
+  private id: { value: string; stored: boolean } | undefined;
 
   /** Inserts a period's posting and commits: after this returns the period is closed. */
   async commit(posting: PeriodPosting): Promise<void> {
     const id = await this.registerId();
-    if ((await readRegisterId(this.tx)) === undefined) await this.tx.insertInto("capex_register").values({ key: REGISTER_ID_KEY, value: id }).execute();
+    if (!this.id!.stored) await this.tx.insertInto("capex_register").values({ key: REGISTER_ID_KEY, value: id }).execute();
     await writePosting(this.tx, this.backend, posting, this.bulk);
     await sql`commit`.execute(this.tx);
     this.committed = true;
