@@ -93,7 +93,9 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
   it("nor the same period's outputs posted to another register (another entity's register given the same --out, by mistake)", async () => {
     const october = tmp();
     const register = async () => RegisterStore.open(join(tmp(), "capex.db"));
-    const monthEnd = async (store: RegisterStore) => runMonthEnd({ register: store, snapshot: await openSnapshot(snapshotDir), rules, period: "2026-10", out: october, workbook: false });
+    const stages: string[] = [];
+    const monthEnd = async (store: RegisterStore) =>
+      runMonthEnd({ register: store, snapshot: await openSnapshot(snapshotDir), rules, period: "2026-10", out: october, workbook: false, onStage: (s) => stages.push(s) });
     const [a, b] = [await register(), await register()];
     try {
       // Outputs that name no register (a close without one, or before 0.5.0) are replaced.
@@ -102,8 +104,11 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
       const idA = (await a.registerId())!;
       const before = tree(october);
       expect(JSON.parse(before["manifest.json"]!).register).toEqual({ id: idA });
-      // Another register's first close of the same month (both empty before it) is refused.
+      // Another register's first close of the same month (both empty before it) is refused,
+      // before anything is computed (minutes on a big close).
+      stages.length = 0;
       const err = await monthEnd(b).catch((e: unknown) => e);
+      expect(stages).toEqual([]);
       expect(err).toBeInstanceOf(OutputFolderError);
       expect((err as OutputFolderError).message).toBe(
         `${october}: holds the outputs of the close of 2026-10 posted to another register (register id ${idA} in its manifest.json), ` +

@@ -10,7 +10,7 @@ import type { PeriodPosting } from "../register/model.js";
 import { assetsInService } from "../register/reconcile.js";
 import { checkRetirements, type Problem, type RetirementRequest, readRetirementRows } from "../register/retirements.js";
 import { closedBy, type RegisterStore } from "../register/store.js";
-import { type CloseManifest, recordedInputPaths, recordedPath, writeCloseOutputs } from "../report/write.js";
+import { type CloseManifest, checkCloseOutputFolder, recordedInputPaths, recordedPath, writeCloseOutputs } from "../report/write.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
 import { type CloseResult, classifyForClose, closePeriod } from "./close.js";
@@ -212,6 +212,10 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
         `the register's latest closed period is ${last.period}; close ${periodOfMonthIndex(monthIndexOf(last.period) + 1)} next (periods are closed in order, none skipped)`,
       );
     }
+    // A folder this close may not write (another register's close of the month, given the
+    // same --out by mistake) is refused now, not after minutes of computing a big close. A
+    // re-run names the register its close recorded, and is checked when it writes.
+    if (!rerun) checkCloseOutputFolder(input.out, [snapshot.dir, rules.file], period, input.replacesAnyRegister ? undefined : await tx.registerId());
     const stateBefore = rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined;
     // The previous close, for what this one is compared with: its snapshot must not be newer
     // than this one where the two cover the same projects (an older fetch reads every later
