@@ -229,6 +229,19 @@ describe("capex demo", () => {
     const rollforward = (p: string) => readFileSync(join(out, p, "rollforward.csv"), "utf8").split("\r\n").find((l) => l.startsWith("TOTAL,"))!.split(",");
     expect(rollforward("2026-10")[1]).toBe(rollforward("2026-09")[4]);
     expect(rollforward("2026-10")[5]).toBe(rollforward("2026-09")[7]);
+    // A month closed on the demo's register afterwards (the README shows how) is the user's
+    // work: the demo refuses to start over and discard it, and changes nothing.
+    const november = await capex(["close", "--period", "2026-11", "--snapshot", join(out, "snapshot-2"), "--db", join(out, "capex.db"), "--out", join(tmp(), "2026-11"), "--quiet"]);
+    expect(november).toEqual({ code: 0, stdout: "", stderr: "" });
+    const before = readdirSync(out).map((f) => [f, statSync(join(out, f)).mtimeMs]);
+    const refused = await capex(["demo", "--out", out]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(
+      `capex: ${out}: its register (${join(out, "capex.db")}) holds 3 closed months, 2026-09, 2026-10, 2026-11: more than the two the demo closes, so months were closed on it after the demo. ` +
+        "The demo starts over with a new register each run and would discard them. Nothing was written. " +
+        `To keep that register, run the demo into another folder (capex demo --out capex-demo-2); to start over, remove ${join(out, "capex.db")} yourself.\n`,
+    );
+    expect(readdirSync(out).map((f) => [f, statSync(join(out, f)).mtimeMs])).toEqual(before);
   }, 240_000);
 
   it("never writes into a folder it did not make: a register of the user's there stays as it was", async () => {

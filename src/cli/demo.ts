@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { z } from "zod";
 import { checkOutputFolder, type OutputFolderKind } from "../atomic-dir.js";
+import { OutputFolderError } from "../errors.js";
 import { latestCompletePeriod } from "../close/period.js";
 import { monthIndexOf, periodOfMonthIndex } from "../dates.js";
 import { demoFixtureDir } from "../package-info.js";
@@ -72,6 +73,24 @@ function demoRetirements(state: RegisterState, period: string): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * The demo starts over with a new register each run, which is safe only while its register
+ * holds the demo's own two months. Months closed on it afterwards (the README shows how to
+ * carry on into the next) are the user's work, posted perhaps to a ledger: refused, not discarded.
+ */
+async function checkDemoRegister(folder: string, db: string): Promise<void> {
+  if (!existsSync(db)) return;
+  const store = await RegisterStore.open(db);
+  const { periods } = await store.status().finally(() => store.close());
+  if (periods.length <= 2) return;
+  throw new OutputFolderError(
+    folder,
+    `its register (${db}) holds ${periods.length} closed months, ${periods.map((p) => p.period).join(", ")}: more than the two the demo closes, so months were closed on it after the demo. ` +
+      "The demo starts over with a new register each run and would discard them. Nothing was written. " +
+      `To keep that register, run the demo into another folder (capex demo --out capex-demo-2); to start over, remove ${db} yourself.`,
+  );
+}
+
 export const demoCommand = {
   command: "demo",
   describe: "Run two month-end closes on the bundled demo data: fetch from the simulator over HTTP, close, let Render change, fetch and close the next month",
@@ -84,6 +103,8 @@ export const demoCommand = {
     const out = resolve(o.out);
     const marker = join(out, "manifest.json");
     checkOutputFolder(o.out, DEMO_FOLDER);
+    const db = join(out, "capex.db");
+    await checkDemoRegister(o.out, db);
     await mkdir(out, { recursive: true });
     if (!existsSync(marker)) {
       await writeFile(marker, `${JSON.stringify({ format: DEMO_FORMAT, note: "made by capex demo, which may replace everything in this folder when run again" }, null, 2)}\n`);
@@ -98,7 +119,6 @@ export const demoCommand = {
 
     // The demo's register starts empty each run: the folder is the demo's (checked above), so its
     // closes replace the last run's outputs, posted to the register this one replaces.
-    const db = join(out, "capex.db");
     if (existsSync(db)) {
       await (await RegisterStore.open(db)).close();
       for (const f of [db, `${db}-wal`, `${db}-shm`]) await rm(f, { force: true });
