@@ -412,6 +412,18 @@ describe("retirements", () => {
     expect(rollforward(nov, "Infrastructure")).toMatchObject({ disposals: "769.60", closingCost: "1154.40", depreciation: "1.92", accumulatedOnDisposals: "2.56", closingAccumulated: "5.77" });
   });
 
+  it("a salvage percentage set after a partial retirement falls on what is left as its share, not the whole task's salvage", async () => {
+    const { state } = await november(await throughOctober(), { kind: "percent", percent: new Dec(95) });
+    expect(state.assets.get("P1-1")!.record).toMatchObject({ cost: 9620, salvage: 0 });
+    const types = new Map(rules.taskTypes);
+    types.set("install_conduit", { ...types.get("install_conduit")!, salvagePercent: new Dec(10) });
+    // The whole task's salvage is now 192.40; the 96.20 left keeps 10% of itself, 9.62 (it
+    // took all 192.40 before, twice its cost, and the close stopped).
+    const dec = (await closeOn(state, withRules({ taskTypes: types }), "2026-12", [T1_SEP])).result;
+    expect(dec.register.map((e) => [e.asset.cost, e.asset.salvage])).toEqual([[9620, 962]]);
+    expect(dec.adjustments.map((a) => [a.kind, a.message])).toEqual([["reclassification", "salvage 0.00 → 192.40 (rule task_types.install_conduit)"]]);
+  });
+
   it("by percentage, with a gain; the rest keeps depreciating and Render's unchanged task is not a cost change", async () => {
     const { result: nov, state } = await november(await throughOctober(), { kind: "percent", percent: new Dec(25) }, 60_000);
     expect(disposalRow(nov)).toEqual(["P1-1,P1,Infrastructure,2026-11-15,25%,481.00,1.60,600.00,0.00,120.60"]);

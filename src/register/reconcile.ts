@@ -2,7 +2,7 @@ import { type Classification, heldInCutoff } from "../capitalize/classify.js";
 import type { AssetRecord, ExceptionRow, ExpensedItem } from "../capitalize/outcomes.js";
 import { monthIndexOf, periodEndDate, periodStartDate } from "../dates.js";
 import { InputError, RegisterInputError } from "../errors.js";
-import { type Cents, Dec, toCents } from "../money.js";
+import { type Cents, Dec, mulDivRoundHalfUp, toCents } from "../money.js";
 import type { Rules } from "../rules/model.js";
 import { fiscalYearMonths, fiscalYearOf } from "../depreciation/schedule.js";
 import type { TaxDisposal } from "../depreciation/tax.js";
@@ -155,7 +155,8 @@ function plusQuantity(a: string | undefined, b: string | undefined, sign = 1): s
 function describeChanges(before: AssetRecord, now: AssetRecord): string[] {
   // Salvage follows cost (a percentage of it): a changed cost is the cost_change row's, not a reclassification.
   const fields = before.cost === now.cost ? FINANCIAL : FINANCIAL.filter(([k]) => k !== "salvage");
-  return fields.filter(([k]) => before[k] !== now[k]).map(([k, label]) => `${label} ${String(before[k])} → ${String(now[k])}`);
+  const text = (k: keyof AssetRecord, v: unknown) => (k === "salvage" ? money(v as Cents) : String(v));
+  return fields.filter(([k]) => before[k] !== now[k]).map(([k, label]) => `${label} ${text(k, before[k])} → ${text(k, now[k])}`);
 }
 
 const money = (c: Cents) => (c / 100).toFixed(2);
@@ -317,7 +318,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         continue; // withdrawn earlier and still not approved
       }
       // A task approved again after its asset was withdrawn: what was retired of it stays retired.
-      record = before?.status === "withdrawn" ? retainedPart(now, retiredOf(before.record), assetId) : now;
+      record = before?.status === "withdrawn" ? retainedPart(now, before.record, assetId) : now;
       rebase = undefined;
       book = new AssetBook(record, fs, undefined);
       if (record.inServiceDate >= start) {
@@ -358,7 +359,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         const changes = describeChanges(registered, now);
         const costChange = now.cost - registered.cost;
         if (changes.length || costChange !== 0) {
-          record = retainedPart(now, retiredOf(active.record), assetId);
+          record = retainedPart(now, active.record, assetId);
           // Under catch_up the schedule of what is left after a partial retirement is taken from
           // its in-service date again: the rebase the retirement left (in its period) would
           // otherwise keep the old life and cost in the months before it. Any other rebase (a
@@ -509,7 +510,8 @@ function leftByRetirement(rebase: Rebase | undefined, lastRetiredIn: string | un
   return rebase !== undefined && rebase.period === lastRetiredIn;
 }
 
-function retainedPart(now: AssetRecord, retired: RetiredPart | undefined, assetId: string): AssetRecord {
+function retainedPart(now: AssetRecord, registered: AssetRecord, assetId: string): AssetRecord {
+  const retired = retiredOf(registered);
   if (!retired) return now;
   const cost = now.cost - retired.cost;
   const quantity = plusQuantity(now.quantity, retired.quantity, -1);
@@ -519,7 +521,13 @@ function retainedPart(now: AssetRecord, retired: RetiredPart | undefined, assetI
       `now prices to ${money(now.cost)}${now.quantity === undefined ? "" : ` for ${now.quantity} ${now.uom ?? ""}`.trimEnd()}, less than was already retired of asset ${assetId} (${money(retired.cost)}${retired.quantity === undefined ? "" : `, ${retired.quantity} ${now.uom ?? ""}`.trimEnd()}); correct the task in Render and fetch again`,
     );
   }
-  return { ...now, cost, salvage: now.salvage - retired.salvage, quantity, retired } as RetainedRecord;
+  // Salvage is a share of cost. While the whole task's salvage is as registered, what is
+  // left keeps its own (exactly the rest of it); when it changed (the rules' salvage_percent,
+  // or a new cost), what is left takes its share of the new salvage: the retired part's was
+  // figured under the old one, and subtracting it would load the remaining part with the
+  // retired part's new salvage (beyond its cost, after a big retirement).
+  const salvage = now.salvage === registered.salvage + retired.salvage ? now.salvage - retired.salvage : now.cost === 0 ? 0 : mulDivRoundHalfUp(now.salvage, cost, now.cost);
+  return { ...now, cost, salvage, quantity, retired } as RetainedRecord;
 }
 
 type Problem = { line: number; message: string };
