@@ -225,9 +225,22 @@ describe("capex audit, from the register alone", () => {
     // The as-built survey says 150 ft: 50 ft × 19.24 = 962.00 more, 2,886.00 in all.
     // And a task in service on 1 November: the cut-off test lists it as the next close's.
     const november = baseTask(5, { approved_date: "2026-11-01T15:00:00Z" });
-    return afterTwoCloses([conduit(100)], [conduit(150), november], async (store, dir) => {
+    // Aerial fiber (Fiber Plant) retyped as conduit in October, at the same cost: reclassified
+    // into P1-1's class, in the same adjustment entry, but none of P1-1's lines.
+    const retyped = (taskType: string) => baseTask(3, { task_type: taskType, approved_date: "2026-09-12T14:00:00Z", units: [{ unit_code: "AF-144CT", quantity: 1000, uom: "ft" }] });
+    return afterTwoCloses([conduit(100), retyped("install_aerial_fiber")], [conduit(150), november, retyped("install_conduit")], async (store, dir) => {
       const { report } = await auditReport({ store, period: "2026-10", out: join(dir, "audit"), seed: "s1", now: CLOSED_AT });
       expect(report.sample.items.map((i) => [i.assetId, i.kind, i.cost, i.sampledAmount])).toEqual([["P1-1", "cost_change", 288_600, 96_200]]);
+      // The lines P1-1 reached, as capex trace finds them: not every line of its project and class.
+      expect(report.sample.items[0]!.journalLines.map((l) => `${l.journalId} ${l.line} ${l.account} ${l.debit} ${l.credit} ${l.memo}`)).toEqual([
+        "ADJ-2026-10-P1 3 2430 96200 0 2026-10 cost changes, Infrastructure",
+        "ADJ-2026-10-P1 4 1790 0 96200 2026-10 cost changes, Infrastructure",
+        // The class's catch-up nets P1-1's with P1-3's reversal (600 months as conduit, not 240).
+        "ADJ-2026-10-P1 5 3130 840 0 2026-10 depreciation catch-up, Infrastructure",
+        "ADJ-2026-10-P1 6 6562 0 840 2026-10 depreciation catch-up, Infrastructure",
+        "DEP-2026-10-P1 1 6562 1147 0 2026-10 depreciation, Infrastructure",
+        "DEP-2026-10-P1 2 3130 0 1147 2026-10 depreciation, Infrastructure",
+      ]);
       expect(report.cutoff.map((x) => [x.taskId, x.periodLanded, x.outcome, x.amount])).toEqual([[5, "2026-11", "next close: capitalized", 192_400]]);
       const text = (await pdfText(join(dir, "audit", "audit-2026-10.pdf"))).replace(/\s+/g, " ");
       expect(text).toContain("Amount sampled 962.00, the cost change");

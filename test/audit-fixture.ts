@@ -95,7 +95,7 @@ const item101: SampledItem = {
     { source: "rate_card", line: 0, unitCode: "FBR-288-AER", quantity: "12000", uom: "ft", rate: "9.75", rateId: "RC-2026-FBR-288", amount: 11_700_000 },
     { source: "line_amount", line: 1, unitCode: "SPLICE-288", quantity: "1", uom: "each", rate: undefined, rateId: undefined, amount: 111_756_789 },
   ],
-  schedule: [{ period: "2026-10", amount: 411_523, otherChanges: 0, accumulated: 411_523 }],
+  schedule: [{ period: "2026-10", amount: 411_523, otherChanges: 0, accumulated: 411_523, cost: 123_456_789 }],
   journalLines: [
     { period: "2026-10", journalId: "JE-2026-10-CAP-0001", line: 1, account: "1610", debit: 123_456_789, credit: 0, memo: "Capitalize ATX-NORTH FIBER additions 2026-10" },
     { period: "2026-10", journalId: "JE-2026-10-CAP-0001", line: 2, account: "1500", debit: 0, credit: 123_456_789, memo: "Clear CIP ATX-NORTH FIBER 2026-10" },
@@ -128,7 +128,11 @@ const item102: SampledItem = {
   method: "straight_line",
   convention: "full_month",
   elements: [{ source: "task_type_rate", line: undefined, unitCode: undefined, quantity: "1500", uom: "ft", rate: "12.50", rateId: "TT-CONDUIT-2IN", amount: 1_875_000 }],
-  schedule: [{ period: "2026-10", amount: 3_906, otherChanges: 0, accumulated: 3_906 }],
+  // A cost change in October: each period's net book value is of its own cost.
+  schedule: [
+    { period: "2026-09", amount: 3_000, otherChanges: 0, accumulated: 3_000, cost: 1_500_000 },
+    { period: "2026-10", amount: 3_906, otherChanges: 0, accumulated: 6_906, cost: 1_875_000 },
+  ],
   journalLines: [{ period: "2026-10", journalId: "JE-2026-10-CAP-0002", line: 1, account: "1620", debit: 1_875_000, credit: 0, memo: "Capitalize ATX-NORTH CONDUIT additions 2026-10" }],
   location: { streetAddress: "14 Station St, Unit \"B\"", roadName: "Station St", workPackage: "WP-002", longitude: -97.583724, latitude: 30.38947 },
   photos: [],

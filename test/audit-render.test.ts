@@ -211,6 +211,9 @@ describe("the audit PDF read back", () => {
     expect(second[1]).toBe("In service on 2026-10-31: approved at 2026-11-01 02:30:00 UTC, which is 2026-10-31 21:30:00 (UTC-05:00) in America/Chicago.");
     expect(hasRow(second, ["Selection", "sampling point, at 8,870.37 into the items below the interval (asset-id order)"])).toBe(true);
     expect(hasRow(second, ["task", "1500", "ft", "12.50", "TT-CONDUIT-2IN", "task_type_rate", "18,750.00"])).toBe(true);
+    // Each period's net book value is of the cost then (15,000.00 before October's change, not 18,750.00).
+    expect(hasRow(second, ["2026-09", "30.00", "0.00", "30.00", "14,970.00"])).toBe(true);
+    expect(hasRow(second, ["2026-10", "39.06", "0.00", "69.06", "18,680.94"])).toBe(true);
     expect(hasRow(second, ["Location", '14 Station St, Unit "B", Station St, work package WP-002'])).toBe(true);
     expect(hasRow(second, ["Photos", "none in Render"])).toBe(true);
   });

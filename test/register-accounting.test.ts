@@ -619,8 +619,8 @@ describe("register.csv rows add up", () => {
     try {
       for (const c of [october, november]) await store.exclusive((tx) => tx.commit(postingOf(c.result, { files: {} } as unknown as CloseManifest, {}, new Date("2027-01-05T00:00:00Z"))));
       expect((await store.assetHistory("P1-1"))!.depreciation).toEqual([
-        { period: "2026-10", amount: 481, otherChanges: 481, accumulated: 962 },
-        { period: "2026-11", amount: 213, otherChanges: -534, accumulated: 641 },
+        { period: "2026-10", amount: 481, otherChanges: 481, accumulated: 962, cost: 192_400 },
+        { period: "2026-11", amount: 213, otherChanges: -534, accumulated: 641, cost: 192_400 },
       ]);
     } finally {
       await store.close();

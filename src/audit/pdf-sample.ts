@@ -150,7 +150,7 @@ function sampledItem(l: Layout, item: SampledItem, n: number, of: number, parent
       { header: "Accumulated", weight: 14, align: "right" },
       { header: "Net book value", weight: 14, align: "right" },
     ],
-    item.schedule.map((p) => [p.period, formatAmount(p.amount), formatAmount(p.otherChanges), formatAmount(p.accumulated), formatAmount(item.cost - p.accumulated)]),
+    item.schedule.map((p) => [p.period, formatAmount(p.amount), formatAmount(p.otherChanges), formatAmount(p.accumulated), formatAmount(p.cost - p.accumulated)]),
     { caption: `Item ${n} depreciation`, width: 0.62 },
   );
   l.subheading("Journal lines the asset reached (each line sums the project's assets of the class)");

@@ -4,7 +4,7 @@ import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
 import type { AssetSource, AssetStatus, EventKind } from "../register/model.js";
 import type { DisposalRow } from "../register/reconcile.js";
-import type { GlBookRow, PeriodBalanceRow, PeriodEventRow, RegisterStore } from "../register/store.js";
+import type { AssetHistory, GlBookRow, PeriodBalanceRow, PeriodEventRow, RegisterStore } from "../register/store.js";
 import { likelyMeant } from "../suggest.js";
 
 /**
@@ -186,6 +186,9 @@ class Evidence {
   disposals(period: string, project: string): Promise<DisposalRow[]> {
     return this.once(`d|${period}|${project}`, async () => ((await this.store.periodReport(period))?.disposals ?? []).filter((d) => d.project === project));
   }
+  journal(period: string): Promise<JournalEntry[]> {
+    return this.once(`j|${period}`, () => this.store.journal(period));
+  }
   before(period: string, ids: string[]) {
     return this.store.assetsBefore(period, ids);
   }
@@ -352,6 +355,66 @@ export async function traceJournal(store: RegisterStore, journalId: string, peri
   return { journalId, period: entry.period, date: entry.date, source: entry.source, project: entry.project, currency: entry.currency, lines, ties: lines.every((l) => l.ties) };
 }
 
+/**
+ * The journal lines `history`'s asset is part of, each with its own share: the entries of its
+ * project in the periods it moved or depreciated in, traced (see traceEntry) in the classes it
+ * was in then. `only` keeps one period's (the audit's); `traced` (by journal id) lets a run
+ * asking about many assets trace each entry once, whole.
+ */
+async function assetJournalLines(history: AssetHistory, ev: Evidence, only?: string, traced?: Map<string, Promise<TracedLine[]>>): Promise<AssetTrace["journalLines"]> {
+  const assetId = history.assetId;
+  // The periods the asset moved in, and the classes it was in then.
+  const classesIn = new Map<string, Set<string>>();
+  const touch = (period: string, faClass: string) => classesIn.set(period, (classesIn.get(period) ?? new Set()).add(faClass));
+  let faClass = history.events[0]!.record.faClass;
+  for (const e of history.events) {
+    touch(e.period, faClass);
+    faClass = e.record.faClass;
+    touch(e.period, faClass);
+  }
+  for (const d of history.depreciation) {
+    if (d.amount === 0) continue;
+    const current = [...history.events].reverse().find((e) => e.period <= d.period);
+    if (current) touch(d.period, current.record.faClass);
+  }
+  const journalLines: AssetTrace["journalLines"] = [];
+  for (const period of [...classesIn.keys()].sort()) {
+    if (only !== undefined && period !== only) continue;
+    for (const entry of await ev.journal(period)) {
+      if (entry.project !== history.project || entry.source === "expense") continue;
+      let lines: Promise<TracedLine[]> | undefined = traced?.get(entry.journalId);
+      if (!lines) {
+        lines = traceEntry(entry, ev, traced ? undefined : classesIn.get(period));
+        traced?.set(entry.journalId, lines);
+      }
+      for (const line of await lines) {
+        const { parts, sum: _sum, ties: _ties, note: _note, ...shown } = line;
+        for (const p of parts) if (p.assetId === assetId) journalLines.push({ ...shown, kind: p.kind, component: p.component, amount: p.amount });
+      }
+    }
+  }
+  return journalLines;
+}
+
+/**
+ * The journal lines of one period that sampled assets are part of (the audit's sample pages):
+ * each entry is traced once for all of them.
+ */
+export class PeriodLineTracer {
+  private readonly ev: Evidence;
+  private readonly traced = new Map<string, Promise<TracedLine[]>>();
+  constructor(
+    store: RegisterStore,
+    private readonly period: string,
+  ) {
+    this.ev = new Evidence(store);
+  }
+
+  linesOf(history: AssetHistory): Promise<AssetTrace["journalLines"]> {
+    return assetJournalLines(history, this.ev, this.period, this.traced);
+  }
+}
+
 /** An asset from its Render task (or the take-on file that brought it) to every journal line it reached. */
 export async function traceAsset(store: RegisterStore, assetId: string): Promise<AssetTrace> {
   const history = await store.assetHistory(assetId);
@@ -373,31 +436,7 @@ export async function traceAsset(store: RegisterStore, assetId: string): Promise
     accumulated: taken.accumulatedChange,
   };
 
-  // The periods the asset moved in, and the classes it was in then.
-  const classesIn = new Map<string, Set<string>>();
-  const touch = (period: string, faClass: string) => classesIn.set(period, (classesIn.get(period) ?? new Set()).add(faClass));
-  let faClass = history.events[0]!.record.faClass;
-  for (const e of history.events) {
-    touch(e.period, faClass);
-    faClass = e.record.faClass;
-    touch(e.period, faClass);
-  }
-  for (const d of history.depreciation) {
-    if (d.amount === 0) continue;
-    const current = [...history.events].reverse().find((e) => e.period <= d.period);
-    if (current) touch(d.period, current.record.faClass);
-  }
-  const ev = new Evidence(store);
-  const journalLines: AssetTrace["journalLines"] = [];
-  for (const period of [...classesIn.keys()].sort()) {
-    for (const entry of await store.journal(period)) {
-      if (entry.project !== history.project || entry.source === "expense") continue;
-      for (const line of await traceEntry(entry, ev, classesIn.get(period))) {
-        const { parts, sum: _sum, ties: _ties, note: _note, ...shown } = line;
-        for (const p of parts) if (p.assetId === assetId) journalLines.push({ ...shown, kind: p.kind, component: p.component, amount: p.amount });
-      }
-    }
-  }
+  const journalLines = await assetJournalLines(history, new Evidence(store));
   return {
     assetId,
     source: history.source,

@@ -72,12 +72,12 @@ function assetText(t: AssetTrace): string[] {
       new Set([4, 5, 6, 7]),
     ),
   );
-  out.push("", "Depreciation (GL book) by period (accumulated = the period before's + depreciation + other changes, which are the register events' accum. change)");
+  out.push("", "Depreciation (GL book) by period (accumulated = the period before's + depreciation + other changes, which are the register events' accum. change; cost at the period's end)");
   out.push(
     ...table(
-      ["period", "depreciation", "other changes", "accumulated"],
-      t.depreciation.map((d) => [d.period, money(d.amount), money(d.otherChanges), money(d.accumulated)]),
-      new Set([1, 2, 3]),
+      ["period", "depreciation", "other changes", "accumulated", "cost", "net book value"],
+      t.depreciation.map((d) => [d.period, money(d.amount), money(d.otherChanges), money(d.accumulated), money(d.cost), money(d.cost - d.accumulated)]),
+      new Set([1, 2, 3, 4, 5]),
     ),
   );
   out.push("", "Journal lines this asset is part of (its share of each line)");

@@ -74,6 +74,8 @@ export interface GlBookRow {
   amount: Cents;
   otherChanges: Cents;
   accumulated: Cents;
+  /** The asset's cost at the period's end (after its changes and retirements then): cost − accumulated is its net book value then. */
+  cost: Cents;
 }
 
 /**
@@ -82,15 +84,19 @@ export interface GlBookRow {
  * are the events' (taken on, caught up, reversed, retired) and the accumulated the balance's,
  * so a row adds up from the one before exactly when every change of the asset is an event.
  */
-function glBook(balances: Array<{ period: string; amount: Cents; accumulated: Cents }>, otherChanges: ReadonlyMap<string, Cents>): GlBookRow[] {
+function glBook(balances: Array<{ period: string; amount: Cents; accumulated: Cents }>, changes: ReadonlyMap<string, { cost: Cents; accumulated: Cents }>): GlBookRow[] {
   const byPeriod = new Map(balances.map((b) => [b.period, b]));
   const rows: GlBookRow[] = [];
   let accumulated = 0;
-  for (const period of [...new Set([...byPeriod.keys(), ...otherChanges.keys()])].sort()) {
+  // Every event's cost change, from the take-on or addition on, adds up to the cost as it stands.
+  let cost = 0;
+  for (const period of [...new Set([...byPeriod.keys(), ...changes.keys()])].sort()) {
     const b = byPeriod.get(period);
-    const other = otherChanges.get(period) ?? 0;
+    const change = changes.get(period);
+    const other = change?.accumulated ?? 0;
     accumulated = b ? b.accumulated : accumulated + other;
-    rows.push({ period, amount: b?.amount ?? 0, otherChanges: other, accumulated });
+    cost += change?.cost ?? 0;
+    rows.push({ period, amount: b?.amount ?? 0, otherChanges: other, accumulated, cost });
   }
   return rows;
 }
@@ -551,8 +557,11 @@ export class RegisterStore {
     if (!a) return undefined;
     const events = await this.db.selectFrom("asset_events").selectAll().where("asset_no", "=", a.asset_no).orderBy("event_no").execute();
     const balances = await assetBalances(this.db, this.backend, num(a.asset_no));
-    const otherChanges = new Map<string, Cents>();
-    for (const e of events) otherChanges.set(e.period, (otherChanges.get(e.period) ?? 0) + num(e.accumulated_change));
+    const changes = new Map<string, { cost: Cents; accumulated: Cents }>();
+    for (const e of events) {
+      const c = changes.get(e.period) ?? { cost: 0, accumulated: 0 };
+      changes.set(e.period, { cost: c.cost + num(e.cost_change), accumulated: c.accumulated + num(e.accumulated_change) });
+    }
     const periods = new Set(balances.map((b) => periodOf(num(b.period_no))).concat(events.map((e) => e.period)));
     const classes = new Set(events.map((e) => e.fa_class));
     const journalIds: string[] = [];
@@ -575,7 +584,7 @@ export class RegisterStore {
       taskId: a.task_id === null ? undefined : num(a.task_id),
       firstPeriod: a.first_period,
       events: events.map(eventRow),
-      depreciation: glBook(balances.map((b) => ({ period: periodOf(num(b.period_no)), amount: num(b.depreciation), accumulated: num(b.accumulated) })), otherChanges),
+      depreciation: glBook(balances.map((b) => ({ period: periodOf(num(b.period_no)), amount: num(b.depreciation), accumulated: num(b.accumulated) })), changes),
       journalIds,
     };
   }
