@@ -85,10 +85,13 @@ export function outputFolderProblem(path: string, err: unknown): OutputFolderErr
 export function checkOutputFolder(target: string, kind: OutputFolderKind, inputs: string[] = []): void {
   const full = canonical(target);
   const nothing = "Nothing was written.";
+  // Never suggest the folder being refused (out/2026-10 refused as another register's, say).
+  let example = kind.example;
+  for (let n = 2; canonical(example) === full; n++) example = `${kind.example}-${n}`;
   if (isSameOrInside(canonical(process.cwd()), full)) {
     throw new OutputFolderError(
       target,
-      `is the current folder or contains it; writing a ${kind.noun} there would replace everything in it. ${nothing} Choose a new folder, for example ${kind.example}.`,
+      `is the current folder or contains it; writing a ${kind.noun} there would replace everything in it. ${nothing} Choose a new folder, for example ${example}.`,
     );
   }
   // An input that does not exist cannot be destroyed (the bundled rules' recorded name, say).
@@ -97,7 +100,7 @@ export function checkOutputFolder(target: string, kind: OutputFolderKind, inputs
     if (isSameOrInside(inside, full)) {
       throw new OutputFolderError(
         target,
-        `${inside === full ? "is" : "contains"} ${input}, an input of this run; writing a ${kind.noun} there would destroy it. ${nothing} Choose a folder outside the inputs, for example ${kind.example}.`,
+        `${inside === full ? "is" : "contains"} ${input}, an input of this run; writing a ${kind.noun} there would destroy it. ${nothing} Choose a folder outside the inputs, for example ${example}.`,
       );
     }
   }
@@ -113,11 +116,11 @@ export function checkOutputFolder(target: string, kind: OutputFolderKind, inputs
       throw new OutputFolderError(
         target,
         `the folder is not empty and is not a ${kind.noun} that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +
-          `${nothing} Choose a new or empty folder, for example ${kind.example}, or a ${kind.noun} fiber-capex wrote before.`,
+          `${nothing} Choose a new or empty folder, for example ${example}, or a ${kind.noun} fiber-capex wrote before.`,
       );
     }
     const refused = kind.refuses?.(manifest);
-    if (refused) throw new OutputFolderError(target, `${refused}. ${nothing} Choose a new or empty folder, for example ${kind.example}.`);
+    if (refused) throw new OutputFolderError(target, `${refused}. ${nothing} Choose a new or empty folder, for example ${example}.`);
   }
   try {
     accessSync(existing === full ? dirname(full) : existing, constants.W_OK);

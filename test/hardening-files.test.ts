@@ -13,7 +13,8 @@ import { loadDefaultRules, loadRules, type Rules } from "../src/index.js";
 import { defaultRulesFile, packageRoot } from "../src/package-info.js";
 import { RenderClient } from "../src/render/client.js";
 import { DailyQuota } from "../src/render/quota.js";
-import { writeCloseOutputs } from "../src/report/write.js";
+import { CLOSE_OUTPUT_FOLDER, writeCloseOutputs } from "../src/report/write.js";
+import { checkOutputFolder } from "../src/atomic-dir.js";
 import { folderData } from "../src/sandbox/data.js";
 import { type Sandbox, startSandbox } from "../src/sandbox/server.js";
 import { fetchSnapshot } from "../src/snapshot/fetch.js";
@@ -88,6 +89,15 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
     );
     expect(exitCodeFor(err)).toBe(2);
     expect(tree(september)).toEqual(before);
+  });
+
+  it("never suggests, as the folder to choose instead, the folder it refuses", () => {
+    const dir = tmp();
+    writeFileSync(join(dir, "notes.txt"), "mine");
+    expect(() => checkOutputFolder(dir, { ...CLOSE_OUTPUT_FOLDER, example: dir })).toThrow(
+      `${dir}: the folder is not empty and is not a close output folder that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +
+        `${NOTHING} Choose a new or empty folder, for example ${dir}-2, or a close output folder fiber-capex wrote before.`,
+    );
   });
 
   it("nor the same period's outputs posted to another register (another entity's register given the same --out, by mistake)", async () => {
