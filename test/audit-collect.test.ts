@@ -248,6 +248,42 @@ describe("capex audit, from the register alone", () => {
     });
   });
 
+  it("names each account of the ledger tie, one the period posted nothing to by an earlier period's lines", () => {
+    const conduit = baseTask(1, { approved_date: "2026-09-10T14:00:00Z" });
+    return afterTwoCloses([conduit], [conduit], async (store, dir) => {
+      let { report } = await auditReport({ store, period: "2026-10", out: join(dir, "audit"), seed: "s1", now: CLOSED_AT });
+      const tie = () => report.ledgerTie.map((t) => `${t.account} ${t.accountName} ${t.faClass}`);
+      expect(tie()).toEqual([
+        "2410 Fiber plant - cable Fiber Plant",
+        "3110 Accumulated depreciation - fiber plant Fiber Plant",
+        "2430 Outside plant infrastructure Infrastructure",
+        "3130 Accumulated depreciation - outside plant infrastructure Infrastructure",
+        "2440 Tools and work equipment Equipment (Tooling)",
+        "3140 Accumulated depreciation - tools and work equipment Equipment (Tooling)",
+        "2450 Test equipment Test Equipment",
+        "3150 Accumulated depreciation - test equipment Test Equipment",
+      ]);
+      // A close before 0.6.0 kept no names with its ties: each is named by the register's
+      // latest journal line to it (2430 by September's capitalization, nothing in October),
+      // and left blank where nothing has posted to it yet (not repeated as its number).
+      const row = await store.db.selectFrom("period_reports").select("report").where("period", "=", "2026-10").executeTakeFirstOrThrow();
+      const old = JSON.parse(row.report);
+      for (const t of old.ties.ledger) delete t.accountName;
+      await store.db.updateTable("period_reports").set({ report: JSON.stringify(old) }).where("period", "=", "2026-10").execute();
+      ({ report } = await auditReport({ store, period: "2026-10", out: join(dir, "audit"), seed: "s1", now: CLOSED_AT }));
+      expect(tie()).toEqual([
+        "2410  Fiber Plant",
+        "3110  Fiber Plant",
+        "2430 Outside plant infrastructure Infrastructure",
+        "3130 Accumulated depreciation - outside plant infrastructure Infrastructure",
+        "2440  Equipment (Tooling)",
+        "3140  Equipment (Tooling)",
+        "2450  Test Equipment",
+        "3150  Test Equipment",
+      ]);
+    });
+  });
+
   it("lists each sampled item at its amount in the population, so the sample never totals more than the population", () => {
     const conduit = (id: number, feet: number) => baseTask(id, { approved_date: "2026-09-10T14:00:00Z", units: [{ unit_code: "CND-2IN-HDPE", quantity: feet, uom: "ft" }] });
     // October: P1-1 grows 100 → 150 ft (+962.00, now 2,886.00), P1-2 shrinks 150 → 100 ft

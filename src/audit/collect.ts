@@ -182,7 +182,12 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
     amount: t.amount,
   }));
 
-  const ledgerTie = report.ties.ledger.map((t) => ({ ...t, accountName: accountNames.get(t.account) ?? t.account }));
+  // Named as the close's rules named them; a close before 0.6.0 kept no names with its ties,
+  // and an account its period posted nothing to is then named as the register's latest line
+  // to it did (none: an account nothing has posted to yet).
+  const unnamed = (t: { account: string; accountName?: string }) => t.accountName === undefined && !accountNames.has(t.account);
+  const earlierNames = report.ties.ledger.some(unnamed) ? await store.accountNames() : new Map<string, string>();
+  const ledgerTie = report.ties.ledger.map((t) => ({ ...t, accountName: t.accountName ?? accountNames.get(t.account) ?? earlierNames.get(t.account) ?? "" }));
   const last12 = reports.filter((r) => monthIndexOf(r.period) > monthIndexOf(period) - 12);
   const additionsByPeriod = last12.map((r) => ({
     period: r.period,

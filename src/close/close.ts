@@ -162,7 +162,8 @@ export interface CloseResult {
   /** The two ties with the register, per class account (DESIGN §4 continuity). */
   ties: {
     continuity: ContinuityRow[] | undefined;
-    ledger: Array<{ account: string; faClass: string; ledger: Cents; register: Cents }>;
+    /** accountName: the rules' name of the account (absent from the reports of closes before fiber-capex 0.6.0). */
+    ledger: Array<{ account: string; accountName?: string; faClass: string; ledger: Cents; register: Cents }>;
   };
   counts: {
     tasksRead: number;
@@ -545,8 +546,9 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   for (const cb of closingClasses) {
     const k = rules.classes.get(cb.faClass);
     if (!k) continue;
-    ledgerTies.push({ account: k.assetAccount, faClass: cb.faClass, ledger: ledgerAfter.get(ledgerKey(k.assetAccount, cb.faClass)) ?? 0, register: cb.cost });
-    ledgerTies.push({ account: k.accumulatedDepreciationAccount, faClass: cb.faClass, ledger: -(ledgerAfter.get(ledgerKey(k.accumulatedDepreciationAccount, cb.faClass)) ?? 0), register: cb.accumulated });
+    const named = (account: string) => ({ account, accountName: rules.accounts.get(account) ?? account });
+    ledgerTies.push({ ...named(k.assetAccount), faClass: cb.faClass, ledger: ledgerAfter.get(ledgerKey(k.assetAccount, cb.faClass)) ?? 0, register: cb.cost });
+    ledgerTies.push({ ...named(k.accumulatedDepreciationAccount), faClass: cb.faClass, ledger: -(ledgerAfter.get(ledgerKey(k.accumulatedDepreciationAccount, cb.faClass)) ?? 0), register: cb.accumulated });
   }
 
   const exceptionsByCode: Record<string, number> = {};

@@ -676,6 +676,17 @@ export class RegisterStore {
     const rows = await this.db.selectFrom("journal_lines").selectAll().where("period", "=", period).orderBy("journal_id").orderBy("line").execute();
     return journalFromRows(rows);
   }
+
+  /** Each account's name as the latest journal line posted to it names it (the rules' name then). */
+  async accountNames(): Promise<Map<string, string>> {
+    const rows = await this.db
+      .selectFrom("journal_lines")
+      .select((e) => ["account", "account_name", e.fn.max("period").as("latest")])
+      .groupBy(["account", "account_name"])
+      .orderBy("latest")
+      .execute();
+    return new Map(rows.map((r) => [r.account, r.account_name]));
+  }
 }
 
 /** The register's own transaction while a close holds its lock. */
