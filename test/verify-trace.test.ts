@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { traceAsset, traceJournal } from "../src/audit/trace.js";
+import { PeriodLines, traceAsset, traceJournal } from "../src/audit/trace.js";
 import { retirementOf, verifyPeriod } from "../src/audit/verify.js";
 import { runMonthEnd } from "../src/close/month-end.js";
 import { Dec } from "../src/money.js";
@@ -441,6 +441,19 @@ describe("capex trace", () => {
       ["7120", [["P1-1", "loss", 39940], ["P1-10", "loss", 187079], ["P1-6", "loss", 76832]], 303851, true],
       ["2430", [["P1-1", "cost retired", 48100], ["P1-10", "cost retired", 192400], ["P1-6", "cost retired", 76960]], 317460, true],
     ]);
+  });
+
+  it("the lines an asset's own movements reach (the audit's sample pages) are the lines trace finds it a part of, for every asset and month", async () => {
+    const ids = [...(await store.assetIds())];
+    expect(ids.length).toBe(8);
+    for (const period of ["2026-09", "2026-10"]) {
+      const lines = new PeriodLines(store, period);
+      for (const id of ids) {
+        const traced = (await traceAsset(store, id)).journalLines.filter((l) => l.period === period).map((l) => `${l.journalId} ${l.line}`);
+        const reached = (await lines.of((await store.assetHistory(id))!)).map(({ entry, line }) => `${entry.journalId} ${line}`);
+        expect(reached, `${id} ${period}`).toEqual([...new Set(traced)]);
+      }
+    }
   });
 
   it("prints an asset's trace an accountant can read, and the same as --json", async () => {

@@ -6,7 +6,7 @@ import type { PeriodReport } from "../register/model.js";
 import type { RegisterStore } from "../register/store.js";
 import type { AuditAddition, AuditException, AuditReport, CutoffTask, SampledItem } from "./model.js";
 import { planSample } from "./sample.js";
-import { localTime, PeriodLineTracer } from "./trace.js";
+import { localTime, PeriodLines } from "./trace.js";
 
 /**
  * Gathers a closed period's audit report from the register alone (DESIGN §9): no snapshot,
@@ -108,19 +108,19 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
     seed: options.seed ?? defaultSeed(period, closed.snapshotSha256),
   });
   const items: SampledItem[] = [];
-  const tracer = new PeriodLineTracer(store, period);
+  const periodLines = new PeriodLines(store, period);
   for (const s of plan.selections) {
     const a = state.assets.get(s.item.assetId);
     const history = await store.assetHistory(s.item.assetId);
     const r = events.find((e) => e.assetId === s.item.assetId)?.record ?? a?.record;
     if (!r || !history) continue;
-    // The period's lines this asset is part of, as capex trace finds them (its capitalization or
-    // change, depreciation, retirement): not every line of its project and class, which holds
-    // other assets' movements too. A line it reached by two movements is listed once.
-    const lines: SampledItem["journalLines"] = [];
-    for (const l of await tracer.linesOf(history)) {
-      if (!lines.some((x) => x.journalId === l.journalId && x.line === l.line)) lines.push({ period, journalId: l.journalId, line: l.line, account: l.account, debit: l.debit, credit: l.credit, memo: l.memo });
-    }
+    // The period's lines this asset is part of (its capitalization or change, depreciation,
+    // retirement), as capex trace finds them: not every line of its project and class, which
+    // holds other assets' movements too.
+    const lines = (await periodLines.of(history)).map(({ entry, line }) => {
+      const p = entry.postings[line - 1]!;
+      return { period, journalId: entry.journalId, line, account: p.account, debit: p.debit, credit: p.credit, memo: p.memo };
+    });
     items.push({
       assetId: s.item.assetId,
       selection: s.selection,

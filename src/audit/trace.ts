@@ -356,51 +356,13 @@ export async function traceJournal(store: RegisterStore, journalId: string, peri
 }
 
 /**
- * The journal lines `history`'s asset is part of, each with its own share: the entries of its
- * project in the periods it moved or depreciated in, traced (see traceEntry) in the classes it
- * was in then. `only` keeps one period's (the audit's); `traced` (by journal id) lets a run
- * asking about many assets trace each entry once, whole.
+ * The lines of one period's entries that sampled assets are part of (the audit's sample
+ * pages), as traceAsset finds them, without tracing every asset of the big entries: an asset
+ * is part of its class's capitalization lines when it was added, and of its class's
+ * depreciation lines when it depreciated (each line is the class's sum); the adjustment and
+ * retirement entries, which hold the period's few changed assets, are traced, each once.
  */
-async function assetJournalLines(history: AssetHistory, ev: Evidence, only?: string, traced?: Map<string, Promise<TracedLine[]>>): Promise<AssetTrace["journalLines"]> {
-  const assetId = history.assetId;
-  // The periods the asset moved in, and the classes it was in then.
-  const classesIn = new Map<string, Set<string>>();
-  const touch = (period: string, faClass: string) => classesIn.set(period, (classesIn.get(period) ?? new Set()).add(faClass));
-  let faClass = history.events[0]!.record.faClass;
-  for (const e of history.events) {
-    touch(e.period, faClass);
-    faClass = e.record.faClass;
-    touch(e.period, faClass);
-  }
-  for (const d of history.depreciation) {
-    if (d.amount === 0) continue;
-    const current = [...history.events].reverse().find((e) => e.period <= d.period);
-    if (current) touch(d.period, current.record.faClass);
-  }
-  const journalLines: AssetTrace["journalLines"] = [];
-  for (const period of [...classesIn.keys()].sort()) {
-    if (only !== undefined && period !== only) continue;
-    for (const entry of await ev.journal(period)) {
-      if (entry.project !== history.project || entry.source === "expense") continue;
-      let lines: Promise<TracedLine[]> | undefined = traced?.get(entry.journalId);
-      if (!lines) {
-        lines = traceEntry(entry, ev, traced ? undefined : classesIn.get(period));
-        traced?.set(entry.journalId, lines);
-      }
-      for (const line of await lines) {
-        const { parts, sum: _sum, ties: _ties, note: _note, ...shown } = line;
-        for (const p of parts) if (p.assetId === assetId) journalLines.push({ ...shown, kind: p.kind, component: p.component, amount: p.amount });
-      }
-    }
-  }
-  return journalLines;
-}
-
-/**
- * The journal lines of one period that sampled assets are part of (the audit's sample pages):
- * each entry is traced once for all of them.
- */
-export class PeriodLineTracer {
+export class PeriodLines {
   private readonly ev: Evidence;
   private readonly traced = new Map<string, Promise<TracedLine[]>>();
   constructor(
@@ -410,8 +372,25 @@ export class PeriodLineTracer {
     this.ev = new Evidence(store);
   }
 
-  linesOf(history: AssetHistory): Promise<AssetTrace["journalLines"]> {
-    return assetJournalLines(history, this.ev, this.period, this.traced);
+  async of(history: AssetHistory): Promise<Array<{ entry: JournalEntry; line: number }>> {
+    const period = this.period;
+    const during = history.events.filter((e) => e.period === period);
+    const faClass = (during.at(-1) ?? history.events.filter((e) => e.period < period).at(-1))?.record.faClass;
+    const added = during.some((e) => e.kind === "addition");
+    const depreciated = history.depreciation.some((d) => d.period === period && d.amount !== 0);
+    const out: Array<{ entry: JournalEntry; line: number }> = [];
+    for (const entry of await this.ev.journal(period)) {
+      if (entry.project !== history.project) continue;
+      if (entry.source === "capitalization" || entry.source === "depreciation") {
+        if (entry.source === "capitalization" ? !added : !depreciated) continue;
+        for (const [i, p] of entry.postings.entries()) if (p.faClass === faClass) out.push({ entry, line: i + 1 });
+      } else if ((entry.source === "adjustment" || entry.source === "disposal") && during.length > 0) {
+        let lines = this.traced.get(entry.journalId);
+        if (!lines) this.traced.set(entry.journalId, (lines = traceEntry(entry, this.ev)));
+        for (const l of await lines) if (l.parts.some((p) => p.assetId === history.assetId)) out.push({ entry, line: l.line });
+      }
+    }
+    return out;
   }
 }
 
@@ -436,7 +415,31 @@ export async function traceAsset(store: RegisterStore, assetId: string): Promise
     accumulated: taken.accumulatedChange,
   };
 
-  const journalLines = await assetJournalLines(history, new Evidence(store));
+  // The periods the asset moved in, and the classes it was in then.
+  const classesIn = new Map<string, Set<string>>();
+  const touch = (period: string, faClass: string) => classesIn.set(period, (classesIn.get(period) ?? new Set()).add(faClass));
+  let faClass = history.events[0]!.record.faClass;
+  for (const e of history.events) {
+    touch(e.period, faClass);
+    faClass = e.record.faClass;
+    touch(e.period, faClass);
+  }
+  for (const d of history.depreciation) {
+    if (d.amount === 0) continue;
+    const current = [...history.events].reverse().find((e) => e.period <= d.period);
+    if (current) touch(d.period, current.record.faClass);
+  }
+  const ev = new Evidence(store);
+  const journalLines: AssetTrace["journalLines"] = [];
+  for (const period of [...classesIn.keys()].sort()) {
+    for (const entry of await store.journal(period)) {
+      if (entry.project !== history.project || entry.source === "expense") continue;
+      for (const line of await traceEntry(entry, ev, classesIn.get(period))) {
+        const { parts, sum: _sum, ties: _ties, note: _note, ...shown } = line;
+        for (const p of parts) if (p.assetId === assetId) journalLines.push({ ...shown, kind: p.kind, component: p.component, amount: p.amount });
+      }
+    }
+  }
   return {
     assetId,
     source: history.source,
