@@ -151,6 +151,7 @@ export function auditFixture(): AuditReport {
       rulesSha256: hex("a1"),
       snapshotSha256: hex("b2"),
       snapshotFetchedAt: "2026-11-02T08:00:00Z",
+      provisional: false,
       registerDigestBefore: hex("c3"),
       registerLocation: "register.sqlite",
       toolVersionAtClose: "0.1.0",

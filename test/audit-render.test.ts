@@ -106,7 +106,19 @@ describe("the audit PDF read back", () => {
     expect(hasRow(p, ["additions.csv", "d4".repeat(32), "journal.csv", "e5".repeat(32), "rollforward.csv", "f6".repeat(32)])).toBe(true);
     expect(hasRow(p, ["Closed by", "j.doe"])).toBe(true);
     expect(hasRow(p, ["Register", "register.sqlite"])).toBe(true);
+    expect(hasRow(p, ["Close", "final: the snapshot was fetched after the period ended"])).toBe(true);
   });
+
+  test("a provisional close (--allow-open-period) says so in its scope and its cut-off", async () => {
+    const report = auditFixture();
+    report.scope = { ...report.scope, provisional: true, snapshotFetchedAt: "2026-10-28T08:00:00Z" };
+    const r = await readBack(await renderAuditPdf(report));
+    const scope = sectionPages(r, 1).flat().join(" ");
+    expect(scope).toContain("Close provisional: closed before the period ended (--allow-open-period), from a snapshot fetched then; work approved later in the period is not in it");
+    expect(sectionPages(r, 8).flat().join(" ")).toContain(
+      "The close was provisional: its snapshot was fetched at 2026-10-28T08:00:00Z, before the period ended, so the window holds only what Render had approved by then.",
+    );
+  }, 60_000);
 
   test("2 Rollforward with its two ties, amounts grouped to two decimals", () => {
     const p = back.pages[2]!;

@@ -174,8 +174,8 @@ describe("reclassification: the task type now maps to another class and life", (
     expect(rollforward(oct, "TOTAL")).toMatchObject({ transfers: "0.00", accumulatedTransfers: "0.00" });
     // Each side of the transfer is in its own class, so each class account ties to the register.
     expect(oct.ties.ledger.filter((t) => t.ledger !== 0 || t.register !== 0)).toEqual([
-      { account: "2410", faClass: "Fiber Plant", ledger: 192_400, register: 192_400 },
-      { account: "3110", faClass: "Fiber Plant", ledger: 1603, register: 1603 },
+      { account: "2410", accountName: "Fiber plant - cable", faClass: "Fiber Plant", ledger: 192_400, register: 192_400 },
+      { account: "3110", accountName: "Accumulated depreciation - fiber plant", faClass: "Fiber Plant", ledger: 1603, register: 1603 },
     ]);
   });
 });
@@ -514,7 +514,7 @@ describe("retirements", () => {
     // The next close opens on it: continuity and the GL tie hold with the reserve.
     const dec = (await closeOn(state, group, "2026-12", [T1_SEP])).result;
     expect(rollforward(dec, "Infrastructure")).toMatchObject({ openingAccumulated: "-1517.59", closingAccumulated: "-1517.59" });
-    expect(dec.ties.ledger.find((t) => t.account === "3130")).toEqual({ account: "3130", faClass: "Infrastructure", ledger: -151_759, register: -151_759 });
+    expect(dec.ties.ledger.find((t) => t.account === "3130")).toEqual({ account: "3130", accountName: "Accumulated depreciation - outside plant infrastructure", faClass: "Infrastructure", ledger: -151_759, register: -151_759 });
   });
 
   it("refuses a row with a field too many (an unquoted comma) instead of reading it by position", () => {
@@ -798,13 +798,18 @@ describe("changes_after_close: prospective", () => {
     // 16.67 + round(4,983.33 × 2/239 = 41.701) = 58.37, so December takes 20.85.
     expect(assets(nov)).toEqual(["P1-2 Fiber Plant cost 5000.00 opening 16.67 depreciation 20.85 accumulated 37.52"]);
     expect(assets(dec)).toEqual(["P1-2 Fiber Plant cost 5000.00 opening 37.52 depreciation 20.85 accumulated 58.37"]);
-    expect(state.assets.get("P1-2")!.rebase).toEqual({ period: "2026-11", accumulatedBefore: 1667 });
+    // The rebase keeps what was posted when its fiscal year began (nothing: in service in October).
+    const rebase = { period: "2026-11", accumulatedBefore: 1667, yearOpening: { period: "2025-12", accumulated: 0 } };
+    expect(state.assets.get("P1-2")!.rebase).toEqual(rebase);
+    // tax.csv's book amount for 2026 is the year's: October's 16.67 as posted, then the rebased
+    // book's 20.85 a month, 58.37 (not 41.70, the months since the change alone).
+    expect([nov.register[0]!.tax.bookAmount, dec.register[0]!.tax.bookAmount]).toEqual([5837, 5837]);
     // Under catch_up the same change would have caught up 4.16 (see cost_change above).
 
     // Rules switched to catch_up, and the task repriced again: the change made under
     // prospective rules is history the ledger holds; only the new change is caught up.
     const jan = (await closeOn(state, rules, "2027-01", [fiber(2, "2026-10-05T14:00:00Z", 1500)])).result;
-    expect(jan.posting.events.map((e) => [e.kind, e.rebase])).toEqual([["cost_change", { period: "2026-11", accumulatedBefore: 1667 }]]);
+    expect(jan.posting.events.map((e) => [e.kind, e.rebase])).toEqual([["cost_change", rebase]]);
   });
 });
 
@@ -954,6 +959,34 @@ describe.each(BACKENDS)("applyPosting (%s)", (backend) => {
       expect((await store.status()).provisional).toEqual(["2026-10"]);
       expect(await store.earlierRetirementsTax("2026-11", 1)).toEqual({ from: "2026-10", to: "2026-10", amount: 0, retirements: 0, withoutFigures: 0 });
       expect((await store.exclusive((tx) => tx.periodInputs("2026-10")))!.coveredProjects).toEqual(["P1"]);
+    } finally {
+      await store.close();
+      await register.dispose();
+    }
+  });
+
+  it("keeps, with a rebase inside a fiscal year, what was posted when the year began: the year's book depreciation after the change", async () => {
+    // Conduit in service in February 2026 (1,924.00, 600 months), fiscal years from April;
+    // under prospective rules its cost becomes 2,886.00 in May, after April and the
+    // fiscal year's first month closed.
+    const r = withRules({ changesAfterClose: "prospective", fiscalYearStartMonth: 4 });
+    const conduit150 = (feet: number) => baseTask(1, { approved_date: "2026-02-10T14:00:00Z", units: [{ unit_code: "CND-2IN-HDPE", quantity: feet, uom: "ft" }] });
+    const register = await freshRegister(backend);
+    const store = await register.open();
+    try {
+      const bookAmounts: number[] = [];
+      for (const [period, feet] of [["2026-04", 100], ["2026-05", 150], ["2026-06", 150]] as const) {
+        const result = await closePeriod({ snapshot: memorySnapshot([conduit150(feet)]), rules: r, period, register: await store.loadState(), retirements: [] });
+        bookAmounts.push(result.register[0]!.tax.bookAmount);
+        await store.exclusive((tx) => tx.commit(postingOf(result, { files: {} } as unknown as CloseManifest, {}, new Date("2026-07-05T00:00:00Z"))));
+      }
+      // April: round(192,400 × 14/600) − round(192,400 × 2/600) = 4,489 − 641 cents (February
+      // 2026 to March 2027, less February and March). May on: 6.41 posted when the year began,
+      // 9.62 at the change; 2,876.38 left over 597 months, 11 of them to March 2027:
+      // 962 + round(287,638 × 11/597) = 6,262, so the year's book is 6,262 − 641 (it was
+      // 6,262 − 962, the months since the change alone), June's read back from the register.
+      expect(bookAmounts).toEqual([3848, 5621, 5621]);
+      expect((await store.loadState()).assets.get("P1-1")!.rebase).toEqual({ period: "2026-05", accumulatedBefore: 962, yearOpening: { period: "2026-03", accumulated: 641 } });
     } finally {
       await store.close();
       await register.dispose();

@@ -206,6 +206,7 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
       rulesSha256: closed.rulesSha256,
       snapshotSha256: closed.snapshotSha256,
       snapshotFetchedAt: report.snapshotFetchedAt,
+      provisional: report.openPeriod === true,
       registerDigestBefore: closed.stateDigestBefore,
       registerLocation: store.location,
       toolVersionAtClose: closed.toolVersion,

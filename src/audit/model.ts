@@ -40,6 +40,8 @@ export interface AuditScope {
   rulesSha256: string;
   snapshotSha256: string;
   snapshotFetchedAt: string;
+  /** The close was provisional (--allow-open-period): the snapshot was fetched before the period ended. */
+  provisional: boolean;
   registerDigestBefore: string;
   registerLocation: string;
   toolVersionAtClose: string;

@@ -84,6 +84,8 @@ function contents(l: Layout, top: number): void {
   }
 }
 
+const PROVISIONAL = "provisional: closed before the period ended (--allow-open-period), from a snapshot fetched then; work approved later in the period is not in it";
+
 function scopeSection(l: Layout): void {
   const s = l.report.scope;
   l.section(1, SECTION_TITLES[0]);
@@ -96,6 +98,7 @@ function scopeSection(l: Layout): void {
     ["Rules sha256", s.rulesSha256, "mono"],
     ["Snapshot manifest sha256", s.snapshotSha256, "mono"],
     ["Snapshot fetched at", s.snapshotFetchedAt],
+    ["Close", s.provisional ? PROVISIONAL : "final: the snapshot was fetched after the period ended"],
     ["Register", clean(s.registerLocation)],
     ["Register digest before the close", s.registerDigestBefore, "mono"],
     ["Tool version at the close", s.toolVersionAtClose],
@@ -426,6 +429,7 @@ function cutoffSection(l: Layout): void {
     `Tasks approved within three days either side of the period end (${r.periodEnd}), with the approval instant in UTC and in the project's ` +
       "time zone, which dates the in-service day, and the period each landed in.",
   );
+  if (r.scope.provisional) l.paragraph(`The close was provisional: its snapshot was fetched at ${r.scope.snapshotFetchedAt}, before the period ended, so the window holds only what Render had approved by then.`);
   const { rows, note } = largest(r.cutoff, l.listLimit, (x) => x.amount, "tasks in the cut-off window", "the period's CSV files");
   if (note) l.paragraph(note);
   l.table(

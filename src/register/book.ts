@@ -20,6 +20,7 @@ import type { Rebase } from "./model.js";
 export class AssetBook {
   readonly schedule: DepreciationSchedule;
   private readonly rebaseMonth: number | undefined;
+  private readonly yearOpeningMonth: number | undefined;
 
   constructor(
     readonly record: AssetRecord,
@@ -42,15 +43,20 @@ export class AssetBook {
       decliningBalanceYears: record.decliningBalanceYears,
     });
     this.rebaseMonth = rebase ? monthIndexOf(rebase.period) : undefined;
+    this.yearOpeningMonth = rebase?.yearOpening ? monthIndexOf(rebase.yearOpening.period) : undefined;
   }
 
-  /** Accumulated depreciation at the end of month `m` (a month index). */
+  /**
+   * Accumulated depreciation at the end of month `m` (a month index). Before a rebase the
+   * book knows only what was posted when it began, and at the end of its fiscal year's
+   * opening month (see Rebase.yearOpening): earlier months are not asked for.
+   */
   accumulatedThroughMonth(m: number): Cents {
     const s = this.schedule;
     if (this.rebase === undefined || this.rebaseMonth === undefined) return s.accumulatedThroughMonth(m);
     const q = this.rebaseMonth;
     const a = this.rebase.accumulatedBefore;
-    if (m < q) return a;
+    if (m < q) return m === this.yearOpeningMonth ? this.rebase.yearOpening!.accumulated : a;
     const b = s.basis;
     if (a >= b) return b;
     if (s.asset.method === "straight_line") {

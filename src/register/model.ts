@@ -33,6 +33,13 @@ export type AdjustmentKind = "late_addition" | "cost_change" | "reclassification
 export interface Rebase {
   period: string;
   accumulatedBefore: Cents;
+  /**
+   * The accumulated depreciation posted at the end of `period` (the month before the fiscal
+   * year the rebase falls in), where the rebase falls after that year's first month: what the
+   * year's book depreciation (tax.csv's book_amount) starts from, which the rebased book alone
+   * cannot tell. Absent otherwise, and from rebases made before fiber-capex 0.6.0.
+   */
+  yearOpening?: { period: string; accumulated: Cents } | undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type Classification, heldInCutoff } from "../capitalize/classify.js";
 import type { AssetRecord, ExceptionRow, ExpensedItem } from "../capitalize/outcomes.js";
-import { monthIndexOf, periodEndDate, periodStartDate } from "../dates.js";
+import { monthIndexOf, periodEndDate, periodOfMonthIndex, periodStartDate } from "../dates.js";
 import { InputError, RegisterInputError } from "../errors.js";
 import { type Cents, Dec, mulDivRoundHalfUp, toCents } from "../money.js";
 import type { Rules } from "../rules/model.js";
@@ -249,6 +249,10 @@ export function reconcile(input: ReconcileInput): Reconciliation {
   const month = monthIndexOf(period);
   const fs = rules.fiscalYearStartMonth;
   const [fyFirst, fyLast] = fiscalYearMonths(fiscalYearOf(month, fs), fs);
+  // What an asset rebased now had posted when its fiscal year began, by the book it had until
+  // now (whose own rebase may know it): the year's book depreciation starts there.
+  const yearOpening = (before: AssetBook): Rebase["yearOpening"] =>
+    fyFirst < month ? { period: periodOfMonthIndex(fyFirst - 1), accumulated: before.accumulatedThroughMonth(fyFirst - 1) } : undefined;
   const firstClose = state.closes === 0;
   const prospective = rules.changesAfterClose === "prospective";
   const retirements = retirementsByAsset(input.retirements, start, end);
@@ -364,7 +368,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
           // its in-service date again: the rebase the retirement left (in its period) would
           // otherwise keep the old life and cost in the months before it. Any other rebase (a
           // change made under prospective rules) is history the ledger holds, and stays.
-          if (prospective) rebase = { period, accumulatedBefore: active.accumulated };
+          if (prospective) rebase = { period, accumulatedBefore: active.accumulated, yearOpening: yearOpening(new AssetBook(active.record, fs, active.rebase)) };
           else if (leftByRetirement(rebase, active.retirements?.at(-1)?.period)) rebase = undefined;
           const target = new AssetBook(record, fs, rebase).accumulatedThroughMonth(month - 1);
           const catchUp = prospective ? 0 : target - active.accumulated;

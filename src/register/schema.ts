@@ -33,6 +33,8 @@ export interface RegisterTables {
     fa_class: string;
     rebase_period: string | null;
     rebase_accumulated: number | null;
+    rebase_year_opening_period: string | null;
+    rebase_year_opening: number | null;
     cost_change: number;
     accumulated_change: number;
     catch_up: number;
@@ -182,6 +184,14 @@ export const migrations = (backend: Backend): Record<string, Migration> => ({
       await sql`create view asset_balances as
         select b.period_no, u.asset_no::bigint as asset_no, u.depreciation, u.accumulated
         from asset_balance_blocks b cross join lateral unnest(b.asset_no, b.depreciation, b.accumulated) as u(asset_no, depreciation, accumulated)`.execute(db);
+    },
+  },
+  // A rebase inside a fiscal year keeps what was posted when the year began (Rebase.yearOpening):
+  // the year's book depreciation counted only the months since the rebase.
+  "005_rebase_year_opening": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("asset_events").addColumn("rebase_year_opening_period", "text").execute();
+      await db.schema.alterTable("asset_events").addColumn("rebase_year_opening", "bigint").execute();
     },
   },
 });

@@ -953,8 +953,18 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
   const periodNo = monthIndexOf(upTo);
   for (let lo = 0; lo <= lastAssetNo; lo += LOAD_PAGE) {
     const hi = lo + LOAD_PAGE;
-    const events = await sql<{ asset_id: string; source: string; status: string; record: string; rebase_period: string | null; rebase_accumulated: number | null; asset_no: number }>`
-      select a.asset_id, a.source, e.status, e.record, e.rebase_period, e.rebase_accumulated, a.asset_no
+    const events = await sql<{
+      asset_id: string;
+      source: string;
+      status: string;
+      record: string;
+      rebase_period: string | null;
+      rebase_accumulated: number | null;
+      rebase_year_opening_period: string | null;
+      rebase_year_opening: number | null;
+      asset_no: number;
+    }>`
+      select a.asset_id, a.source, e.status, e.record, e.rebase_period, e.rebase_accumulated, e.rebase_year_opening_period, e.rebase_year_opening, a.asset_no
       from asset_events e
       join (select asset_no, max(event_no) as last from asset_events where period <= ${upTo} and asset_no >= ${lo} and asset_no < ${hi} group by asset_no) l on e.event_no = l.last
       join assets a on a.asset_no = e.asset_no`.execute(db);
@@ -971,6 +981,7 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
         accumulated: accumulated.get(num(e.asset_no)) ?? 0,
         rebase: e.rebase_period === null ? undefined : { period: e.rebase_period, accumulatedBefore: num(e.rebase_accumulated) },
       };
+      if (asset.rebase && e.rebase_year_opening_period !== null) asset.rebase.yearOpening = { period: e.rebase_year_opening_period, accumulated: num(e.rebase_year_opening) };
       state.assets.set(e.asset_id, asset);
       // Only an asset retired from, wholly or in part, has retirement events: read for those alone.
       if (asset.status === "retired" || retiredOf(record) !== undefined) retiredFrom.set(num(e.asset_no), asset);
@@ -1058,7 +1069,7 @@ async function writePosting(tx: Tx, backend: Backend, p: PeriodPosting, bulk: Bu
     tx,
     bulk,
     "asset_events",
-    ["asset_no", "period", "kind", "status", "record", "cost", "fa_class", "rebase_period", "rebase_accumulated", "cost_change", "accumulated_change", "catch_up", "message"],
+    ["asset_no", "period", "kind", "status", "record", "cost", "fa_class", "rebase_period", "rebase_accumulated", "rebase_year_opening_period", "rebase_year_opening", "cost_change", "accumulated_change", "catch_up", "message"],
     p.events,
     (e) => [
       numbers.get(e.assetId)!,
@@ -1070,6 +1081,8 @@ async function writePosting(tx: Tx, backend: Backend, p: PeriodPosting, bulk: Bu
       e.record.faClass,
       e.rebase?.period ?? null,
       e.rebase?.accumulatedBefore ?? null,
+      e.rebase?.yearOpening?.period ?? null,
+      e.rebase?.yearOpening?.accumulated ?? null,
       e.costChange,
       e.accumulatedChange,
       e.catchUp,
