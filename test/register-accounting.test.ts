@@ -533,6 +533,13 @@ describe("retirements", () => {
       `${file}: 1 problem in the retirements file; nothing was done:\n  line 1: the first line must name the columns; date is missing (required: asset_id, date, portion; optional: proceeds, removal_cost, reason)`,
     );
     expect(parseRetirements("asset_id,date,portion\nP1-1,2026-11-05,all\n", file).map((r) => [r.assetId, r.proceeds, r.removalCost, r.reason])).toEqual([["P1-1", 0, 0, ""]]);
+    // A second row of an asset is said even when its first could not be read (two rows that
+    // both read, the close tells apart); a row of empty cells (as Excel saves one) is skipped.
+    expect(() => parseRetirements("asset_id,date,portion,proceeds\nP1-6,2026-11-05,half,\nP1-6,2026-11-05,all,\n,,,\nP1-7,2026-11-05,all,\n", file)).toThrow(
+      `${file}: 2 problems in the retirements file; nothing was done:\n` +
+        '  line 2: portion "half" must be all, a quantity in the asset\'s unit (120.5) or a percentage (25%)\n' +
+        "  line 3: asset P1-6 is already retired on line 2; put one row per asset",
+    );
   });
 
   it("lists every bad row with its line, before any work", async () => {

@@ -84,8 +84,11 @@ export function readRetirementRows(text: string, file: string): { requests: Reti
     return i < 0 ? undefined : row[i];
   };
   const out: RetirementRequest[] = [];
+  const firstRow = new Map<string, { line: number; read: boolean }>();
   rows.slice(1).forEach((row, i) => {
     const line = i + 2;
+    // A row of empty cells (Excel saves one for a row it once held) is no row.
+    if (row.every((cell) => cell === "")) return;
     // A field too many is a comma the file did not quote (1,234.00 as an amount, a reason with a
     // comma): reading the row by position would post the wrong amounts.
     if (row.length > header.length) {
@@ -95,6 +98,10 @@ export function readRetirementRows(text: string, file: string): { requests: Reti
     const date = col(row, "date") ?? "";
     const portionText = (col(row, "portion") ?? "").toLowerCase();
     if (!assetId) problems.push({ line, message: "asset_id is empty" });
+    // One row per asset. Two rows that both read as requests are told by the close, which
+    // checks requests against each other; a row after one that could not be read, here.
+    const first = assetId ? firstRow.get(assetId) : undefined;
+    if (first && !first.read) problems.push({ line, message: `asset ${assetId} is already retired on line ${first.line}; put one row per asset` });
     if (!isIsoDate(date)) problems.push({ line, message: `date "${date}" is not a date written YYYY-MM-DD` });
     let portion: RetirementRequest["portion"] | undefined;
     if (portionText === "all") portion = { kind: "all" };
@@ -109,6 +116,7 @@ export function readRetirementRows(text: string, file: string): { requests: Reti
     } else problems.push({ line, message: `portion "${portionText}" must be all, a quantity in the asset's unit (120.5) or a percentage (25%)` });
     const proceeds = money(col(row, "proceeds"), "proceeds", line, problems);
     const removalCost = money(col(row, "removal_cost"), "removal_cost", line, problems);
+    if (assetId && !first) firstRow.set(assetId, { line, read: portion !== undefined });
     if (portion) out.push({ line, assetId, date, portion, proceeds, removalCost, reason: col(row, "reason") ?? "", file });
   });
   return { requests: out, problems };
