@@ -842,6 +842,23 @@ describe("changes in the same close as other movements", () => {
     expect(rollforward(nov, "Test Equipment")).toMatchObject({ costAdjustments: "-8256.00", accumulatedAdjustments: "-1571.11", depreciation: "0.00", closingAccumulated: "1000.00" });
   });
 
+  it("a new cost and a new life at once: each row catches up what it changed", async () => {
+    // The conduit, 1,924.00 over 600 months from September: 6.41 posted through October.
+    const { state } = await closeSequence([["2026-09", [T1_SEP]], ["2026-10", [T1_SEP]]]);
+    const types = new Map(rules.taskTypes);
+    types.set("install_conduit", { ...types.get("install_conduit")!, lifeMonths: 300 });
+    // November: 150 ft (2,886.00) and a life of 300 months. Due through October under both,
+    // round(288,600 × 2/300) = 19.24; under the new cost alone, round(288,600 × 2/600) = 9.62:
+    // 3.21 is the cost's catch-up, the other 9.62 the life's; 12.83 in all, as before.
+    const nov = (await closeOn(state, withRules({ taskTypes: types }), "2026-11", [{ ...T1_SEP, units: [{ unit_code: "CND-2IN-HDPE", quantity: 150, uom: "ft" }] }])).result;
+    expect(nov.adjustments.map((a) => [a.kind, a.costChange, a.accumulatedChange, a.depreciationCatchUp, a.message])).toEqual([
+      ["reclassification", 0, 962, 962, "life (months) 600 → 300 (rule task_types.install_conduit)"],
+      ["cost_change", 96_200, 321, 321, "task now prices to 2886.00 (was 1924.00); depreciation caught up to the new cost"],
+    ]);
+    expect(nov.posting.events.map((e) => [e.kind, e.catchUp])).toEqual([["reclassification", 962], ["cost_change", 321]]);
+    expect(rollforward(nov, "Infrastructure")).toMatchObject({ costAdjustments: "962.00", accumulatedAdjustments: "12.83" });
+  });
+
   it("salvage that follows a changed cost is part of the cost_change, not a reclassification", async () => {
     const types = new Map(rules.taskTypes);
     types.set("install_aerial_fiber", { ...types.get("install_aerial_fiber")!, salvagePercent: new Dec(10) });

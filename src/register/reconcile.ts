@@ -152,6 +152,13 @@ function plusQuantity(a: string | undefined, b: string | undefined, sign = 1): s
   return new Dec(a).plus(new Dec(b).times(sign)).toString();
 }
 
+/** `now`'s cost (and the salvage and quantity that go with it) under `before`'s terms: every other field FINANCIAL lists. */
+function withTermsOf(now: AssetRecord, before: AssetRecord): AssetRecord {
+  const terms: Partial<Record<keyof AssetRecord, unknown>> = {};
+  for (const [k] of FINANCIAL) if (k !== "salvage") terms[k] = before[k];
+  return { ...now, ...terms } as AssetRecord;
+}
+
 function describeChanges(before: AssetRecord, now: AssetRecord): string[] {
   // Salvage follows cost (a percentage of it): a changed cost is the cost_change row's, not a reclassification.
   const fields = before.cost === now.cost ? FINANCIAL : FINANCIAL.filter(([k]) => k !== "salvage");
@@ -375,15 +382,19 @@ export function reconcile(input: ReconcileInput): Reconciliation {
           posted = active.accumulated + catchUp;
           p.catchUp = catchUp;
           const effective = prospective ? start : record.inServiceDate;
+          // A new cost and new terms (life, method, ...) at once: the cost_change row catches up
+          // what the new cost alone would have, under the terms as they were, and the
+          // reclassification row the rest, so that each row says what its catch-up is for.
+          const costCatchUp = costChange === 0 ? 0 : changes.length === 0 ? catchUp : new AssetBook(withTermsOf(record, active.record), fs, rebase).accumulatedThroughMonth(month - 1) - active.accumulated;
           if (changes.length) {
             const message = `${changes.join("; ")} (rule ${record.ruleId})`;
-            adjust("reclassification", record, 0, costChange === 0 ? catchUp : 0, costChange === 0 ? catchUp : 0, active.record.faClass, message, effective);
-            event("reclassification", record, rebase, 0, costChange === 0 ? catchUp : 0, costChange === 0 ? catchUp : 0, message);
+            adjust("reclassification", record, 0, catchUp - costCatchUp, catchUp - costCatchUp, active.record.faClass, message, effective);
+            event("reclassification", record, rebase, 0, catchUp - costCatchUp, catchUp - costCatchUp, message);
           }
           if (costChange !== 0) {
             const message = `task now prices to ${money(now.cost)} (was ${money(registered.cost)})${prospective ? "; the new cost is spread over the remaining life" : "; depreciation caught up to the new cost"}`;
-            adjust("cost_change", record, costChange, catchUp, catchUp, active.record.faClass, message, effective);
-            event("cost_change", record, rebase, costChange, catchUp, catchUp, message);
+            adjust("cost_change", record, costChange, costCatchUp, costCatchUp, active.record.faClass, message, effective);
+            event("cost_change", record, rebase, costChange, costCatchUp, costCatchUp, message);
           }
         } else if (retiredOf(active.record) === undefined) {
           // Unchanged in every figure: the outputs show the task as Render holds it now (its
