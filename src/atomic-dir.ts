@@ -86,8 +86,12 @@ export function checkOutputFolder(target: string, kind: OutputFolderKind, inputs
   const full = canonical(target);
   const nothing = "Nothing was written.";
   // Never suggest the folder being refused (out/2026-10 refused as another register's, say).
-  let example = kind.example;
-  for (let n = 2; canonical(example) === full; n++) example = `${kind.example}-${n}`;
+  // An example may carry a note after its path: "capex-demo-2 (a demo folder made ...)".
+  const at = kind.example.indexOf(" (");
+  const [path, note] = at < 0 ? [kind.example, ""] : [kind.example.slice(0, at), kind.example.slice(at)];
+  let candidate = path;
+  for (let n = 2; canonical(candidate) === full; n++) candidate = `${path}-${n}`;
+  const example = candidate + note;
   if (isSameOrInside(canonical(process.cwd()), full)) {
     throw new OutputFolderError(
       target,

@@ -98,6 +98,8 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
       `${dir}: the folder is not empty and is not a close output folder that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +
         `${NOTHING} Choose a new or empty folder, for example ${dir}-2, or a close output folder fiber-capex wrote before.`,
     );
+    // An example with a note after its path (the demo's) is told by its path.
+    expect(() => checkOutputFolder(dir, { ...CLOSE_OUTPUT_FOLDER, example: `${dir} (a note)` })).toThrow(`for example ${dir}-2 (a note), or a close output folder`);
   });
 
   it("nor the same period's outputs posted to another register (another entity's register given the same --out, by mistake)", async () => {

@@ -419,9 +419,14 @@ describe("retirements", () => {
     types.set("install_conduit", { ...types.get("install_conduit")!, salvagePercent: new Dec(10) });
     // The whole task's salvage is now 192.40; the 96.20 left keeps 10% of itself, 9.62 (it
     // took all 192.40 before, twice its cost, and the close stopped).
-    const dec = (await closeOn(state, withRules({ taskTypes: types }), "2026-12", [T1_SEP])).result;
-    expect(dec.register.map((e) => [e.asset.cost, e.asset.salvage])).toEqual([[9620, 962]]);
-    expect(dec.adjustments.map((a) => [a.kind, a.message])).toEqual([["reclassification", "salvage 0.00 → 192.40 (rule task_types.install_conduit)"]]);
+    const r10 = withRules({ taskTypes: types });
+    const dec = await closeOn(state, r10, "2026-12", [T1_SEP]);
+    expect(dec.result.register.map((e) => [e.asset.cost, e.asset.salvage])).toEqual([[9620, 962]]);
+    expect(dec.result.adjustments.map((a) => [a.kind, a.message])).toEqual([["reclassification", "salvage 0.00 → 192.40 (rule task_types.install_conduit)"]]);
+    // The retired part's salvage is the rest (182.78), so the task adds up to Render's again:
+    // January, under the same rules, finds nothing changed (it saw "salvage 9.62 → 192.40" anew).
+    expect(dec.state.assets.get("P1-1")!.record).toMatchObject({ salvage: 962, retired: { cost: 182_780, salvage: 18_278 } });
+    expect((await closeOn(dec.state, r10, "2027-01", [T1_SEP])).result.adjustments).toEqual([]);
   });
 
   it("by percentage, with a gain; the rest keeps depreciating and Render's unchanged task is not a cost change", async () => {
@@ -811,12 +816,32 @@ describe("changes_after_close: prospective", () => {
     // tax.csv's book amount for 2026 is the year's: October's 16.67 as posted, then the rebased
     // book's 20.85 a month, 58.37 (not 41.70, the months since the change alone).
     expect([nov.register[0]!.tax.bookAmount, dec.register[0]!.tax.bookAmount]).toEqual([5837, 5837]);
+    // It is part of the register's state, as the digest each close records sees it.
+    const without = new Map(state.assets).set("P1-2", { ...state.assets.get("P1-2")!, rebase: { period: "2026-11", accumulatedBefore: 1667 } });
+    expect(stateDigest({ ...state, assets: without })).not.toBe(stateDigest(state));
     // Under catch_up the same change would have caught up 4.16 (see cost_change above).
 
     // Rules switched to catch_up, and the task repriced again: the change made under
     // prospective rules is history the ledger holds; only the new change is caught up.
     const jan = (await closeOn(state, rules, "2027-01", [fiber(2, "2026-10-05T14:00:00Z", 1500)])).result;
     expect(jan.posting.events.map((e) => [e.kind, e.rebase])).toEqual([["cost_change", rebase]]);
+  });
+  it("a partial retirement inside a fiscal year keeps the retained share of what was posted when the year began, for a later change to start the year's book from", async () => {
+    // The conduit in service in February 2026 (1,924.00, 600 months), fiscal years from April:
+    // 6.41 posted by the end of March. Half retired in May; June's task is 2 ft longer, under
+    // prospective rules.
+    const r = withRules({ changesAfterClose: "prospective", fiscalYearStartMonth: 4 });
+    const task = (feet: number) => baseTask(1, { approved_date: "2026-02-10T14:00:00Z", units: [{ unit_code: "CND-2IN-HDPE", quantity: feet, uom: "ft" }] });
+    let state = (await closeOn(empty(), r, "2026-04", [task(100)])).state;
+    const may = await closeOn(state, r, "2026-05", [task(100)], { retirements: [retire(2, "P1-1", "2026-05-15", { kind: "percent", percent: new Dec(50) })] });
+    // What is left's share of March's 6.41: 6.41 − round(3.205) = 3.20.
+    expect(may.state.assets.get("P1-1")!.rebase).toEqual({ period: "2026-05", accumulatedBefore: 481, yearOpening: { period: "2026-03", accumulated: 320 } });
+    state = may.state;
+    const june = await closeOn(state, r, "2026-06", [task(102)]);
+    expect(june.state.assets.get("P1-1")!.rebase).toMatchObject({ period: "2026-06", yearOpening: { period: "2026-03", accumulated: 320 } });
+    // The year's book counts from April, not from the change: May's and the 2 ft more (it was 15.49,
+    // the months from June alone).
+    expect([may.result.register[0]!.tax.bookAmount, june.result.register[0]!.tax.bookAmount]).toEqual([1924, 1989]);
   });
 });
 

@@ -186,7 +186,7 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
   // and an account its period posted nothing to is then named as the register's latest line
   // to it did (none: an account nothing has posted to yet).
   const unnamed = (t: { account: string; accountName?: string }) => t.accountName === undefined && !accountNames.has(t.account);
-  const earlierNames = report.ties.ledger.some(unnamed) ? await store.accountNames() : new Map<string, string>();
+  const earlierNames = report.ties.ledger.some(unnamed) ? await store.accountNames(period) : new Map<string, string>();
   const ledgerTie = report.ties.ledger.map((t) => ({ ...t, accountName: t.accountName ?? accountNames.get(t.account) ?? earlierNames.get(t.account) ?? "" }));
   const last12 = reports.filter((r) => monthIndexOf(r.period) > monthIndexOf(period) - 12);
   const additionsByPeriod = last12.map((r) => ({

@@ -83,11 +83,13 @@ async function checkDemoRegister(folder: string, db: string): Promise<void> {
   const store = await RegisterStore.open(db);
   const { periods } = await store.status().finally(() => store.close());
   if (periods.length <= 2) return;
+  let other = "capex-demo-2";
+  for (let n = 3; resolve(other) === resolve(folder); n++) other = `capex-demo-${n}`;
   throw new OutputFolderError(
     folder,
     `its register (${db}) holds ${periods.length} closed months, ${periods.map((p) => p.period).join(", ")}: more than the two the demo closes, so months were closed on it after the demo. ` +
       "The demo starts over with a new register each run and would discard them. Nothing was written. " +
-      `To keep that register, run the demo into another folder (capex demo --out capex-demo-2); to start over, remove ${db} yourself.`,
+      `To keep that register, run the demo into another folder (capex demo --out ${other}); to start over, remove ${db} yourself.`,
   );
 }
 

@@ -314,7 +314,7 @@ export function stateDigest(state: RegisterState): string {
     const a = state.assets.get(id)!;
     const r = a.record;
     h.update(
-      `${id}\t${a.source}\t${a.status}\t${r.project}\t${r.taskId}\t${r.faClass}\t${r.inServiceDate}\t${r.cost}\t${r.salvage}\t${r.lifeMonths}\t${r.method}\t${r.convention}\t${r.decliningBalanceRate}\t${r.quantity ?? ""}\t${a.accumulated}\t${a.rebase ? `${a.rebase.period}:${a.rebase.accumulatedBefore}` : ""}${retiredText(r)}${formText(r)}${retirementsText(a)}\n`,
+      `${id}\t${a.source}\t${a.status}\t${r.project}\t${r.taskId}\t${r.faClass}\t${r.inServiceDate}\t${r.cost}\t${r.salvage}\t${r.lifeMonths}\t${r.method}\t${r.convention}\t${r.decliningBalanceRate}\t${r.quantity ?? ""}\t${a.accumulated}\t${a.rebase ? `${a.rebase.period}:${a.rebase.accumulatedBefore}${a.rebase.yearOpening ? `:yo${a.rebase.yearOpening.period}:${a.rebase.yearOpening.accumulated}` : ""}` : ""}${retiredText(r)}${formText(r)}${retirementsText(a)}\n`,
     );
   }
   for (const k of [...state.expensed.keys()].sort()) {

@@ -444,6 +444,9 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         out.push(p);
         continue;
       }
+      // What was posted when the fiscal year began, its retained share: a later change in the
+      // year starts the year's book depreciation there (see Rebase.yearOpening).
+      const opening = yearOpening(new AssetBook(record, fs, rebase));
       const salvageRetired = toCents(new Dec(record.salvage).times(fraction).dividedBy(100));
       const quantityRetired = record.quantity === undefined ? undefined : retirement.portion.kind === "quantity" ? retirement.portion.quantity : new Dec(record.quantity).times(fraction);
       const earlier = retiredOf(record);
@@ -460,7 +463,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         retired,
       } as RetainedRecord;
       posted -= accumulatedRetired;
-      rebase = { period, accumulatedBefore: posted };
+      rebase = { period, accumulatedBefore: posted, yearOpening: opening && { period: opening.period, accumulated: opening.accumulated - toCents(new Dec(opening.accumulated).times(fraction).dividedBy(100)) } };
       event("retirement", record, rebase, -costRetired, -accumulatedRetired, 0, message);
     }
 
@@ -541,8 +544,11 @@ function retainedPart(now: AssetRecord, registered: AssetRecord, assetId: string
   // or a new cost), what is left takes its share of the new salvage: the retired part's was
   // figured under the old one, and subtracting it would load the remaining part with the
   // retired part's new salvage (beyond its cost, after a big retirement).
-  const salvage = now.salvage === registered.salvage + retired.salvage ? now.salvage - retired.salvage : now.cost === 0 ? 0 : mulDivRoundHalfUp(now.salvage, cost, now.cost);
-  return { ...now, cost, salvage, quantity, retired } as RetainedRecord;
+  // The retired part's is then the rest, so the whole task adds up to Render's again (else
+  // every later close would see the salvage change anew).
+  if (now.salvage === registered.salvage + retired.salvage) return { ...now, cost, salvage: now.salvage - retired.salvage, quantity, retired } as RetainedRecord;
+  const salvage = now.cost === 0 ? 0 : mulDivRoundHalfUp(now.salvage, cost, now.cost);
+  return { ...now, cost, salvage, quantity, retired: { ...retired, salvage: now.salvage - salvage } } as RetainedRecord;
 }
 
 type Problem = { line: number; message: string };

@@ -677,11 +677,12 @@ export class RegisterStore {
     return journalFromRows(rows);
   }
 
-  /** Each account's name as the latest journal line posted to it names it (the rules' name then). */
-  async accountNames(): Promise<Map<string, string>> {
+  /** Each account's name as the latest journal line posted to it up to `period` names it (the rules' name then). */
+  async accountNames(period: string): Promise<Map<string, string>> {
     const rows = await this.db
       .selectFrom("journal_lines")
       .select((e) => ["account", "account_name", e.fn.max("period").as("latest")])
+      .where("period", "<=", period)
       .groupBy(["account", "account_name"])
       .orderBy("latest")
       .execute();
