@@ -447,7 +447,7 @@ describe("capex trace", () => {
     const ids = [...(await store.assetIds())];
     expect(ids.length).toBe(8);
     for (const period of ["2026-09", "2026-10"]) {
-      const lines = new PeriodLines(store, period);
+      const lines = new PeriodLines(store, period, await store.journal(period));
       for (const id of ids) {
         const traced = (await traceAsset(store, id)).journalLines.filter((l) => l.period === period).map((l) => `${l.journalId} ${l.line}`);
         const reached = (await lines.of((await store.assetHistory(id))!)).map(({ entry, line }) => `${entry.journalId} ${line}`);

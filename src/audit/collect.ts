@@ -108,7 +108,7 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
     seed: options.seed ?? defaultSeed(period, closed.snapshotSha256),
   });
   const items: SampledItem[] = [];
-  const periodLines = new PeriodLines(store, period);
+  const periodLines = new PeriodLines(store, period, journal);
   for (const s of plan.selections) {
     const a = state.assets.get(s.item.assetId);
     const history = await store.assetHistory(s.item.assetId);

@@ -186,9 +186,6 @@ class Evidence {
   disposals(period: string, project: string): Promise<DisposalRow[]> {
     return this.once(`d|${period}|${project}`, async () => ((await this.store.periodReport(period))?.disposals ?? []).filter((d) => d.project === project));
   }
-  journal(period: string): Promise<JournalEntry[]> {
-    return this.once(`j|${period}`, () => this.store.journal(period));
-  }
   before(period: string, ids: string[]) {
     return this.store.assetsBefore(period, ids);
   }
@@ -365,9 +362,11 @@ export async function traceJournal(store: RegisterStore, journalId: string, peri
 export class PeriodLines {
   private readonly ev: Evidence;
   private readonly traced = new Map<string, Promise<TracedLine[]>>();
+  /** `journal`: the period's entries (store.journal(period)). */
   constructor(
     store: RegisterStore,
     private readonly period: string,
+    private readonly journal: readonly JournalEntry[],
   ) {
     this.ev = new Evidence(store);
   }
@@ -379,7 +378,7 @@ export class PeriodLines {
     const added = during.some((e) => e.kind === "addition");
     const depreciated = history.depreciation.some((d) => d.period === period && d.amount !== 0);
     const out: Array<{ entry: JournalEntry; line: number }> = [];
-    for (const entry of await this.ev.journal(period)) {
+    for (const entry of this.journal) {
       if (entry.project !== history.project) continue;
       if (entry.source === "capitalization" || entry.source === "depreciation") {
         if (entry.source === "capitalization" ? !added : !depreciated) continue;
