@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { closePeriod } from "../src/close/close.js";
 import { writeNewFile } from "../src/erp/file.js";
 import { ERP_PROFILE_NAMES, type ErpMapping, type ErpProfileName, emptyMapping } from "../src/erp/mapping.js";
-import { ERP_PROFILES, exportJournal } from "../src/erp/profiles.js";
+import { ERP_PROFILES, erpProfile, exportJournal } from "../src/erp/profiles.js";
 import type { JournalEntry, Posting } from "../src/ledger/journal.js";
 import { writeCloseOutputs } from "../src/report/write.js";
 import { checkRulesText, loadRules } from "../src/rules/load.js";
@@ -279,6 +279,8 @@ describe("exportJournal: each ledger's layout", () => {
     const unbalanced: JournalEntry = { ...JOURNAL[1]!, postings: [JOURNAL[1]!.postings[0]!] };
     expect(() => exportJournal([unbalanced], "xero")).toThrow("journal DEP-2026-10-P1 does not balance: debit 16.67 ≠ credit 0.00. This is a bug; nothing was written.");
     expect(() => exportJournal(JOURNAL, "sap")).toThrow('profile: unknown ERP profile "sap"; the known profiles are netsuite, quickbooks-online, xero, sage-intacct, business-central, oracle-fbdi');
+    // Two profiles in one value: said how to give both.
+    expect(() => erpProfile("netsuite,Xero")).toThrow('--erp: unknown ERP profile "netsuite,Xero"; give --erp once for each profile: --erp netsuite --erp xero');
     // A ledger named as its vendor writes it is the profile.
     expect(exportJournal(JOURNAL, "NetSuite").profile).toBe("netsuite");
   });

@@ -29,7 +29,12 @@ export function erpFileName(profile: ErpProfileName, period?: string): string {
 export function erpProfile(name: string, field = "--erp"): ErpProfile {
   // As the ledger's own name is written ("NetSuite", "Xero"): the profile, whatever the case.
   const known = name.toLowerCase();
-  if (!isErpProfileName(known)) throw new InputError(field, `unknown ERP profile "${name}"; the known profiles are ${ERP_PROFILE_NAMES.join(", ")}`);
+  if (!isErpProfileName(known)) {
+    // "--erp netsuite,xero": a list where the option takes one profile each time it is given.
+    const parts = known.split(",").map((p) => p.trim());
+    const each = field.startsWith("--") && parts.length > 1 && parts.every(isErpProfileName) ? `; give ${field} once for each profile: ${parts.map((p) => `${field} ${p}`).join(" ")}` : "";
+    throw new InputError(field, `unknown ERP profile "${name}"${each || `; the known profiles are ${ERP_PROFILE_NAMES.join(", ")}`}`);
+  }
   return ERP_PROFILES[known];
 }
 
