@@ -533,6 +533,12 @@ describe("retirements", () => {
       `${file}: 1 problem in the retirements file; nothing was done:\n  line 1: the first line must name the columns; asset_id, date, portion are missing (required: asset_id, date, portion; optional: proceeds, removal_cost, reason); ` +
         "the columns are separated by semicolons: save the file as CSV with commas (in Excel: CSV UTF-8, comma delimited)",
     );
+    // As Excel saves "Text" (tabs) and "Unicode Text" (UTF-16, tabs).
+    const missing = "the first line must name the columns; asset_id, date, portion are missing (required: asset_id, date, portion; optional: proceeds, removal_cost, reason)";
+    const tabs = "asset_id\tdate\tportion\nP1-1\t2026-11-05\tall\n";
+    expect(() => parseRetirements(tabs, file)).toThrow(`line 1: ${missing}; the columns are separated by tabs: save the file as CSV with commas (in Excel: CSV UTF-8, comma delimited)`);
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(tabs, "utf16le")]).toString("utf8");
+    expect(() => parseRetirements(utf16, file)).toThrow(`line 1: ${missing}; the file is UTF-16 (Excel's Unicode Text), not UTF-8: save the file as CSV with commas (in Excel: CSV UTF-8, comma delimited)`);
     // Only the three it cannot do without are required: a file of sales with no removal costs or reasons reads.
     expect(() => parseRetirements("asset_id,portion,proceeds\nP1-1,all,10\n", file)).toThrow(
       `${file}: 1 problem in the retirements file; nothing was done:\n  line 1: the first line must name the columns; date is missing (required: asset_id, date, portion; optional: proceeds, removal_cost, reason)`,

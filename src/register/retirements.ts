@@ -64,8 +64,16 @@ export function readRetirementRows(text: string, file: string): { requests: Reti
   const header = rows[0]?.map((h) => h.toLowerCase());
   const missing = REQUIRED_RETIREMENT_COLUMNS.filter((c) => !header?.includes(c));
   if (!header || missing.length) {
-    // Excel saves "CSV" with semicolons where the decimal separator is a comma.
-    const semicolons = header?.length === 1 && header[0]!.includes(";") ? "; the columns are separated by semicolons: save the file as CSV with commas (in Excel: CSV UTF-8, comma delimited)" : "";
+    // Excel saves "CSV" with semicolons where the decimal separator is a comma, "Text" with
+    // tabs, and "Unicode Text" as UTF-16 (read as UTF-8, every other byte a NUL).
+    const saveAs = "save the file as CSV with commas (in Excel: CSV UTF-8, comma delimited)";
+    const semicolons = text.includes("\u0000")
+      ? `; the file is UTF-16 (Excel's Unicode Text), not UTF-8: ${saveAs}`
+      : header?.length === 1 && header[0]!.includes(";")
+        ? `; the columns are separated by semicolons: ${saveAs}`
+        : header?.length === 1 && header[0]!.includes("\t")
+          ? `; the columns are separated by tabs: ${saveAs}`
+          : "";
     throw new RegisterInputError(
       file,
       [
