@@ -315,6 +315,9 @@ export function classifyForClose(input: CloseInput): Promise<Classification> {
 
 const NO_RETIREMENTS: readonly AssetRetirement[] = [];
 
+/** An account's name in the rules (its number where the rules name none). */
+const accountNameIn = (rules: Rules, account: string) => rules.accounts.get(account) ?? account;
+
 /**
  * The month-end close, in memory and pure: the same snapshot, rules, period and register
  * state give the same result. Reconciles the register with the snapshot, depreciates every
@@ -546,7 +549,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   for (const cb of closingClasses) {
     const k = rules.classes.get(cb.faClass);
     if (!k) continue;
-    const named = (account: string) => ({ account, accountName: rules.accounts.get(account) ?? account });
+    const named = (account: string) => ({ account, accountName: accountNameIn(rules, account) });
     ledgerTies.push({ ...named(k.assetAccount), faClass: cb.faClass, ledger: ledgerAfter.get(ledgerKey(k.assetAccount, cb.faClass)) ?? 0, register: cb.cost });
     ledgerTies.push({ ...named(k.accumulatedDepreciationAccount), faClass: cb.faClass, ledger: -(ledgerAfter.get(ledgerKey(k.accumulatedDepreciationAccount, cb.faClass)) ?? 0), register: cb.accumulated });
   }
@@ -638,7 +641,7 @@ function taxYearToDate(taxYear: number, taxByClass: readonly TaxClassRow[], disp
 
 /** The period's journals: capitalization, expense and depreciation as before, then adjustments and retirements. */
 function buildJournal(rules: Rules, period: string, date: string, assets: ReturnType<typeof reconcile>["assets"], expense: ExpensePosting[]): JournalEntry[] {
-  const accountName = (account: string) => rules.accounts.get(account) ?? account;
+  const accountName = (account: string) => accountNameIn(rules, account);
   type Amounts = Map<string, Map<string, { debitAccount: string; creditAccount: string; faClass: string; amount: Cents; memo: string }>>;
   const add = (m: Amounts, project: string, key: string, seed: { debitAccount: string; creditAccount: string; faClass: string; memo: string }, amount: Cents) => {
     let byKey = m.get(project);

@@ -408,8 +408,10 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     if (retirement && (active || p.takeOn) && retirements.acceptable(retirement, record)) {
       const fraction = retiredFraction(retirement, record.quantity);
       const wholly = fraction.gte(1);
-      const costRetired = wholly ? record.cost : toCents(new Dec(record.cost).times(fraction).dividedBy(100));
-      const accumulatedRetired = wholly ? posted : toCents(new Dec(posted).times(fraction).dividedBy(100));
+      // The retired share of an amount, in cents (rounded half up).
+      const share = (amount: Cents) => toCents(new Dec(amount).times(fraction).dividedBy(100));
+      const costRetired = wholly ? record.cost : share(record.cost);
+      const accumulatedRetired = wholly ? posted : share(posted);
       const nbv = costRetired - accumulatedRetired;
       const group = rules.retirementAccounting === "group";
       const gainLoss = group ? 0 : retirement.proceeds - retirement.removalCost - nbv;
@@ -447,7 +449,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       // What was posted when the fiscal year began, its retained share: a later change in the
       // year starts the year's book depreciation there (see Rebase.yearOpening).
       const opening = yearOpening(new AssetBook(record, fs, rebase));
-      const salvageRetired = toCents(new Dec(record.salvage).times(fraction).dividedBy(100));
+      const salvageRetired = share(record.salvage);
       const quantityRetired = record.quantity === undefined ? undefined : retirement.portion.kind === "quantity" ? retirement.portion.quantity : new Dec(record.quantity).times(fraction);
       const earlier = retiredOf(record);
       const retired: RetiredPart = {
@@ -463,7 +465,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         retired,
       } as RetainedRecord;
       posted -= accumulatedRetired;
-      rebase = { period, accumulatedBefore: posted, yearOpening: opening && { period: opening.period, accumulated: opening.accumulated - toCents(new Dec(opening.accumulated).times(fraction).dividedBy(100)) } };
+      rebase = { period, accumulatedBefore: posted, yearOpening: opening && { period: opening.period, accumulated: opening.accumulated - share(opening.accumulated) } };
       event("retirement", record, rebase, -costRetired, -accumulatedRetired, 0, message);
     }
 
@@ -540,12 +542,11 @@ function retainedPart(now: AssetRecord, registered: AssetRecord, assetId: string
     );
   }
   // Salvage is a share of cost. While the whole task's salvage is as registered, what is
-  // left keeps its own (exactly the rest of it); when it changed (the rules' salvage_percent,
-  // or a new cost), what is left takes its share of the new salvage: the retired part's was
-  // figured under the old one, and subtracting it would load the remaining part with the
-  // retired part's new salvage (beyond its cost, after a big retirement).
-  // The retired part's is then the rest, so the whole task adds up to Render's again (else
-  // every later close would see the salvage change anew).
+  // left keeps its own (exactly the rest of it). When it changed (the rules' salvage_percent,
+  // or a new cost), what is left takes its share of the new salvage and the retired part the
+  // rest: subtracting the retired part's old salvage would load what is left with the retired
+  // part's new one (beyond its cost, after a big retirement), and the whole task must add up
+  // to Render's again, or every later close would see the change anew.
   if (now.salvage === registered.salvage + retired.salvage) return { ...now, cost, salvage: now.salvage - retired.salvage, quantity, retired } as RetainedRecord;
   const salvage = now.cost === 0 ? 0 : mulDivRoundHalfUp(now.salvage, cost, now.cost);
   return { ...now, cost, salvage, quantity, retired: { ...retired, salvage: now.salvage - salvage } } as RetainedRecord;
