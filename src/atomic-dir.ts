@@ -20,6 +20,8 @@ export interface OutputFolderKind {
    * those outputs may already be in the ledger): said after the path, before "Nothing was written."
    */
   refuses?(manifest: unknown): string | undefined;
+  /** Which folders of this kind it may write over, said in a refusal (default: "a NOUN fiber-capex wrote before"). */
+  reusable?: string;
   /**
    * The names in a folder of this kind that its writer wrote, by its manifest.json. Anything
    * else in it (an auditor's report, a note) is moved into the folder that replaces it.
@@ -120,7 +122,7 @@ export function checkOutputFolder(target: string, kind: OutputFolderKind, inputs
       throw new OutputFolderError(
         target,
         `the folder is not empty and is not a ${kind.noun} that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +
-          `${nothing} Choose a new or empty folder, for example ${example}, or a ${kind.noun} fiber-capex wrote before.`,
+          `${nothing} Choose a new or empty folder, for example ${example}, or ${kind.reusable ?? `a ${kind.noun} fiber-capex wrote before`}.`,
       );
     }
     const refused = kind.refuses?.(manifest);

@@ -51,7 +51,7 @@ export { checkOutputFolder, type OutputFolderKind } from "./atomic-dir.js";
 
 // Snapshots
 export { openSnapshot, type Snapshot, type SnapshotRecord } from "./snapshot/reader.js";
-export { checkSnapshotFolder, SNAPSHOT_FOLDER, SNAPSHOT_FORMAT, type SnapshotManifest } from "./snapshot/writer.js";
+export { checkSnapshotFolder, SNAPSHOT_FOLDER, SNAPSHOT_FORMAT, type SnapshotFolderOptions, type SnapshotManifest } from "./snapshot/writer.js";
 
 // Rules
 export { checkRulesText, coverageWarnings, loadRules } from "./rules/load.js";

@@ -194,6 +194,7 @@ describe("capex fetch against the simulator", () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ out, tasks_per_project: { "SYD-WEST": 191 }, invalid_tasks: 1, rate_limited: 0 });
   }, CLI_BUDGET);
+
 });
 
 describe("capex demo", () => {

@@ -206,7 +206,7 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
     const before = tree(closeOut);
     await expect(fetchSnapshot(client, { out: closeOut })).rejects.toThrow(
       `${closeOut}: the folder is not empty and is not a snapshot folder that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +
-        `${NOTHING} Choose a new or empty folder, for example snapshots/2026-11-02, or a snapshot folder fiber-capex wrote before.`,
+        `${NOTHING} Choose a new or empty folder, for example snapshots/2026-11-02, or a snapshot folder fiber-capex wrote before, with --replace.`,
     );
     expect(tree(closeOut)).toEqual(before);
     expect(requests).toBe(0);
@@ -267,7 +267,7 @@ describe("capex close and fetch never delete what they did not write", () => {
           stdout: "",
           stderr:
             `capex: Finance: the folder is not empty and is not a snapshot folder that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +
-            `${NOTHING} Choose a new or empty folder, for example snapshots/2026-11-02, or a snapshot folder fiber-capex wrote before.\n`,
+            `${NOTHING} Choose a new or empty folder, for example snapshots/2026-11-02, or a snapshot folder fiber-capex wrote before, with --replace.\n`,
         },
         { code: 2, stdout: "", stderr: `capex: .: is the current folder or contains it; writing a snapshot folder there would replace everything in it. ${NOTHING} Choose a new folder, for example snapshots/2026-11-02.\n` },
         {
@@ -315,6 +315,31 @@ describe("capex close and fetch never delete what they did not write", () => {
       });
       expect(readFileSync(quota, "utf8")).toBe("{ not json");
       expect(existsSync(join(cwd, "s"))).toBe(false);
+    },
+    SPAWN,
+  );
+
+  it(
+    "fetch keeps an earlier snapshot, the evidence of the closes made from it, unless --replace is given",
+    async () => {
+      const cwd = tmp();
+      const run = (...extra: string[]) => capex(["fetch", "--out", "snapshots/2026-11-02", "--project", "SYD-WEST", ...extra], cwd, env());
+      expect((await run()).code).toBe(0);
+      const manifest = join(cwd, "snapshots", "2026-11-02", "manifest.json");
+      const before = readFileSync(manifest, "utf8");
+      const { fetched_at } = JSON.parse(before) as { fetched_at: string };
+      expect(await run()).toEqual({
+        code: 2,
+        stdout: "",
+        stderr:
+          `capex: snapshots/2026-11-02: holds a snapshot fetched at ${fetched_at}, the evidence that a close made from it is verified against (capex verify); ` +
+          `a fetch replaces an earlier snapshot only when asked to with --replace. ${NOTHING} Choose a new or empty folder, for example snapshots/2026-11-02-2.\n`,
+      });
+      expect(readFileSync(manifest, "utf8")).toBe(before);
+      expect(readdirSync(join(cwd, "snapshots"))).toEqual(["2026-11-02"]);
+      expect((await run("--replace")).code).toBe(0);
+      expect((JSON.parse(readFileSync(manifest, "utf8")) as { fetched_at: string }).fetched_at).not.toBe(fetched_at);
+      expect(readdirSync(join(cwd, "snapshots"))).toEqual(["2026-11-02"]);
     },
     SPAWN,
   );

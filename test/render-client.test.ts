@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { inspect, promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConfigError, RenderAuthError, RenderQuotaError, RenderUnavailableError, RenderValidationError } from "../src/errors.js";
+import { ConfigError, OutputFolderError, RenderAuthError, RenderQuotaError, RenderUnavailableError, RenderValidationError } from "../src/errors.js";
 import { RenderClient } from "../src/render/client.js";
 import { connectionFromEnv } from "../src/render/config.js";
 import { DailyQuota } from "../src/render/quota.js";
@@ -370,7 +370,27 @@ describe("the snapshot", () => {
     await fetchSnapshot(clientFor(s), { out });
     const before = readFileSync(join(out, "manifest.json"), "utf8");
     s.faults.script = Array(20).fill("503");
-    await expect(fetchSnapshot(clientFor(s), { out })).rejects.toBeInstanceOf(RenderUnavailableError);
+    await expect(fetchSnapshot(clientFor(s), { out, replace: true })).rejects.toBeInstanceOf(RenderUnavailableError);
     expect(readFileSync(join(out, "manifest.json"), "utf8")).toBe(before);
+    s.faults.script = [];
+    const replaced = await fetchSnapshot(clientFor(s), { out, replace: true, now: () => new Date("2026-11-03T08:00:00Z") });
+    expect(readFileSync(join(out, "manifest.json"), "utf8")).toBe(`${JSON.stringify(replaced.manifest, null, 2)}\n`);
+    expect(replaced.manifest.fetched_at).toBe("2026-11-03T08:00:00.000Z");
+  });
+
+  it("refuses to replace an earlier snapshot without replace: true, before any request", async () => {
+    const s = await start({ tasks: 30 });
+    const out = join(tmp(), "snap");
+    await fetchSnapshot(clientFor(s), { out, now: () => new Date("2026-11-02T08:00:00Z") });
+    const before = readFileSync(join(out, "manifest.json"), "utf8");
+    const requests = s.stats.requests;
+    const err = await fetchSnapshot(clientFor(s), { out }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OutputFolderError);
+    expect((err as Error).message).toBe(
+      `${out}: holds a snapshot fetched at 2026-11-02T08:00:00.000Z, the evidence that a close made from it is verified against (capex verify); ` +
+        `a fetch replaces an earlier snapshot only when asked to with --replace. Nothing was written. Choose a new or empty folder, for example snapshots/2026-11-02.`,
+    );
+    expect(readFileSync(join(out, "manifest.json"), "utf8")).toBe(before);
+    expect(s.stats.requests).toBe(requests);
   });
 });

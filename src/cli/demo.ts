@@ -57,7 +57,8 @@ async function withSimulator<T>(data: SandboxData, work: (client: RenderClient, 
 function fetchFrom(data: SandboxData, dir: string, flags: CommonFlags): Promise<void> {
   return withSimulator(data, async (client, url) => {
     info(flags, `Fetching from the Render simulator on ${url} at Render's limits (2 requests a second)…`);
-    const fetched = await fetchSnapshot(client, { out: dir });
+    // The demo starts over in its own folder (checkDemoRegister keeps months a user closed on it).
+    const fetched = await fetchSnapshot(client, { out: dir, replace: true });
     info(flags, `Fetched ${fetched.tasks} tasks in ${fetched.requests} requests (${fetched.rateLimited} answered 429) into ${dir}`);
   });
 }

@@ -14,6 +14,7 @@ const options = commonSchema.extend({
   project: z.array(z.string().min(1)).default([]),
   status: z.array(z.string().min(1)).default(DEFAULT_STATUSES),
   quota: wholeNumber("--quota", 1).default(RENDER_LIMITS.dailyQuota),
+  replace: z.boolean().default(false),
 });
 
 /** Render's 422 on the status filter, said in terms of the --status option the user typed. */
@@ -33,7 +34,12 @@ export const fetchCommand = {
   describe: "Pull projects, task types and tasks from Render into a snapshot folder",
   builder: (y: Argv) =>
     y
-      .option("out", { type: "string", demandOption: true, describe: "snapshot folder to write: new, empty or an earlier snapshot, which is replaced only when the fetch succeeds" })
+      .option("out", { type: "string", demandOption: true, describe: "snapshot folder to write: new or empty (an earlier snapshot only with --replace)" })
+      .option("replace", {
+        type: "boolean",
+        default: false,
+        describe: "replace the earlier snapshot in --out, once this fetch succeeds; a close made from it can then no longer be verified",
+      })
       .option("project", { type: "string", array: true, describe: "project short name; repeat for several (default: all projects)" })
       .option("status", {
         type: "string",
@@ -47,7 +53,7 @@ export const fetchCommand = {
       ),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
-    checkSnapshotFolder(o.out);
+    checkSnapshotFolder(o.out, { replace: o.replace });
     const env = loadEnv(process.env, process.cwd());
     const connection = connectionFromEnv(env);
     registerSecret(connection.clientSecret);
@@ -70,6 +76,7 @@ export const fetchCommand = {
     let current = "";
     const summary = await fetchSnapshot(client, {
       out: o.out,
+      replace: o.replace,
       projects: o.project,
       statuses: o.status,
       onProgress: (p) => {

@@ -1,8 +1,8 @@
-import { writeDirAtomically } from "../atomic-dir.js";
+import { checkOutputFolder, writeDirAtomically } from "../atomic-dir.js";
 import { InputError } from "../errors.js";
 import type { RenderClient } from "../render/client.js";
 import { describeIssues, taskSchema } from "../render/schemas.js";
-import { checkSnapshotFolder, type InvalidTaskRecord, type ProjectFetchRecord, SNAPSHOT_FOLDER, type SnapshotManifest, SnapshotWriter } from "./writer.js";
+import { type InvalidTaskRecord, type ProjectFetchRecord, type SnapshotManifest, SnapshotWriter, snapshotFolderKind } from "./writer.js";
 
 /** Render's status filter used when none is given: approved work, and completed work awaiting approval. */
 export const DEFAULT_STATUSES = ["approved", "completed"];
@@ -14,6 +14,8 @@ export interface FetchOptions {
   /** Status filters, one request series each; [] fetches every status in one series. */
   statuses?: string[];
   now?: () => Date;
+  /** Replace an earlier snapshot in `out` (CLI: --replace); by default that is refused, as it would lose the evidence of closes made from it. */
+  replace?: boolean;
   onProgress?: (event: FetchProgress) => void;
 }
 
@@ -43,10 +45,12 @@ export interface FetchSummary {
 /**
  * Pulls projects, task types and tasks into a snapshot folder. The folder appears only
  * when everything was fetched; a failure (quota, auth, Render down) writes nothing. `out`
- * may replace only an earlier snapshot folder (OutputFolderError before any request).
+ * is a new path or an empty folder, or an earlier snapshot with `replace` (OutputFolderError
+ * before any request).
  */
 export async function fetchSnapshot(client: RenderClient, options: FetchOptions): Promise<FetchSummary> {
-  checkSnapshotFolder(options.out);
+  const folder = snapshotFolderKind({ replace: options.replace });
+  checkOutputFolder(options.out, folder);
   const now = options.now ?? (() => new Date());
   const started = Date.now();
   const statuses = options.statuses ?? DEFAULT_STATUSES;
@@ -60,7 +64,7 @@ export async function fetchSnapshot(client: RenderClient, options: FetchOptions)
     );
   }
   const projects = allProjects.filter((p) => wanted.includes(p.short_name));
-  const manifest = await writeDirAtomically(options.out, SNAPSHOT_FOLDER, async (dir) => {
+  const manifest = await writeDirAtomically(options.out, folder, async (dir) => {
     const writer = new SnapshotWriter(dir);
     try {
       await writer.writeProjects(projects);

@@ -18,12 +18,33 @@ export const SNAPSHOT_FOLDER: OutputFolderKind = {
   written: filesOfManifest,
 };
 
+export interface SnapshotFolderOptions {
+  /** Replace an earlier snapshot in that folder (by default refused: see checkSnapshotFolder). */
+  replace?: boolean | undefined;
+}
+
 /**
- * Refuses a snapshot path whose folder a fetch would destroy (anything but an earlier
- * snapshot, an empty folder or a new path); call it before any work.
+ * Refuses a snapshot path whose folder a fetch would destroy (anything but a new path or an
+ * empty folder, or an earlier snapshot when `replace` is given); call it before any work. An
+ * earlier snapshot is kept by default: it is the evidence a close made from it is verified
+ * against, and a fetch into the same folder would leave `capex verify` nothing to recompute.
  */
-export function checkSnapshotFolder(out: string): void {
-  checkOutputFolder(out, SNAPSHOT_FOLDER);
+export function checkSnapshotFolder(out: string, options: SnapshotFolderOptions = {}): void {
+  checkOutputFolder(out, snapshotFolderKind(options));
+}
+
+/** What a fetch into `out` may replace (see checkSnapshotFolder). */
+export function snapshotFolderKind(options: SnapshotFolderOptions = {}): OutputFolderKind {
+  if (options.replace) return SNAPSHOT_FOLDER;
+  return {
+    ...SNAPSHOT_FOLDER,
+    reusable: "a snapshot folder fiber-capex wrote before, with --replace",
+    refuses: (manifest) => {
+      const fetchedAt = (manifest as { fetched_at?: unknown } | undefined)?.fetched_at;
+      const when = typeof fetchedAt === "string" ? ` fetched at ${fetchedAt}` : "";
+      return `holds a snapshot${when}, the evidence that a close made from it is verified against (capex verify); a fetch replaces an earlier snapshot only when asked to with --replace`;
+    },
+  };
 }
 
 export interface ProjectFetchRecord {
