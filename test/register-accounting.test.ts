@@ -422,8 +422,9 @@ describe("retirements", () => {
     const r10 = withRules({ taskTypes: types });
     const dec = await closeOn(state, r10, "2026-12", [T1_SEP]);
     expect(dec.result.register.map((e) => [e.asset.cost, e.asset.salvage])).toEqual([[9620, 962]]);
-    expect(dec.result.adjustments.map((a) => [a.kind, a.message])).toEqual([["reclassification", "salvage 0.00 → 192.40 (rule task_types.install_conduit)"]]);
-    // The retired part's salvage is the rest (182.78), so the task adds up to Render's again:
+    expect(dec.result.adjustments.map((a) => [a.kind, a.message])).toEqual([["reclassification", "salvage 0.00 → 9.62 (rule task_types.install_conduit)"]]);
+    // adjustments.csv says it of what the register holds: 9.62, not the task's 192.40. The
+    // retired part's salvage is the rest (182.78), so the task adds up to Render's again:
     // January, under the same rules, finds nothing changed (it saw "salvage 9.62 → 192.40" anew).
     expect(dec.state.assets.get("P1-1")!.record).toMatchObject({ salvage: 962, retired: { cost: 182_780, salvage: 18_278 } });
     expect((await closeOn(dec.state, r10, "2027-01", [T1_SEP])).result.adjustments).toEqual([]);

@@ -466,8 +466,8 @@ function reasonablenessSection(l: Layout): void {
   const r = l.report;
   l.section(9, SECTION_TITLES[8]);
   l.paragraph(
-    "An analytical test of the depreciation charge: for each class, expected = Σ (cost ÷ useful life in months) over the assets depreciating in " +
-      "the period, against the depreciation recorded. Differences come from assets placed in service or retired mid-period, conventions and salvage.",
+    "An analytical test of the depreciation charge: for each class, expected = Σ ((cost − salvage) ÷ useful life in months) over the assets in service at " +
+      "the period end, against the depreciation recorded. Differences come from assets placed in service or retired mid-period, assets fully depreciated, conventions and accelerated methods.",
   );
   const sum = (f: (x: (typeof r.reasonableness)[number]) => Cents) => r.reasonableness.reduce((s, x) => s + f(x), 0);
   const pct = (diff: Cents, base: Cents) => (base === 0 ? "" : `${((diff / base) * 100).toFixed(1)} %`);

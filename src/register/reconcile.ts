@@ -387,7 +387,10 @@ export function reconcile(input: ReconcileInput): Reconciliation {
           // reclassification row the rest, so that each row says what its catch-up is for.
           const costCatchUp = costChange === 0 ? 0 : changes.length === 0 ? catchUp : new AssetBook(withTermsOf(record, active.record), fs, rebase).accumulatedThroughMonth(month - 1) - active.accumulated;
           if (changes.length) {
-            const message = `${changes.join("; ")} (rule ${record.ruleId})`;
+            // Said of the asset as the register holds it: after a partial retirement, what is
+            // left (its share of a new salvage), not the whole task.
+            const shown = describeChanges(active.record, record);
+            const message = `${(shown.length ? shown : changes).join("; ")} (rule ${record.ruleId})`;
             adjust("reclassification", record, 0, catchUp - costCatchUp, catchUp - costCatchUp, active.record.faClass, message, effective);
             event("reclassification", record, rebase, 0, catchUp - costCatchUp, catchUp - costCatchUp, message);
           }
