@@ -141,6 +141,45 @@ describe("cost_change: a unit amount edited after the close", () => {
   });
 });
 
+describe("changes in a later tax year to assets of an earlier one", () => {
+  it("say how much of the earlier years' tax deduction the change makes, which no year's tax_amount shows", async () => {
+    const OCT = "2026-10-05T14:00:00Z";
+    const { results } = await closeSequence([
+      ["2026-10", [fiber(2, OCT, 1000)]],
+      ["2026-11", [fiber(2, OCT, 1000)]],
+      ["2026-12", [fiber(2, OCT, 1000)]],
+      // January 2027: the fiber is 1,250 ft now, and a task approved in December arrives late.
+      ["2027-01", [fiber(2, OCT, 1250), fiber(3, "2026-12-10T14:00:00Z")]],
+    ]);
+    const [, , dec, jan] = results;
+    // FY2026 as December reported it: 4,000.00 at 15-year MACRS, mid-quarter, placed in
+    // service in the fourth quarter, 1.25 % = 50.00.
+    expect(dec!.register.map((e) => [e.tax.taxYear, e.tax.amount, e.tax.accumulated])).toEqual([[2026, 5000, 5000]]);
+    // On the corrected 5,000.00, FY2026 was 62.50: 12.50 more, in tax_accumulated (and so in the
+    // basis left), in no year's tax_amount. The late 4,000.00 adds FY2026's 50.00 the same way.
+    expect(jan!.register.map((e) => [e.asset.assetId, e.tax.taxYear, e.tax.accumulated - e.tax.amount])).toEqual([
+      ["P1-2", 2027, 6250],
+      ["P1-3", 2027, 5000],
+    ]);
+    expect(jan!.adjustments.map((a) => [a.assetId, a.kind, a.message.slice(a.message.indexOf("; tax: "))])).toEqual([
+      ["P1-2", "cost_change", "; tax: the tax years to FY2026 deducted 12.50 less than its cost now allows, which no year's tax_amount shows"],
+      ["P1-3", "late_addition", "; tax: the tax years to FY2026 deducted 50.00 less than its cost now allows, which no year's tax_amount shows"],
+    ]);
+    expect(jan!.taxYearToDate).toMatchObject({ taxYear: 2027, earlierYearsOnChanges: 6250 });
+    const out = join(tmp(), "2027-01");
+    await writeCloseOutputs(jan!, rules, { out });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(join(out, "capex-2027-01.xlsx"));
+    const said: unknown[][] = [];
+    wb.getWorksheet("Summary")!.eachRow((row) => {
+      if (String(row.getCell(1).value).startsWith("Tax depreciation of the tax years")) said.push([row.getCell(1).value, row.getCell(2).value]);
+    });
+    expect(said).toEqual([["Tax depreciation of the tax years to 2026 from this period's changes, in no year's tax_amount (adjustments.csv)", 62.5]]);
+    // A change within the asset's own tax year says nothing of the kind (November's 1,000 ft above).
+    expect(results.slice(0, 3).map((r) => r.taxYearToDate.earlierYearsOnChanges)).toEqual([0, 0, 0]);
+  });
+});
+
 describe("reclassification: the task type now maps to another class and life", () => {
   it("transfers cost and accumulated between the classes and catches up to the new life", async () => {
     const { results } = await closeSequence([
@@ -717,13 +756,14 @@ describe("the tax book of retirements: the mid-quarter test (Treas. Reg. §1.168
       expect(results.get("2026-12")!.taxYearToDate.earlier).toEqual({ from: "2026-10", to: "2026-11", amount: 0, retirements: 0, withoutFigures: 0 });
       // January retires the fiber (49.40 for 2027, to the middle of its first quarter); February
       // has no retirement of its own, and still counts January's in the year's deduction.
-      expect(results.get("2027-01")!.taxYearToDate).toEqual({ taxYear: 2027, inService: 17566, retirements: 4940, earlier: undefined, total: 22506 });
+      expect(results.get("2027-01")!.taxYearToDate).toEqual({ taxYear: 2027, inService: 17566, retirements: 4940, earlier: undefined, total: 22506, earlierYearsOnChanges: 0 });
       expect(results.get("2027-02")!.taxYearToDate).toEqual({
         taxYear: 2027,
         inService: 17566,
         retirements: 0,
         earlier: { from: "2027-01", to: "2027-01", amount: 4940, retirements: 1, withoutFigures: 0 },
         total: 22506,
+        earlierYearsOnChanges: 0,
       });
       const wb = new ExcelJS.Workbook();
       await wb.xlsx.readFile(join(dir, "2027-02", "capex-2027-02.xlsx"));

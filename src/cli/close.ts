@@ -126,6 +126,8 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
         retirements: formatCents(result.taxYearToDate.retirements),
         earlier_retirements: earlier ? { from: earlier.from, to: earlier.to, amount: formatCents(earlier.amount), count: earlier.retirements, without_figures: earlier.withoutFigures } : null,
         year_to_date: formatCents(result.taxYearToDate.total),
+        // The earlier tax years' deduction from this period's changes, in no year's tax_amount.
+        earlier_years_on_changes: formatCents(result.taxYearToDate.earlierYearsOnChanges),
       },
       assets: { count: result.counts.register, cost: formatCents(t.closingCost), accumulated: formatCents(t.closingAccumulated), net_book_value: formatCents(t.closingNbv) },
       exceptions: result.counts.exceptionsByCode,
@@ -168,6 +170,10 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     const retired = result.counts.disposals + (earlier?.retirements ?? 0);
     const unfigured = earlier?.withoutFigures ? ` (${earlier.withoutFigures} retired without this tax year's figures not included)` : "";
     w(`  tax book FY${result.taxYear}: ${formatCents(t.taxDepreciation)} (reporting only)${retired ? `; ${formatCents(ytd.total)} with the year's retirements to date${unfigured}` : ""}`);
+    if (ytd.earlierYearsOnChanges) {
+      const signed = `${ytd.earlierYearsOnChanges > 0 ? "+" : ""}${formatCents(ytd.earlierYearsOnChanges)}`;
+      w(`  tax book to FY${result.taxYear - 1}: ${signed} from this period's changes, in no year's tax_amount (see adjustments.csv)`);
+    }
     w(`  identities:    all ${result.identities.length} hold`);
     if (exceptions) {
       w(`  exceptions:    ${exceptions} (${Object.entries(result.counts.exceptionsByCode).map(([k, v]) => `${k} ${v}`).join(", ")}); see exceptions.csv`);

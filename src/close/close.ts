@@ -7,7 +7,7 @@ import { macrsDisposal, macrsYear, type TaxAsset, type TaxConvention, taxConvent
 import type { RecoveryYears } from "../depreciation/types.js";
 import { InputError, SnapshotError } from "../errors.js";
 import { assertBalanced, buildEntries, type JournalEntry, PostingBook } from "../ledger/journal.js";
-import { type Cents, checkTotal } from "../money.js";
+import { type Cents, checkTotal, formatCents } from "../money.js";
 import { type AssetBalance, type AssetEvent, type AssetRetirement, type AssetSource, type ClassBalance, type EarlierRetirementsTax, emptyRegisterState, ledgerKey, midQuarterBasis, type RegisterState, stateDigest } from "../register/model.js";
 import { type AdjustmentRow, type DisposalRow, type ExpensePosting, holdBackClaimedIds, reconcile } from "../register/reconcile.js";
 import type { RetirementRequest } from "../register/retirements.js";
@@ -102,6 +102,12 @@ export interface TaxYearToDate {
   earlier: EarlierRetirementsTax | undefined;
   /** inService + retirements + earlier.amount. */
   total: Cents;
+  /**
+   * The deduction of the earlier tax years on this period's cost changes, late additions and
+   * withdrawals of assets placed in service in those years (in tax_accumulated, in no year's
+   * tax_amount). Not part of `total`.
+   */
+  earlierYearsOnChanges: Cents;
 }
 
 export interface CloseResult {
@@ -423,7 +429,21 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     snapshot.dir,
     `the costs of the assets and expensed tasks in service by ${periodEnd}`,
   );
-  const adjustments = rec.assets.flatMap((a) => a.adjustments);
+  // A change to the cost of an asset placed in service in an earlier tax year changes those
+  // years' deduction on its basis: tax.csv's tax_accumulated takes it in, but no year's
+  // tax_amount does (the years were reported on the cost as it was). The change's row says how
+  // much, and the tax summary sums it, for whoever files or amends those years.
+  let earlierTaxYears = 0;
+  const adjustments = rec.assets.flatMap((a) =>
+    a.adjustments.map((adj) => {
+      if (adj.costChange === 0) return adj;
+      const onChange = Math.sign(adj.costChange) * macrsYear(taxAssetOf(a.record, Math.abs(adj.costChange)), taxYear - 1).accumulated;
+      if (onChange === 0) return adj;
+      earlierTaxYears += onChange;
+      const told = `${formatCents(Math.abs(onChange))} ${onChange > 0 ? "less" : "more"}`;
+      return { ...adj, message: `${adj.message}; tax: the tax years to FY${taxYear - 1} deducted ${told} than its cost now allows, which no year's tax_amount shows` };
+    }),
+  );
   // Each disposal with the tax book's figures for what left (the part retired, at its cost).
   const disposals = rec.assets.flatMap((a) => (a.disposal ? [{ ...a.disposal, tax: macrsDisposal(taxAssetOf(a.record, a.disposal.costRetired), a.disposal.date) }] : []));
 
@@ -564,7 +584,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   for (const a of c.assets) if (a.inServiceDate <= periodEnd) snapshotIds.add(a.assetId);
   const registerFromSnapshot = staying.filter((a) => snapshotIds.has(a.assetId)).length;
   const expensedInPeriod = posted.reduce((sum, e) => sum + e.amount, 0);
-  const taxYearNow = taxYearToDate(taxYear, taxByClass, disposals, input.earlierRetirementsTax);
+  const taxYearNow = taxYearToDate(taxYear, taxByClass, disposals, input.earlierRetirementsTax, earlierTaxYears);
   const result: CloseResult = {
     period,
     periodStart,
@@ -633,10 +653,16 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   return result;
 }
 
-function taxYearToDate(taxYear: number, taxByClass: readonly TaxClassRow[], disposals: readonly DisposalRow[], earlier: EarlierRetirementsTax | undefined): TaxYearToDate {
+function taxYearToDate(
+  taxYear: number,
+  taxByClass: readonly TaxClassRow[],
+  disposals: readonly DisposalRow[],
+  earlier: EarlierRetirementsTax | undefined,
+  earlierYearsOnChanges: Cents,
+): TaxYearToDate {
   const inService = taxByClass.reduce((sum, t) => sum + t.taxAmount, 0);
   const retirements = disposals.reduce((sum, d) => sum + (d.tax?.amount ?? 0), 0);
-  return { taxYear, inService, retirements, earlier, total: inService + retirements + (earlier?.amount ?? 0) };
+  return { taxYear, inService, retirements, earlier, total: inService + retirements + (earlier?.amount ?? 0), earlierYearsOnChanges };
 }
 
 /** The period's journals: capitalization, expense and depreciation as before, then adjustments and retirements. */

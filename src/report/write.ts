@@ -233,6 +233,9 @@ function taxYearLines(y: TaxYearToDate): SummaryLine[] {
       ? [{ label: `Tax depreciation of the tax year's earlier retirements (${earlier.from} to ${earlier.to}${notFigured})`, value: earlier.amount / 100, kind: "amount" } as const]
       : []),
     { label: `Tax depreciation, tax year ${y.taxYear}, with the year's retirements to date`, value: y.total / 100, kind: "amount" },
+    ...(y.earlierYearsOnChanges
+      ? [{ label: `Tax depreciation of the tax years to ${y.taxYear - 1} from this period's changes, in no year's tax_amount (adjustments.csv)`, value: y.earlierYearsOnChanges / 100, kind: "amount" } as const]
+      : []),
   ];
 }
 
