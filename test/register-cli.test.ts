@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { PGlite } from "@electric-sql/pglite";
+import Database from "better-sqlite3";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import { loadDefaultRules } from "../src/package-info.js";
 import { assetStory } from "../src/register/history.js";
@@ -347,6 +348,27 @@ A-8,LEGACY,Fiber Plant,2024-01-10,100.00,,61,sum_of_years_digits,,1,
       expect(await capex([...args, "--db", missing])).toEqual({ code: 2, stdout: "", stderr: message });
     }
     expect(existsSync(missing)).toBe(false);
+
+    // An empty file is no register either, and stays empty; another program's SQLite file is
+    // refused byte for byte as it was (it used to be left switched to WAL mode).
+    const empty = join(tmp(), "empty.db");
+    writeFileSync(empty, "");
+    const other = join(tmp(), "other.db");
+    const foreign = new Database(other);
+    foreign.exec("create table invoices (id integer primary key, amount integer)");
+    foreign.close();
+    const otherBytes = readFileSync(other);
+    for (const args of [["register", "status"], ["register", "asset", "X"], ["trace", "X"], ["audit", "--period", "2026-10"]]) {
+      expect(await capex([...args, "--db", empty])).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `capex: there is no register at ${empty}: it is empty; name the register with --db or CAPEX_DB. A register is made by the first capex close or capex register import.\n`,
+      });
+      expect(await capex([...args, "--db", other])).toEqual({ code: 2, stdout: "", stderr: `capex: ${other} holds other tables and is not a fiber-capex register; name another database with --db or CAPEX_DB\n` });
+    }
+    expect(readFileSync(empty, "utf8")).toBe("");
+    expect(readFileSync(other).equals(otherBytes)).toBe(true);
+    expect(readdirSync(dirname(other)).filter((f) => f.startsWith("other.db"))).toEqual(["other.db"]);
   }, T);
 
   it("reopen and import wait for no one: while a close holds the register they exit 1, say so, and change nothing", async () => {

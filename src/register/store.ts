@@ -124,7 +124,10 @@ export interface LoadOptions {
 }
 
 export interface OpenOptions {
-  /** Refuse a SQLite file that does not exist yet instead of creating an empty register. */
+  /**
+   * Refuse a location that holds no register (a SQLite file not there or empty, a database
+   * without one) instead of making an empty register: for commands that only look at one.
+   */
   mustExist?: boolean;
 }
 
@@ -195,7 +198,7 @@ function sqliteDialect(file: string, opened: SqliteConnection): Dialect {
       // close holds SQLite's exclusive lock from its first spill to disk, and a second run or
       // capex register status meanwhile got "database is locked" instead of being told the
       // register is busy with a close. In WAL a reader never blocks and is never blocked.
-      db.pragma("journal_mode = WAL");
+      // (Set by RegisterStore.open once the file is known to be a register.)
       db.pragma("synchronous = NORMAL");
       db.defaultSafeIntegers(false);
       opened.db = db;
@@ -363,7 +366,10 @@ export class RegisterStore {
     const db = new Kysely<RegisterTables>({ dialect: loc.dialect });
     const store = new RegisterStore(db, shown, loc.backend, loc.sqlite);
     try {
-      await store.checkAndMigrate();
+      await store.checkAndMigrate(options.mustExist ?? false);
+      // Only now, on a file known to be a register: journal_mode is written into the file, and
+      // another program's SQLite file, refused above, is left exactly as it was.
+      loc.sqlite?.db?.pragma("journal_mode = WAL");
     } catch (e) {
       await db.destroy().catch(() => undefined);
       throw store.openError(e);
@@ -382,7 +388,7 @@ export class RegisterStore {
     if (loc.backend === "sqlite" && !existsSync(resolve(loc.location))) {
       throw new RegisterOpenError("REGISTER_INVALID", `there is no register at ${loc.location}; name the register the periods were closed into with --db or CAPEX_DB`);
     }
-    return RegisterStore.open(loc);
+    return RegisterStore.open(loc, { mustExist: true });
   }
 
   private openError(e: unknown): Error {
@@ -414,7 +420,7 @@ export class RegisterStore {
     return new RegisterOpenError("REGISTER_INVALID", `cannot open the register ${this.location}: ${text}`, { cause: e });
   }
 
-  private async checkAndMigrate(): Promise<void> {
+  private async checkAndMigrate(mustExist: boolean): Promise<void> {
     const names = new Set(await this.tableNames());
     const known = Object.keys(migrations(this.backend));
     if (names.has("capex_register")) {
@@ -430,6 +436,11 @@ export class RegisterStore {
       }
     } else if ([...names].some((n) => !n.startsWith("kysely_") && !n.startsWith("sqlite_"))) {
       throw new RegisterOpenError("REGISTER_INVALID", `${this.location} holds other tables and is not a fiber-capex register; name another database with --db or CAPEX_DB`);
+    } else if (mustExist) {
+      throw new RegisterOpenError(
+        "REGISTER_INVALID",
+        `there is no register at ${this.location}: it is empty; name the register with --db or CAPEX_DB. A register is made by the first capex close or capex register import.`,
+      );
     }
     const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => migrations(this.backend) } });
     const { error } = await migrator.migrateToLatest();
