@@ -35,6 +35,14 @@ export function filesOfManifest(manifest: unknown): ReadonlySet<string> | undefi
   return files && typeof files === "object" ? new Set([...Object.keys(files), "manifest.json"]) : undefined;
 }
 
+/** What another kind of fiber-capex folder holds, by its manifest's format (a close's outputs given to a fetch, say). */
+function otherKindOf(manifest: unknown): string | undefined {
+  const format = (manifest as { format?: unknown } | undefined)?.format;
+  if (typeof format !== "string") return undefined;
+  const kinds: Record<string, string> = { "fiber-capex-snapshot/": "a snapshot", "fiber-capex-close/": "a close's outputs", "fiber-capex-demo/": "a demo" };
+  return Object.entries(kinds).find(([prefix]) => format.startsWith(prefix))?.[1];
+}
+
 /** An existing path with every symbolic link resolved, so that two spellings of one folder compare equal. */
 function canonical(path: string): string {
   const full = resolve(path);
@@ -87,12 +95,14 @@ export function outputFolderProblem(path: string, err: unknown): OutputFolderErr
 export function checkOutputFolder(target: string, kind: OutputFolderKind, inputs: string[] = []): void {
   const full = canonical(target);
   const nothing = "Nothing was written.";
-  // Never suggest the folder being refused (out/2026-10 refused as another register's, say).
+  // Never suggest the folder being refused (out/2026-10 refused as another register's, say),
+  // nor one that holds something already (an earlier snapshot), which would be refused next.
   // An example may carry a note after its path: "capex-demo-2 (a demo folder made ...)".
   const at = kind.example.indexOf(" (");
   const [path, note] = at < 0 ? [kind.example, ""] : [kind.example.slice(0, at), kind.example.slice(at)];
+  const taken = (p: string) => canonical(p) === full || (existsSync(p) && (!statSync(p).isDirectory() || readdirSync(p).length > 0));
   let candidate = path;
-  for (let n = 2; canonical(candidate) === full; n++) candidate = `${path}-${n}`;
+  for (let n = 2; taken(candidate); n++) candidate = `${path}-${n}`;
   const example = candidate + note;
   if (isSameOrInside(canonical(process.cwd()), full)) {
     throw new OutputFolderError(
@@ -119,6 +129,13 @@ export function checkOutputFolder(target: string, kind: OutputFolderKind, inputs
   if (existing === full && readdirSync(full).length > 0) {
     const manifest = readManifest(full);
     if (!kind.owns(manifest)) {
+      const other = otherKindOf(manifest);
+      if (other) {
+        throw new OutputFolderError(
+          target,
+          `holds ${other} that fiber-capex wrote, not a ${kind.noun}, and writing there would replace it. ${nothing} Choose a new or empty folder, for example ${example}.`,
+        );
+      }
       throw new OutputFolderError(
         target,
         `the folder is not empty and is not a ${kind.noun} that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +

@@ -100,6 +100,11 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
     );
     // An example with a note after its path (the demo's) is told by its path.
     expect(() => checkOutputFolder(dir, { ...CLOSE_OUTPUT_FOLDER, example: `${dir} (a note)` })).toThrow(`for example ${dir}-2 (a note), or a close output folder`);
+    // Nor a folder that holds something already (it would be refused next): dir-2 is taken, dir-3 is empty.
+    mkdirSync(`${dir}-2`);
+    writeFileSync(join(`${dir}-2`, "manifest.json"), "{}");
+    mkdirSync(`${dir}-3`);
+    expect(() => checkOutputFolder(dir, { ...CLOSE_OUTPUT_FOLDER, example: dir })).toThrow(`for example ${dir}-3, or a close output folder`);
   });
 
   it("nor the same period's outputs posted to another register (another entity's register given the same --out, by mistake)", async () => {
@@ -167,7 +172,9 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
     await expect(writeCloseOutputs(result, rules, { out: parent })).rejects.toThrow(`${parent}: contains ${snapshotDir}, an input of this run;`);
     // Another snapshot (not this run's input) is still not a close output folder.
     const other = await writeSnapshot(TASKS);
-    await expect(writeCloseOutputs(result, rules, { out: other })).rejects.toThrow(`${other}: the folder is not empty and is not a close output folder that fiber-capex wrote`);
+    await expect(writeCloseOutputs(result, rules, { out: other })).rejects.toThrow(
+      `${other}: holds a snapshot that fiber-capex wrote, not a close output folder, and writing there would replace it. ${NOTHING} Choose a new or empty folder, for example out/2026-10.`,
+    );
     expect(readdirSync(other).sort()).toEqual(["invalid_tasks.json", "manifest.json", "projects.json", "task_types.json", "tasks.jsonl"]);
   });
 
@@ -205,8 +212,7 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
     await writeCloseOutputs(await close(), rules, { out: closeOut });
     const before = tree(closeOut);
     await expect(fetchSnapshot(client, { out: closeOut })).rejects.toThrow(
-      `${closeOut}: the folder is not empty and is not a snapshot folder that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +
-        `${NOTHING} Choose a new or empty folder, for example snapshots/2026-11-02, or a snapshot folder fiber-capex wrote before, with --replace.`,
+      `${closeOut}: holds a close's outputs that fiber-capex wrote, not a snapshot folder, and writing there would replace it. ${NOTHING} Choose a new or empty folder, for example snapshots/2026-11-02.`,
     );
     expect(tree(closeOut)).toEqual(before);
     expect(requests).toBe(0);
@@ -242,6 +248,7 @@ describe("capex close and fetch never delete what they did not write", () => {
         capex(["fetch", "--out", "existing.txt/sub"], cwd, env()),
       ]);
       const close = "a close output folder";
+      // The fetches are not told to use snapshots/2026-11-02: this folder holds a snapshot there.
       expect(results).toEqual([
         { code: 2, stdout: "", stderr: `capex: .: is the current folder or contains it; writing ${close} there would replace everything in it. ${NOTHING} Choose a new folder, for example out/2026-10.\n` },
         {
@@ -267,9 +274,9 @@ describe("capex close and fetch never delete what they did not write", () => {
           stdout: "",
           stderr:
             `capex: Finance: the folder is not empty and is not a snapshot folder that fiber-capex wrote (recognised by its manifest.json), so writing there would replace everything in it. ` +
-            `${NOTHING} Choose a new or empty folder, for example snapshots/2026-11-02, or a snapshot folder fiber-capex wrote before, with --replace.\n`,
+            `${NOTHING} Choose a new or empty folder, for example snapshots/2026-11-02-2, or a snapshot folder fiber-capex wrote before, with --replace.\n`,
         },
-        { code: 2, stdout: "", stderr: `capex: .: is the current folder or contains it; writing a snapshot folder there would replace everything in it. ${NOTHING} Choose a new folder, for example snapshots/2026-11-02.\n` },
+        { code: 2, stdout: "", stderr: `capex: .: is the current folder or contains it; writing a snapshot folder there would replace everything in it. ${NOTHING} Choose a new folder, for example snapshots/2026-11-02-2.\n` },
         {
           code: 2,
           stdout: "",
