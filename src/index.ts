@@ -73,7 +73,7 @@ export { type CloseInput, type CloseResult, type ContinuityRow, classifyForClose
 export { checkIdentities, type Identity } from "./close/identities.js";
 export { latestCompletePeriod } from "./close/period.js";
 export { assertBalanced, type JournalEntry, type Posting } from "./ledger/journal.js";
-export { CLOSE_FORMAT, CLOSE_OUTPUT_FOLDER, type CloseManifest, checkCloseOutputFolder, type InputPaths, recordedPath, type WriteOptions, type WriteResult, writeCloseOutputs } from "./report/write.js";
+export { CLOSE_FORMAT, CLOSE_OUTPUT_FOLDER, type CloseManifest, checkCloseOutputFolder, type InputPaths, type RegisterOfClose, recordedPath, type WriteOptions, type WriteResult, writeCloseOutputs } from "./report/write.js";
 
 // The journal in each ledger's import layout (DESIGN §10)
 export {

@@ -127,14 +127,21 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
       const err = await monthEnd(b).catch((e: unknown) => e);
       expect(stages).toEqual([]);
       expect(err).toBeInstanceOf(OutputFolderError);
+      // b holds nothing yet: most likely a mistyped --db, which the refusal asks about.
       expect((err as OutputFolderError).message).toBe(
         `${october}: holds the outputs of the close of 2026-10 posted to another register (register id ${idA} in its manifest.json), ` +
-          "which may already be in that register's ledger; the close does not replace them (check --db and --out; remove the folder yourself if they are no longer needed). " +
+          `which may already be in that register's ledger; the close does not replace them (the register of this close, ${b.location}, holds no period yet: is it the one you meant? ` +
+          "Check --db and --out; remove the folder yourself if they are no longer needed). " +
           `${NOTHING} Choose a new or empty folder, for example out/2026-10.`,
       );
       expect(tree(october)).toEqual(before);
       expect((await b.status()).periods).toEqual([]);
       expect(await b.registerId()).toBeUndefined();
+      // A register with closes of its own is another entity's, perhaps: asked only to check.
+      await runMonthEnd({ register: b, snapshot: await openSnapshot(snapshotDir), rules, period: "2026-09", out: tmp(), workbook: false });
+      const other = await monthEnd(b).catch((e: unknown) => e);
+      expect((other as OutputFolderError).message).toContain("the close does not replace them (check --db and --out; remove the folder yourself");
+      expect(tree(october)).toEqual(before);
       // The same register's close again after reopening the month replaces them.
       await reopenPeriod(a, "2026-10");
       expect((await monthEnd(a)).status).toBe("closed");

@@ -215,7 +215,10 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
     // A folder this close may not write (another register's close of the month, given the
     // same --out by mistake) is refused now, not after minutes of computing a big close. A
     // re-run names the register its close recorded, and is checked when it writes.
-    if (!rerun) checkCloseOutputFolder(input.out, [snapshot.dir, rules.file], period, input.replacesAnyRegister ? undefined : await tx.registerId());
+    if (!rerun) {
+      const registerId = input.replacesAnyRegister ? undefined : await tx.registerId();
+      checkCloseOutputFolder(input.out, [snapshot.dir, rules.file], period, registerId, { location: input.register.location, empty: last === undefined });
+    }
     const stateBefore = rerun ? periodOfMonthIndex(monthIndexOf(period) - 1) : undefined;
     // The previous close, for what this one is compared with: its snapshot must not be newer
     // than this one where the two cover the same projects (an older fetch reads every later

@@ -101,8 +101,14 @@ export const CLOSE_OUTPUT_FOLDER: OutputFolderKind = {
  * an empty folder or a new path, and any folder holding one of the run's `inputs` (snapshot,
  * rules). Call it before any work.
  */
-export function checkCloseOutputFolder(out: string, inputs: string[] = [], period?: string, registerId?: string): void {
-  checkOutputFolder(out, closeOutputFolder(period, registerId), inputs);
+export function checkCloseOutputFolder(out: string, inputs: string[] = [], period?: string, registerId?: string, register?: RegisterOfClose): void {
+  checkOutputFolder(out, closeOutputFolder(period, registerId, register), inputs);
+}
+
+/** The register a close posts to, for its refusals: where it is, and whether it holds any period yet. */
+export interface RegisterOfClose {
+  location: string;
+  empty: boolean;
 }
 
 /**
@@ -113,7 +119,7 @@ export function checkCloseOutputFolder(out: string, inputs: string[] = [], perio
  * entity's register given the same --out by mistake. The same register's close again (a
  * re-run, a close after reopening) replaces them, as do outputs that name no register.
  */
-const closeOutputFolder = (period: string | undefined, registerId?: string): OutputFolderKind =>
+const closeOutputFolder = (period: string | undefined, registerId?: string, register?: RegisterOfClose): OutputFolderKind =>
   period
     ? {
         ...CLOSE_OUTPUT_FOLDER,
@@ -125,9 +131,13 @@ const closeOutputFolder = (period: string | undefined, registerId?: string): Out
           }
           const theirs = m?.register?.id;
           if (registerId !== undefined && typeof theirs === "string" && theirs !== registerId) {
+            // A register holding nothing yet is most likely a mistyped --db, not another entity.
+            const check = register?.empty
+              ? `the register of this close, ${register.location}, holds no period yet: is it the one you meant? Check --db and --out`
+              : "check --db and --out";
             return (
               `holds the outputs of the close of ${period} posted to another register (register id ${theirs} in its manifest.json), ` +
-              "which may already be in that register's ledger; the close does not replace them (check --db and --out; remove the folder yourself if they are no longer needed)"
+              `which may already be in that register's ledger; the close does not replace them (${check}; remove the folder yourself if they are no longer needed)`
             );
           }
           return undefined;
