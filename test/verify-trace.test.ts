@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -303,10 +303,48 @@ describe("capex verify", () => {
           firstDifference: { line: 0, field: 'files["journal.csv"]', recorded: JSON.stringify("0".repeat(64)), recomputed: JSON.stringify(sha256(readFileSync(join(outOf("2026-10"), "journal.csv")))) },
         },
       ]);
+      // Outputs that do not reproduce the close's are never restored.
+      const restore = join(tmp(), "2026-10");
+      const refused = await verifyPeriod({ store: other, period: "2026-10", snapshot: await openSnapshot(snapshots.oct), rules, restore });
+      expect([refused.reproduced, refused.restored, existsSync(restore)]).toEqual([false, undefined, false]);
     } finally {
       await other.close();
     }
   }, 60_000);
+
+  it("--restore writes an earlier month's lost outputs back as the close wrote them, keeping what else the folder holds", async () => {
+    const september = outOf("2026-09");
+    const files = readdirSync(september).sort();
+    // Into a new folder: every output byte for byte, manifest.json apart from generated_at.
+    const fresh = join(tmp(), "2026-09");
+    const r = await capex(["verify", "--period", "2026-09", "--snapshot", snapshots.sep, "--db", db, "--restore", fresh]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n").slice(0, 2)).toEqual([
+      "reproduced 2026-09: all 12 outputs recomputed match the register's hashes byte for byte (manifest.json field by field apart from generated_at)",
+      `  restored them into ${fresh}`,
+    ]);
+    expect(readdirSync(fresh).sort()).toEqual(files);
+    for (const f of files.filter((f) => f !== "manifest.json")) expect(sha256(readFileSync(join(fresh, f))), f).toBe(sha256(readFileSync(join(september, f))));
+    const manifest = (dir: string) => ({ ...JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")), generated_at: undefined });
+    expect(manifest(fresh)).toEqual(manifest(september));
+    // Into a copy that lost its journal, with a note of the user's in it: the note stays.
+    const damaged = join(tmp(), "2026-09");
+    cpSync(september, damaged, { recursive: true });
+    rmSync(join(damaged, "journal.csv"));
+    writeFileSync(join(damaged, "note.txt"), "sent to the auditors");
+    expect((await verifyPeriod({ store, period: "2026-09", snapshot: await openSnapshot(snapshots.sep), rules, restore: damaged })).restored).toBe(damaged);
+    expect(readFileSync(join(damaged, "journal.csv"))).toEqual(readFileSync(join(september, "journal.csv")));
+    expect(readFileSync(join(damaged, "note.txt"), "utf8")).toBe("sent to the auditors");
+    // Not with --out; and never into a folder of the user's, or another month's outputs (refused before recomputing).
+    expect(await capex(["verify", "--period", "2026-09", "--snapshot", snapshots.sep, "--db", db, "--out", september, "--restore", fresh])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "capex: --restore: is not given with --out: --restore writes the outputs as the close recorded them, whatever --out holds; give one or the other\n",
+    });
+    const october = await capex(["verify", "--period", "2026-09", "--snapshot", snapshots.sep, "--db", db, "--restore", outOf("2026-10")]);
+    expect(october.code).toBe(2);
+    expect(october.stderr).toContain(`capex: ${outOf("2026-10")}: holds the outputs of the close of 2026-10 (by its manifest.json), which may already be in the ledger;`);
+  }, CLI_BUDGET);
 });
 
 describe("capex verify on a take-on import", () => {

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkOutputFolder, writeDirAtomically } from "../atomic-dir.js";
 import { closePeriod } from "../close/close.js";
 import { parsePeriod, previousPeriod } from "../dates.js";
 import { ERP_PROFILE_NAMES } from "../erp/mapping.js";
@@ -14,7 +15,7 @@ import { type ClosedPeriod, type PeriodReport, stateDigest } from "../register/m
 import type { DisposalRow } from "../register/reconcile.js";
 import type { RetirementRequest } from "../register/retirements.js";
 import type { RegisterStore } from "../register/store.js";
-import { type CloseManifest, recordedInputPaths, recordedPath, workbookName, writeCloseOutputs } from "../report/write.js";
+import { type CloseManifest, closeOutputFolder, recordedInputPaths, recordedPath, workbookName, writeCloseOutputs } from "../report/write.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
 
@@ -34,6 +35,12 @@ export interface VerifyInput {
   rules: Rules;
   /** The period's output folder, to compare its files too. */
   out?: string | undefined;
+  /**
+   * A folder to write the recomputed outputs into when every one reproduces what the close
+   * recorded (an earlier month's lost or damaged outputs). It follows the close's output-folder
+   * rule; not given with `out`.
+   */
+  restore?: string | undefined;
 }
 
 /**
@@ -73,6 +80,8 @@ export interface VerifyResult {
   files: FileCheck[];
   /** Facts that explain a difference (another tool version, a register that no longer rebuilds its state). */
   notes: string[];
+  /** The folder the outputs were restored into (input.restore, when every file reproduced). */
+  restored?: string | undefined;
 }
 
 /** What the register recorded about a closed period; refuses periods that have no close to recompute. */
@@ -160,14 +169,21 @@ const fieldAt = (value: unknown, path: string[]): unknown => path.reduce<unknown
 /** A field's path as a reader writes it: files["journal.csv"] where a key holds a dot. */
 const fieldName = (path: string[]) => path.map((k, i) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${i ? "." : ""}${k}` : `[${JSON.stringify(k)}]`)).join("") || "(whole file)";
 
-/** Recomputes a closed period and compares every output; never writes to the register or `out`. */
+/** Recomputes a closed period and compares every output; never writes to the register or `out` (only to `restore`, when asked). */
 export async function verifyPeriod(input: VerifyInput): Promise<VerifyResult> {
-  const { store, period, snapshot, rules, out } = input;
+  const { store, period, snapshot, rules, out, restore } = input;
   const { closed, report } = await recordedClose(store, period);
   checkInputs(period, closed, report, snapshot, rules);
   if (out !== undefined && !(existsSync(out) && statSync(out).isDirectory())) {
     throw new InputError("--out", `${out} is not a folder; give the folder holding ${period}'s outputs, or leave --out out to compare with the register's hashes only`);
   }
+  if (out !== undefined && restore !== undefined) {
+    throw new InputError("--restore", "is not given with --out: --restore writes the outputs as the close recorded them, whatever --out holds; give one or the other");
+  }
+  // Refused now, before minutes of recomputing: the restore follows the close's folder rule.
+  const restoreFolder = closeOutputFolder(period, report.registerId);
+  const inputs = [snapshot.dir, rules.file];
+  if (restore !== undefined) checkOutputFolder(restore, restoreFolder, inputs);
   const notes: string[] = [];
   if (closed.toolVersion !== toolVersion()) {
     notes.push(`${period} was closed by fiber-capex ${closed.toolVersion} and is recomputed by ${toolVersion()}: outputs differ wherever the two versions compute or write differently`);
@@ -211,9 +227,18 @@ export async function verifyPeriod(input: VerifyInput): Promise<VerifyResult> {
     const names = [...new Set([...Object.keys(closed.outputHashes), ...Object.keys(manifest.files)])];
     for (const file of names) files.push(await compareFile(file, closed, manifest, dir, out));
     files.push(await compareManifest(closed, manifest, dir, out, outManifestText, outManifest));
+    const reproduced = files.every((f) => f.status === "same");
+    // Only outputs proven to be the close's are written: anything else is not what was posted.
+    if (reproduced && restore !== undefined) {
+      await writeDirAtomically(restore, restoreFolder, async (tmp) => {
+        for (const file of Object.keys(manifest.files)) await copyFile(join(dir, file), join(tmp, file));
+        await copyFile(join(dir, "manifest.json"), join(tmp, "manifest.json"));
+      }, inputs);
+    }
     return {
       period,
-      reproduced: files.every((f) => f.status === "same"),
+      reproduced,
+      restored: reproduced ? restore : undefined,
       snapshotSha256: snapshot.manifestSha256,
       rulesFile: report.rulesFile,
       rulesSha256: rules.sha256,

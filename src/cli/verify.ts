@@ -17,6 +17,7 @@ const options = commonSchema.extend({
   out: z.string().optional(),
   rules: z.string().optional(),
   db: z.string().optional(),
+  restore: z.string().min(1).optional(),
 });
 
 /** The rules to recompute with: those given, else the file the close recorded (the bundled rules by their recorded name). */
@@ -49,9 +50,13 @@ export const verifyCommand = {
       .option("period", { type: "string", demandOption: true, describe: "the closed month to recompute, YYYY-MM" })
       .option("snapshot", { type: "string", demandOption: true, describe: "the snapshot folder the period was closed with (its manifest sha256 is checked)" })
       .option("out", { type: "string", describe: "the period's output folder: its files are compared too, with the first differing row of each CSV" })
+      .option("restore", {
+        type: "string",
+        describe: "write the recomputed outputs into this folder when every one reproduces what the close recorded (an earlier month's lost outputs); not with --out",
+      })
       .option("rules", { type: "string", describe: "the rules file the period was closed with (default: the path the close recorded)" })
       .option("db", DB_OPTION)
-      .epilog("Reads the register only; writes nothing but a temporary folder it deletes. Exit codes: 0 reproduced; 1 some file differs; 2 bad usage, or a snapshot or rules the period was not closed with."),
+      .epilog("Reads the register only; writes nothing but a temporary folder it deletes (and --restore's folder). Exit codes: 0 reproduced; 1 some file differs; 2 bad usage, or a snapshot or rules the period was not closed with."),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
     const store = await RegisterStore.openExisting(o.db);
@@ -59,7 +64,7 @@ export const verifyCommand = {
       const { closed, report } = await recordedClose(store, o.period);
       const rules = await rulesFor(o.rules, report.rulesFile, o.period, closed.rulesSha256);
       const snapshot = await openSnapshot(o.snapshot);
-      const result = await verifyPeriod({ store, period: o.period, snapshot, rules, out: o.out });
+      const result = await verifyPeriod({ store, period: o.period, snapshot, rules, out: o.out, restore: o.restore });
       if (o.json) printJson(result);
       else if (!o.quiet || !result.reproduced) {
         const w = (s: string) => process.stdout.write(`${s}\n`);
@@ -67,9 +72,11 @@ export const verifyCommand = {
         const different = result.files.filter((f) => f.status !== "same");
         if (result.reproduced) {
           w(`reproduced ${o.period}: all ${result.files.length} outputs recomputed match ${against} byte for byte (manifest.json field by field apart from generated_at)`);
+          if (result.restored) w(`  restored them into ${result.restored}`);
         } else {
           w(`not reproduced ${o.period}: ${different.length} of ${result.files.length} outputs differ from ${against}`);
           for (const f of different) for (const line of describe(f, o.out)) w(line);
+          if (o.restore) w(`  nothing was written to ${o.restore}: only outputs that reproduce the close's are restored`);
         }
         w(`  snapshot manifest sha256 ${result.snapshotSha256}; rules ${result.rulesFile} version ${result.rulesVersion}, sha256 ${result.rulesSha256}; register ${store.location}`);
         for (const n of result.notes) w(`  note: ${n}`);

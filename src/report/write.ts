@@ -119,7 +119,7 @@ export interface RegisterOfClose {
  * entity's register given the same --out by mistake. The same register's close again (a
  * re-run, a close after reopening) replaces them, as do outputs that name no register.
  */
-const closeOutputFolder = (period: string | undefined, registerId?: string, register?: RegisterOfClose): OutputFolderKind =>
+export const closeOutputFolder = (period: string | undefined, registerId?: string, register?: RegisterOfClose): OutputFolderKind =>
   period
     ? {
         ...CLOSE_OUTPUT_FOLDER,
