@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PeriodLines, traceAsset, traceJournal } from "../src/audit/trace.js";
 import { retirementOf, verifyPeriod } from "../src/audit/verify.js";
 import { runMonthEnd } from "../src/close/month-end.js";
+import { InputError } from "../src/errors.js";
 import { Dec } from "../src/money.js";
 import { loadDefaultRules, toolVersion } from "../src/package-info.js";
 import { importAssets } from "../src/register/import.js";
@@ -264,6 +265,31 @@ describe("capex verify", () => {
     const noRegister = await capex(["verify", "--period", "2026-10", "--snapshot", snapshots.oct, "--db", join(dir, "nothing.db")]);
     expect(noRegister).toMatchObject({ code: 2, stderr: `capex: there is no register at ${join(dir, "nothing.db")}; name the register the periods were closed into with --db or CAPEX_DB\n` });
   }, CLI_BUDGET);
+
+  it("says so when the folder the close read was fetched into again since (fetch --replace)", async () => {
+    const folder = await writeSnapshot(SEPTEMBER);
+    const register = await RegisterStore.open(join(tmp(), "capex.db"));
+    try {
+      await runMonthEnd({ register, snapshot: await openSnapshot(folder), rules, period: "2026-09", out: join(tmp(), "2026-09"), workbook: false, now: FIXED_NOW });
+      const recorded = (await register.closedPeriod("2026-09"))!.snapshotSha256;
+      rmSync(folder, { recursive: true });
+      cpSync(await writeSnapshot(SEPTEMBER, undefined, "2026-12-07T09:00:00.000Z"), folder, { recursive: true });
+      const err = await verifyPeriod({ store: register, period: "2026-09", snapshot: await openSnapshot(folder), rules }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toBe(
+        `--snapshot: ${folder} is the folder 2026-09 was closed from, but it now holds a snapshot fetched at 2026-12-07T09:00:00.000Z, not the one fetched at 2026-11-02T06:00:00.000Z ` +
+          `(manifest sha256 ${recorded}) that the close read: a later fetch replaced it (capex fetch --replace). Give --snapshot a copy of that snapshot, if one was kept. Nothing was recomputed.`,
+      );
+      // A re-run of the close from that folder says the same, not "closed with X, given X".
+      const now = await openSnapshot(folder);
+      await expect(runMonthEnd({ register, snapshot: now, rules, period: "2026-09", out: join(tmp(), "again"), workbook: false, now: FIXED_NOW })).rejects.toThrow(
+        `2026-09 is already closed, with other inputs: the snapshot (${folder} now holds one fetched at 2026-12-07T09:00:00.000Z, manifest sha256 ${now.manifestSha256.slice(0, 12)}…; ` +
+          `the close read one fetched at 2026-11-02T06:00:00.000Z, ${recorded.slice(0, 12)}…). A closed period never changes`,
+      );
+    } finally {
+      await register.close();
+    }
+  });
 
   it("says which recorded files this version cannot write, and that without --out a changed hash has no row to show", async () => {
     const copy = join(tmp(), "copy.db");

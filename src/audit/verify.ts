@@ -105,7 +105,16 @@ export async function recordedClose(store: RegisterStore, period: string): Promi
 function checkInputs(period: string, closed: ClosedPeriod, report: PeriodReport, snapshot: Snapshot, rules: Rules): void {
   const flags: string[] = [];
   const problems: string[] = [];
-  if (snapshot.manifestSha256 !== closed.snapshotSha256) {
+  const samePath = report.snapshotPath !== undefined && recordedPath(snapshot.dir) === report.snapshotPath;
+  const fetchedAt = snapshot.manifest.fetched_at;
+  if (snapshot.manifestSha256 !== closed.snapshotSha256 && samePath && fetchedAt !== report.snapshotFetchedAt) {
+    // The folder the close read, fetched into again since: say so, not "give the folder that close read".
+    flags.push("--snapshot");
+    problems.push(
+      `${snapshot.dir} is the folder ${period} was closed from, but it now holds a snapshot fetched at ${fetchedAt}, not the one fetched at ${report.snapshotFetchedAt} ` +
+        `(manifest sha256 ${closed.snapshotSha256}) that the close read: a later fetch replaced it (capex fetch --replace). Give --snapshot a copy of that snapshot, if one was kept`,
+    );
+  } else if (snapshot.manifestSha256 !== closed.snapshotSha256) {
     flags.push("--snapshot");
     problems.push(
       `${snapshot.dir} is not the snapshot ${period} was closed with: its manifest.json has sha256 ${snapshot.manifestSha256}, the close recorded ${closed.snapshotSha256} ` +

@@ -195,7 +195,10 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       const closedWith = (path: string | undefined) => (path ? `${path}, ` : "");
       const differs = [
         last.snapshotSha256 !== snapshot.manifestSha256
-          ? `the snapshot (closed with ${closedWith(recorded?.snapshotPath)}manifest sha256 ${last.snapshotSha256.slice(0, 12)}…, given ${snapshot.dir}, ${snapshot.manifestSha256.slice(0, 12)}…)`
+          ? recorded?.snapshotPath !== undefined && recorded.snapshotPath === recordedPath(snapshot.dir)
+            ? // The same folder, fetched into again since the close (fetch --replace).
+              `the snapshot (${snapshot.dir} now holds one fetched at ${snapshot.manifest.fetched_at}, manifest sha256 ${snapshot.manifestSha256.slice(0, 12)}…; the close read one fetched at ${recorded.snapshotFetchedAt}, ${last.snapshotSha256.slice(0, 12)}…)`
+            : `the snapshot (closed with ${closedWith(recorded?.snapshotPath)}manifest sha256 ${last.snapshotSha256.slice(0, 12)}…, given ${snapshot.dir}, ${snapshot.manifestSha256.slice(0, 12)}…)`
           : undefined,
         last.rulesSha256 !== rules.sha256 ? `the rules (closed with ${closedWith(recorded?.rulesFile)}sha256 ${last.rulesSha256.slice(0, 12)}…, given ${rules.file}, ${rules.sha256.slice(0, 12)}…)` : undefined,
         (last.inputs.retirements_sha256 ?? "") !== (inputs.retirements_sha256 ?? "") ? "the retirements file" : undefined,
