@@ -1,5 +1,7 @@
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -195,6 +197,34 @@ describe("capex fetch against the simulator", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ out, tasks_per_project: { "SYD-WEST": 191 }, invalid_tasks: 1, rate_limited: 0 });
   }, CLI_BUDGET);
 
+});
+
+describe("capex sandbox", () => {
+  it("prints nothing with --quiet, and serves all the same", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const child = spawn(process.execPath, [CLI, "sandbox", "--port", String(port), "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => void (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => void (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // Up when it answers (Render's API refuses a request without a token: 401).
+    let status = 0;
+    while (status === 0) {
+      status = await fetch(`http://127.0.0.1:${port}/api/v1/projects`).then(
+        (r) => r.status,
+        () => new Promise<number>((resolve) => setTimeout(() => resolve(0), 50)),
+      );
+    }
+    expect(status).toBe(401);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(out).toBe("");
+  }, CLI_BUDGET);
 });
 
 describe("capex demo", () => {

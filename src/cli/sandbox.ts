@@ -34,8 +34,8 @@ export const sandboxCommand = {
     const s = await startSandbox({ data, port: o.port, faults: { errorRate: o.errorRate, dropRate: o.dropRate, latencyMs: o.latency } });
     const env = { RENDER_API_URL: s.url, RENDER_AUTH_URL: s.url, RENDER_CLIENT_ID: s.clientId, RENDER_CLIENT_SECRET: s.clientSecret };
     if (o.json) printJson({ url: s.url, env });
-    else {
-      info({ ...o, quiet: false }, `Render simulator listening on ${s.url} (Ctrl-C to stop). Point capex at it with:`);
+    else if (!o.quiet) {
+      info(o, `Render simulator listening on ${s.url} (Ctrl-C to stop). Point capex at it with:`);
       for (const [k, v] of Object.entries(env)) process.stdout.write(`export ${k}=${v}\n`);
     }
     await new Promise<void>((done) => {
