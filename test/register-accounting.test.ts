@@ -451,6 +451,17 @@ describe("retirements", () => {
     expect(rollforward(nov, "Infrastructure")).toMatchObject({ disposals: "769.60", closingCost: "1154.40", depreciation: "1.92", accumulatedOnDisposals: "2.56", closingAccumulated: "5.77" });
   });
 
+  it("a quantity may name its unit, as disposals.csv writes it (40 ft); another unit is refused", async () => {
+    const file = join("ret", "units.csv");
+    const read = (portion: string) => parseRetirements(`asset_id,date,portion\nP1-1,2026-11-15,${portion}\n`, file);
+    expect(read("40 FT")[0]!.portion).toEqual({ kind: "quantity", quantity: new Dec(40), unit: "ft" });
+    const { result: nov } = await closeOn(await throughOctober(), rules, "2026-11", [T1_SEP], { retirements: read("40 ft") });
+    expect(disposalRow(nov)).toEqual(["P1-1,P1,Infrastructure,2026-11-15,40 ft,769.60,2.56,0.00,0.00,-767.04"]);
+    await expect(closeOn(await throughOctober(), rules, "2026-11", [T1_SEP], { retirements: read("40 m") })).rejects.toThrow(
+      `${file}: 1 problem in the retirements file; nothing was done:\n  line 2: portion 40 m is not in the unit asset P1-1 is counted in (ft); give the quantity in ft, or a percentage`,
+    );
+  });
+
   it("a salvage percentage set after a partial retirement falls on what is left as its share, not the whole task's salvage", async () => {
     const { state } = await november(await throughOctober(), { kind: "percent", percent: new Dec(95) });
     expect(state.assets.get("P1-1")!.record).toMatchObject({ cost: 9620, salvage: 0 });
@@ -588,7 +599,7 @@ describe("retirements", () => {
     // both read, the close tells apart); a row of empty cells (as Excel saves one) is skipped.
     expect(() => parseRetirements("asset_id,date,portion,proceeds\nP1-6,2026-11-05,half,\nP1-6,2026-11-05,all,\n,,,\nP1-7,2026-11-05,all,\n", file)).toThrow(
       `${file}: 2 problems in the retirements file; nothing was done:\n` +
-        '  line 2: portion "half" must be all, a quantity in the asset\'s unit (120.5) or a percentage (25%)\n' +
+        '  line 2: portion "half" must be all, a quantity in the asset\'s unit (120.5, or 120.5 ft) or a percentage (25%)\n' +
         "  line 3: asset P1-6 is already retired on line 2; put one row per asset",
     );
   });

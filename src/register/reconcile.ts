@@ -581,8 +581,11 @@ function retirementsByAsset(requests: readonly RetirementRequest[], start: strin
       if (r.date < record.inServiceDate) refuse(r, `date ${r.date} is before the asset's in-service date ${record.inServiceDate}`);
       if (r.portion.kind === "quantity") {
         const q = record.quantity;
+        const unit = r.portion.unit;
         if (q === undefined || new Dec(q).lte(0)) refuse(r, `asset ${r.assetId} has no quantity; retire it by percentage (25%) or all`);
-        else if (r.portion.quantity.gt(q)) refuse(r, `portion ${r.portion.quantity} is more than remains of asset ${r.assetId} (${q} ${record.uom ?? ""})`.trimEnd());
+        else if (unit !== undefined && unit.toLowerCase() !== (record.uom ?? "").toLowerCase()) {
+          refuse(r, `portion ${r.portion.quantity} ${unit} is not in the unit asset ${r.assetId} is counted in (${record.uom ?? "none"}); give the quantity in ${record.uom ?? "its unit"}, or a percentage`);
+        } else if (r.portion.quantity.gt(q)) refuse(r, `portion ${r.portion.quantity} is more than remains of asset ${r.assetId} (${q} ${record.uom ?? ""})`.trimEnd());
       }
       return problems.length === before;
     },

@@ -14,7 +14,8 @@ export interface RetirementRequest {
   line: number;
   assetId: string;
   date: string;
-  portion: { kind: "all" } | { kind: "quantity"; quantity: Dec } | { kind: "percent"; percent: Dec };
+  /** A quantity in the asset's unit; `unit` when the row named it ("40 ft", as disposals.csv writes it), checked against the asset's. */
+  portion: { kind: "all" } | { kind: "quantity"; quantity: Dec; unit?: string } | { kind: "percent"; percent: Dec };
   proceeds: Cents;
   removalCost: Cents;
   reason: string;
@@ -117,11 +118,13 @@ export function readRetirementRows(text: string, file: string): { requests: Reti
       const percent = new Dec(portionText.slice(0, -1));
       if (percent.lte(0) || percent.gt(100)) problems.push({ line, message: `portion ${portionText} must be more than 0% and at most 100%` });
       else portion = { kind: "percent", percent };
-    } else if (/^\d+(\.\d+)?$/.test(portionText)) {
-      const quantity = new Dec(portionText);
+    } else if (/^\d+(\.\d+)?(\s+\S+)?$/.test(portionText)) {
+      // "40" or, as disposals.csv writes it, "40 ft".
+      const [amount, unit] = portionText.split(/\s+/) as [string, string | undefined];
+      const quantity = new Dec(amount);
       if (quantity.lte(0)) problems.push({ line, message: `portion ${portionText} must be more than 0` });
-      else portion = { kind: "quantity", quantity };
-    } else problems.push({ line, message: `portion "${portionText}" must be all, a quantity in the asset's unit (120.5) or a percentage (25%)` });
+      else portion = unit === undefined ? { kind: "quantity", quantity } : { kind: "quantity", quantity, unit };
+    } else problems.push({ line, message: `portion "${portionText}" must be all, a quantity in the asset's unit (120.5, or 120.5 ft) or a percentage (25%)` });
     const proceeds = money(col(row, "proceeds"), "proceeds", line, problems);
     const removalCost = money(col(row, "removal_cost"), "removal_cost", line, problems);
     if (assetId && !first) firstRow.set(assetId, { line, read: portion !== undefined });
