@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -369,6 +370,19 @@ A-8,LEGACY,Fiber Plant,2024-01-10,100.00,,61,sum_of_years_digits,,1,
     expect(readFileSync(empty, "utf8")).toBe("");
     expect(readFileSync(other).equals(otherBytes)).toBe(true);
     expect(readdirSync(dirname(other)).filter((f) => f.startsWith("other.db"))).toEqual(["other.db"]);
+  }, T);
+
+  it("status says when a period was closed with other rules under the same version", async () => {
+    const db = newDb();
+    const edited = join(tmp(), "rules.yaml");
+    writeFileSync(edited, readFileSync("rules/render-fiber.yaml", "utf8").replace('threshold: "250.00"', 'threshold: "300.00"'));
+    expect((await capex(["register", "import", takeOnFile(), "--as-of", "2026-10", "--db", db, "--rules", edited, "--quiet"])).code).toBe(0);
+    const snapshot = await writeSnapshot([baseTask(1)]);
+    expect((await capex(["close", "--period", "2026-10", "--snapshot", snapshot, "--out", join(tmp(), "2026-10"), "--db", db, "--quiet"])).code).toBe(0);
+    const [sha, edited256] = [(await loadDefaultRules()).sha256, createHash("sha256").update(readFileSync(edited)).digest("hex")];
+    const status = (await capex(["register", "status", "--db", db])).stdout.split("\n");
+    expect(status[4]).toBe(`  rules: 2026-10 was closed with other rules than 2026-09, under the same version 2026.1 (sha256 ${sha.slice(0, 12)}…, was ${edited256.slice(0, 12)}…)`);
+    expect(status[5]).toBe("  latest closed: 2026-10; the next close is 2026-11 (only 2026-10 can be reopened)");
   }, T);
 
   it("reopen and import wait for no one: while a close holds the register they exit 1, say so, and change nothing", async () => {

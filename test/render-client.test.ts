@@ -378,6 +378,14 @@ describe("the snapshot", () => {
     expect(replaced.manifest.fetched_at).toBe("2026-11-03T08:00:00.000Z");
   });
 
+  it("refuses a project the credentials do not see, suggesting the one most likely meant, and writes nothing", async () => {
+    const s = await start({ data: folderData("fixtures/demo") });
+    const out = join(tmp(), "snap");
+    const err = await fetchSnapshot(clientFor(s), { out, projects: ["ATX-NROTH", "ZZZ"] }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('--project: no project "ATX-NROTH", "ZZZ" for these credentials (did you mean "ATX-NORTH"?); known: ATX-NORTH, BOS-METRO, SYD-WEST, DEN-PILOT');
+    expect(existsSync(out)).toBe(false);
+  });
+
   it("refuses to replace an earlier snapshot without replace: true, before any request", async () => {
     const s = await start({ tasks: 30 });
     const out = join(tmp(), "snap");

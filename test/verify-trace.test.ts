@@ -266,6 +266,11 @@ describe("capex verify", () => {
     expect(noRegister).toMatchObject({ code: 2, stderr: `capex: there is no register at ${join(dir, "nothing.db")}; name the register the periods were closed into with --db or CAPEX_DB\n` });
   }, CLI_BUDGET);
 
+  it("a re-run of the latest close with another retirements file, or none, says which the close had", async () => {
+    const again = runMonthEnd({ register: store, snapshot: await openSnapshot(snapshots.oct), rules, period: "2026-10", out: join(tmp(), "again"), now: FIXED_NOW });
+    await expect(again).rejects.toThrow(`2026-10 is already closed, with other inputs: the retirements file (closed with one of sha256 ${sha256(RETIREMENTS).slice(0, 12)}…, given none). `);
+  });
+
   it("says so when the folder the close read was fetched into again since (fetch --replace)", async () => {
     const folder = await writeSnapshot(SEPTEMBER);
     const register = await RegisterStore.open(join(tmp(), "capex.db"));

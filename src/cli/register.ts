@@ -75,6 +75,13 @@ const statusCommand = {
     }
     const rows = s.periods.map((p) => [p.period, p.provisional ? `${p.kind} (provisional)` : p.kind, p.closedAt, p.closedBy, p.rulesVersion, p.closingCost, p.closingAccumulated, p.closingNbv, p.additions, p.depreciation]);
     for (const l of table(["period", "kind", "closed at", "closed by", "rules", "closing cost", "accumulated", "net book value", "additions", "depreciation"], rows, [false, false, false, false, false, true, true, true, true, true])) w(l);
+    // A rules file changed without a new version shows the same version in the table: said here.
+    for (let i = 1; i < s.periods.length; i++) {
+      const [before, p] = [s.periods[i - 1]!, s.periods[i]!];
+      if (p.rulesVersion === before.rulesVersion && p.rulesSha256 !== before.rulesSha256) {
+        w(`  rules: ${p.period} was closed with other rules than ${before.period}, under the same version ${p.rulesVersion} (sha256 ${p.rulesSha256.slice(0, 12)}…, was ${before.rulesSha256.slice(0, 12)}…)`);
+      }
+    }
     w(`  latest closed: ${s.latestClosed}; the next close is ${s.nextPeriod} (only ${s.latestClosed} can be reopened)`);
     const provisional = s.periods.filter((p) => p.provisional).map((p) => p.period);
     if (provisional.length) {

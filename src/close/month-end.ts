@@ -201,7 +201,9 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
             : `the snapshot (closed with ${closedWith(recorded?.snapshotPath)}manifest sha256 ${last.snapshotSha256.slice(0, 12)}…, given ${snapshot.dir}, ${snapshot.manifestSha256.slice(0, 12)}…)`
           : undefined,
         last.rulesSha256 !== rules.sha256 ? `the rules (closed with ${closedWith(recorded?.rulesFile)}sha256 ${last.rulesSha256.slice(0, 12)}…, given ${rules.file}, ${rules.sha256.slice(0, 12)}…)` : undefined,
-        (last.inputs.retirements_sha256 ?? "") !== (inputs.retirements_sha256 ?? "") ? "the retirements file" : undefined,
+        (last.inputs.retirements_sha256 ?? "") !== (inputs.retirements_sha256 ?? "")
+          ? `the retirements file (closed with ${last.inputs.retirements_sha256 ? `one of sha256 ${last.inputs.retirements_sha256.slice(0, 12)}…` : "none"}, given ${input.retirementsFile ? `${input.retirementsFile}${inputs.retirements_sha256 ? `, ${inputs.retirements_sha256.slice(0, 12)}…` : ""}` : "none"})`
+          : undefined,
       ].filter((x) => x !== undefined);
       if (differs.length) {
         throw new PeriodOrderError(

@@ -1,5 +1,6 @@
 import { checkOutputFolder, writeDirAtomically } from "../atomic-dir.js";
 import { InputError } from "../errors.js";
+import { didYouMean } from "../suggest.js";
 import type { RenderClient } from "../render/client.js";
 import { describeIssues, taskSchema } from "../render/schemas.js";
 import { type InvalidTaskRecord, type ProjectFetchRecord, type SnapshotManifest, SnapshotWriter, snapshotFolderKind } from "./writer.js";
@@ -58,9 +59,11 @@ export async function fetchSnapshot(client: RenderClient, options: FetchOptions)
   const wanted = options.projects?.length ? options.projects : allProjects.map((p) => p.short_name);
   const unknown = wanted.filter((s) => !allProjects.some((p) => p.short_name === s));
   if (unknown.length) {
+    const names = allProjects.map((p) => p.short_name);
+    const meant = unknown.map((u) => didYouMean(u, names)).filter((m) => m !== undefined);
     throw new InputError(
       "--project",
-      `no project ${unknown.map((u) => `"${u}"`).join(", ")} for these credentials; known: ${allProjects.map((p) => p.short_name).join(", ")}`,
+      `no project ${unknown.map((u) => `"${u}"`).join(", ")} for these credentials${meant.length ? ` (${meant.join(" ")})` : ""}; known: ${names.join(", ")}`,
     );
   }
   const projects = allProjects.filter((p) => wanted.includes(p.short_name));
