@@ -638,6 +638,11 @@ describe("capex trace", () => {
       code: 2,
       stderr: `capex: --journal: no journal entry DEP-2026-10-P2 in the register ${db}; did you mean DEP-2026-10-P1?\n`,
     });
+    // A kind of entry the period and project did not post: their own entries, not another kind's misspelt.
+    expect(await capex(["trace", "--journal", "DSP-2026-09-P1", "--db", db])).toMatchObject({
+      code: 2,
+      stderr: `capex: --journal: no journal entry DSP-2026-09-P1 in the register ${db}; no DSP entry was posted for 2026-09-P1, whose entries are CAP-2026-09-P1, DEP-2026-09-P1, EXP-2026-09-P1\n`,
+    });
     // Part of an id: the entries it begins (a month's, one per project), in any case.
     expect(await capex(["trace", "--journal", "dep-2026", "--db", db])).toMatchObject({
       code: 2,

@@ -139,7 +139,15 @@ const SHOWN_ENTRIES = 8;
 function journalSuggestion(id: string, known: string[]): string {
   const start = id.toUpperCase();
   const begun = known.filter((k) => k.toUpperCase().startsWith(start));
-  if (begun.length === 0) return suggestion(id, known);
+  if (begun.length === 0) {
+    // An entry of a kind (EXP) a period and project did not post is not another kind's (CAP)
+    // misspelt: that period and project's own entries, else the near one of the same kind.
+    const dash = start.indexOf("-");
+    const [kind, rest] = dash < 0 ? [start, ""] : [start.slice(0, dash + 1), start.slice(dash)];
+    const siblings = rest.length > 1 ? known.filter((k) => k.toUpperCase().endsWith(rest)) : [];
+    if (siblings.length) return `; no ${kind.slice(0, -1)} entry was posted for ${rest.slice(1)}, whose entries are ${siblings.join(", ")}`;
+    return suggestion(id, known.filter((k) => k.toUpperCase().startsWith(kind)));
+  }
   // The whole id in another case, or the one entry it begins: that one.
   const meant = begun.find((k) => k.length === id.length) ?? (begun.length === 1 ? begun[0] : undefined);
   if (meant !== undefined) return `; did you mean ${meant}?`;
