@@ -35,6 +35,19 @@ export function filesOfManifest(manifest: unknown): ReadonlySet<string> | undefi
   return files && typeof files === "object" ? new Set([...Object.keys(files), "manifest.json"]) : undefined;
 }
 
+/** Whether a run writing `kind` would take `path` (new, empty, or its own kind it may replace); in doubt, no. */
+function writableAs(path: string, kind: OutputFolderKind): boolean {
+  try {
+    if (!existsSync(path)) return true;
+    if (!statSync(path).isDirectory()) return false;
+    if (readdirSync(path).length === 0) return true;
+    const manifest = readManifest(path);
+    return kind.owns(manifest) && !kind.refuses?.(manifest);
+  } catch {
+    return false;
+  }
+}
+
 /** What another kind of fiber-capex folder holds, by its manifest's format (a close's outputs given to a fetch, say). */
 function otherKindOf(manifest: unknown): string | undefined {
   const format = (manifest as { format?: unknown } | undefined)?.format;
@@ -96,11 +109,11 @@ export function checkOutputFolder(target: string, kind: OutputFolderKind, inputs
   const full = canonical(target);
   const nothing = "Nothing was written.";
   // Never suggest the folder being refused (out/2026-10 refused as another register's, say),
-  // nor one that holds something already (an earlier snapshot), which would be refused next.
+  // nor one this run would refuse next (an earlier snapshot without --replace).
   // An example may carry a note after its path: "capex-demo-2 (a demo folder made ...)".
   const at = kind.example.indexOf(" (");
   const [path, note] = at < 0 ? [kind.example, ""] : [kind.example.slice(0, at), kind.example.slice(at)];
-  const taken = (p: string) => canonical(p) === full || (existsSync(p) && (!statSync(p).isDirectory() || readdirSync(p).length > 0));
+  const taken = (p: string) => canonical(p) === full || !writableAs(p, kind);
   let candidate = path;
   for (let n = 2; taken(candidate); n++) candidate = `${path}-${n}`;
   const example = candidate + note;

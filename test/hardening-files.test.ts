@@ -105,6 +105,11 @@ describe("an output folder replaces only a folder fiber-capex wrote", () => {
     writeFileSync(join(`${dir}-2`, "manifest.json"), "{}");
     mkdirSync(`${dir}-3`);
     expect(() => checkOutputFolder(dir, { ...CLOSE_OUTPUT_FOLDER, example: dir })).toThrow(`for example ${dir}-3, or a close output folder`);
+    // A folder the run would take (its own kind's earlier output) is suggested as it is.
+    const own = `${dir}-own`;
+    mkdirSync(own);
+    writeFileSync(join(own, "manifest.json"), JSON.stringify({ format: "fiber-capex-close/1" }));
+    expect(() => checkOutputFolder(dir, { ...CLOSE_OUTPUT_FOLDER, example: own })).toThrow(`for example ${own}, or a close output folder`);
   });
 
   it("nor the same period's outputs posted to another register (another entity's register given the same --out, by mistake)", async () => {

@@ -142,8 +142,10 @@ describe("cost_change: a unit amount edited after the close", () => {
 });
 
 describe("changes in a later tax year to assets of an earlier one", () => {
-  it("say how much of the earlier years' tax deduction the change makes, which no year's tax_amount shows", async () => {
-    const OCT = "2026-10-05T14:00:00Z";
+  const OCT = "2026-10-05T14:00:00Z";
+  const tail = (m: string) => m.slice(m.indexOf("; tax: "));
+
+  it("say how much they change the earlier years' tax deduction, which no year's tax_amount shows", async () => {
     const { results } = await closeSequence([
       ["2026-10", [fiber(2, OCT, 1000)]],
       ["2026-11", [fiber(2, OCT, 1000)]],
@@ -161,11 +163,11 @@ describe("changes in a later tax year to assets of an earlier one", () => {
       ["P1-2", 2027, 6250],
       ["P1-3", 2027, 5000],
     ]);
-    expect(jan!.adjustments.map((a) => [a.assetId, a.kind, a.message.slice(a.message.indexOf("; tax: "))])).toEqual([
-      ["P1-2", "cost_change", "; tax: the tax years to FY2026 deducted 12.50 less than its cost now allows, which no year's tax_amount shows"],
-      ["P1-3", "late_addition", "; tax: the tax years to FY2026 deducted 50.00 less than its cost now allows, which no year's tax_amount shows"],
+    expect(jan!.adjustments.map((a) => [a.assetId, a.kind, tail(a.message)])).toEqual([
+      ["P1-2", "cost_change", "; tax: this adds 12.50 to the deduction of the tax years to FY2026, which no year's tax_amount shows"],
+      ["P1-3", "late_addition", "; tax: this adds 50.00 to the deduction of the tax years to FY2026, which no year's tax_amount shows"],
     ]);
-    expect(jan!.taxYearToDate).toMatchObject({ taxYear: 2027, earlierYearsOnChanges: 6250 });
+    expect(jan!.taxYearToDate).toMatchObject({ taxYear: 2027, earlierYearsOnChanges: 6250, earlierYearsOnConventions: 0 });
     const out = join(tmp(), "2027-01");
     await writeCloseOutputs(jan!, rules, { out });
     const wb = new ExcelJS.Workbook();
@@ -177,6 +179,28 @@ describe("changes in a later tax year to assets of an earlier one", () => {
     expect(said).toEqual([["Tax depreciation of the tax years to 2026 from this period's changes, in no year's tax_amount (adjustments.csv)", 62.5]]);
     // A change within the asset's own tax year says nothing of the kind (November's 1,000 ft above).
     expect(results.slice(0, 3).map((r) => r.taxYearToDate.earlierYearsOnChanges)).toEqual([0, 0, 0]);
+  });
+
+  it("count what a withdrawal's turned mid-quarter test moves of the other assets of its year", async () => {
+    const march = conduit(1, "2026-03-10T14:00:00Z");
+    const { results } = await closeSequence([
+      ["2026-10", [march, fiber(2, OCT)]],
+      ["2026-11", [march, fiber(2, OCT)]],
+      ["2026-12", [march, fiber(2, OCT)]],
+      ["2027-01", [march]],
+    ]);
+    const [, , dec, jan] = results;
+    // FY2026 had 4,000.00 of its 5,924.00 in the fourth quarter: mid-quarter, the conduit at
+    // 8.75 % (168.35), the fiber at 1.25 % (50.00). Without the fiber it is half-year: 96.20.
+    expect(dec!.register.map((e) => [e.asset.assetId, e.tax.convention, e.tax.accumulated])).toEqual([
+      ["P1-1", "mid_quarter", 16835],
+      ["P1-2", "mid_quarter", 5000],
+    ]);
+    expect(jan!.register.map((e) => [e.asset.assetId, e.tax.convention, e.tax.accumulated - e.tax.amount])).toEqual([["P1-1", "half_year", 9620]]);
+    expect(jan!.adjustments.map((a) => [a.assetId, a.kind, tail(a.message)])).toEqual([
+      ["P1-2", "withdrawal", "; tax: this takes 50.00 off the deduction of the tax years to FY2026, which no year's tax_amount shows"],
+    ]);
+    expect(jan!.taxYearToDate).toMatchObject({ earlierYearsOnChanges: -12215, earlierYearsOnConventions: -7215 });
   });
 });
 
@@ -767,7 +791,7 @@ describe("the tax book of retirements: the mid-quarter test (Treas. Reg. §1.168
       expect(results.get("2026-12")!.taxYearToDate.earlier).toEqual({ from: "2026-10", to: "2026-11", amount: 0, retirements: 0, withoutFigures: 0 });
       // January retires the fiber (49.40 for 2027, to the middle of its first quarter); February
       // has no retirement of its own, and still counts January's in the year's deduction.
-      expect(results.get("2027-01")!.taxYearToDate).toEqual({ taxYear: 2027, inService: 17566, retirements: 4940, earlier: undefined, total: 22506, earlierYearsOnChanges: 0 });
+      expect(results.get("2027-01")!.taxYearToDate).toEqual({ taxYear: 2027, inService: 17566, retirements: 4940, earlier: undefined, total: 22506, earlierYearsOnChanges: 0, earlierYearsOnConventions: 0 });
       expect(results.get("2027-02")!.taxYearToDate).toEqual({
         taxYear: 2027,
         inService: 17566,
@@ -775,6 +799,7 @@ describe("the tax book of retirements: the mid-quarter test (Treas. Reg. §1.168
         earlier: { from: "2027-01", to: "2027-01", amount: 4940, retirements: 1, withoutFigures: 0 },
         total: 22506,
         earlierYearsOnChanges: 0,
+        earlierYearsOnConventions: 0,
       });
       const wb = new ExcelJS.Workbook();
       await wb.xlsx.readFile(join(dir, "2027-02", "capex-2027-02.xlsx"));

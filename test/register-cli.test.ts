@@ -222,6 +222,7 @@ A-8,LEGACY,Fiber Plant,2024-01-10,100.00,,61,sum_of_years_digits,,1,
       earlier_retirements: { from: "2026-09", to: "2026-09", amount: "0.00", count: 0, without_figures: 0 },
       year_to_date: summary.tax_depreciation.amount,
       earlier_years_on_changes: "0.00",
+      earlier_years_on_conventions: "0.00",
     });
     // 246.91 + 73.53 + 722.68 for the imported assets, plus October's additions.
     const story = async (id: string) => JSON.parse((await capex(["register", "asset", id, "--db", db, "--json"])).stdout);

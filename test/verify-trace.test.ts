@@ -285,6 +285,13 @@ describe("capex verify", () => {
         `--snapshot: ${folder} is the folder 2026-09 was closed from, but it now holds a snapshot fetched at 2026-12-07T09:00:00.000Z, not the one fetched at 2026-11-02T06:00:00.000Z ` +
           `(manifest sha256 ${recorded}) that the close read: a later fetch replaced it (capex fetch --replace). Give --snapshot a copy of that snapshot, if one was kept. Nothing was recomputed.`,
       );
+      // Not of a folder holding an earlier fetch than the close's (not a later fetch into it).
+      rmSync(folder, { recursive: true });
+      cpSync(await writeSnapshot(SEPTEMBER, undefined, "2026-10-20T09:00:00.000Z"), folder, { recursive: true });
+      const older = await verifyPeriod({ store: register, period: "2026-09", snapshot: await openSnapshot(folder), rules }).catch((e: unknown) => e);
+      expect((older as Error).message).toContain(`${folder} is not the snapshot 2026-09 was closed with`);
+      rmSync(folder, { recursive: true });
+      cpSync(await writeSnapshot(SEPTEMBER, undefined, "2026-12-07T09:00:00.000Z"), folder, { recursive: true });
       // A re-run of the close from that folder says the same, not "closed with X, given X".
       const now = await openSnapshot(folder);
       await expect(runMonthEnd({ register, snapshot: now, rules, period: "2026-09", out: join(tmp(), "again"), workbook: false, now: FIXED_NOW })).rejects.toThrow(

@@ -142,11 +142,12 @@ function journalSuggestion(id: string, known: string[]): string {
   if (begun.length === 0) {
     // An entry of a kind (EXP) a period and project did not post is not another kind's (CAP)
     // misspelt: that period and project's own entries, else the near one of the same kind.
-    const dash = start.indexOf("-");
-    const [kind, rest] = dash < 0 ? [start, ""] : [start.slice(0, dash + 1), start.slice(dash)];
-    const siblings = rest.length > 1 ? known.filter((k) => k.toUpperCase().endsWith(rest)) : [];
-    if (siblings.length) return `; no ${kind.slice(0, -1)} entry was posted for ${rest.slice(1)}, whose entries are ${siblings.join(", ")}`;
-    return suggestion(id, known.filter((k) => k.toUpperCase().startsWith(kind)));
+    const shaped = /^([A-Z]+)-(\d{4}-\d{2}-.+)$/.exec(start);
+    if (!shaped) return suggestion(id, known);
+    const [, kind, periodAndProject] = shaped as unknown as [string, string, string];
+    const siblings = known.filter((k) => k.toUpperCase().endsWith(`-${periodAndProject}`) && k.indexOf("-") === k.length - periodAndProject.length - 1);
+    if (siblings.length) return `; no ${kind} entry was posted for ${periodAndProject}, whose entries are ${siblings.join(", ")}`;
+    return suggestion(id, known.filter((k) => k.toUpperCase().startsWith(`${kind}-`)));
   }
   // The whole id in another case, or the one entry it begins: that one.
   const meant = begun.find((k) => k.length === id.length) ?? (begun.length === 1 ? begun[0] : undefined);

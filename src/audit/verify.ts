@@ -15,7 +15,7 @@ import { type ClosedPeriod, type PeriodReport, stateDigest } from "../register/m
 import type { DisposalRow } from "../register/reconcile.js";
 import type { RetirementRequest } from "../register/retirements.js";
 import type { RegisterStore } from "../register/store.js";
-import { type CloseManifest, closeOutputFolder, recordedInputPaths, recordedPath, workbookName, writeCloseOutputs } from "../report/write.js";
+import { type CloseManifest, closeOutputFolder, fetchedAgainSince, recordedInputPaths, recordedPath, workbookName, writeCloseOutputs } from "../report/write.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
 
@@ -105,13 +105,10 @@ export async function recordedClose(store: RegisterStore, period: string): Promi
 function checkInputs(period: string, closed: ClosedPeriod, report: PeriodReport, snapshot: Snapshot, rules: Rules): void {
   const flags: string[] = [];
   const problems: string[] = [];
-  const samePath = report.snapshotPath !== undefined && recordedPath(snapshot.dir) === report.snapshotPath;
-  const fetchedAt = snapshot.manifest.fetched_at;
-  if (snapshot.manifestSha256 !== closed.snapshotSha256 && samePath && fetchedAt !== report.snapshotFetchedAt) {
-    // The folder the close read, fetched into again since: say so, not "give the folder that close read".
+  if (snapshot.manifestSha256 !== closed.snapshotSha256 && fetchedAgainSince(report, snapshot)) {
     flags.push("--snapshot");
     problems.push(
-      `${snapshot.dir} is the folder ${period} was closed from, but it now holds a snapshot fetched at ${fetchedAt}, not the one fetched at ${report.snapshotFetchedAt} ` +
+      `${snapshot.dir} is the folder ${period} was closed from, but it now holds a snapshot fetched at ${snapshot.manifest.fetched_at}, not the one fetched at ${report.snapshotFetchedAt} ` +
         `(manifest sha256 ${closed.snapshotSha256}) that the close read: a later fetch replaced it (capex fetch --replace). Give --snapshot a copy of that snapshot, if one was kept`,
     );
   } else if (snapshot.manifestSha256 !== closed.snapshotSha256) {

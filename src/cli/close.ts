@@ -128,6 +128,7 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
         year_to_date: formatCents(result.taxYearToDate.total),
         // The earlier tax years' deduction from this period's changes, in no year's tax_amount.
         earlier_years_on_changes: formatCents(result.taxYearToDate.earlierYearsOnChanges),
+        earlier_years_on_conventions: formatCents(result.taxYearToDate.earlierYearsOnConventions),
       },
       assets: { count: result.counts.register, cost: formatCents(t.closingCost), accumulated: formatCents(t.closingAccumulated), net_book_value: formatCents(t.closingNbv) },
       exceptions: result.counts.exceptionsByCode,
@@ -172,7 +173,8 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
     w(`  tax book FY${result.taxYear}: ${formatCents(t.taxDepreciation)} (reporting only)${retired ? `; ${formatCents(ytd.total)} with the year's retirements to date${unfigured}` : ""}`);
     if (ytd.earlierYearsOnChanges) {
       const signed = `${ytd.earlierYearsOnChanges > 0 ? "+" : ""}${formatCents(ytd.earlierYearsOnChanges)}`;
-      w(`  tax book to FY${result.taxYear - 1}: ${signed} from this period's changes, in no year's tax_amount (see adjustments.csv)`);
+      const turned = ytd.earlierYearsOnConventions ? `, ${formatCents(ytd.earlierYearsOnConventions)} of it on other assets of a year whose mid-quarter test they turned` : "";
+      w(`  tax book to FY${result.taxYear - 1}: ${signed} from this period's changes${turned}, in no year's tax_amount (see adjustments.csv)`);
     }
     w(`  identities:    all ${result.identities.length} hold`);
     if (exceptions) {

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -85,7 +85,8 @@ async function checkDemoRegister(folder: string, db: string): Promise<void> {
   const { periods } = await store.status().finally(() => store.close());
   if (periods.length <= 2) return;
   let other = "capex-demo-2";
-  for (let n = 3; resolve(other) === resolve(folder); n++) other = `capex-demo-${n}`;
+  // Not the folder refused, nor one that holds something already.
+  for (let n = 3; resolve(other) === resolve(folder) || (existsSync(other) && readdirSync(other).length > 0); n++) other = `capex-demo-${n}`;
   throw new OutputFolderError(
     folder,
     `its register (${db}) holds ${periods.length} closed months, ${periods.map((p) => p.period).join(", ")}: more than the two the demo closes, so months were closed on it after the demo. ` +

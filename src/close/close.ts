@@ -108,6 +108,8 @@ export interface TaxYearToDate {
    * tax_amount). Not part of `total`.
    */
   earlierYearsOnChanges: Cents;
+  /** Of earlierYearsOnChanges, what falls on unchanged assets of a tax year whose mid-quarter test the changes turned. */
+  earlierYearsOnConventions: Cents;
 }
 
 export interface CloseResult {
@@ -356,6 +358,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     retiredBefore.set(id, a.retirements);
     if (a.status === "retired") retiredEarlier.push({ cost: midQuarterBasis(a.record, a.retirements, true, fs), inServiceDate: a.record.inServiceDate });
   }
+  const earlierBefore = earlierTaxYearsBefore(state, rec.assets, fs);
   if (input.releaseRegister) state.assets.clear();
 
   input.onStage?.("depreciate");
@@ -377,10 +380,10 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     fs,
   );
   /** An asset (or `cost` of it) as the tax book takes it: its class's recovery period, its year's convention. */
-  const taxAssetOf = (asset: AssetRecord, cost: Cents): TaxAsset => {
+  const taxAssetOf = (asset: AssetRecord, cost: Cents, yearConventions: ReadonlyMap<number, TaxConvention> = conventions): TaxAsset => {
     const faClass = rules.classes.get(asset.faClass);
     if (!faClass) throw new InputError("rules", `asset ${asset.assetId} is in class "${asset.faClass}", which ${rules.file} no longer defines; add the class back (its balances are in the register)`);
-    const convention = conventions.get(taxYearOf(asset.inServiceDate, fs)) ?? "half_year";
+    const convention = yearConventions.get(taxYearOf(asset.inServiceDate, fs)) ?? "half_year";
     return { cost, inServiceDate: asset.inServiceDate, recoveryYears: faClass.taxRecoveryYears, convention, bonusPercent: rules.taxBonusPercent, fiscalYearStartMonth: fs };
   };
   const entryOf = (a: (typeof staying)[number]): RegisterEntry => {
@@ -429,21 +432,20 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     snapshot.dir,
     `the costs of the assets and expensed tasks in service by ${periodEnd}`,
   );
-  // A change to the cost of an asset placed in service in an earlier tax year changes those
-  // years' deduction on its basis: tax.csv's tax_accumulated takes it in, but no year's
-  // tax_amount does (the years were reported on the cost as it was). The change's row says how
-  // much, and the tax summary sums it, for whoever files or amends those years.
-  let earlierTaxYears = 0;
-  const adjustments = rec.assets.flatMap((a) =>
-    a.adjustments.map((adj) => {
-      if (adj.costChange === 0) return adj;
-      const onChange = Math.sign(adj.costChange) * macrsYear(taxAssetOf(a.record, Math.abs(adj.costChange)), taxYear - 1).accumulated;
-      if (onChange === 0) return adj;
-      earlierTaxYears += onChange;
-      const told = `${formatCents(Math.abs(onChange))} ${onChange > 0 ? "less" : "more"}`;
-      return { ...adj, message: `${adj.message}; tax: the tax years to FY${taxYear - 1} deducted ${told} than its cost now allows, which no year's tax_amount shows` };
-    }),
-  );
+  // The tax book is figured on each asset as it stands now, so a change to an asset placed in
+  // service in an earlier tax year (its cost, its class, its being there at all) changes those
+  // years' deduction, and so may the mid-quarter test of its year, for every asset of that
+  // year: tax_accumulated takes it in, no year's tax_amount does. Each changed asset's first
+  // adjustments.csv row says how much against the register before this close, and the tax
+  // summary sums it, for whoever files or amends those years.
+  const earlier = earlierBefore && earlierTaxYearsNow(earlierBefore, rec.assets, taxYear - 1, fs, conventions, taxAssetOf);
+  const adjustments = rec.assets.flatMap((a) => {
+    const change = earlier?.byAsset.get(a.assetId);
+    if (!change) return a.adjustments;
+    const told = `${change > 0 ? "adds" : "takes"} ${formatCents(Math.abs(change))} ${change > 0 ? "to" : "off"}`;
+    const [first, ...rest] = a.adjustments;
+    return [{ ...first!, message: `${first!.message}; tax: this ${told} the deduction of the tax years to FY${taxYear - 1}, which no year's tax_amount shows` }, ...rest];
+  });
   // Each disposal with the tax book's figures for what left (the part retired, at its cost).
   const disposals = rec.assets.flatMap((a) => (a.disposal ? [{ ...a.disposal, tax: macrsDisposal(taxAssetOf(a.record, a.disposal.costRetired), a.disposal.date) }] : []));
 
@@ -584,7 +586,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   for (const a of c.assets) if (a.inServiceDate <= periodEnd) snapshotIds.add(a.assetId);
   const registerFromSnapshot = staying.filter((a) => snapshotIds.has(a.assetId)).length;
   const expensedInPeriod = posted.reduce((sum, e) => sum + e.amount, 0);
-  const taxYearNow = taxYearToDate(taxYear, taxByClass, disposals, input.earlierRetirementsTax, earlierTaxYears);
+  const taxYearNow = taxYearToDate(taxYear, taxByClass, disposals, input.earlierRetirementsTax, earlier?.total ?? 0, earlier?.onConventions ?? 0);
   const result: CloseResult = {
     period,
     periodStart,
@@ -659,10 +661,81 @@ function taxYearToDate(
   disposals: readonly DisposalRow[],
   earlier: EarlierRetirementsTax | undefined,
   earlierYearsOnChanges: Cents,
+  earlierYearsOnConventions: Cents,
 ): TaxYearToDate {
   const inService = taxByClass.reduce((sum, t) => sum + t.taxAmount, 0);
   const retirements = disposals.reduce((sum, d) => sum + (d.tax?.amount ?? 0), 0);
-  return { taxYear, inService, retirements, earlier, total: inService + retirements + (earlier?.amount ?? 0), earlierYearsOnChanges };
+  return { taxYear, inService, retirements, earlier, total: inService + retirements + (earlier?.amount ?? 0), earlierYearsOnChanges, earlierYearsOnConventions };
+}
+
+type Reconciled = ReturnType<typeof reconcile>["assets"];
+
+/** What the tax book of earlier years stood on before this close: the changed assets' records and each year's convention. */
+interface EarlierTaxYearsBefore {
+  records: Map<string, AssetRecord>;
+  conventions: Map<number, TaxConvention>;
+}
+
+/**
+ * The register's view of the changed assets and of each tax year's convention, before this
+ * close; undefined when nothing changed (nearly every close, which then pays nothing for it).
+ */
+function earlierTaxYearsBefore(state: RegisterState, assets: Reconciled, fs: number): EarlierTaxYearsBefore | undefined {
+  const changed = assets.filter((a) => a.adjustments.length > 0);
+  if (changed.length === 0) return undefined;
+  const records = new Map<string, AssetRecord>();
+  for (const a of changed) {
+    const before = state.assets.get(a.assetId);
+    if (before && before.status !== "withdrawn") records.set(a.assetId, before.record);
+  }
+  const conventions = taxConventionsByYear(
+    (function* () {
+      for (const a of state.assets.values()) {
+        if (a.status === "withdrawn") continue;
+        yield { cost: midQuarterBasis(a.record, a.retirements ?? NO_RETIREMENTS, a.status === "retired", fs), inServiceDate: a.record.inServiceDate };
+      }
+    })(),
+    fs,
+  );
+  return { records, conventions };
+}
+
+/**
+ * How much this close's changes move the tax book's accumulated deduction through `lastYear`
+ * (the tax years before this one): by changed asset (its cost, class or presence, before and
+ * now), plus what a turned mid-quarter test moves of the other assets of its year.
+ */
+function earlierTaxYearsNow(
+  before: EarlierTaxYearsBefore,
+  assets: Reconciled,
+  lastYear: number,
+  fs: number,
+  conventions: ReadonlyMap<number, TaxConvention>,
+  taxAssetOf: (asset: AssetRecord, cost: Cents, yearConventions?: ReadonlyMap<number, TaxConvention>) => TaxAsset,
+): { byAsset: Map<string, Cents>; total: Cents; onConventions: Cents } {
+  const through = (record: AssetRecord, cost: Cents, yearConventions: ReadonlyMap<number, TaxConvention>) =>
+    cost === 0 || taxYearOf(record.inServiceDate, fs) > lastYear ? 0 : macrsYear(taxAssetOf(record, cost, yearConventions), lastYear).accumulated;
+  const turned = new Set<number>();
+  for (const [year, convention] of conventions) if (year <= lastYear && convention !== (before.conventions.get(year) ?? "half_year")) turned.add(year);
+  for (const [year, convention] of before.conventions) if (year <= lastYear && convention !== (conventions.get(year) ?? "half_year")) turned.add(year);
+  const byAsset = new Map<string, Cents>();
+  let total = 0;
+  let onConventions = 0;
+  for (const a of assets) {
+    // What this close retires of an asset is the disposal's, not a change of earlier years.
+    const costNow = (a.after ? a.record.cost : 0) + (a.disposal?.costRetired ?? 0);
+    if (a.adjustments.length > 0) {
+      const was = before.records.get(a.assetId);
+      const change = through(a.record, costNow, conventions) - (was ? through(was, was.cost, before.conventions) : 0);
+      if (change !== 0) byAsset.set(a.assetId, change);
+      total += change;
+    } else if (turned.has(taxYearOf(a.record.inServiceDate, fs))) {
+      const change = through(a.record, costNow, conventions) - through(a.record, costNow, before.conventions);
+      total += change;
+      onConventions += change;
+    }
+  }
+  return { byAsset, total, onConventions };
 }
 
 /** The period's journals: capitalization, expense and depreciation as before, then adjustments and retirements. */

@@ -10,7 +10,7 @@ import type { PeriodPosting } from "../register/model.js";
 import { assetsInService } from "../register/reconcile.js";
 import { checkRetirements, type Problem, type RetirementRequest, readRetirementRows } from "../register/retirements.js";
 import { closedBy, type RegisterStore } from "../register/store.js";
-import { type CloseManifest, checkCloseOutputFolder, recordedInputPaths, recordedPath, writeCloseOutputs } from "../report/write.js";
+import { type CloseManifest, checkCloseOutputFolder, fetchedAgainSince, recordedInputPaths, recordedPath, writeCloseOutputs } from "../report/write.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
 import { type CloseResult, classifyForClose, closePeriod } from "./close.js";
@@ -195,9 +195,8 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       const closedWith = (path: string | undefined) => (path ? `${path}, ` : "");
       const differs = [
         last.snapshotSha256 !== snapshot.manifestSha256
-          ? recorded?.snapshotPath !== undefined && recorded.snapshotPath === recordedPath(snapshot.dir)
-            ? // The same folder, fetched into again since the close (fetch --replace).
-              `the snapshot (${snapshot.dir} now holds one fetched at ${snapshot.manifest.fetched_at}, manifest sha256 ${snapshot.manifestSha256.slice(0, 12)}…; the close read one fetched at ${recorded.snapshotFetchedAt}, ${last.snapshotSha256.slice(0, 12)}…)`
+          ? recorded && fetchedAgainSince(recorded, snapshot)
+            ? `the snapshot (${snapshot.dir} now holds one fetched at ${snapshot.manifest.fetched_at}, manifest sha256 ${snapshot.manifestSha256.slice(0, 12)}…; the close read one fetched at ${recorded.snapshotFetchedAt}, ${last.snapshotSha256.slice(0, 12)}…)`
             : `the snapshot (closed with ${closedWith(recorded?.snapshotPath)}manifest sha256 ${last.snapshotSha256.slice(0, 12)}…, given ${snapshot.dir}, ${snapshot.manifestSha256.slice(0, 12)}…)`
           : undefined,
         last.rulesSha256 !== rules.sha256 ? `the rules (closed with ${closedWith(recorded?.rulesFile)}sha256 ${last.rulesSha256.slice(0, 12)}…, given ${rules.file}, ${rules.sha256.slice(0, 12)}…)` : undefined,

@@ -584,7 +584,11 @@ function retirementsByAsset(requests: readonly RetirementRequest[], start: strin
         const unit = r.portion.unit;
         if (q === undefined || new Dec(q).lte(0)) refuse(r, `asset ${r.assetId} has no quantity; retire it by percentage (25%) or all`);
         else if (unit !== undefined && unit.toLowerCase() !== (record.uom ?? "").toLowerCase()) {
-          refuse(r, `portion ${r.portion.quantity} ${unit} is not in the unit asset ${r.assetId} is counted in (${record.uom ?? "none"}); give the quantity in ${record.uom ?? "its unit"}, or a percentage`);
+          const told =
+            record.uom === undefined
+              ? `names a unit, but asset ${r.assetId} is counted in none; give the quantity as a bare number, or a percentage`
+              : `is not in the unit asset ${r.assetId} is counted in (${record.uom}); give the quantity in ${record.uom}, or a percentage`;
+          refuse(r, `portion ${r.portion.quantity} ${unit} ${told}`);
         } else if (r.portion.quantity.gt(q)) refuse(r, `portion ${r.portion.quantity} is more than remains of asset ${r.assetId} (${q} ${record.uom ?? ""})`.trimEnd());
       }
       return problems.length === before;

@@ -146,6 +146,14 @@ export const closeOutputFolder = (period: string | undefined, registerId?: strin
     : CLOSE_OUTPUT_FOLDER;
 
 /**
+ * Whether `snapshot` is the folder a close read (by the path it recorded) fetched into again
+ * since: it holds a later fetch. Said as such, instead of asking for the folder given.
+ */
+export function fetchedAgainSince(recorded: { snapshotPath?: string | undefined; snapshotFetchedAt: string }, snapshot: { dir: string; manifest: { fetched_at: string } }): boolean {
+  return recorded.snapshotPath !== undefined && recorded.snapshotPath === recordedPath(snapshot.dir) && Date.parse(snapshot.manifest.fetched_at) > Date.parse(recorded.snapshotFetchedAt);
+}
+
+/**
  * A path as the outputs record it: relative to the working folder when it lies inside it
  * (given relative, or absolute but inside), so two checkouts of the same inputs give the same
  * bytes and no local folder shows; a path outside the working folder stays as given.
@@ -245,6 +253,9 @@ function taxYearLines(y: TaxYearToDate): SummaryLine[] {
     { label: `Tax depreciation, tax year ${y.taxYear}, with the year's retirements to date`, value: y.total / 100, kind: "amount" },
     ...(y.earlierYearsOnChanges
       ? [{ label: `Tax depreciation of the tax years to ${y.taxYear - 1} from this period's changes, in no year's tax_amount (adjustments.csv)`, value: y.earlierYearsOnChanges / 100, kind: "amount" } as const]
+      : []),
+    ...(y.earlierYearsOnConventions
+      ? [{ label: "  of which on other assets of a year whose mid-quarter test the changes turned", value: y.earlierYearsOnConventions / 100, kind: "amount" } as const]
       : []),
   ];
 }
