@@ -729,7 +729,7 @@ function earlierTaxYearsNow(
       const change = through(a.record, costNow, conventions) - (was ? through(was, was.cost, before.conventions) : 0);
       if (change !== 0) byAsset.set(a.assetId, change);
       total += change;
-    } else if (turned.has(taxYearOf(a.record.inServiceDate, fs))) {
+    } else if (turned.size > 0 && turned.has(taxYearOf(a.record.inServiceDate, fs))) {
       const change = through(a.record, costNow, conventions) - through(a.record, costNow, before.conventions);
       total += change;
       onConventions += change;
