@@ -252,10 +252,10 @@ function taxYearLines(y: TaxYearToDate): SummaryLine[] {
       : []),
     { label: `Tax depreciation, tax year ${y.taxYear}, with the year's retirements to date`, value: y.total / 100, kind: "amount" },
     ...(y.earlierYearsOnChanges
-      ? [{ label: `Tax depreciation of the tax years to ${y.taxYear - 1} from this period's changes, in no year's tax_amount (adjustments.csv)`, value: y.earlierYearsOnChanges / 100, kind: "amount" } as const]
+      ? [{ label: `Tax depreciation of ${y.taxYear - 1} and before, from this period's changes`, value: y.earlierYearsOnChanges / 100, kind: "amount" } as const]
       : []),
     ...(y.earlierYearsOnConventions
-      ? [{ label: "  of which on other assets of a year whose mid-quarter test the changes turned", value: y.earlierYearsOnConventions / 100, kind: "amount" } as const]
+      ? [{ label: "  of which on other assets of a year whose mid-quarter test turned", value: y.earlierYearsOnConventions / 100, kind: "amount" } as const]
       : []),
   ];
 }
