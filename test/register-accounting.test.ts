@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyPeriod } from "../src/audit/verify.js";
 import { type CloseResult, closePeriod, type RollforwardRow } from "../src/close/close.js";
 import { postingOf, runMonthEnd } from "../src/close/month-end.js";
-import { IdentityError, RegisterInputError } from "../src/errors.js";
+import { IdentityError, InputError, RegisterInputError } from "../src/errors.js";
 import { Dec, formatCents } from "../src/money.js";
 import { applyPosting } from "../src/register/apply.js";
 import { ledgerKey, midQuarterBasis, type RegisterState, type RetainedRecord, stateDigest } from "../src/register/model.js";
@@ -205,6 +205,17 @@ describe("changes in a later tax year to assets of an earlier one", () => {
 });
 
 describe("reclassification: the task type now maps to another class and life", () => {
+  it("out of a class the rules no longer define is refused in plain words, not a crash", async () => {
+    const { state } = await closeSequence([["2026-09", [T1_SEP]]]);
+    const classes = new Map(rules.classes);
+    classes.delete("Infrastructure");
+    const types = new Map(rules.taskTypes);
+    types.set("install_conduit", { ...types.get("install_conduit")!, faClass: "Fiber Plant" });
+    await expect(closeOn(state, withRules({ classes, taskTypes: types }), "2026-10", [T1_SEP])).rejects.toThrow(
+      new InputError("rules", `asset P1-1 is in class "Infrastructure", which ${rules.file} no longer defines; add the class back (its balances are in the register)`),
+    );
+  });
+
   it("transfers cost and accumulated between the classes and catches up to the new life", async () => {
     const { results } = await closeSequence([
       ["2026-09", [T1_SEP]],

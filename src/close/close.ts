@@ -381,8 +381,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   );
   /** An asset (or `cost` of it) as the tax book takes it: its class's recovery period, its year's convention. */
   const taxAssetOf = (asset: AssetRecord, cost: Cents, yearConventions: ReadonlyMap<number, TaxConvention> = conventions): TaxAsset => {
-    const faClass = rules.classes.get(asset.faClass);
-    if (!faClass) throw new InputError("rules", `asset ${asset.assetId} is in class "${asset.faClass}", which ${rules.file} no longer defines; add the class back (its balances are in the register)`);
+    const faClass = rules.classes.get(asset.faClass) ?? classGone(rules, asset.assetId, asset.faClass);
     const convention = yearConventions.get(taxYearOf(asset.inServiceDate, fs)) ?? "half_year";
     return { cost, inServiceDate: asset.inServiceDate, recoveryYears: faClass.taxRecoveryYears, convention, bonusPercent: rules.taxBonusPercent, fiscalYearStartMonth: fs };
   };
@@ -670,6 +669,11 @@ function taxYearToDate(
 
 type Reconciled = ReturnType<typeof reconcile>["assets"];
 
+/** Refuses an asset in a class the rules no longer define: its balances are in the register, its accounts nowhere. */
+function classGone(rules: Rules, assetId: string, faClass: string): never {
+  throw new InputError("rules", `asset ${assetId} is in class "${faClass}", which ${rules.file} no longer defines; add the class back (its balances are in the register)`);
+}
+
 /** What the tax book of earlier years stood on before this close: the changed assets' records and each year's convention. */
 interface EarlierTaxYearsBefore {
   records: Map<string, AssetRecord>;
@@ -754,9 +758,11 @@ function buildJournal(rules: Rules, period: string, date: string, assets: Return
   const expenses: Amounts = new Map();
   const adjustments = new PostingBook();
   const disposals = new PostingBook();
-  const cls = (name: string) => rules.classes.get(name)!;
+  // An asset leaving a class the rules no longer define (reclassified or withdrawn from it)
+  // cannot be posted out of accounts the rules no longer name: refused, as the tax book refuses.
+  const classOf = (a: (typeof assets)[number], name: string) => rules.classes.get(name) ?? classGone(rules, a.assetId, name);
   for (const a of assets) {
-    const k = cls(a.record.faClass);
+    const k = classOf(a, a.record.faClass);
     const project = a.record.project;
     if (a.addition) {
       add(capitalization, project, k.name, { debitAccount: k.assetAccount, creditAccount: rules.cipAccount, faClass: k.name, memo: `${period} additions, ${k.name}` }, a.record.cost);
@@ -766,7 +772,7 @@ function buildJournal(rules: Rules, period: string, date: string, assets: Return
     }
     if (a.before && a.before.faClass !== a.record.faClass) {
       // Each side in its own class: the class dimension is what the GL tie and the ledger read.
-      const from = cls(a.before.faClass);
+      const from = classOf(a, a.before.faClass);
       const memo = `${period} reclassification ${from.name} → ${k.name}`;
       adjustments.add(project, k.name, memo, k.assetAccount, a.before.cost);
       adjustments.add(project, from.name, memo, from.assetAccount, -a.before.cost);
@@ -774,7 +780,7 @@ function buildJournal(rules: Rules, period: string, date: string, assets: Return
       adjustments.add(project, k.name, memo, k.accumulatedDepreciationAccount, -a.before.accumulated);
     }
     for (const adj of a.adjustments) {
-      const target = adj.kind === "withdrawal" ? cls(a.before!.faClass) : k;
+      const target = adj.kind === "withdrawal" ? classOf(a, a.before!.faClass) : k;
       const memo = `${period} ${adj.kind.replace("_", " ")}s, ${target.name}`;
       adjustments.pair(project, target.name, memo, target.assetAccount, rules.cipAccount, adj.costChange);
       adjustments.pair(project, target.name, memo, target.depreciationExpenseAccount, target.accumulatedDepreciationAccount, adj.kind === "withdrawal" ? adj.accumulatedChange : 0);
