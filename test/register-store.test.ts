@@ -254,7 +254,8 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
         );
         await expect(close(store, "2026-09", snapshots.sep, join(dir, "2026-09-again"))).rejects.toThrow(
           new PeriodOrderError(
-            "2026-09 is closed and only the latest closed period (2026-10) can be re-run or reopened; corrections to 2026-09 flow through the adjustments of the next close",
+            "2026-09 is closed and only the latest closed period (2026-10) can be re-run or reopened; corrections to 2026-09 flow through the adjustments of the next close, " +
+              "and its outputs are written again, as the close wrote them, by capex verify --period 2026-09 --snapshot DIR --restore DIR",
           ),
         );
         await expect(close(store, "2026-08", snapshots.sep, join(dir, "2026-08"))).rejects.toThrow(

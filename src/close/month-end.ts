@@ -186,7 +186,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
       }
       if (period < last.period) {
         throw new PeriodOrderError(
-          `${period} is closed and only the latest closed period (${last.period}) can be re-run or reopened; corrections to ${period} flow through the adjustments of the next close`,
+          `${period} is closed and only the latest closed period (${last.period}) can be re-run or reopened; corrections to ${period} flow through the adjustments of the next close, and its outputs are written again, as the close wrote them, by capex verify --period ${period} --snapshot DIR --restore DIR`,
         );
       }
       if (last.kind === "import") throw new PeriodOrderError(`${period} holds the assets taken on by capex register import; close ${periodOfMonthIndex(monthIndexOf(period) + 1)} next`);
