@@ -49,6 +49,9 @@ export interface MonthEndInput {
   onWarning?: (message: string) => void;
 }
 
+/** The first 12 digits of a sha256, as refusals show it (after `label`); undefined without one. */
+const shortHash = (sha256: string | undefined, label = "") => (sha256 ? `${label}${sha256.slice(0, 12)}…` : undefined);
+
 export interface MonthEndOutcome {
   result: CloseResult;
   manifest: CloseManifest;
@@ -201,7 +204,7 @@ export async function runMonthEnd(input: MonthEndInput): Promise<MonthEndOutcome
           : undefined,
         last.rulesSha256 !== rules.sha256 ? `the rules (closed with ${closedWith(recorded?.rulesFile)}sha256 ${last.rulesSha256.slice(0, 12)}…, given ${rules.file}, ${rules.sha256.slice(0, 12)}…)` : undefined,
         (last.inputs.retirements_sha256 ?? "") !== (inputs.retirements_sha256 ?? "")
-          ? `the retirements file (closed with ${last.inputs.retirements_sha256 ? `one of sha256 ${last.inputs.retirements_sha256.slice(0, 12)}…` : "none"}, given ${input.retirementsFile ? `${input.retirementsFile}${inputs.retirements_sha256 ? `, ${inputs.retirements_sha256.slice(0, 12)}…` : ""}` : "none"})`
+          ? `the retirements file (closed with ${shortHash(last.inputs.retirements_sha256, "one of sha256 ") ?? "none"}, given ${input.retirementsFile ? [input.retirementsFile, shortHash(inputs.retirements_sha256)].filter(Boolean).join(", ") : "none"})`
           : undefined,
       ].filter((x) => x !== undefined);
       if (differs.length) {
