@@ -442,6 +442,9 @@ export class RegisterStore {
         `there is no register at ${this.location}: it is empty; name the register with --db or CAPEX_DB. A register is made by the first capex close or capex register import.`,
       );
     }
+    // A file with no tables yet becomes a register now: WAL first, so that each migration's
+    // commit is not three fsyncs of a rollback journal.
+    if (names.size === 0) this.sqlite?.db?.pragma("journal_mode = WAL");
     const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => migrations(this.backend) } });
     const { error } = await migrator.migrateToLatest();
     if (error) throw error;
