@@ -403,4 +403,44 @@ describe("capex close --erp and capex export", () => {
     });
     expect((await capex(["export", "--period", "2026-10", "--erp", "sap", "--db", db])).code).toBe(2);
   }, 120_000);
+
+  it("export maps by the rules file the period was closed with, refuses that file once changed, and warns when --rules names another", async () => {
+    const dir = tmp();
+    const db = join(dir, "capex.db");
+    const out = join(dir, "2026-10");
+    const rulesFile = join(dir, "my-rules.yaml");
+    const bundled = readFileSync("rules/render-fiber.yaml", "utf8");
+    writeFileSync(rulesFile, bundled.replace('subsidiary: "1"', 'subsidiary: "77"'));
+    const closed = await capex(["close", "--period", "2026-10", "--snapshot", "fixtures/demo", "--out", out, "--db", db, "--rules", rulesFile, "--erp", "netsuite", "--no-workbook", "--quiet"]);
+    expect(closed.code).toBe(0);
+    const closeFile = readFileSync(join(out, "journal-netsuite.csv"), "utf8");
+    expect(closeFile).toContain(",77,");
+
+    // No --rules: the recorded file, so the same bytes as the close wrote (the bundled rules' subsidiary 1 before).
+    const exports = join(dir, "exports");
+    const same = await capex(["export", "--period", "2026-10", "--erp", "netsuite", "--db", db, "--out", exports, "--json"]);
+    expect(same.code).toBe(0);
+    const unmapped = "netsuite: accounts 1790, 2440, 2450, 3140, 3150, 6510, 6563, 6564, 6590 of the journal have no line under erp: netsuite: accounts: in the rules and go to netsuite as fiber-capex's code; map them if the ledger's chart differs";
+    expect(JSON.parse(same.stdout).warnings).toEqual([unmapped]);
+    expect(readFileSync(join(exports, "journal-netsuite-2026-10.csv"), "utf8")).toBe(closeFile);
+
+    // The recorded file changed since: refused, nothing written.
+    writeFileSync(rulesFile, bundled.replace('subsidiary: "1"', 'subsidiary: "78"'));
+    const sha = createHash("sha256").update(bundled.replace('subsidiary: "1"', 'subsidiary: "77"')).digest("hex");
+    const changed = await capex(["export", "--period", "2026-10", "--erp", "netsuite", "--db", db, "--out", join(dir, "changed")]);
+    expect(changed).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(`capex: --rules: 2026-10 was closed with the rules file ${rulesFile}, sha256 ${sha.slice(0, 12)}…; ${rulesFile} has changed since (sha256 `),
+    });
+    expect(existsSync(join(dir, "changed"))).toBe(false);
+
+    // Another file named on purpose: its mapping, and a warning that the file may differ from the close's.
+    const other = await capex(["export", "--period", "2026-10", "--erp", "netsuite", "--db", db, "--out", join(dir, "other"), "--rules", rulesFile, "--json"]);
+    expect(other.code).toBe(0);
+    expect(JSON.parse(other.stdout).warnings).toEqual([
+      `mapped by ${rulesFile}'s erp: section, not by the rules file 2026-10 was closed with (${rulesFile}, sha256 ${sha.slice(0, 12)}…): the file may differ from the close's journal-PROFILE.csv`,
+      unmapped,
+    ]);
+    expect(readFileSync(join(dir, "other", "journal-netsuite-2026-10.csv"), "utf8")).toContain(",78,");
+  }, 120_000);
 });

@@ -5,10 +5,10 @@ import { writeNewFile } from "../erp/file.js";
 import { ERP_PROFILE_NAMES } from "../erp/mapping.js";
 import { checkErpProfiles, erpFileName } from "../erp/profiles.js";
 import { exportPeriodJournal } from "../erp/register.js";
-import { loadDefaultRules } from "../package-info.js";
+import { parsePeriod } from "../dates.js";
+import { InputError } from "../errors.js";
 import { RegisterStore } from "../register/store.js";
-import { recordedPath } from "../report/write.js";
-import { loadRules } from "../rules/load.js";
+import { rulesOfClose } from "./recorded-rules.js";
 import { commonSchema, EXIT, info, parseOptions, printJson, DB_OPTION, periodFlag } from "./terminal.js";
 
 const options = commonSchema.extend({
@@ -28,16 +28,30 @@ export const exportCommand = {
       .option("erp", { type: "string", array: true, demandOption: true, describe: `ledger layout (repeatable): ${ERP_PROFILE_NAMES.join(", ")}` })
       .option("db", DB_OPTION)
       .option("out", { type: "string", describe: "folder for journal-PROFILE-YYYY-MM.csv (default: the current folder); an existing file is never replaced" })
-      .option("rules", { type: "string", describe: "rules file whose erp: section maps accounts and dimensions (default: the bundled rules/render-fiber.yaml)" })
+      .option("rules", { type: "string", describe: "rules file whose erp: section maps accounts and dimensions (default: the rules file the period was closed with, at the path the close recorded)" })
       .epilog("Exit codes: 0 written (or already there, byte for byte); 1 failed; 2 bad usage, a period not closed, or a different file already at the path."),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
-    const rules = o.rules ? await loadRules(recordedPath(o.rules)) : await loadDefaultRules();
-    const profiles = checkErpProfiles(o.erp, rules.erp, rules.file);
+    parsePeriod(o.period, "--period");
     const store = await RegisterStore.open(o.db, { mustExist: true });
     const files: Array<{ profile: string; file: string; lines: number; status: "written" | "unchanged" }> = [];
     const warnings: string[] = [];
     try {
+      // The accounts and dimensions are mapped as the close mapped them: by the rules it read.
+      const closed = await store.requireClosed(o.period, "Only a closed period's journal can be exported.");
+      const recorded = closed.kind === "close" ? (await store.periodReport(o.period))?.rulesFile : undefined;
+      const rules = await rulesOfClose(o.rules, recorded, o.period, closed.rulesSha256);
+      if (rules.sha256 !== closed.rulesSha256) {
+        const closedWith = `${recorded ? `${recorded}, ` : ""}sha256 ${closed.rulesSha256.slice(0, 12)}…`;
+        if (!o.rules) {
+          throw new InputError(
+            "--rules",
+            `${o.period} was closed with the rules file ${closedWith}; ${rules.file} has changed since (sha256 ${rules.sha256.slice(0, 12)}…), and its erp: mapping may not be the close's. Give --rules the file the period was closed with, or name the file whose mapping to use with --rules`,
+          );
+        }
+        warnings.push(`mapped by ${rules.file}'s erp: section, not by the rules file ${o.period} was closed with (${closedWith}): the file may differ from the close's journal-PROFILE.csv`);
+      }
+      const profiles = checkErpProfiles(o.erp, rules.erp, rules.file);
       const exports = [];
       // Every layout is built before any file is written, so a refusal leaves nothing behind.
       for (const profile of profiles) exports.push(await exportPeriodJournal(store, o.period, profile, rules.erp.get(profile)));

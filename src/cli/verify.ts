@@ -1,14 +1,9 @@
-import { existsSync } from "node:fs";
 import type { Argv } from "yargs";
 import { z } from "zod";
 import { type FileCheck, recordedClose, verifyPeriod } from "../audit/verify.js";
-import { InputError } from "../errors.js";
-import { BUNDLED_RULES_NAME, loadDefaultRules } from "../package-info.js";
 import { RegisterStore } from "../register/store.js";
-import { recordedPath } from "../report/write.js";
-import { loadRules } from "../rules/load.js";
-import type { Rules } from "../rules/model.js";
 import { openSnapshot } from "../snapshot/reader.js";
+import { rulesOfClose } from "./recorded-rules.js";
 import { commonSchema, EXIT, parseOptions, printJson, DB_OPTION } from "./terminal.js";
 
 const options = commonSchema.extend({
@@ -19,14 +14,6 @@ const options = commonSchema.extend({
   db: z.string().optional(),
   restore: z.string().min(1).optional(),
 });
-
-/** The rules to recompute with: those given, else the file the close recorded (the bundled rules by their recorded name). */
-async function rulesFor(given: string | undefined, recorded: string, period: string, sha256: string): Promise<Rules> {
-  if (given) return loadRules(recordedPath(given));
-  if (existsSync(recorded)) return loadRules(recorded);
-  if (recorded === BUNDLED_RULES_NAME) return loadDefaultRules();
-  throw new InputError("--rules", `${period} was closed with the rules file ${recorded} (sha256 ${sha256}), which is not at that path here; give it with --rules FILE`);
-}
 
 const short = (hash: string | undefined) => (hash === undefined ? "none" : `${hash.slice(0, 12)}…`);
 
@@ -62,7 +49,7 @@ export const verifyCommand = {
     const store = await RegisterStore.openExisting(o.db);
     try {
       const { closed, report } = await recordedClose(store, o.period);
-      const rules = await rulesFor(o.rules, report.rulesFile, o.period, closed.rulesSha256);
+      const rules = await rulesOfClose(o.rules, report.rulesFile, o.period, closed.rulesSha256);
       const snapshot = await openSnapshot(o.snapshot);
       const result = await verifyPeriod({ store, period: o.period, snapshot, rules, out: o.out, restore: o.restore });
       if (o.json) printJson(result);
