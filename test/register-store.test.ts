@@ -707,15 +707,17 @@ describe("an SQLite register", () => {
     try {
       await close(store, "2026-09", snapshots.sep, join(tmp(), "2026-09"));
       const file = join(tmp(), "retirements.csv");
-      writeFileSync(file, "asset_id,date,portion,proceeds,removal_cost,reason\nNOPE-1,2026-10-15,all,,,\nP1-1,2026-10-15,120%,,,\nP1-1,2026-09-30,all,abc,,\nP1-2,2026-10-32,all,,,\n,2026-10-15,all,,,\nP1-2,2026-10-16,all,,,\n");
+      writeFileSync(file, "asset_id,date,portion,proceeds,removal_cost,reason\nNOPE-1,2026-10-15,all,,,\nP1-1,2026-10-15,120%,,,\nP1-1,2026-09-30,all,abc,1.234,\nP1-2,2026-10-32,all,,,\n,2026-10-15,all,,,\nP1-2,2026-10-16,all,,,\n");
       const out = join(tmp(), "2026-10");
       await expect(close(store, "2026-10", snapshots.oct, out, file)).rejects.toThrow(
-        `${file}: 8 problems in the retirements file; nothing was done:\n` +
+        `${file}: 9 problems in the retirements file; nothing was done:\n` +
           "  line 2: asset NOPE-1 is not in the register; check the id with capex register asset ID or in the last close's register.csv\n" +
           "  line 3: portion 120% must be more than 0% and at most 100%\n" +
           // A second row of an asset, after a first that could not be read, or one that could.
           "  line 4: asset P1-1 is already retired on line 3; put one row per asset\n" +
-          '  line 4: proceeds "abc" is not an amount; write it like 1250.00 (no sign, no thousands separator)\n' +
+          '  line 4: proceeds "abc" is not an amount; write it like 1250.00 (no sign, no thousands separator, at most 2 decimals)\n' +
+          // Three decimals would post rounded to cents without a word.
+          '  line 4: removal_cost "1.234" is not an amount; write it like 1250.00 (no sign, no thousands separator, at most 2 decimals)\n' +
           "  line 4: date 2026-09-30 is not in the period being closed (2026-10-01 to 2026-10-31)\n" +
           // A field refused by the shape check is not checked against the register as well.
           '  line 5: date "2026-10-32" is not a date written YYYY-MM-DD\n' +
@@ -780,7 +782,7 @@ describe("an SQLite register", () => {
       await expect(close(store, "2026-10", snapshots.oct, out, file)).rejects.toThrow(
         `${file}: 2 problems in the retirements file; nothing was done:\n` +
           "  line 2: asset P1-3 enters the register in this close (placed in service 2026-10-05); retire it in a later period\n" +
-          '  line 3: proceeds "abc" is not an amount; write it like 1250.00 (no sign, no thousands separator)',
+          '  line 3: proceeds "abc" is not an amount; write it like 1250.00 (no sign, no thousands separator, at most 2 decimals)',
       );
       // A file that cannot be read is bad input (InputError), not a period out of order; so is a take-on file.
       const missing = join(tmp(), "nope.csv");

@@ -31,14 +31,20 @@ export type Problem = { line: number; message: string };
 
 function money(text: string | undefined, column: string, line: number, problems: Problem[]): Cents {
   if (text === undefined || text.trim() === "") return 0;
+  const refused = () => problems.push({ line, message: `${column} "${text}" is not an amount; write it like 1250.00 (no sign, no thousands separator, at most 2 decimals)` });
+  let d: Dec;
   try {
-    const d = parseDecimal(text);
-    if (d.isNegative()) throw new Error("negative");
-    return toCents(d);
+    d = parseDecimal(text);
   } catch {
-    problems.push({ line, message: `${column} "${text}" is not an amount; write it like 1250.00 (no sign, no thousands separator)` });
+    refused();
     return 0;
   }
+  // Rounded, a typed 1.234 would post as 1.23 without a word: an amount is in whole cents.
+  if (d.isNegative() || d.decimalPlaces() > 2) {
+    refused();
+    return 0;
+  }
+  return toCents(d);
 }
 
 /** Reads and checks the file's shape; the checks against the register come in checkRetirements. */
