@@ -1,8 +1,31 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { tmp } from "./helpers.js";
 
 describe("fiber-capex as a library", () => {
+  it("declares as dependencies every package its published type declarations name, so that they compile where only its dependencies are installed", () => {
+    const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { dependencies: Record<string, string> };
+    const named = new Set<string>();
+    for (const file of readdirSync("dist", { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".d.ts"))) {
+      const text = readFileSync(join("dist", file), "utf8");
+      for (const [, spec] of text.matchAll(/from "([^".][^"]*)"/g)) if (!spec!.startsWith("node:")) named.add(spec!.startsWith("@") ? spec!.split("/").slice(0, 2).join("/") : spec!.split("/")[0]!);
+      // pdfkit's types are a global namespace, named without an import.
+      if (/\bPDFKit\./.test(text)) named.add("pdfkit");
+    }
+    expect([...named].sort()).toEqual(["better-sqlite3", "decimal.js", "kysely", "pdfkit", "pg", "undici", "zod"]);
+    // A package that ships no types of its own needs its @types package installed with it.
+    const ownTypes = (name: string) => {
+      const manifest = JSON.parse(readFileSync(join("node_modules", name, "package.json"), "utf8")) as { types?: string; typings?: string; main?: string; exports?: { "."?: { import?: string } } };
+      if (manifest.types !== undefined || manifest.typings !== undefined || JSON.stringify(manifest.exports ?? {}).includes('"types"')) return true;
+      // Or declarations beside the module TypeScript resolves (kysely's).
+      const entry = manifest.exports?.["."]?.import ?? manifest.main ?? "index.js";
+      return existsSync(join("node_modules", name, entry.replace(/\.m?js$/, ".d.ts")));
+    };
+    const missing = [...named].filter((name) => !(name in pkg.dependencies) || (!ownTypes(name) && !(`@types/${name}` in pkg.dependencies)));
+    expect(missing).toEqual([]);
+  });
+
   it("is imported by its package name, closes a period with typed results, and prints nothing", async () => {
     const lib = await import("fiber-capex");
     const spies = (["log", "info", "warn", "error", "debug"] as const).map((m) => vi.spyOn(console, m));
