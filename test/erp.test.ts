@@ -211,7 +211,10 @@ beforeAll(async () => {
 describe("exportJournal: each ledger's layout", () => {
   for (const profile of ERP_PROFILE_NAMES) {
     it(`${profile}: every posting a line, every entry balanced, the same totals per journal and per account, the ledger's header and dates`, () => {
-      for (const mapping of [emptyMapping(), rules.erp.get(profile)!]) {
+      // Bare: no mapping but the settings the layout cannot do without.
+      const bare = emptyMapping();
+      for (const setting of Object.keys(erpProfile(profile).required ?? {})) bare.settings.set(setting, "1");
+      for (const mapping of [bare, rules.erp.get(profile)!]) {
         const out = exportJournal(JOURNAL, profile, mapping);
         const { header, lines } = readBack(profile, out.text, mapping.segments.length ? 2 : 1);
         expect(header).toBe(HEADERS[profile]);
@@ -221,6 +224,16 @@ describe("exportJournal: each ledger's layout", () => {
       }
     });
   }
+
+  it("refuses a mapping without a setting the layout needs, as a close does: Oracle's journal import needs LEDGER_ID", () => {
+    expect(() => exportJournal(JOURNAL, "oracle-fbdi")).toThrow(
+      expect.objectContaining({
+        name: "InputError",
+        field: "erp.oracle-fbdi.ledger_id",
+        message: "erp.oracle-fbdi.ledger_id: the oracle-fbdi layout needs the ledger's id (Setup and Maintenance > Manage Primary Ledgers); add it to the rules file (or the mapping's settings) under erp: oracle-fbdi: ledger_id:",
+      }),
+    );
+  });
 
   // Rows come by journal id (ADJ, CAP, DEP, DSP, EXP), as the register reads a period back.
   it("applies the rules' mapping: account codes, subsidiary, dimensions from the class and the project", () => {

@@ -46,15 +46,19 @@ export function checkErpProfiles(names: readonly string[], erp: ReadonlyMap<ErpP
   const out: ErpProfileName[] = [];
   for (const name of names) {
     const profile = erpProfile(name);
-    const mapping = erp?.get(profile.name);
-    for (const [setting, what] of Object.entries(profile.required ?? {})) {
-      if (!mapping?.settings.get(setting)) {
-        throw new InputError(`erp.${profile.name}.${setting}`, `the ${profile.name} layout needs ${what}; add it to the rules file ${rulesFile} under erp: ${profile.name}: ${setting}:`);
-      }
-    }
+    requireSettings(profile, erp?.get(profile.name), `the rules file ${rulesFile}`);
     if (!out.includes(profile.name)) out.push(profile.name);
   }
   return out;
+}
+
+/** Refuses a mapping without a setting the layout cannot do without (Oracle's LEDGER_ID): the ledger would refuse every line. */
+function requireSettings(profile: ErpProfile, mapping: ErpMapping | undefined, where: string): void {
+  for (const [setting, what] of Object.entries(profile.required ?? {})) {
+    if (!mapping?.settings.get(setting)) {
+      throw new InputError(`erp.${profile.name}.${setting}`, `the ${profile.name} layout needs ${what}; add it to ${where} under erp: ${profile.name}: ${setting}:`);
+    }
+  }
 }
 
 export interface ErpExport {
@@ -75,6 +79,7 @@ export interface ErpExport {
  */
 export function exportJournal(entries: readonly JournalEntry[], profileName: ErpProfileName | string, mapping: ErpMapping = emptyMapping()): ErpExport {
   const profile = erpProfile(profileName, "profile");
+  requireSettings(profile, mapping, "the rules file (or the mapping's settings)");
   assertBalanced(entries);
   // By journal id, as the register reads a period back: a close's file and a later export are the same bytes.
   const ordered = [...entries].sort((a, b) => (a.journalId < b.journalId ? -1 : a.journalId > b.journalId ? 1 : 0));
