@@ -12,6 +12,7 @@ import { monthIndexOf, periodOfMonthIndex } from "../src/dates.js";
 import { checkRetirements, parseRetirements } from "../src/register/retirements.js";
 import { RegisterStore } from "../src/register/store.js";
 import { openSnapshot } from "../src/snapshot/reader.js";
+import { closeTables } from "../src/report/tables.js";
 import { type CloseManifest, writeCloseOutputs } from "../src/report/write.js";
 import ExcelJS from "exceljs";
 import { sql } from "kysely";
@@ -1010,8 +1011,35 @@ describe("expensed tasks", () => {
     expect(lines(dec, "expense")).toEqual([]);
     expect([...jan.expensePosted]).toEqual([["P1#3", -70_000]]);
     expect(lines(jan, "expense")).toEqual(["EXP-2027-01-P1 Dr 1790 700.00 ", "EXP-2027-01-P1 Cr 6720 700.00 "]);
+    expect(expensedRows(jan)).toEqual([
+      "P1,4,permitting,expense,30000,EXPENSE_TREATMENT,2026-10-20,6720,no,0",
+      "P1,3,,reversed,0,WITHDRAWN,,6720,yes,-70000",
+    ]);
+  });
+
+  it("reverses the expense of a task capitalized now (its cost passed the threshold), in expensed.csv too, which adds up to the expense journal", async () => {
+    // 10 ft of conduit (192.40) is below the 250.00 threshold; corrected to 100 ft (1,924.00) it is an asset.
+    const { results } = await closeSequence([
+      ["2026-10", [conduit(7, "2026-10-12T14:00:00Z", { units: [{ unit_code: "CND-2IN-HDPE", quantity: 10, uom: "ft" }] })]],
+      ["2026-11", [conduit(7, "2026-10-12T14:00:00Z")]],
+    ]);
+    const [oct, nov] = results as [CloseResult, CloseResult];
+    expect(lines(oct, "expense")).toEqual(["EXP-2026-10-P1 Dr 6590 192.40 Infrastructure", "EXP-2026-10-P1 Cr 1790 192.40 Infrastructure"]);
+    expect(nov.journal.filter((e) => e.source === "expense").flatMap((e) => e.postings.map((p) => p.memo))).toEqual(["2026-11 expensed, reversed, capitalized now", "2026-11 expensed, reversed, capitalized now"]);
+    expect(lines(nov, "expense")).toEqual(["EXP-2026-11-P1 Dr 1790 192.40 Infrastructure", "EXP-2026-11-P1 Cr 6590 192.40 Infrastructure"]);
+    expect(expensedRows(nov)).toEqual(["P1,7,install_conduit,reversed,0,NOW_CAPITALIZED,2026-10-12,6590,yes,-19240"]);
+    // Not approved late: expensed when October was closed.
+    expect(adjustmentRows(nov)).toEqual([
+      "P1-7,P1,7,late_addition,2026-10-12,1924.00,3.21,3.21,Infrastructure,Infrastructure,expensed before, capitalized now (its cost passed the threshold, or its type's treatment changed; the expense is reversed); 1 month(s) of depreciation to 2026-10-31 caught up",
+    ]);
+    expect(nov.identities.filter((i) => !i.holds)).toEqual([]);
   });
 });
+
+/** expensed.csv's rows, comma-joined as written (amounts in cents). */
+function expensedRows(r: CloseResult): string[] {
+  return [...closeTables(r).find((t) => t.file === "expensed.csv")!.rows()].map((row) => row.map((v) => v ?? "").join(","));
+}
 
 /** Every change at once, month after month: the sequence the identities and the store are held to. */
 const SEQUENCE: Array<[string, Array<Record<string, unknown>>, ReturnType<typeof retire>[]]> = [

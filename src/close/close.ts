@@ -112,6 +112,18 @@ export interface TaxYearToDate {
   earlierYearsOnConventions: Cents;
 }
 
+/** A task's expense reversed in the period (see CloseResult.expenseReversals); `amount` is what the period posts (negative). */
+export interface ExpenseReversal {
+  project: string;
+  taskId: number;
+  account: string;
+  amount: Cents;
+  why: "capitalized" | "exception" | "withdrawn";
+  /** The task as it is now (its asset or exception row), when the snapshot holds it. */
+  taskType: string | undefined;
+  inServiceDate: string | undefined;
+}
+
 export interface CloseResult {
   period: string;
   periodStart: string;
@@ -145,6 +157,12 @@ export interface CloseResult {
   expensed: ExpensedItem[];
   /** Expense posted in the period per task ("PROJECT#taskId"): new, late or changed expensed work. */
   expensePosted: Map<string, Cents>;
+  /**
+   * Tasks expensed before and not now (capitalized now, an exception now, or no longer
+   * approved), whose expense the period reverses: expensed.csv lists them after `expensed`, so
+   * that its posted amounts add up to the expense journal.
+   */
+  expenseReversals: ExpenseReversal[];
   exceptions: ExceptionRow[];
   /** Tasks in service in the last three days of the period or the first three of the next (the auditor's cut-off test). */
   cutoff: CutoffCandidate[];
@@ -421,6 +439,10 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const expensePosted = new Map<string, Cents>();
   const posted = rec.expense.filter((e) => !e.takeOn);
   for (const e of posted) expensePosted.set(`${e.project}#${e.taskId}`, e.amount);
+  const expenseReversals = posted
+    .filter((e) => e.reversal !== undefined)
+    .map((e) => ({ project: e.project, taskId: e.taskId, account: e.account, amount: e.amount, ...e.reversal! }))
+    .sort(byTask);
   const exceptions = c.exceptions.filter((e) => inScope(e.inServiceDate));
   // Each amount is bounded; their sum is bounded here once, so no total below can round.
   checkTotal(
@@ -604,6 +626,7 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
     disposals,
     expensed,
     expensePosted,
+    expenseReversals,
     exceptions,
     coveredProjects: [...covered].sort(),
     cutoff: c.cutoff.filter((t) => t.inServiceDate >= cutoffWindow(periodEnd).from && t.inServiceDate <= cutoffWindow(periodEnd).to),
@@ -742,6 +765,9 @@ function earlierTaxYearsNow(
   return { byAsset, total, onConventions };
 }
 
+/** The memo of an expense reversed, by why (withdrawn: as it always read). */
+const REVERSED = { capitalized: "reversed, capitalized now", exception: "reversed, an exception now", withdrawn: "withdrawn" } as const;
+
 /** The period's journals: capitalization, expense and depreciation as before, then adjustments and retirements. */
 function buildJournal(rules: Rules, period: string, date: string, assets: ReturnType<typeof reconcile>["assets"], expense: ExpensePosting[]): JournalEntry[] {
   const accountName = (account: string) => accountNameIn(rules, account);
@@ -802,7 +828,7 @@ function buildJournal(rules: Rules, period: string, date: string, assets: Return
     }
   }
   for (const e of expense) {
-    const why = e.item ? (e.item.reason === "BELOW_THRESHOLD" ? "below the capitalization threshold" : e.item.taskType) : "withdrawn";
+    const why = e.item ? (e.item.reason === "BELOW_THRESHOLD" ? "below the capitalization threshold" : e.item.taskType) : REVERSED[e.reversal?.why ?? "withdrawn"];
     add(expenses, e.project, `${e.account}|${e.faClass}`, { debitAccount: e.account, creditAccount: rules.cipAccount, faClass: e.faClass, memo: `${period} expensed, ${why}` }, e.amount);
   }
   return [

@@ -104,6 +104,12 @@ export interface ExpensePosting {
   amount: Cents;
   /** A first close's history: recorded as posted, no journal. */
   takeOn: boolean;
+  /**
+   * Why a task expensed before is not expensed now (no `item`): its expense reversed because it
+   * is capitalized now (its cost passed the threshold, or its type's treatment changed), is an
+   * exception now, or lost its approval. With the task as it is now, where it is in the snapshot.
+   */
+  reversal?: { why: "capitalized" | "exception" | "withdrawn"; taskType: string | undefined; inServiceDate: string | undefined } | undefined;
 }
 
 export interface Reconciliation {
@@ -347,7 +353,11 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         posted = book.accumulatedThroughMonth(month - 1);
         p.catchUp = posted;
         // "Covered": the in-service month may predate the register, whose first close took it on.
-        const message = `approved after the close that covered its in-service month (${record.inServiceDate.slice(0, 7)}); ${monthsBetween(record.inServiceDate, period)} month(s) of depreciation to ${periodEndDate(periodOfPrevious(period))} caught up`;
+        // A task the register expensed was not late: it is capitalized now (its expense reversed).
+        const why = (state.expensed.get(expensedKey(record.project, record.taskId))?.amount ?? 0) !== 0
+          ? "expensed before, capitalized now (its cost passed the threshold, or its type's treatment changed; the expense is reversed)"
+          : `approved after the close that covered its in-service month (${record.inServiceDate.slice(0, 7)})`;
+        const message = `${why}; ${monthsBetween(record.inServiceDate, period)} month(s) of depreciation to ${periodEndDate(periodOfPrevious(period))} caught up`;
         adjust("late_addition", record, record.cost, posted, posted, record.faClass, message, record.inServiceDate);
         event("late_addition", record, undefined, record.cost, posted, posted, message);
         if (retirement) refuse(retirement, `asset ${assetId} enters the register in this close (approved late, in service ${record.inServiceDate}); retire it in a later period`);
@@ -637,12 +647,19 @@ function reconcileExpense(state: RegisterState, c: Classification, rules: Rules,
     const faClass = rules.taskTypes.get(e.taskType)?.faClass ?? "";
     if (amount !== 0) out.push({ item: e, project: e.project, taskId: e.taskId, account, faClass, amount, takeOn });
   }
-  for (const [key, posted] of state.expensed) {
-    if (posted.amount === 0 || seen.has(key)) continue;
+  // What the tasks expensed before and not now are instead, for their reversal's row and memo.
+  const now = new Map<string, NonNullable<ExpensePosting["reversal"]>>();
+  const unexpensed = [...state.expensed].filter(([key, posted]) => posted.amount !== 0 && !seen.has(key));
+  if (unexpensed.length) {
+    for (const x of c.exceptions) if (x.taskId !== undefined) now.set(expensedKey(x.project, x.taskId), { why: "exception", taskType: x.taskType, inServiceDate: x.inServiceDate });
+    for (const a of c.assets) if (a.inServiceDate <= end) now.set(expensedKey(a.project, a.taskId), { why: "capitalized", taskType: a.taskType, inServiceDate: a.inServiceDate });
+  }
+  for (const [key, posted] of unexpensed) {
     const cut = key.lastIndexOf("#");
     const project = key.slice(0, cut);
     if (!covered.has(project)) continue;
-    out.push({ item: undefined, project, taskId: Number(key.slice(cut + 1)), account: posted.account, faClass: posted.faClass, amount: -posted.amount, takeOn: false });
+    const reversal = now.get(key) ?? { why: "withdrawn", taskType: undefined, inServiceDate: undefined };
+    out.push({ item: undefined, project, taskId: Number(key.slice(cut + 1)), account: posted.account, faClass: posted.faClass, amount: -posted.amount, takeOn: false, reversal });
   }
   return out;
 }

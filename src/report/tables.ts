@@ -1,4 +1,7 @@
 import type { CloseResult, RegisterEntry } from "../close/close.js";
+
+/** expensed.csv's reason for a reversed expense: what the task is now. */
+const REVERSAL_REASON = { capitalized: "NOW_CAPITALIZED", exception: "NOW_EXCEPTION", withdrawn: "WITHDRAWN" } as const;
 import type { Rules } from "../rules/model.js";
 
 /**
@@ -230,12 +233,15 @@ export function closeTables(r: CloseResult): Table[] {
         col("project", "code", 14), col("task_id", "int", 9), col("task_type", "code", 26), col("treatment", "code", 10), col("amount", "amount"), col("reason", "code", 20),
         col("in_service_date", "date"), col("account", "account", 9), col("posted_in_period", "code", 10), col("posted_amount", "amount"),
       ],
-      rowCount: r.expensed.length,
+      rowCount: r.expensed.length + r.expenseReversals.length,
       *rows() {
         for (const e of r.expensed) {
           const posted = r.expensePosted.get(`${e.project}#${e.taskId}`);
           yield [e.project, e.taskId, e.taskType, e.treatment, e.amount, e.reason, e.inServiceDate, e.account, posted !== undefined ? "yes" : "no", posted ?? 0];
         }
+        // Then the tasks expensed before and not now, whose expense the journal reverses: the
+        // posted amounts add up to it. Treatment "reversed" (no amount now): not tasks expensed.
+        for (const x of r.expenseReversals) yield [x.project, x.taskId, x.taskType, "reversed", 0, REVERSAL_REASON[x.why], x.inServiceDate, x.account, "yes", x.amount];
       },
     },
     {
