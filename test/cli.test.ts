@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { folderData } from "../src/sandbox/data.js";
 import { type Sandbox, startSandbox } from "../src/sandbox/server.js";
-import { tmp } from "./helpers.js";
+import { baseTask, tmp, writeSnapshot } from "./helpers.js";
 
 /** The built CLI (npm test builds before it runs vitest), run as a user runs it. */
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
@@ -100,6 +100,13 @@ describe("capex", () => {
       NO_TIME_ZONE: 1, UNMAPPED_TASK_TYPE: 1, NO_COST_BASIS: 1, MISSING_APPROVAL_DATE: 1, UNKNOWN_UNIT_CODE: 1, NEGATIVE_QUANTITY: 1, INVALID_TASK: 1, DUPLICATE_ASSET_ID: 2,
     });
     expect(existsSync(join(out, "capex-2026-10.xlsx"))).toBe(true);
+  }, CLI_BUDGET);
+
+  it("close --strict does not count a warning (a project without a time zone, its tasks capitalized) as an exception", async () => {
+    const snapshot = await writeSnapshot([baseTask(1, { approved_date: "2026-10-15T15:00:00Z" })], [{ name: "Pilot", short_name: "P1", timezone: "" }]);
+    const r = await capex(["close", "--period", "2026-10", "--snapshot", snapshot, "--out", join(tmp(), "2026-10"), "--strict", "--no-workbook", "--db", join(tmp(), "capex.db")]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("  exceptions:    none\n  warnings:      1 (NO_TIME_ZONE 1); see exceptions.csv\n");
   }, CLI_BUDGET);
 
   it("rules check lists each problem with file, line and path, and exits 2", async () => {

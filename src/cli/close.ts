@@ -103,7 +103,10 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
   }
   const { result, warnings } = outcome;
   const t = result.controlTotals;
-  const exceptions = result.exceptions.length;
+  // A warning row (NO_TIME_ZONE) is a task capitalized with a default: not a task held back.
+  const exceptions = result.exceptions.filter((e) => e.severity === "error");
+  const warned = result.exceptions.filter((e) => e.severity !== "error");
+  const byCode = (rows: typeof exceptions) => [...new Set(rows.map((e) => e.code))].map((code) => `${code} ${rows.filter((e) => e.code === code).length}`).join(", ");
   const { earlier } = result.taxYearToDate;
   if (flags.json) {
     printJson({
@@ -177,12 +180,12 @@ export async function runClose(run: CloseRun, flags: CommonFlags): Promise<{ cod
       w(`  tax book to FY${result.taxYear - 1}: ${signed} from this period's changes${turned}, in no year's tax_amount (see adjustments.csv)`);
     }
     w(`  identities:    all ${result.identities.length} hold`);
-    if (exceptions) {
-      w(`  exceptions:    ${exceptions} (${Object.entries(result.counts.exceptionsByCode).map(([k, v]) => `${k} ${v}`).join(", ")}); see exceptions.csv`);
-    } else w("  exceptions:    none");
+    if (exceptions.length) w(`  exceptions:    ${exceptions.length} (${byCode(exceptions)}); see exceptions.csv`);
+    else w("  exceptions:    none");
+    if (warned.length) w(`  warnings:      ${warned.length} (${byCode(warned)}); see exceptions.csv`);
     w(`Files in ${out}`);
   }
-  return { code: exceptions > 0 && run.strict ? EXIT.exceptions : EXIT.ok, result, out };
+  return { code: exceptions.length > 0 && run.strict ? EXIT.exceptions : EXIT.ok, result, out };
 }
 
 export const closeCommand = {
@@ -194,7 +197,7 @@ export const closeCommand = {
       .option("snapshot", { type: "string", demandOption: true, describe: "snapshot folder written by capex fetch" })
       .option("out", { type: "string", describe: "output folder (default out/YYYY-MM); must be new, empty or an earlier close's output folder, which is replaced only when the close succeeds" })
       .option("rules", { type: "string", describe: "rules file (default: the bundled rules/render-fiber.yaml)" })
-      .option("strict", { type: "boolean", default: false, describe: "exit 3 when there are exceptions (outputs are still written)" })
+      .option("strict", { type: "boolean", default: false, describe: "exit 3 when there are exceptions, tasks not capitalized or expensed (outputs are still written); warnings do not count" })
       .option("db", DB_OPTION)
       .option("allow-open-period", { type: "boolean", default: false, describe: "close a month that had not ended when the snapshot was fetched (marked provisional)" })
       .option("workbook", { type: "boolean", default: true, describe: "write the Excel workbook; --no-workbook writes the CSV files only (for very large closes)" })
