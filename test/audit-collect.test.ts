@@ -75,6 +75,18 @@ async function afterTwoCloses(
 }
 
 describe("capex audit, from the register alone", () => {
+  it("an earlier period's report reads as it did at its close: its sample's depreciation stops at the period", async () => {
+    const dir = tmp();
+    const { store } = await twoCloses(dir);
+    try {
+      const r = await gatherAuditReport(store, "2026-09", { seed: "s1", now: () => new Date("2026-11-04T00:00:00Z") });
+      // 1,924.00 over 600 months: 3.21 a month; October's is not September's to show.
+      expect(r.sample.items.map((i) => [i.assetId, i.schedule])).toEqual([["P1-1", [{ period: "2026-09", amount: 321, otherChanges: 0, accumulated: 321, cost: 192_400 }]]]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("gathers the period's rollforward, ties, exceptions open, cut-off and a traced sample", async () => {
     const dir = tmp();
     const { store, october } = await twoCloses(dir);

@@ -146,7 +146,8 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
       method: r.method,
       convention: r.convention,
       elements: r.elements,
-      schedule: history.depreciation,
+      // Through the audited period: the report reads as it did when the period was closed.
+      schedule: history.depreciation.filter((d) => d.period <= period),
       journalLines: lines,
       location: { streetAddress: r.location.streetAddress, roadName: r.location.roadName, workPackage: r.location.workPackage, longitude: r.location.longitude, latitude: r.location.latitude },
       photos: r.photos ?? [],
