@@ -195,17 +195,19 @@ describe("capex verify", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(
       [
-        `not reproduced 2026-10: 1 of 13 outputs differ from the register's hashes and the files in ${copy}`,
+        // The close reproduces: it is the folder's copy that was changed.
+        `reproduced 2026-10: all 13 outputs recomputed match the register's hashes; but 1 file in ${copy} differs, changed or removed since the close:`,
         `  journal.csv: differs (recorded ${recorded.slice(0, 12)}…, recomputed ${recorded.slice(0, 12)}…, in ${copy} ${sha256(readFileSync(file)).slice(0, 12)}…)`,
         "    first difference at line 3:",
         `      in --out:   ${tampered}`,
         `      recomputed: ${JOURNAL_CSV_LINE_3}`,
+        "  capex verify --restore DIR writes the close's outputs again into another folder",
         `  snapshot manifest sha256 ${(await openSnapshot(snapshots.oct)).manifestSha256}; rules rules/render-fiber.yaml version 2026.1, sha256 ${rules.sha256}; register ${db}`,
         "",
       ].join("\n"),
     );
     const result = await verifyPeriod({ store, period: "2026-10", snapshot: await openSnapshot(snapshots.oct), rules, out: copy });
-    expect(result.reproduced).toBe(false);
+    expect([result.reproduced, result.matchesRegister]).toEqual([false, true]);
     expect(result.files.filter((f) => f.status !== "same")).toEqual([
       { file: "journal.csv", recorded, recomputed: recorded, inOut: sha256(readFileSync(file)), status: "differs", firstDifference: { line: 3, recorded: tampered, recomputed: JOURNAL_CSV_LINE_3 } },
     ]);

@@ -69,7 +69,14 @@ export interface FileCheck {
 
 export interface VerifyResult {
   period: string;
+  /** Every output recomputed as the close recorded it, and as it is in `out` when given. */
   reproduced: boolean;
+  /**
+   * Every output recomputed has the sha256 the register recorded at the close: the close
+   * reproduces, whatever `out`'s files are. True with `reproduced` false: only files in `out`
+   * differ (altered, replaced or removed since the close).
+   */
+  matchesRegister: boolean;
   snapshotSha256: string;
   rulesFile: string;
   rulesSha256: string;
@@ -234,6 +241,8 @@ export async function verifyPeriod(input: VerifyInput): Promise<VerifyResult> {
     for (const file of names) files.push(await compareFile(file, closed, manifest, dir, out));
     files.push(await compareManifest(closed, manifest, dir, out, outManifestText, outManifest));
     const reproduced = files.every((f) => f.status === "same");
+    // manifest.json is never recorded (it holds its own time): compared with out's only.
+    const matchesRegister = files.every((f) => f.file === "manifest.json" || (f.recorded !== undefined && f.recomputed === f.recorded));
     // Only outputs proven to be the close's are written: anything else is not what was posted.
     if (reproduced && restore !== undefined) {
       await writeDirAtomically(restore, restoreFolder, async (tmp) => {
@@ -244,6 +253,7 @@ export async function verifyPeriod(input: VerifyInput): Promise<VerifyResult> {
     return {
       period,
       reproduced,
+      matchesRegister,
       restored: reproduced ? restore : undefined,
       snapshotSha256: snapshot.manifestSha256,
       rulesFile: report.rulesFile,

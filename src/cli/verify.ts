@@ -60,6 +60,11 @@ export const verifyCommand = {
         if (result.reproduced) {
           w(`reproduced ${o.period}: all ${result.files.length} outputs recomputed match ${against} byte for byte (manifest.json field by field apart from generated_at)`);
           if (result.restored) w(`  restored them into ${result.restored}`);
+        } else if (result.matchesRegister) {
+          // The close reproduces: what differs is the folder's copy, not what was posted.
+          w(`reproduced ${o.period}: all ${result.files.length} outputs recomputed match the register's hashes; but ${different.length === 1 ? "1 file" : `${different.length} files`} in ${o.out} ${different.length === 1 ? "differs" : "differ"}, changed or removed since the close:`);
+          for (const f of different) for (const line of describe(f, o.out)) w(line);
+          w(`  capex verify --restore DIR writes the close's outputs again into another folder`);
         } else {
           w(`not reproduced ${o.period}: ${different.length} of ${result.files.length} outputs differ from ${against}`);
           for (const f of different) for (const line of describe(f, o.out)) w(line);
