@@ -356,6 +356,15 @@ describe("capex rules check: the erp section", () => {
     ]);
   });
 
+  it("refuses a date format the ledger's import does not read: Oracle's YYYY/MM/DD only, Xero's day or month first", () => {
+    const text = readFileSync("rules/render-fiber.yaml", "utf8").replace("\n  xero:\n", "\n  xero:\n    date_format: YYYY/MM/DD\n").replace("\n  oracle-fbdi:\n", "\n  oracle-fbdi:\n    date_format: MM/DD/YYYY\n");
+    const line = (s: string) => text.split("\n").findIndex((l) => l.includes(s)) + 1;
+    expect(checkRulesText(text, "r.yaml").problems.map((p) => [p.path, p.line, p.message])).toEqual([
+      ["erp.xero.date_format", line("date_format: YYYY/MM/DD"), "date_format must be one of DD/MM/YYYY, MM/DD/YYYY (Xero imports manual journals dated dd/mm/yyyy, or mm/dd/yyyy in a US organisation)"],
+      ["erp.oracle-fbdi.date_format", line("date_format: MM/DD/YYYY"), "date_format must be one of YYYY/MM/DD (Oracle Journal Import reads GL_INTERFACE dates as YYYY/MM/DD only)"],
+    ]);
+  });
+
   it("the bundled rules' sample section passes", () => {
     expect(checkRulesText(readFileSync("rules/render-fiber.yaml"), "rules/render-fiber.yaml").problems).toEqual([]);
     expect([...rules.erp.keys()]).toEqual([...ERP_PROFILE_NAMES]);
