@@ -257,6 +257,8 @@ describe("exportJournal: each ledger's layout", () => {
     expect(row("quickbooks-online", 4)["Account Name"]).toBe("Fixed Assets:Fiber plant - cable");
     expect(row("quickbooks-online", 6)["Account Name"]).toBe("Construction in progress (CIP)");
     expect(row("xero", 6)).toMatchObject({ AccountCode: "1790", TaxRate: "Tax Exempt", Amount: "-5924.00", TrackingName1: "Project", TrackingOption1: "P1", TrackingName2: "Asset Class", TrackingOption2: "Fiber Plant" });
+    // A permit's expense has no class: no category named without its option, which Xero refuses.
+    expect(row("xero", 13)).toMatchObject({ AccountCode: "6720", TrackingName1: "Project", TrackingOption1: "P1", TrackingName2: "", TrackingOption2: "" });
     expect(row("sage-intacct", 0)).toMatchObject({ JOURNAL: "GJ", DESCRIPTION: "adjustment 2026-10", REFERENCE_NO: "ADJ-2026-10-BOS-METRO", LINE_NO: "1", ACCT_NO: "2430", LOCATION_ID: "200", DEPT_ID: "NETENG", CREDIT: "50.00" });
     expect(row("business-central", 4)).toMatchObject({ "Journal Template Name": "GENERAL", "Journal Batch Name": "CAPEX", "Line No.": "50000", "Account Type": "G/L Account", "Shortcut Dimension 1 Code": "NETWORK", "Shortcut Dimension 2 Code": "P1" });
     expect(row("oracle-fbdi", 0)).toMatchObject({ LEDGER_ID: "300000046975971", USER_JE_SOURCE_NAME: "Spreadsheet", USER_JE_CATEGORY_NAME: "Adjustment", CURRENCY_CODE: "USD", DATE_CREATED: "2026/10/31", SEGMENT1: "101", SEGMENT2: "2430", SEGMENT3: "420", SEGMENT4: "", REFERENCE1: "fiber-capex 2026-10", REFERENCE4: "ADJ-2026-10-BOS-METRO", REFERENCE10: "cost changes" });

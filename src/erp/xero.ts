@@ -24,7 +24,12 @@ export const xero: ErpProfile = {
     for (const e of entries) {
       for (const p of e.postings) {
         const line = x.line(e, p);
-        const tracking = (t: typeof t1) => (t ? [t.name, x.dimensionOf(t.dimension, line)] : ["", ""]);
+        // A line with no option for a category (an expense of a type with no class) names no
+        // category either: Xero refuses a tracking name without its option.
+        const tracking = (t: typeof t1) => {
+          const option = t ? x.dimensionOf(t.dimension, line) : "";
+          return option ? [t!.name, option] : ["", ""];
+        };
         yield [e.journalId, x.date(e.date), neutralise(p.memo), line.ledgerAccount, taxRate, formatCents(p.debit - p.credit), ...tracking(t1), ...tracking(t2)];
       }
     }
