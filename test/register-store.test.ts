@@ -10,7 +10,7 @@ import { InputError, PeriodOrderError, RegisterBusyError, RegisterOpenError } fr
 import { importAssets } from "../src/register/import.js";
 import { stateDigest } from "../src/register/model.js";
 import { parseRetirements, readRetirements } from "../src/register/retirements.js";
-import { RegisterStore } from "../src/register/store.js";
+import { RegisterStore, registerLocation } from "../src/register/store.js";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
 import { openSnapshot } from "../src/snapshot/reader.js";
@@ -432,6 +432,8 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
           const secret = "postgres://postgres:s3cr3t-pw@127.0.0.1:1/test";
           const expected = "cannot reach the PostgreSQL register postgres://postgres@127.0.0.1:1/test: ECONNREFUSED. Check the URL in --db or CAPEX_DB and that the server is running.";
           expect(await open(secret)).toEqual({ code: "REGISTER_UNREACHABLE", message: expected });
+          // What the library hands back of the location holds no password either.
+          expect(registerLocation(secret).location).toBe("postgres://postgres@127.0.0.1:1/test");
           expect(await open("postgres://postgres@127.0.0.1:1/test?password=s3cr3t-pw&sslmode=disable")).toEqual({
             code: "REGISTER_UNREACHABLE",
             message: expected.replace("/test:", "/test?password=***&sslmode=disable:"),

@@ -245,7 +245,8 @@ function postgresDialect(url: string): Dialect {
 /** Where `--db` / CAPEX_DB points: a postgres:// URL, else a SQLite file (capex.db by default). */
 export function registerLocation(db: string | undefined): RegisterLocation {
   const location = db ?? process.env.CAPEX_DB ?? "capex.db";
-  if (/^postgres(ql)?:\/\//i.test(location)) return { location, backend: "postgres", dialect: postgresDialect(location) };
+  // The URL goes to the dialect only: `location` is what may be shown, without its password.
+  if (/^postgres(ql)?:\/\//i.test(location)) return { location: describeLocation(location), backend: "postgres", dialect: postgresDialect(location) };
   const file = resolve(location);
   if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
     throw new RegisterOpenError("REGISTER_INVALID", `${location} is a folder, not a register file; name the register file with --db or CAPEX_DB, for example ${join(location, "capex.db")}`);
