@@ -47,6 +47,18 @@ describe("token handling", () => {
     expect(inspect(client, { depth: 9 })).not.toMatch(/[0-9a-f]{48}/);
   });
 
+  it("refuses an API URL that is no URL, or that holds a user name and password, without showing the password", () => {
+    const env = (url: string) => ({ RENDER_API_URL: url, RENDER_AUTH_URL: "https://auth.example", RENDER_CLIENT_ID: "id", RENDER_CLIENT_SECRET: "s" });
+    expect(() => connectionFromEnv(env("ht!tp://::"))).toThrow(new ConfigError('RENDER_API_URL="ht!tp://::" is not a URL; write it like https://api.produs.rendernetworks.com'));
+    const withPassword = () => connectionFromEnv(env("https://user:pw-s3cret@api.example"));
+    expect(withPassword).toThrow(
+      new ConfigError("RENDER_API_URL: the URL holds a user name or password, which fiber-capex would not send; Render's credentials go in RENDER_CLIENT_ID and RENDER_CLIENT_SECRET"),
+    );
+    expect(() => connectionFromEnv(env("ht!tp://user:pw-s3cret@api.example"))).toThrow(new ConfigError('RENDER_API_URL="ht!tp://api.example" is not a URL; write it like https://api.produs.rendernetworks.com'));
+    // A bare host is still read as https.
+    expect(connectionFromEnv(env("api.example/v1/")).apiUrl).toBe("https://api.example/v1");
+  });
+
   it("caches the token and refreshes it before expires_in runs out", async () => {
     const s = await start({ tokenTtlSeconds: 3600 });
     let now = Date.parse("2026-11-01T00:00:00Z");

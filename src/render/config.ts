@@ -38,12 +38,19 @@ function isLoopback(host: string): boolean {
  */
 export function normalizeBaseUrl(variable: string, raw: string): string {
   const text = raw.trim().replace(/\/+$/, "");
-  const withScheme = /^[a-z]+:\/\//i.test(text) ? text : `https://${text}`;
+  // Shown without any user:password@ it may hold.
+  const notUrl = () => new ConfigError(`${variable}="${raw.replace(/\/\/[^/@]*@/, "//")}" is not a URL; write it like https://api.produs.rendernetworks.com`);
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+  // "ht!tp://host" is no scheme: it must not become a host "ht!tp" under https://.
+  if (!scheme && text.includes("://")) throw notUrl();
   let url: URL;
   try {
-    url = new URL(withScheme);
+    url = new URL(scheme ? text : `https://${text}`);
   } catch {
-    throw new ConfigError(`${variable}="${raw}" is not a URL; write it like https://api.produs.rendernetworks.com`);
+    throw notUrl();
+  }
+  if (url.username || url.password) {
+    throw new ConfigError(`${variable}: the URL holds a user name or password, which fiber-capex would not send; Render's credentials go in RENDER_CLIENT_ID and RENDER_CLIENT_SECRET`);
   }
   if (url.protocol === "http:" && !isLoopback(url.hostname)) {
     throw new ConfigError(`${variable}: plain http is allowed only for loopback hosts; use https://${url.host}`);
