@@ -2,8 +2,9 @@ import { neutralise } from "../report/csv.js";
 import { debitCredit, type ErpProfile } from "./profile.js";
 
 /**
- * Dynamics 365 Business Central's general journal (table 81, Gen. Journal Line), as a
- * configuration package or Edit in Excel fills it: every line names its journal template and
+ * Dynamics 365 Business Central's general journal (table 81, Gen. Journal Line), with the
+ * fields a configuration package or Edit in Excel fills (Business Central imports neither from
+ * CSV: the file is opened in Excel first; the README says how): every line names its journal template and
  * batch and a Line No. (10000 apart, as Business Central numbers them); the lines of one entry
  * share a Document No. (at most 20 characters); Account Type "G/L Account"; Debit Amount or
  * Credit Amount; the two global dimensions as Shortcut Dimension 1 and 2 Code. Amounts are in
