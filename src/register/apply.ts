@@ -47,6 +47,7 @@ export function applyPosting(state: RegisterState, result: PostedClose): Registe
   for (const e of result.journal) for (const l of e.postings) bump(l.account, l.faClass, l.debit - l.credit);
   return {
     lastClosed: result.period,
+    firstClosed: state.firstClosed ?? result.period,
     closes: state.closes + 1,
     assets,
     expensed,

@@ -135,6 +135,8 @@ export interface ClassBalance {
 export interface RegisterState {
   /** The latest closed period (by a close or a take-on import), undefined for an empty register. */
   lastClosed: string | undefined;
+  /** The register's first period (not part of stateDigest: it follows from the periods). */
+  firstClosed?: string | undefined;
   /** How many periods a close (not an import) has posted: the first close takes on history. */
   closes: number;
   assets: Map<string, RegisteredAsset>;

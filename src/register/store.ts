@@ -962,6 +962,7 @@ async function loadState(db: Tx, backend: Backend, asOf?: string, options: LoadO
   if (!last) return state;
   const upTo = last.period;
   state.lastClosed = upTo;
+  state.firstClosed = periods[0]!.period;
   state.closes = periods.filter((p) => p.kind === "close").length;
   // A page of assets at a time: the rows' record texts (about 900 bytes an asset) become
   // garbage page by page instead of all sitting beside the parsed records of a big register.
