@@ -521,6 +521,21 @@ describe("capex trace", () => {
     ]);
   });
 
+  it("names the clearing line by its side: removal costing more than the proceeds is a credit, 'removal cost less proceeds'", async () => {
+    const own = tmp();
+    const file = join(own, "retirements.csv");
+    writeFileSync(file, "asset_id,date,portion,proceeds,removal_cost,reason\nP1-1,2026-10-15,all,,500.00,\n");
+    const register = await RegisterStore.open(join(own, "capex.db"));
+    try {
+      await runMonthEnd({ register, snapshot: await openSnapshot(snapshots.sep), rules, period: "2026-09", out: join(own, "2026-09"), workbook: false, now: FIXED_NOW });
+      await runMonthEnd({ register, snapshot: await openSnapshot(snapshots.oct), rules, period: "2026-10", out: join(own, "2026-10"), workbook: false, retirementsFile: file, now: FIXED_NOW });
+      const clearing = (await traceJournal(register, "DSP-2026-10-P1")).lines.find((l) => l.account === "1195")!;
+      expect([clearing.debit, clearing.credit, clearing.parts.map((p) => [p.assetId, p.component, p.amount]), clearing.ties]).toEqual([0, 50_000, [["P1-1", "removal cost less proceeds", 50_000]], true]);
+    } finally {
+      await register.close();
+    }
+  });
+
   it("the lines an asset's own movements reach (the audit's sample pages) are the lines trace finds it a part of, for every asset and month", async () => {
     const ids = [...(await store.assetIds())];
     expect(ids.length).toBe(8);

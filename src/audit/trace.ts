@@ -274,7 +274,8 @@ async function candidatesFor(entry: JournalEntry, lines: TracedLineDraft[], ev: 
       return [
         of("cost retired", d, (r) => -r.costRetired),
         of("accumulated depreciation retired", d, (r) => r.accumulatedOnDisposal),
-        of("proceeds less removal cost", d, (r) => r.proceeds - r.removalCost),
+        // Named by its side: a removal costing more than the proceeds is a credit to clearing.
+        of(d.reduce((s, r) => s + r.proceeds - r.removalCost, 0) < 0 ? "removal cost less proceeds" : "proceeds less removal cost", d, (r) => r.proceeds - r.removalCost),
         of("gain", d.filter((r) => r.gainLoss > 0), (r) => -r.gainLoss),
         of("loss", d.filter((r) => r.gainLoss < 0), (r) => -r.gainLoss),
         of("gain or loss", d, (r) => -r.gainLoss),
