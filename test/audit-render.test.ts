@@ -151,6 +151,9 @@ describe("the audit PDF read back", () => {
   test("4 Additions with their total; 5 adjustments; 6 retirements with gain/loss; 7 exceptions with periods open", () => {
     expect(hasRow(back.pages[4]!, ["ATX-NORTH-CABLE-000101", "ATX-NORTH", "101", "install_fiber_cable", "FIBER", "2026-10-14", "addition", "1,234,567.89"])).toBe(true);
     expect(hasRow(back.pages[4]!, ["Total", "1,257,888.99"])).toBe(true);
+    // Late additions and cost changes are in the sampled population: the total is not the rollforward's additions.
+    expect(back.pages[4]!.join(" ")).toContain("The sampling population: this period's additions, and the late additions and cost changes the rollforward shows under cost adjustments");
+    expect(back.pages[7]!.join(" ")).toContain("Tasks the close could neither capitalize nor expense, and warnings (a project without a time zone");
     expect(hasRow(back.pages[4]!, ["Closed period", "Class", "FIBER", "CONDUIT"])).toBe(true);
     expect(
       hasRow(back.pages[5]!, [

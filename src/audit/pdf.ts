@@ -286,6 +286,11 @@ function additionsSection(l: Layout): void {
     byKind.set(x.kind, k);
   }
   const totalCost = r.additions.reduce((s, x) => s + x.cost, 0);
+  // The population the sample walks: more than the rollforward's additions when it holds late
+  // additions and cost increases, which the rollforward shows as cost adjustments.
+  if (r.additions.some((x) => x.kind !== "addition")) {
+    l.paragraph("The sampling population: this period's additions, and the late additions and cost changes the rollforward shows under cost adjustments, so its total is not the rollforward's additions alone.");
+  }
   l.table(
     [
       { header: "Kind", weight: 20 },
@@ -327,7 +332,7 @@ function additionsSection(l: Layout): void {
 function adjustmentsSection(l: Layout): void {
   const r = l.report;
   l.section(5, SECTION_TITLES[4]);
-  l.paragraph("Changes the register posted in this period to assets capitalized in earlier periods: late additions, cost changes, reclassifications and withdrawals, each with its reason.");
+  l.paragraph("Changes the register posted in this period to what earlier closes had posted: late additions (tasks in service in a month already closed), cost changes, reclassifications and withdrawals, each with its reason.");
   const { rows, note } = largest(r.adjustments, l.listLimit, (x) => x.costChange, "adjustments", "adjustments.csv");
   if (note) l.paragraph(note);
   const sum = (f: (x: (typeof r.adjustments)[number]) => Cents) => formatAmount(r.adjustments.reduce((s, x) => s + f(x), 0));
@@ -404,7 +409,9 @@ function retirementsSection(l: Layout): void {
 function exceptionsSection(l: Layout): void {
   const r = l.report;
   l.section(7, SECTION_TITLES[6]);
-  l.paragraph("Tasks the close could not capitalize, with the closed period in which the register first saw each and how many closes it has stayed open.");
+  l.paragraph(
+    "Tasks the close could neither capitalize nor expense, and warnings (a project without a time zone, whose tasks were capitalized in the rules' default zone), with the closed period in which the register first saw each and how many closes it has stayed open.",
+  );
   const { rows, note } = largest(r.exceptions, l.listLimit, (x) => x.periodsOpen, "open exceptions", "exceptions.csv");
   if (note) l.paragraph(note.replace("largest", "longest open").replace("largest first", "longest open first"));
   l.table(

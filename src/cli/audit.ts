@@ -58,7 +58,7 @@ export const auditCommand = {
       });
     } else if (!o.quiet) {
       const w = (t: string) => process.stdout.write(`${t}\n`);
-      w(`Audit of ${report.period}: ${report.additions.length} additions and cost changes, ${report.adjustments.length} adjustments, ${report.disposals.length} retirements, ${report.exceptions.length} exceptions open, ${report.cutoff.length} cut-off tasks`);
+      w(`Audit of ${report.period}: ${report.additions.length} additions and cost changes, ${report.adjustments.length} adjustments, ${report.disposals.length} ${report.disposals.length === 1 ? "retirement" : "retirements"}, ${report.exceptions.length} exceptions open, ${report.cutoff.length} cut-off tasks`);
       w(
         `  sample: ${s.items.length} items by monetary-unit sampling of ${formatCents(s.population)} (interval ${formatCents(s.interval)}, confidence ${s.confidence}, tolerable ${formatCents(s.tolerable)}), seed ${s.seed}`,
       );
