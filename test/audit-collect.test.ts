@@ -9,7 +9,7 @@ import { gatherAuditReport } from "../src/audit/collect.js";
 import { runMonthEnd } from "../src/close/month-end.js";
 import { loadDefaultRules } from "../src/package-info.js";
 import { reopenPeriod } from "../src/register/reopen.js";
-import { RegisterStore } from "../src/register/store.js";
+import { closedBy, RegisterStore } from "../src/register/store.js";
 import { memorySnapshot, P1, P2 } from "./register-memory.js";
 import { baseTask, tmp, writeSnapshot } from "./helpers.js";
 
@@ -75,6 +75,24 @@ async function afterTwoCloses(
 }
 
 describe("capex audit, from the register alone", () => {
+  it("a period closed again after a reopen: the report names the close the reopen removed, who reopened it, when and why", async () => {
+    const dir = tmp();
+    const { store } = await twoCloses(dir);
+    try {
+      const first = (await store.closedPeriod("2026-10"))!;
+      await reopenPeriod(store, "2026-10", { reason: "wrong snapshot", now: () => new Date("2026-11-03T09:00:00Z") });
+      const oct = await runMonthEnd({ register: store, snapshot: memorySnapshot([baseTask(1, { approved_date: "2026-09-10T14:00:00Z" })], { fetchedAt: "2026-11-03T08:00:00.000Z" }), rules: await loadDefaultRules(), period: "2026-10", out: join(dir, "again"), workbook: false, now: () => new Date("2026-11-03T10:00:00Z") });
+      expect(oct.status).toBe("closed");
+      const r = await gatherAuditReport(store, "2026-10", { seed: "s1", now: () => new Date("2026-11-04T00:00:00Z") });
+      expect(r.scope.reopens).toEqual([{ reopenedAt: "2026-11-03T09:00:00.000Z", reopenedBy: closedBy(), reason: "wrong snapshot", closedAt: first.closedAt, closedBy: first.closedBy }]);
+      expect(r.scope.closedAt).toBe("2026-11-03T10:00:00.000Z");
+      // September was never reopened.
+      expect((await gatherAuditReport(store, "2026-09", { seed: "s1" })).scope.reopens).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   it("an earlier period's report reads as it did at its close: its sample's depreciation stops at the period", async () => {
     const dir = tmp();
     const { store } = await twoCloses(dir);

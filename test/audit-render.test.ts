@@ -109,6 +109,13 @@ describe("the audit PDF read back", () => {
     expect(hasRow(p, ["Close", "final: the snapshot was fetched after the period ended"])).toBe(true);
   });
 
+  test("a period closed again after a reopen names, in its scope, the close the reopen removed and why", async () => {
+    const report = auditFixture();
+    report.scope = { ...report.scope, reopens: [{ reopenedAt: "2026-11-03T09:00:00.000Z", reopenedBy: "j.doe@fin01", reason: "wrong snapshot", closedAt: "2026-11-02T18:00:00.000Z", closedBy: "j.doe@fin01" }] };
+    const scope = sectionPages(await readBack(await renderAuditPdf(report)), 1).flat().join(" ");
+    expect(scope).toContain("Reopened 2026-11-03T09:00:00.000Z by j.doe@fin01: wrong snapshot; it removed the close of 2026-11-02T18:00:00.000Z by j.doe@fin01");
+  }, 60_000);
+
   test("a provisional close (--allow-open-period) says so in its scope and its cut-off", async () => {
     const report = auditFixture();
     report.scope = { ...report.scope, provisional: true, snapshotFetchedAt: "2026-10-28T08:00:00Z" };

@@ -271,21 +271,33 @@ A-8,LEGACY,Fiber Plant,2024-01-10,100.00,,61,sum_of_years_digits,,1,
       "capex: 2026-11 is not closed: the register's latest closed period is 2026-10, and only the latest can be reopened (capex reopen --period 2026-10).\n",
     );
 
-    const reopened = await capex(["reopen", "--period", "2026-10", "--db", db]);
-    expect(reopened).toEqual({
-      code: 0,
-      stderr: "",
-      stdout: [
-        `Reopened 2026-10: the register ${db} is back to where 2026-09 closed it.`,
-        "  removed:  2 asset events (2 assets first posted in 2026-10), 5 depreciation balances, 3 journal entries (10 lines)",
-        "  outputs:  the output folder of 2026-10 (12 files and its manifest.json) is left as it was: fiber-capex does not delete it. Closing 2026-10 again replaces it.",
-        "Next: capex close --period 2026-10 --snapshot DIR",
-        "",
-      ].join("\n"),
-    });
+    const removedClose = JSON.parse((await capex(["register", "status", "--db", db, "--json"])).stdout).periods[1];
+    const reopened = await capex(["reopen", "--period", "2026-10", "--db", db, "--reason", "snapshot fetched before the crews' corrections"]);
+    expect(reopened).toEqual({ code: 0, stderr: "", stdout: expect.any(String) });
+    const [first, logged, ...rest] = reopened.stdout.split("\n");
+    expect(first).toBe(`Reopened 2026-10: the register ${db} is back to where 2026-09 closed it.`);
+    // The register logs the close it removed, who reopened it, when and why (the clock is the run's own).
+    expect(logged).toMatch(new RegExp(`^  logged:   the close removed \\(closed ${removedClose.closed_at} by \\S+\\), reopened \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z by \\S+: snapshot fetched before the crews' corrections$`));
+    expect(rest).toEqual([
+      "  journal:  if 2026-10's journal was imported into the ledger, reverse it there before the period's close is posted again",
+      "  removed:  2 asset events (2 assets first posted in 2026-10), 5 depreciation balances, 3 journal entries (10 lines)",
+      "  outputs:  the output folder of 2026-10 (12 files and its manifest.json) is left as it was: fiber-capex does not delete it. Closing 2026-10 again replaces it.",
+      "Next: capex close --period 2026-10 --snapshot DIR",
+      "",
+    ]);
     expect(readFileSync(join(out, "journal.csv"), "utf8")).toBe(before);
     const status = JSON.parse((await capex(["register", "status", "--db", db, "--json"])).stdout);
     expect(status).toMatchObject({ latest_closed: "2026-09", next_period: "2026-10", assets_by_status: { active: 3, withdrawn: 0, retired: 0 } });
+    expect(status.reopens).toEqual([
+      {
+        period: "2026-10",
+        reopened_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        reopened_by: removedClose.closed_by,
+        reason: "snapshot fetched before the crews' corrections",
+        removed: { kind: "close", closed_at: removedClose.closed_at, closed_by: removedClose.closed_by, snapshot_sha256: removedClose.input_sha256, rules_sha256: removedClose.rules_sha256, output_hashes: expect.any(Object) },
+      },
+    ]);
+    expect((await capex(["register", "status", "--db", db])).stdout).toContain(`  reopened: 2026-10 at ${status.reopens[0].reopened_at} by ${removedClose.closed_by}: snapshot fetched before the crews' corrections; it removed the close of ${removedClose.closed_at} by ${removedClose.closed_by} (snapshot ${removedClose.input_sha256.slice(0, 12)}…)\n`);
     expect((await capex(["register", "asset", "P1-1", "--db", db])).code).toBe(2);
 
     // Closed again on the same inputs, it posts and writes the same as the first time.
@@ -321,6 +333,7 @@ A-8,LEGACY,Fiber Plant,2024-01-10,100.00,,61,sum_of_years_digits,,1,
       removed: { events: 3, new_assets: 3, balances: 3, journal_entries: 0, journal_lines: 0 },
       output_files_left: 0,
       latest_closed: null,
+      logged: { reopened_at: expect.any(String), reopened_by: expect.any(String), reason: "" },
     });
     const none = await capex(["reopen", "--period", "2026-09", "--db", db]);
     expect(none).toEqual({ code: 2, stdout: "", stderr: `capex: the register ${db} has no closed period, so there is nothing to reopen\n` });

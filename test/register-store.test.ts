@@ -267,8 +267,28 @@ describe.each(BACKENDS)("the register on %s", (backend) => {
         expect({ status: await store.status(), rows: await registerDigest(store) }).toEqual(before);
 
         // Reopen rolls October back to the register as September left it; then October closes on the edited snapshot.
-        await store.exclusive((tx) => tx.reopen("2026-10"));
+        await store.exclusive((tx) => tx.reopen("2026-10", { at: "2026-11-04T00:00:00.000Z", by: "test", reason: "edited snapshot" }));
         expect(await registerDigest(store)).toBe(afterSeptember);
+        // The close it removed stays in the reopen log, with who removed it, when and why.
+        const removed = before.status.periods[1]!;
+        expect(await store.reopenLog()).toEqual([
+          {
+            period: "2026-10",
+            reopenedAt: "2026-11-04T00:00:00.000Z",
+            reopenedBy: "test",
+            reason: "edited snapshot",
+            removed: {
+              kind: "close",
+              closedAt: removed.closedAt,
+              closedBy: removed.closedBy,
+              snapshotSha256: removed.snapshotSha256,
+              rulesSha256: removed.rulesSha256,
+              toolVersion: removed.toolVersion,
+              controlTotals: removed.controlTotals,
+              outputHashes: removed.outputHashes,
+            },
+          },
+        ]);
         const reclosed = await runMonthEnd({ register: store, snapshot: edited, rules, period: "2026-10", out: join(dir, "2026-10-edited"), now: FIXED_NOW });
         expect(reclosed.status).toBe("closed");
         expect((await store.status()).periods.map((p) => [p.period, p.snapshotSha256])).toEqual([
@@ -564,7 +584,7 @@ describe("a PostgreSQL register written before balances were kept in blocks (sch
       const seen = async () => {
         const state = await store.loadState();
         const id = [...state.assets.keys()].sort()[0]!;
-        // Every row but the migrations' own (004 and 005 are applied again, at another time).
+        // Every row but the migrations' own (004 to 006 are applied again, at another time).
         return { rows: await registerDigest(store, TABLES.filter((t) => t !== "kysely_migration")), state: stateDigest(state), history: await store.assetHistory(id) };
       };
       let before: Awaited<ReturnType<typeof seen>>;
@@ -584,7 +604,9 @@ describe("a PostgreSQL register written before balances were kept in blocks (sch
       await r.exec("alter table asset_balances add primary key (period_no, asset_no)");
       // And before migration 005 (no rebase here holds a year opening: its columns are all null).
       await r.exec("alter table asset_events drop column rebase_year_opening_period, drop column rebase_year_opening");
-      await r.exec("delete from kysely_migration where name in ('004_balance_blocks', '005_rebase_year_opening')");
+      // And before the reopen log (006).
+      await r.exec("drop table reopened_periods");
+      await r.exec("delete from kysely_migration where name in ('004_balance_blocks', '005_rebase_year_opening', '006_reopen_log')");
       store = await r.open();
       try {
         expect(await seen()).toEqual(before);
@@ -885,7 +907,7 @@ describe("an SQLite register", () => {
     const closedInto = join(tmp(), "capex.db");
     const third = await RegisterStore.open(closedInto);
     expect((await close(third, "2026-09", snapshots.sep, join(tmp(), "out"))).status).toBe("closed");
-    await third.exclusive((tx) => tx.reopen("2026-09"));
+    await third.exclusive((tx) => tx.reopen("2026-09", { at: "2026-11-04T00:00:00.000Z", by: "test", reason: "" }));
     await third.close();
     expect(readdirSync(dirname(closedInto))).toEqual(["capex.db"]);
 

@@ -2,9 +2,9 @@ import { monthIndexOf, periodEndDate, periodOfMonthIndex, periodStartDate } from
 import { InputError } from "../errors.js";
 import type { Cents } from "../money.js";
 import { toolVersion } from "../package-info.js";
-import type { PeriodReport } from "../register/model.js";
+import type { PeriodReport, ReopenRecord } from "../register/model.js";
 import type { RegisterStore } from "../register/store.js";
-import type { AuditAddition, AuditException, AuditReport, CutoffTask, SampledItem } from "./model.js";
+import type { AuditAddition, AuditException, AuditReport, AuditScope, CutoffTask, SampledItem } from "./model.js";
 import { planSample } from "./sample.js";
 import { localTime, PeriodLines } from "./trace.js";
 
@@ -59,6 +59,11 @@ function openExceptions(reports: Array<{ period: string; report: PeriodReport }>
     if (covered[i] === undefined) break;
   }
   return out;
+}
+
+/** The closes of a period a reopen removed: each came before the close that stands (a reopened period is closed again to be audited). */
+function reopensOf(log: ReopenRecord[]): AuditScope["reopens"] {
+  return log.length ? log.map((x) => ({ reopenedAt: x.reopenedAt, reopenedBy: x.reopenedBy, reason: x.reason, closedAt: x.removed.closedAt, closedBy: x.removed.closedBy })) : undefined;
 }
 
 export async function gatherAuditReport(store: RegisterStore, period: string, options: AuditOptions = {}): Promise<AuditReport> {
@@ -216,6 +221,7 @@ export async function gatherAuditReport(store: RegisterStore, period: string, op
       closedBy: closed.closedBy,
       generatedAt: now().toISOString(),
       outputHashes: closed.outputHashes,
+      reopens: reopensOf(await store.reopenLog(period)),
     },
     rollforward: report.rollforward,
     continuity: report.ties.continuity,

@@ -50,6 +50,12 @@ export interface AuditScope {
   closedBy: string;
   generatedAt: string;
   outputHashes: Record<string, string>;
+  /**
+   * Earlier closes of this period that a reopen removed, oldest first, as the register logged
+   * them: the report is of the close that stands. Absent from a report of a register without a
+   * reopen log, or whose period was never reopened.
+   */
+  reopens?: Array<{ reopenedAt: string; reopenedBy: string; reason: string; closedAt: string; closedBy: string }> | undefined;
 }
 
 export interface AuditAddition {

@@ -105,6 +105,11 @@ function scopeSection(l: Layout): void {
     ["Tool version of this report", s.toolVersionNow],
     ["Closed at", s.closedAt],
     ["Closed by", clean(s.closedBy)],
+    // A close a reopen removed is part of the period's story: the register logged it.
+    ...(s.reopens ?? []).map((x, i): [string, string] => [
+      `Reopened${s.reopens!.length > 1 ? ` (${i + 1})` : ""}`,
+      `${x.reopenedAt} by ${clean(x.reopenedBy)}${x.reason ? `: ${clean(x.reason)}` : " (no reason given)"}; it removed the close of ${x.closedAt} by ${clean(x.closedBy)}`,
+    ]),
     ["Report generated at", s.generatedAt],
   ]);
   l.subheading("Outputs of the close, as the register recorded their sha256");

@@ -64,13 +64,27 @@ const statusCommand = {
           depreciation: p.depreciation,
         })),
         assets_by_status: assets,
+        reopens: s.reopens.map((x) => ({
+          period: x.period,
+          reopened_at: x.reopenedAt,
+          reopened_by: x.reopenedBy,
+          reason: x.reason,
+          removed: { kind: x.removed.kind, closed_at: x.removed.closedAt, closed_by: x.removed.closedBy, snapshot_sha256: x.removed.snapshotSha256, rules_sha256: x.removed.rulesSha256, output_hashes: x.removed.outputHashes },
+        })),
       });
       return EXIT.ok;
     }
     if (o.quiet) return EXIT.ok;
     w(`Register ${s.location} (${s.backend === "sqlite" ? "SQLite" : "PostgreSQL"})`);
+    // The register's log of reopens: each close a reopen removed stays on record.
+    const reopens = () => {
+      for (const x of s.reopens) {
+        w(`  reopened: ${x.period} at ${x.reopenedAt} by ${x.reopenedBy}${x.reason ? `: ${x.reason}` : " (no reason given)"}; it removed the ${x.removed.kind} of ${x.removed.closedAt} by ${x.removed.closedBy} (snapshot ${x.removed.snapshotSha256.slice(0, 12)}…)`);
+      }
+    };
     if (s.periods.length === 0) {
       w("  no period closed yet: close a first month with capex close, or take on existing assets first with capex register import FILE --as-of YYYY-MM");
+      reopens();
       return EXIT.ok;
     }
     const rows = s.periods.map((p) => [p.period, p.provisional ? `${p.kind} (provisional)` : p.kind, p.closedAt, p.closedBy, p.rulesVersion, p.closingCost, p.closingAccumulated, p.closingNbv, p.additions, p.depreciation]);
@@ -88,6 +102,7 @@ const statusCommand = {
       w(`  provisional: ${provisional.join(", ")} closed before the period ended (--allow-open-period); work Render approves later with a date in it comes in with the next close as a late addition`);
     }
     w(`  assets: ${assets.active} active, ${assets.withdrawn} withdrawn, ${assets.retired} retired`);
+    reopens();
     if (s.id) w(`  register id: ${s.id} (each close's manifest.json names it)`);
     return EXIT.ok;
   },

@@ -284,6 +284,17 @@ export interface PeriodPosting {
   expensed: Array<{ project: string; taskId: number; amount: Cents; account: string; faClass: string; takeOn?: boolean | undefined }>;
 }
 
+/** A reopen, from the register's log: the close it removed, and who removed it, when and why. */
+export interface ReopenRecord {
+  period: string;
+  reopenedAt: string;
+  reopenedBy: string;
+  /** As given to capex reopen --reason; empty when none was. */
+  reason: string;
+  /** The period's row as it stood before the reopen. */
+  removed: Pick<ClosedPeriod, "kind" | "closedAt" | "closedBy" | "snapshotSha256" | "rulesSha256" | "toolVersion" | "controlTotals" | "outputHashes">;
+}
+
 /** The closed periods as `capex register status` shows them. */
 export type ClosedPeriod = Pick<
   PeriodPosting,

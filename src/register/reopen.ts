@@ -1,10 +1,13 @@
 import { parsePeriod } from "../dates.js";
 import { PeriodOrderError } from "../errors.js";
-import type { PeriodContents, RegisterStore } from "./store.js";
+import type { ReopenRecord } from "./model.js";
+import { closedBy, type PeriodContents, type RegisterStore } from "./store.js";
 
 export interface ReopenResult extends PeriodContents {
   /** The register's latest closed period once this one is gone (undefined: the register is empty again). */
   latestClosed: string | undefined;
+  /** What the register's reopen log now holds of this reopen. */
+  logged: ReopenRecord;
 }
 
 /**
@@ -13,7 +16,14 @@ export interface ReopenResult extends PeriodContents {
  * in the ledger, so it never changes; corrections to it flow through the next close's
  * adjustments. Runs under the register's close lock, in one transaction.
  */
-export async function reopenPeriod(store: RegisterStore, period: string): Promise<ReopenResult> {
+export interface ReopenOptions {
+  /** Why, for the register's log (capex reopen --reason). */
+  reason?: string | undefined;
+  /** The clock the log records the reopen by. */
+  now?: () => Date;
+}
+
+export async function reopenPeriod(store: RegisterStore, period: string, options: ReopenOptions = {}): Promise<ReopenResult> {
   parsePeriod(period, "--period");
   return store.exclusive(async (tx) => {
     const periods = await tx.closedPeriods();
@@ -27,7 +37,8 @@ export async function reopenPeriod(store: RegisterStore, period: string): Promis
       );
     }
     const contents = (await tx.periodContents(period))!;
-    await tx.reopen(period);
-    return { ...contents, latestClosed: periods.at(-2)?.period };
+    const log = { at: (options.now ?? (() => new Date()))().toISOString(), by: closedBy(), reason: options.reason?.trim() ?? "" };
+    const logged = await tx.reopen(period, log);
+    return { ...contents, latestClosed: periods.at(-2)?.period, logged };
   });
 }

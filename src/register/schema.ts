@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, sql } from "kysely";
+import { type Generated, type Kysely, type Migration, sql } from "kysely";
 
 /**
  * The register's tables, one schema for SQLite and PostgreSQL. Money is integer cents in
@@ -63,6 +63,22 @@ export interface RegisterTables {
   opening_balances: { period: string; account: string; fa_class: string; balance: number };
   expensed_postings: { period: string; project: string; task_id: number; amount: number; account: string; fa_class: string; take_on: number };
   period_reports: { period: string; report: string };
+  /** Each reopen: the period's row as it stood (the close it removed), and who reopened it, when and why. */
+  reopened_periods: {
+    reopen_no: Generated<number>;
+    period: string;
+    reopened_at: string;
+    reopened_by: string;
+    reason: string;
+    kind: string;
+    closed_at: string;
+    closed_by: string;
+    snapshot_sha256: string;
+    rules_sha256: string;
+    tool_version: string;
+    control_totals: string;
+    output_hashes: string;
+  };
 }
 
 /**
@@ -192,6 +208,15 @@ export const migrations = (backend: Backend): Record<string, Migration> => ({
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable("asset_events").addColumn("rebase_year_opening_period", "text").execute();
       await db.schema.alterTable("asset_events").addColumn("rebase_year_opening", "bigint").execute();
+    },
+  },
+  // A reopen removes a close: the log keeps that it was there, who removed it, when and why.
+  "006_reopen_log": {
+    async up(db: Kysely<unknown>) {
+      const key = sql.raw(backend === "postgres" ? "bigint generated always as identity primary key" : "integer primary key");
+      await sql`create table reopened_periods (reopen_no ${key}, period text not null, reopened_at text not null, reopened_by text not null, reason text not null,
+        kind text not null, closed_at text not null, closed_by text not null, snapshot_sha256 text not null, rules_sha256 text not null, tool_version text not null,
+        control_totals text not null, output_hashes text not null)`.execute(db);
     },
   },
 });

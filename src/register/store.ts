@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
-import { type Dialect, Kysely, Migrator, type Transaction, PostgresDialect, SqliteDialect, sql } from "kysely";
+import { type Dialect, type Insertable, Kysely, Migrator, type Selectable, type Transaction, PostgresDialect, SqliteDialect, sql } from "kysely";
 import type pg from "pg";
 import type { AssetRecord } from "../capitalize/outcomes.js";
 import { monthIndexOf } from "../dates.js";
@@ -15,7 +15,7 @@ import { PeriodOrderError, RegisterBusyError, RegisterError, RegisterOpenError }
 import type { JournalEntry, JournalSource } from "../ledger/journal.js";
 import type { Cents } from "../money.js";
 import { type AssetBalance, type AssetRetirement, type AssetSource, type AssetStatus, type ClassBalance, type ClosedPeriod, type EarlierRetirementsTax, earlierMonthsOfTaxYear, emptyRegisterState, type EventKind, expensedKey, ledgerKey, type PeriodPosting,
-  notClosedReason, type PeriodReport, recordSummary, type RegisteredAsset, type RegisterState, retiredOf } from "./model.js";
+  notClosedReason, type ReopenRecord, type PeriodReport, recordSummary, type RegisteredAsset, type RegisterState, retiredOf } from "./model.js";
 import type { DisposalRow } from "./reconcile.js";
 import { BALANCE_BLOCK, type Backend, migrations, REGISTER_MARK, type RegisterTables } from "./schema.js";
 
@@ -560,6 +560,13 @@ export class RegisterStore {
    * The closed period `period`, or a PeriodOrderError saying why it is not closed and what to
    * do (notClosedReason), then `onlyClosed`: what the caller does with closed periods only.
    */
+  /** Every reopen the register logged (of `period`, when given), oldest first. */
+  async reopenLog(period?: string): Promise<ReopenRecord[]> {
+    let q = this.db.selectFrom("reopened_periods").selectAll().orderBy("reopen_no");
+    if (period !== undefined) q = q.where("period", "=", period);
+    return (await q.execute()).map(reopenRecord);
+  }
+
   async requireClosed(period: string, onlyClosed: string): Promise<ClosedPeriod> {
     const periods = await closedPeriods(this.db);
     const closed = periods.find((p) => p.period === period);
@@ -781,12 +788,18 @@ export class RegisterTransaction {
     };
   }
 
-  /** Removes the latest closed period (it must be `period`) and commits. */
-  async reopen(period: string): Promise<void> {
+  /**
+   * Removes the latest closed period (it must be `period`), logs the close it removes with who
+   * reopened it, when and why (reopenLog), and commits.
+   */
+  async reopen(period: string, log: { at: string; by: string; reason: string }): Promise<ReopenRecord> {
     const t = this.tx;
     // Removing any other period would leave later postings standing on a history that is gone.
-    const latest = (await closedPeriods(t)).at(-1)?.period;
-    if (latest !== period) throw new PeriodOrderError(`${period} is not the register's latest closed period (${latest ?? "none is closed"}); only the latest can be reopened`);
+    const latest = (await closedPeriods(t)).at(-1);
+    if (latest?.period !== period) throw new PeriodOrderError(`${period} is not the register's latest closed period (${latest?.period ?? "none is closed"}); only the latest can be reopened`);
+    const { kind, closedAt, closedBy, snapshotSha256, rulesSha256, toolVersion, controlTotals, outputHashes } = latest;
+    const logged: ReopenRecord = { period, reopenedAt: log.at, reopenedBy: log.by, reason: log.reason, removed: { kind, closedAt, closedBy, snapshotSha256, rulesSha256, toolVersion, controlTotals, outputHashes } };
+    await t.insertInto("reopened_periods").values(reopenRow(logged)).execute();
     await t.deleteFrom(this.backend === "postgres" ? "asset_balance_blocks" : "asset_balances").where("period_no", "=", monthIndexOf(period)).execute();
     await t.deleteFrom("asset_events").where("period", "=", period).execute();
     await t.deleteFrom("assets").where("first_period", "=", period).execute();
@@ -796,7 +809,45 @@ export class RegisterTransaction {
     await sql`commit`.execute(t);
     this.committed = true;
     this.onCommit();
+    return logged;
   }
+}
+
+/** A reopen as the log's row holds it, and back. */
+function reopenRow(r: ReopenRecord): Insertable<RegisterTables["reopened_periods"]> {
+  const x = r.removed;
+  return {
+    period: r.period,
+    reopened_at: r.reopenedAt,
+    reopened_by: r.reopenedBy,
+    reason: r.reason,
+    kind: x.kind,
+    closed_at: x.closedAt,
+    closed_by: x.closedBy,
+    snapshot_sha256: x.snapshotSha256,
+    rules_sha256: x.rulesSha256,
+    tool_version: x.toolVersion,
+    control_totals: JSON.stringify(x.controlTotals),
+    output_hashes: JSON.stringify(x.outputHashes),
+  };
+}
+function reopenRecord(r: Selectable<RegisterTables["reopened_periods"]>): ReopenRecord {
+  return {
+    period: r.period,
+    reopenedAt: r.reopened_at,
+    reopenedBy: r.reopened_by,
+    reason: r.reason,
+    removed: {
+      kind: r.kind as "close" | "import",
+      closedAt: r.closed_at,
+      closedBy: r.closed_by,
+      snapshotSha256: r.snapshot_sha256,
+      rulesSha256: r.rules_sha256,
+      toolVersion: r.tool_version,
+      controlTotals: JSON.parse(r.control_totals) as Record<string, string>,
+      outputHashes: JSON.parse(r.output_hashes) as Record<string, string>,
+    },
+  };
 }
 
 function eventRow(e: RegisterTables["asset_events"]): AssetEventRow {

@@ -1,5 +1,5 @@
 import { monthIndexOf, periodOfMonthIndex } from "../dates.js";
-import type { AssetStatus } from "./model.js";
+import type { AssetStatus, ReopenRecord } from "./model.js";
 import type { Backend } from "./schema.js";
 import type { RegisterStore } from "./store.js";
 
@@ -34,6 +34,8 @@ export interface RegisterSummary {
   assetsByStatus: Record<AssetStatus, number>;
   /** The register's id, which each close's manifest names (undefined until its first close or import of fiber-capex 0.5.0 or later). */
   id: string | undefined;
+  /** Every reopen, oldest first: the close it removed, who reopened it, when and why. */
+  reopens: ReopenRecord[];
 }
 
 export async function registerSummary(store: RegisterStore): Promise<RegisterSummary> {
@@ -63,5 +65,6 @@ export async function registerSummary(store: RegisterStore): Promise<RegisterSum
     nextPeriod: latestClosed === undefined ? undefined : periodOfMonthIndex(monthIndexOf(latestClosed) + 1),
     assetsByStatus: s.assetsByStatus,
     id: await store.registerId(),
+    reopens: await store.reopenLog(),
   };
 }
