@@ -119,11 +119,11 @@ export { type AdjustmentRow, type AssetPeriod, type DisposalRow, type Reconcilia
 export { checkRetirements, parseRetirements, readRetirements, type RetirementRequest } from "./register/retirements.js";
 // The register: what the closes posted, month after month (DESIGN §8)
 export { UnknownAssetError } from "./errors.js";
-export type { AssetEvent, AssetStatus, ClosedPeriod, EventKind, PeriodPosting, RegisterState } from "./register/model.js";
+export type { AssetEvent, AssetStatus, ClosedPeriod, EventKind, PeriodPosting, RegisterState, ReopenRecord } from "./register/model.js";
 export { type AssetEventRow, type AssetHistory, describeLocation, type GlBookRow, type LoadOptions, type OpenOptions, type PeriodContents, type RegisterLocation, type RegisterStatus, RegisterStore, RegisterTransaction, registerLocation } from "./register/store.js";
 export { type AssetStory, assetStory } from "./register/history.js";
 export { type ImportInput, type ImportSummary, importAssets, parseTakeOn, REQUIRED_TAKE_ON_COLUMNS, TAKE_ON_COLUMNS, type TakeOnAsset, takeOnPosting, takeOnWarnings } from "./register/import.js";
-export { type ReopenResult, reopenPeriod } from "./register/reopen.js";
+export { type ReopenOptions, type ReopenResult, reopenPeriod } from "./register/reopen.js";
 export { type PeriodSummary, type RegisterSummary, registerSummary } from "./register/summary.js";
 
 // Audit (DESIGN §9)
