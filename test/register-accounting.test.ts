@@ -646,7 +646,7 @@ describe("retirements", () => {
     expect(() => parseRetirements("asset_id,date,portion,proceeds\nP1-6,2026-11-05,half,\nP1-6,2026-11-05,all,\n,,,\nP1-7,2026-11-05,all,\n", file)).toThrow(
       `${file}: 2 problems in the retirements file; nothing was done:\n` +
         '  line 2: portion "half" must be all, a quantity in the asset\'s unit (120.5, or 120.5 ft) or a percentage (25%)\n' +
-        "  line 3: asset P1-6 is already retired on line 2; put one row per asset",
+        "  line 3: asset P1-6 has a row on line 2 already; put one row per asset",
     );
   });
 

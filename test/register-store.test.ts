@@ -731,14 +731,14 @@ describe("an SQLite register", () => {
     try {
       await close(store, "2026-09", snapshots.sep, join(tmp(), "2026-09"));
       const file = join(tmp(), "retirements.csv");
-      writeFileSync(file, "asset_id,date,portion,proceeds,removal_cost,reason\nNOPE-1,2026-10-15,all,,,\nP1-1,2026-10-15,120%,,,\nP1-1,2026-09-30,all,abc,1.234,\nP1-2,2026-10-32,all,,,\n,2026-10-15,all,,,\nP1-2,2026-10-16,all,,,\n");
+      writeFileSync(file, "asset_id,date,portion,proceeds,removal_cost,reason\nNOPE-1,2026-10-15,all,,,\nP1-1,2026-10-15,120%,,,\nP1-1,2026-09-30,all,abc,1.234,\nP1-2,2026-10-32,all,,,\n,2026-10-15,all,,,\nP1-2,2026-10-16,all,,,\nP1-5,2026-10-15,10 m,,,\n");
       const out = join(tmp(), "2026-10");
       await expect(close(store, "2026-10", snapshots.oct, out, file)).rejects.toThrow(
-        `${file}: 9 problems in the retirements file; nothing was done:\n` +
+        `${file}: 10 problems in the retirements file; nothing was done:\n` +
           "  line 2: asset NOPE-1 is not in the register; check the id with capex register asset ID or in the last close's register.csv\n" +
           "  line 3: portion 120% must be more than 0% and at most 100%\n" +
           // A second row of an asset, after a first that could not be read, or one that could.
-          "  line 4: asset P1-1 is already retired on line 3; put one row per asset\n" +
+          "  line 4: asset P1-1 has a row on line 3 already; put one row per asset\n" +
           '  line 4: proceeds "abc" is not an amount; write it like 1250.00 (no sign, no thousands separator, at most 2 decimals)\n' +
           // Three decimals would post rounded to cents without a word.
           '  line 4: removal_cost "1.234" is not an amount; write it like 1250.00 (no sign, no thousands separator, at most 2 decimals)\n' +
@@ -746,7 +746,9 @@ describe("an SQLite register", () => {
           // A field refused by the shape check is not checked against the register as well.
           '  line 5: date "2026-10-32" is not a date written YYYY-MM-DD\n' +
           "  line 6: asset_id is empty\n" +
-          "  line 7: asset P1-2 is already retired on line 5; put one row per asset",
+          "  line 7: asset P1-2 has a row on line 5 already; put one row per asset\n" +
+          // Listed with the rest, not only once they are corrected.
+          "  line 8: portion 10 m is not in the unit asset P1-5 is counted in (ft); give the quantity in ft, or a percentage",
       );
       expect(existsSync(out)).toBe(false);
       expect((await store.status()).periods.map((p) => p.period)).toEqual(["2026-09"]);

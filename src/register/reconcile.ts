@@ -19,7 +19,7 @@ import {
   type RetiredPart,
   retiredOf,
 } from "./model.js";
-import { entersInThisClose, notInRegister, type RetirementRequest, retiredFraction } from "./retirements.js";
+import { entersInThisClose, notInRegister, oneRowPerAsset, quantityProblem, type RetirementRequest, retiredFraction } from "./retirements.js";
 
 /** One row of adjustments.csv: a change found since the register's last close. */
 export interface AdjustmentRow {
@@ -580,7 +580,7 @@ function retirementsByAsset(requests: readonly RetirementRequest[], start: strin
   const refuse = (r: RetirementRequest, message: string) => problems.push({ line: r.line, message });
   for (const r of requests) {
     const first = byAsset.get(r.assetId);
-    if (first) refuse(r, `asset ${r.assetId} is already retired on line ${first.line}; put one row per asset`);
+    if (first) refuse(r, oneRowPerAsset(r.assetId, first.line));
     else byAsset.set(r.assetId, r);
     if (r.date < start || r.date > end) refuse(r, `date ${r.date} is not in the period being closed (${start} to ${end})`);
   }
@@ -591,18 +591,8 @@ function retirementsByAsset(requests: readonly RetirementRequest[], start: strin
     acceptable(r: RetirementRequest, record: AssetRecord): boolean {
       const before = problems.length;
       if (r.date < record.inServiceDate) refuse(r, `date ${r.date} is before the asset's in-service date ${record.inServiceDate}`);
-      if (r.portion.kind === "quantity") {
-        const q = record.quantity;
-        const unit = r.portion.unit;
-        if (q === undefined || new Dec(q).lte(0)) refuse(r, `asset ${r.assetId} has no quantity; retire it by percentage (25%) or all`);
-        else if (unit !== undefined && unit.toLowerCase() !== (record.uom ?? "").toLowerCase()) {
-          const told =
-            record.uom === undefined
-              ? `names a unit, but asset ${r.assetId} is counted in none; give the quantity as a bare number, or a percentage`
-              : `is not in the unit asset ${r.assetId} is counted in (${record.uom}); give the quantity in ${record.uom}, or a percentage`;
-          refuse(r, `portion ${r.portion.quantity} ${unit} ${told}`);
-        } else if (r.portion.quantity.gt(q)) refuse(r, `portion ${r.portion.quantity} is more than remains of asset ${r.assetId} (${q} ${record.uom ?? ""})`.trimEnd());
-      }
+      const quantity = quantityProblem(r, record);
+      if (quantity) refuse(r, quantity);
       return problems.length === before;
     },
     throwIfRefused(): void {

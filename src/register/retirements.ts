@@ -116,7 +116,7 @@ export function readRetirementRows(text: string, file: string): { requests: Reti
     // One row per asset. Two rows that both read as requests are told by the close, which
     // checks requests against each other; a row after one that could not be read, here.
     const first = assetId ? firstRow.get(assetId) : undefined;
-    if (first && !first.read) problems.push({ line, message: `asset ${assetId} is already retired on line ${first.line}; put one row per asset` });
+    if (first && !first.read) problems.push({ line, message: oneRowPerAsset(assetId, first.line) });
     if (!isIsoDate(date)) problems.push({ line, message: `date "${date}" is not a date written YYYY-MM-DD` });
     let portion: RetirementRequest["portion"] | undefined;
     if (portionText === "all") portion = { kind: "all" };
@@ -191,6 +191,30 @@ export function notInRegister(assetId: string, ids: Iterable<string>, nth: numbe
 
 const RETIRE_LATER = "retire it in a later period";
 
+/** A second row of an asset: said the same whether the first could be read or not (it was not "retired" then). */
+export const oneRowPerAsset = (assetId: string, firstLine: number) => `asset ${assetId} has a row on line ${firstLine} already; put one row per asset`;
+
+/**
+ * What is wrong with retiring a quantity of an asset as `record` holds it, if anything: it has
+ * no quantity, the row names another unit, or more than remains. Checked against the register
+ * before any work, and by the close against the asset as it reconciles it.
+ */
+export function quantityProblem(r: RetirementRequest, record: { quantity?: string | undefined; uom?: string | undefined }): string | undefined {
+  if (r.portion.kind !== "quantity") return undefined;
+  const q = record.quantity;
+  const unit = r.portion.unit;
+  if (q === undefined || new Dec(q).lte(0)) return `asset ${r.assetId} has no quantity; retire it by percentage (25%) or all`;
+  if (unit !== undefined && unit.toLowerCase() !== (record.uom ?? "").toLowerCase()) {
+    const told =
+      record.uom === undefined
+        ? `names a unit, but asset ${r.assetId} is counted in none; give the quantity as a bare number, or a percentage`
+        : `is not in the unit asset ${r.assetId} is counted in (${record.uom}); give the quantity in ${record.uom}, or a percentage`;
+    return `portion ${r.portion.quantity} ${unit} ${told}`;
+  }
+  if (r.portion.quantity.gt(q)) return `portion ${r.portion.quantity} is more than remains of asset ${r.assetId} (${q} ${record.uom ?? ""})`.trimEnd();
+  return undefined;
+}
+
 /** Why an asset the register does not hold yet, which this close adds, cannot be retired in it. */
 export function entersInThisClose(assetId: string, inServiceDate: string): string {
   return `asset ${assetId} enters the register in this close (placed in service ${inServiceDate}); ${RETIRE_LATER}`;
@@ -213,7 +237,7 @@ function retirementProblems(requests: RetirementRequest[], state: RegisterState,
     // problem already: only the fields that were read are checked against the register.
     const dated = isIsoDate(r.date);
     const first = r.assetId ? seen.get(r.assetId) : undefined;
-    if (first !== undefined) problems.push({ line: r.line, message: `asset ${r.assetId} is already retired on line ${first}; put one row per asset` });
+    if (first !== undefined) problems.push({ line: r.line, message: oneRowPerAsset(r.assetId, first) });
     if (r.assetId) seen.set(r.assetId, r.line);
     if (dated && (r.date < start || r.date > end)) problems.push({ line: r.line, message: `date ${r.date} is not in the period being closed (${start} to ${end})` });
     if (!r.assetId) continue;
@@ -229,11 +253,8 @@ function retirementProblems(requests: RetirementRequest[], state: RegisterState,
     if (a.status === "retired") problems.push({ line: r.line, message: `asset ${r.assetId} is already wholly retired` });
     if (a.status !== "active") continue;
     if (dated && r.date < a.record.inServiceDate) problems.push({ line: r.line, message: `date ${r.date} is before the asset's in-service date ${a.record.inServiceDate}` });
-    if (r.portion.kind === "quantity") {
-      const q = a.record.quantity;
-      if (q === undefined || new Dec(q).lte(0)) problems.push({ line: r.line, message: `asset ${r.assetId} has no quantity; retire it by percentage (25%) or all` });
-      else if (r.portion.quantity.gt(q)) problems.push({ line: r.line, message: `portion ${r.portion.quantity} is more than remains of asset ${r.assetId} (${q} ${a.record.uom ?? ""})`.trimEnd() });
-    }
+    const quantity = quantityProblem(r, a.record);
+    if (quantity) problems.push({ line: r.line, message: quantity });
   }
   return problems;
 }
