@@ -126,9 +126,10 @@ describe("capex register and capex reopen", () => {
         "  period   kind    status  cost change  accumulated change  catch-up  message",
         "  2026-09  import  active     38900.00            17322.19      0.00  taken on from fixtures/import/example-assets.csv at accumulated depreciation 17322.19 to 2026-09-30; the remaining 17687.81 depreciates over the rest of its life from 2026-10",
         "Depreciation",
-        "  period   amount  accumulated",
-        "  2026-09    0.00     17322.19",
-        "Journal entries (of its project and classes): none",
+        "  period   amount  other changes  accumulated",
+        // Taken on: the accumulated it came with is an other change, so the row adds up.
+        "  2026-09    0.00       17322.19     17322.19",
+        "Journal entries its movements reached: none (capex trace LEG-0003 shows its lines)",
         "",
       ].join("\n"),
     });
@@ -228,13 +229,15 @@ A-8,LEGACY,Fiber Plant,2024-01-10,100.00,,61,sum_of_years_digits,,1,
     const story = async (id: string) => JSON.parse((await capex(["register", "asset", id, "--db", db, "--json"])).stdout);
     const sl1 = await story("IMP-SL-1");
     expect(sl1.depreciation).toEqual([
-      { period: "2026-09", amount: "0.00", accumulated: "3333.33" },
-      { period: "2026-10", amount: "246.91", accumulated: "3580.24" },
+      { period: "2026-09", amount: "0.00", other_changes: "3333.33", accumulated: "3333.33" },
+      { period: "2026-10", amount: "246.91", other_changes: "0.00", accumulated: "3580.24" },
     ]);
     expect(sl1).toMatchObject({ source: "import", project: "LEGACY", task_id: null, status: "active", accumulated: "3580.24", net_book_value: "6419.76" });
-    expect((await story("IMP-SL-2")).depreciation[1]).toEqual({ period: "2026-10", amount: "73.53", accumulated: "1073.53" });
+    // Only the entries its own movements reached: its depreciation, not October's capitalization of other assets.
+    expect(sl1.journal_ids).toEqual(["DEP-2026-10-LEGACY"]);
+    expect((await story("IMP-SL-2")).depreciation[1]).toEqual({ period: "2026-10", amount: "73.53", other_changes: "0.00", accumulated: "1073.53" });
     expect((await story("IMP-SL-2")).method).toBe("straight_line");
-    expect((await story("IMP-DB-1")).depreciation[1]).toEqual({ period: "2026-10", amount: "722.68", accumulated: "18044.87" });
+    expect((await story("IMP-DB-1")).depreciation[1]).toEqual({ period: "2026-10", amount: "722.68", other_changes: "0.00", accumulated: "18044.87" });
     // The journal books their depreciation; the imported project's entry is in their story.
     const journal = readFileSync(join(out, "journal.csv"), "utf8");
     expect(journal).toContain("LEGACY");
@@ -316,9 +319,9 @@ A-8,LEGACY,Fiber Plant,2024-01-10,100.00,,61,sum_of_years_digits,,1,
         "  period   kind      status  cost change  accumulated change  catch-up  message",
         "  2026-10  addition  active      1924.00                0.00      0.00  placed in service 2026-10-15",
         "Depreciation",
-        "  period   amount  accumulated",
-        "  2026-10    3.21         3.21",
-        "Journal entries (of its project and classes): CAP-2026-10-P1, DEP-2026-10-P1",
+        "  period   amount  other changes  accumulated",
+        "  2026-10    3.21           0.00         3.21",
+        "Journal entries its movements reached: CAP-2026-10-P1, DEP-2026-10-P1 (capex trace P1-1 shows its lines)",
         "",
       ].join("\n"),
     });
@@ -437,7 +440,21 @@ describe("the register's commands as library functions, on PostgreSQL (PGlite)",
       expect(state.ledger.get("2440|Equipment (Tooling)")).toBe(3_890_000);
       expect(state.ledger.get("3140|Equipment (Tooling)")).toBe(-1_732_219);
       await expect(reopenPeriod(store, "2026-08")).rejects.toMatchObject({ code: "REGISTER_ORDER" });
-      expect(await reopenPeriod(store, "2026-09")).toEqual({ period: "2026-09", kind: "import", events: 3, newAssets: 3, balances: 3, journalEntries: 0, journalLines: 0, outputFiles: 0, latestClosed: undefined });
+      const reopened = await reopenPeriod(store, "2026-09", { reason: "take-on file had the wrong as-of month", now: () => new Date("2026-11-02T10:00:00Z") });
+      expect(reopened).toEqual({
+        period: "2026-09",
+        kind: "import",
+        events: 3,
+        newAssets: 3,
+        balances: 3,
+        journalEntries: 0,
+        journalLines: 0,
+        outputFiles: 0,
+        latestClosed: undefined,
+        logged: expect.objectContaining({ period: "2026-09", reopenedAt: "2026-11-02T10:00:00.000Z", reason: "take-on file had the wrong as-of month", removed: expect.objectContaining({ kind: "import", closedAt: "2026-11-02T09:00:00.000Z" }) }),
+      });
+      // The log is in the register, PGlite's too.
+      expect(await store.reopenLog()).toEqual([reopened.logged]);
       expect((await registerSummary(store)).periods).toEqual([]);
       expect(await store.assetIds()).toEqual([]);
     } finally {

@@ -1,5 +1,6 @@
 import type { Argv } from "yargs";
 import { z } from "zod";
+import { traceAsset } from "../audit/trace.js";
 import { formatCents } from "../money.js";
 import { loadDefaultRules } from "../package-info.js";
 import { assetStory } from "../register/history.js";
@@ -120,7 +121,13 @@ const assetCommand = {
       .epilog("Exit codes: 0 shown; 1 the register cannot be reached; 2 bad usage, no register there, or no such asset.\nExample: capex register asset ATX-NORTH-8 --db capex.db"),
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(assetOptions, { ...(argv as object), id: String((argv as { id?: unknown }).id ?? "") });
-    const a = await withStore(o.db, (store) => assetStory(store, o.id));
+    const { a, journalIds } = await withStore(o.db, async (store) => {
+      const a = await assetStory(store, o.id);
+      // The entries holding a line the asset's own movements reached, as capex trace finds them:
+      // not every entry of its project and class, which hold the other assets' movements.
+      const traced = await traceAsset(store, o.id);
+      return { a, journalIds: [...new Set(traced.journalLines.map((l) => l.journalId))] };
+    });
     const r = a.record;
     if (o.json) {
       printJson({
@@ -152,8 +159,8 @@ const assetCommand = {
           catch_up: formatCents(e.catchUp),
           message: e.message,
         })),
-        depreciation: a.depreciation.map((d) => ({ period: d.period, amount: formatCents(d.amount), accumulated: formatCents(d.accumulated) })),
-        journal_ids: a.journalIds,
+        depreciation: a.depreciation.map((d) => ({ period: d.period, amount: formatCents(d.amount), other_changes: formatCents(d.otherChanges), accumulated: formatCents(d.accumulated) })),
+        journal_ids: journalIds,
       });
       return EXIT.ok;
     }
@@ -163,8 +170,10 @@ const assetCommand = {
       w(`  source:        Render task ${a.project}#${a.taskId} (${r.taskType}), in service ${r.inServiceDate}, approved by ${r.approvedBy ?? "(not recorded)"}; rule ${r.ruleId}`);
     } else w(`  source:        taken on from another system by capex register import in ${a.firstPeriod}; in service ${r.inServiceDate}`);
     if (r.description) w(`  description:   ${r.description}`);
-    w(`  book:          cost ${formatCents(r.cost)}, salvage ${formatCents(r.salvage)}, ${r.lifeMonths} months, ${r.method}, ${r.convention}${r.quantity === undefined ? "" : `; ${r.quantity} ${r.uom ?? ""}`.trimEnd()}`);
-    w(`  now:           accumulated ${formatCents(a.accumulated)}, net book value ${formatCents(a.netBookValue)}`);
+    // A retired or withdrawn asset's record is as it was last posted, before it left the register.
+    const left = a.status === "active" ? "" : ` (as last posted, before it was ${a.status})`;
+    w(`  book:          cost ${formatCents(r.cost)}, salvage ${formatCents(r.salvage)}, ${r.lifeMonths} months, ${r.method}, ${r.convention}${r.quantity === undefined ? "" : `; ${r.quantity} ${r.uom ?? ""}`.trimEnd()}${left}`);
+    w(a.status === "active" ? `  now:           accumulated ${formatCents(a.accumulated)}, net book value ${formatCents(a.netBookValue)}` : `  now:           ${a.status}: nothing of it left in the register (cost, accumulated and net book value 0.00)`);
     w("Events");
     for (const l of table(
       ["period", "kind", "status", "cost change", "accumulated change", "catch-up", "message"],
@@ -172,8 +181,9 @@ const assetCommand = {
       [false, false, false, true, true, true, false],
     )) w(l);
     w("Depreciation");
-    for (const l of table(["period", "amount", "accumulated"], a.depreciation.map((d) => [d.period, formatCents(d.amount), formatCents(d.accumulated)]), [false, true, true])) w(l);
-    w(`Journal entries (of its project and classes): ${a.journalIds.length ? a.journalIds.join(", ") : "none"}`);
+    // Other changes (taken on, caught up, reversed, retired, moved between classes): each row adds up from the one before.
+    for (const l of table(["period", "amount", "other changes", "accumulated"], a.depreciation.map((d) => [d.period, formatCents(d.amount), formatCents(d.otherChanges), formatCents(d.accumulated)]), [false, true, true, true])) w(l);
+    w(`Journal entries its movements reached: ${journalIds.length ? journalIds.join(", ") : "none"} (capex trace ${a.assetId} shows its lines)`);
     return EXIT.ok;
   },
 };
