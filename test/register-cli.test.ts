@@ -97,8 +97,14 @@ describe("capex register and capex reopen", () => {
     expect(lines[1]).toMatch(/^ {2}period {3}kind {4}closed at +closed by +rules {3}closing cost {2}accumulated {2}net book value {2}additions {2}depreciation$/);
     expect(lines[2]).toMatch(/^ {2}2026-09 {2}import {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z {2}\S+ +2026\.1 {5}333850\.00 {4}123200\.94 {7}210649\.06 {7}0\.00 {10}0\.00$/);
     expect(lines.slice(3, 5)).toEqual(["  latest closed: 2026-09; the next close is 2026-10 (only 2026-09 can be reopened)", "  assets: 4 active, 0 withdrawn, 0 retired"]);
+    // Each period's cost foots: opening + taken on + additions + adjustments − retired = closing.
+    expect(lines.slice(5, 8)).toEqual([
+      "Cost by period",
+      "  period   opening   taken on  additions  cost adjustments  retired  closing cost",
+      "  2026-09     0.00  333850.00       0.00              0.00     0.00     333850.00",
+    ]);
     // The import gave the register its id.
-    expect(lines.slice(5)).toEqual([expect.stringMatching(/^ {2}register id: [0-9a-f-]{36} \(each close's manifest\.json names it\)$/), ""]);
+    expect(lines.slice(8)).toEqual([expect.stringMatching(/^ {2}register id: [0-9a-f-]{36} \(each close's manifest\.json names it\)$/), ""]);
 
     const json = JSON.parse((await capex(["register", "status", "--db", db, "--json"])).stdout);
     expect(json).toMatchObject({

@@ -11,6 +11,7 @@ import { importAssets } from "../src/register/import.js";
 import { stateDigest } from "../src/register/model.js";
 import { parseRetirements, readRetirements } from "../src/register/retirements.js";
 import { RegisterStore, registerLocation } from "../src/register/store.js";
+import { registerSummary } from "../src/register/summary.js";
 import { loadRules } from "../src/rules/load.js";
 import type { Rules } from "../src/rules/model.js";
 import { openSnapshot } from "../src/snapshot/reader.js";
@@ -159,6 +160,13 @@ describe("both backends give byte-identical outputs for the same sequence of clo
             files[period] = outputs(join(dir, period));
           }
           const status = await store.status();
+          // register status's cost by period foots, month after month: September takes on, October adjusts, November retires.
+          const costs = (await registerSummary(store)).periods.map((p) => [p.period, p.openingCost, p.takenOn, p.additions, p.costAdjustments, p.retired, p.closingCost]);
+          expect(costs.map(([period, ...amounts]) => {
+            const [opening, takenOn, additions, adjustments, retired, closing] = amounts.map((a) => Math.round(Number(a) * 100));
+            return [period, opening! + takenOn! + additions! + adjustments! - retired! === closing];
+          })).toEqual([["2026-09", true], ["2026-10", true], ["2026-11", true]]);
+          expect(costs.map((c) => [c[0], c[2], c[5]])).toEqual([["2026-09", "1924.00", "0.00"], ["2026-10", "0.00", "0.00"], ["2026-11", "0.00", "481.00"]]);
           // The free text came back exactly as posted (COPY's escapes on PostgreSQL).
           expect((await store.assetHistory("P1-1"))!.events.map((e) => e.record.location.streetAddress)).toEqual(["Unit 4\\B\tRear\nGate \\N", "Unit 4\\B\tRear\nGate \\N"]);
           results[backend] = {

@@ -63,6 +63,10 @@ const statusCommand = {
           closing_nbv: p.closingNbv,
           additions: p.additions,
           depreciation: p.depreciation,
+          opening_cost: p.openingCost,
+          taken_on: p.takenOn,
+          cost_adjustments: p.costAdjustments,
+          retired: p.retired,
         })),
         assets_by_status: assets,
         reopens: s.reopens.map((x) => ({
@@ -103,6 +107,10 @@ const statusCommand = {
       w(`  provisional: ${provisional.join(", ")} closed before the period ended (--allow-open-period); work Render approves later with a date in it comes in with the next close as a late addition`);
     }
     w(`  assets: ${assets.active} active, ${assets.withdrawn} withdrawn, ${assets.retired} retired`);
+    // The cost of each period, footed: opening + taken on + additions + adjustments − retired = closing.
+    w("Cost by period");
+    const costs = s.periods.map((p) => [p.period, p.openingCost, p.takenOn, p.additions, p.costAdjustments, p.retired, p.closingCost]);
+    for (const l of table(["period", "opening", "taken on", "additions", "cost adjustments", "retired", "closing cost"], costs, [false, true, true, true, true, true, true])) w(l);
     reopens();
     if (s.id) w(`  register id: ${s.id} (each close's manifest.json names it)`);
     return EXIT.ok;

@@ -1,4 +1,5 @@
 import { monthIndexOf, periodOfMonthIndex } from "../dates.js";
+import { formatCents, parseDecimal, toCents } from "../money.js";
 import type { AssetStatus, ReopenRecord } from "./model.js";
 import type { Backend } from "./schema.js";
 import type { RegisterStore } from "./store.js";
@@ -22,6 +23,15 @@ export interface PeriodSummary {
   closingNbv: string;
   additions: string;
   depreciation: string;
+  /**
+   * The period's cost rollforward, which foots: opening + taken on + additions + cost
+   * adjustments − retired = closing cost. Opening is the period before's closing cost; taken
+   * on is what a first close or an import brought into the register.
+   */
+  openingCost: string;
+  takenOn: string;
+  costAdjustments: string;
+  retired: string;
 }
 
 export interface RegisterSummary {
@@ -40,6 +50,9 @@ export interface RegisterSummary {
 
 export async function registerSummary(store: RegisterStore): Promise<RegisterSummary> {
   const s = await store.status();
+  // Exactly, through decimal.js: a control total is text like "2883327.10".
+  const cents = (text: string | undefined) => toCents(parseDecimal(text ?? "0"));
+  let opening = 0;
   const periods = s.periods.map((p) => ({
     period: p.period,
     kind: p.kind,
@@ -55,6 +68,14 @@ export async function registerSummary(store: RegisterStore): Promise<RegisterSum
     closingNbv: p.controlTotals.closing_nbv ?? "0.00",
     additions: p.controlTotals.additions ?? "0.00",
     depreciation: p.controlTotals.depreciation ?? "0.00",
+    ...(() => {
+      const t = p.controlTotals;
+      const closing = cents(t.closing_cost);
+      const moved = cents(t.additions) + cents(t.cost_adjustments) - cents(t.disposals);
+      const row = { openingCost: formatCents(opening), takenOn: formatCents(closing - opening - moved), costAdjustments: formatCents(cents(t.cost_adjustments)), retired: formatCents(cents(t.disposals)) };
+      opening = closing;
+      return row;
+    })(),
   }));
   const latestClosed = periods.at(-1)?.period;
   return {
