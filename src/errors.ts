@@ -92,7 +92,16 @@ export class RenderUnavailableError extends RenderError {
     this.attempts = attempts;
     this.lastStatus = lastStatus;
     this.request = request;
+    this.origin = more.origin;
+    this.detail = more.detail;
+    this.retryAfter = more.retryAfter;
   }
+  /** Where the request went (scheme, host, port). */
+  readonly origin: string | undefined;
+  /** Render's own words with its last refusal, e.g. "Daily request quota exceeded". */
+  readonly detail: string | undefined;
+  /** The Retry-After Render sent with its last refusal (seconds or an HTTP date), as sent: when a job may try again. */
+  readonly retryAfter: string | undefined;
 }
 
 /** Any other 4xx: a request the client should not have made (unknown project, ...). */

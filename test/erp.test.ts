@@ -9,6 +9,8 @@ import { closePeriod } from "../src/close/close.js";
 import { writeNewFile } from "../src/erp/file.js";
 import { ERP_PROFILE_NAMES, type ErpMapping, type ErpProfileName, emptyMapping } from "../src/erp/mapping.js";
 import { ERP_PROFILES, erpProfile, exportJournal } from "../src/erp/profiles.js";
+import { exportPeriodJournal } from "../src/erp/register.js";
+import { RegisterStore } from "../src/register/store.js";
 import type { JournalEntry, Posting } from "../src/ledger/journal.js";
 import { writeCloseOutputs } from "../src/report/write.js";
 import { checkRulesText, loadRules } from "../src/rules/load.js";
@@ -224,6 +226,15 @@ describe("exportJournal: each ledger's layout", () => {
       }
     });
   }
+
+  it("exportPeriodJournal says a malformed period is one, not that the register has not closed it", async () => {
+    const store = await RegisterStore.open(join(tmp(), "capex.db"));
+    try {
+      await expect(exportPeriodJournal(store, "2026-1", "xero")).rejects.toMatchObject({ name: "InputError", field: "period", message: 'period: "2026-1" is not a period; write it as YYYY-MM, for example 2026-10' });
+    } finally {
+      await store.close();
+    }
+  });
 
   it("refuses a mapping without a setting the layout needs, as a close does: Oracle's journal import needs LEDGER_ID", () => {
     expect(() => exportJournal(JOURNAL, "oracle-fbdi")).toThrow(

@@ -206,6 +206,8 @@ describe("the request loop", () => {
       `Render at ${s.url} did not answer GET /projects?page=1&page_limit=2000 after 1 attempt (last: HTTP 429). ` +
         'Render refused it as over a limit ("Daily request quota exceeded") and asked to wait 3600 s; nothing was written. Try again once that has passed (a daily quota resets after a day).',
     );
+    // What a job schedules its retry by, as fields, not only in the message.
+    expect(err).toMatchObject({ code: "RENDER_UNAVAILABLE", lastStatus: 429, attempts: 1, origin: s.url, detail: "Daily request quota exceeded", retryAfter: "3600" });
     // Nothing listens on port 1: the message names where it tried and what to check.
     const nowhere = clientFor(s, { connection: { apiUrl: "http://127.0.0.1:1", authUrl: "http://127.0.0.1:1", clientId: "id", clientSecret: "secret" } });
     const unreachable = await nowhere.listProjects().catch((e: unknown) => e);
