@@ -3,9 +3,32 @@
  * where, and what to do next. No error ever carries a client secret or a bearer token:
  * request errors name the method and path only, never headers.
  */
+/** Every code a CapexError carries: a job can switch over them and have TypeScript check it covers each. */
+export type CapexErrorCode =
+  | "CONFIG"
+  | "INPUT"
+  | "SNAPSHOT"
+  | "OUTPUT_FOLDER"
+  | "RULES_INVALID"
+  | "LEDGER_IMBALANCE"
+  | "IDENTITY_BROKEN"
+  | "REGISTER_BUSY"
+  | "REGISTER_INPUT"
+  | "REGISTER_INVALID"
+  | "REGISTER_NEWER"
+  | "REGISTER_ORDER"
+  | "REGISTER_UNKNOWN_ASSET"
+  | "REGISTER_UNREACHABLE"
+  | "RENDER_AUTH"
+  | "RENDER_QUOTA"
+  | "RENDER_REQUEST"
+  | "RENDER_RESPONSE"
+  | "RENDER_UNAVAILABLE"
+  | "RENDER_VALIDATION";
+
 export class CapexError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: CapexErrorCode;
+  constructor(code: CapexErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

@@ -11,6 +11,7 @@
 // Errors
 export {
   CapexError,
+  type CapexErrorCode,
   ConfigError,
   type FastApiDetail,
   IdentityError,

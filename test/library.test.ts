@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { CapexErrorCode } from "fiber-capex";
 import { describe, expect, it, vi } from "vitest";
 import { tmp } from "./helpers.js";
 
@@ -52,6 +53,44 @@ describe("fiber-capex as a library", () => {
     }
     for (const s of [...spies, stdout, stderr]) expect(s).not.toHaveBeenCalled();
     vi.restoreAllMocks();
+  });
+
+  it("gives each error a code from one union, which a job's switch is checked against", async () => {
+    const lib = await import("fiber-capex");
+    // Compiles only while the cases cover every CapexErrorCode: a new code fails the type check here.
+    const exitFor = (code: CapexErrorCode): number => {
+      switch (code) {
+        case "INPUT":
+        case "SNAPSHOT":
+        case "OUTPUT_FOLDER":
+        case "RULES_INVALID":
+        case "REGISTER_INPUT":
+        case "REGISTER_INVALID":
+        case "REGISTER_NEWER":
+        case "REGISTER_ORDER":
+        case "REGISTER_UNKNOWN_ASSET":
+        case "RENDER_VALIDATION":
+          return 2;
+        case "CONFIG":
+        case "LEDGER_IMBALANCE":
+        case "IDENTITY_BROKEN":
+        case "REGISTER_BUSY":
+        case "REGISTER_UNREACHABLE":
+        case "RENDER_AUTH":
+        case "RENDER_QUOTA":
+        case "RENDER_REQUEST":
+        case "RENDER_RESPONSE":
+        case "RENDER_UNAVAILABLE":
+          return 1;
+        default: {
+          const unknown: never = code;
+          return unknown;
+        }
+      }
+    };
+    const err = await lib.openSnapshot("/no/such/folder").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(lib.CapexError);
+    expect(exitFor((err as InstanceType<typeof lib.CapexError>).code)).toBe(2);
   });
 
   it("throws typed errors", async () => {

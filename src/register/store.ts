@@ -837,16 +837,21 @@ function reopenRecord(r: Selectable<RegisterTables["reopened_periods"]>): Reopen
     reopenedAt: r.reopened_at,
     reopenedBy: r.reopened_by,
     reason: r.reason,
-    removed: {
-      kind: r.kind as "close" | "import",
-      closedAt: r.closed_at,
-      closedBy: r.closed_by,
-      snapshotSha256: r.snapshot_sha256,
-      rulesSha256: r.rules_sha256,
-      toolVersion: r.tool_version,
-      controlTotals: JSON.parse(r.control_totals) as Record<string, string>,
-      outputHashes: JSON.parse(r.output_hashes) as Record<string, string>,
-    },
+    removed: closeFields(r),
+  };
+}
+
+/** What the periods table and the reopen log both keep of a close, as the store hands it out. */
+function closeFields(r: Pick<Selectable<RegisterTables["periods"]>, "kind" | "closed_at" | "closed_by" | "snapshot_sha256" | "rules_sha256" | "tool_version" | "control_totals" | "output_hashes">): ReopenRecord["removed"] {
+  return {
+    kind: r.kind as "close" | "import",
+    closedAt: r.closed_at,
+    closedBy: r.closed_by,
+    snapshotSha256: r.snapshot_sha256,
+    rulesSha256: r.rules_sha256,
+    toolVersion: r.tool_version,
+    controlTotals: JSON.parse(r.control_totals) as Record<string, string>,
+    outputHashes: JSON.parse(r.output_hashes) as Record<string, string>,
   };
 }
 
@@ -872,16 +877,9 @@ async function closedPeriods(db: Tx): Promise<ClosedPeriod[]> {
   const rows = await db.selectFrom("periods").selectAll().orderBy("period").execute();
   return rows.map((r) => ({
     period: r.period,
-    kind: r.kind as "close" | "import",
-    closedAt: r.closed_at,
-    closedBy: r.closed_by,
-    snapshotSha256: r.snapshot_sha256,
-    rulesSha256: r.rules_sha256,
+    ...closeFields(r),
     rulesVersion: r.rules_version,
-    toolVersion: r.tool_version,
     stateDigestBefore: r.state_digest_before,
-    controlTotals: JSON.parse(r.control_totals) as Record<string, string>,
-    outputHashes: JSON.parse(r.output_hashes) as Record<string, string>,
     inputs: JSON.parse(r.inputs) as Record<string, string>,
   }));
 }
