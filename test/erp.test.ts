@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "csv-parse/sync";
@@ -21,9 +21,9 @@ import { baseTask, tmp, writeSnapshot } from "./helpers.js";
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 const run = promisify(execFile);
 
-async function capex(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function capex(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: tmp() } });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: tmp() }, cwd });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -465,7 +465,7 @@ describe("capex close --erp and capex export", () => {
     const changed = await capex(["export", "--period", "2026-10", "--erp", "netsuite", "--db", db, "--out", join(dir, "changed")]);
     expect(changed).toMatchObject({
       code: 2,
-      stderr: expect.stringContaining(`capex: --rules: 2026-10 was closed with the rules file ${rulesFile}, sha256 ${sha.slice(0, 12)}…; ${rulesFile} has changed since (sha256 `),
+      stderr: expect.stringContaining(`capex: --rules: 2026-10 was closed with the rules file ${rulesFile}, sha256 ${sha.slice(0, 12)}…; ${rulesFile} is not that file now (sha256 `),
     });
     expect(existsSync(join(dir, "changed"))).toBe(false);
 
@@ -477,5 +477,17 @@ describe("capex close --erp and capex export", () => {
       unmapped,
     ]);
     expect(readFileSync(join(dir, "other", "journal-netsuite-2026-10.csv"), "utf8")).toContain(",78,");
+  }, 120_000);
+
+  it("export finds a rules/render-fiber.yaml of the user's own, recorded by that relative name, and does not take the bundled file for it", async () => {
+    const folder = tmp();
+    mkdirSync(join(folder, "rules"));
+    writeFileSync(join(folder, "rules", "render-fiber.yaml"), readFileSync("rules/render-fiber.yaml", "utf8").replace('subsidiary: "1"', 'subsidiary: "77"'));
+    const demo = join(import.meta.dirname, "..", "fixtures", "demo");
+    const closed = await capex(["close", "--period", "2026-10", "--snapshot", demo, "--out", "2026-10", "--db", "capex.db", "--rules", "rules/render-fiber.yaml", "--erp", "netsuite", "--no-workbook", "--quiet"], folder);
+    expect(closed.code).toBe(0);
+    const exported = await capex(["export", "--period", "2026-10", "--erp", "netsuite", "--db", "capex.db", "--out", "exports"], folder);
+    expect(exported.code).toBe(0);
+    expect(readFileSync(join(folder, "exports", "journal-netsuite-2026-10.csv"), "utf8")).toBe(readFileSync(join(folder, "2026-10", "journal-netsuite.csv"), "utf8"));
   }, 120_000);
 });

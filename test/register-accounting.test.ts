@@ -1025,6 +1025,7 @@ describe("expensed tasks", () => {
       "P1,4,permitting,expense,30000,EXPENSE_TREATMENT,2026-10-20,6720,no,0",
       "P1,3,,reversed,0,WITHDRAWN,,6720,yes,-70000",
     ]);
+    expect(postedSum(jan)).toBe(expenseJournalNet(jan));
   });
 
   it("reverses the expense of a task capitalized now (its cost passed the threshold), in expensed.csv too, which adds up to the expense journal", async () => {
@@ -1043,8 +1044,26 @@ describe("expensed tasks", () => {
       "P1-7,P1,7,late_addition,2026-10-12,1924.00,3.21,3.21,Infrastructure,Infrastructure,expensed before, capitalized now (its cost passed the threshold, or its type's treatment changed; the expense is reversed); 1 month(s) of depreciation to 2026-10-31 caught up",
     ]);
     expect(nov.identities.filter((i) => !i.holds)).toEqual([]);
+    expect(postedSum(nov)).toBe(expenseJournalNet(nov));
+  });
+
+  it("a task whose type has no financial effect now keeps its one row, which shows the reversal: it is not listed twice", async () => {
+    const permit = baseTask(3, { task_type: "permitting", approved_date: "2026-10-12T14:00:00Z", units: [{ unit_code: "PERMIT-ROW", quantity: 1, amount: "650.00" }] });
+    const none = { ...rules, taskTypes: new Map([...rules.taskTypes].map(([k, v]) => [k, k === "permitting" ? { ...v, treatment: "none" as const } : v])) };
+    const oct = await closeOn(empty(), rules, "2026-10", [permit]);
+    const nov = await closeOn(oct.state, none, "2026-11", [permit]);
+    expect(expensedRows(nov.result)).toEqual(["P1,3,permitting,none,0,NO_FINANCIAL_EFFECT,2026-10-12,,yes,-65000"]);
+    expect(lines(nov.result, "expense")).toEqual(["EXP-2026-11-P1 Dr 1790 650.00 ", "EXP-2026-11-P1 Cr 6720 650.00 "]);
+    expect(nov.result.journal.find((e) => e.source === "expense")!.postings[0]!.memo).toBe("2026-11 expensed, reversed, no financial effect now");
+    expect(postedSum(nov.result)).toBe(expenseJournalNet(nov.result));
   });
 });
+
+/** Σ posted_amount of expensed.csv, in cents. */
+const postedSum = (r: CloseResult) => [...closeTables(r).find((t) => t.file === "expensed.csv")!.rows()].reduce((s, row) => s + Number(row[9]), 0);
+/** What the expense journal moves to expense: Σ (debit − credit) of its lines off CIP. */
+const expenseJournalNet = (r: CloseResult) =>
+  r.journal.filter((e) => e.source === "expense").flatMap((e) => e.postings).filter((p) => p.account !== rules.cipAccount).reduce((s, p) => s + p.debit - p.credit, 0);
 
 /** expensed.csv's rows, comma-joined as written (amounts in cents). */
 function expensedRows(r: CloseResult): string[] {

@@ -213,6 +213,22 @@ describe("capex verify", () => {
     ]);
   }, CLI_BUDGET);
 
+  it("without --out, a register whose record of the close was changed does not reproduce, and is not said to", async () => {
+    const copy = join(tmp(), "capex.db");
+    // The register as it stands, its write-ahead log included.
+    for (const suffix of ["", "-wal"]) if (existsSync(`${db}${suffix}`)) cpSync(`${db}${suffix}`, `${copy}${suffix}`);
+    const changed = await RegisterStore.open(copy);
+    try {
+      const closed = (await changed.closedPeriod("2026-10"))!;
+      await changed.db.updateTable("periods").set({ control_totals: JSON.stringify({ ...closed.controlTotals, gain_loss: "999.00" }) }).where("period", "=", "2026-10").execute();
+      const r = await verifyPeriod({ store: changed, period: "2026-10", snapshot: await openSnapshot(snapshots.oct), rules });
+      expect([r.reproduced, r.matchesRegister]).toEqual([false, false]);
+      expect(r.files.filter((f) => f.status !== "same").map((f) => [f.file, f.firstDifference?.field])).toEqual([["manifest.json", "control_totals.gain_loss"]]);
+    } finally {
+      await changed.close();
+    }
+  });
+
   it("compares manifest.json field by field apart from generated_at, and ignores files the close did not write", async () => {
     const copy = join(tmp(), "2026-10");
     cpSync(outOf("2026-10"), copy, { recursive: true });

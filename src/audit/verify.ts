@@ -241,8 +241,10 @@ export async function verifyPeriod(input: VerifyInput): Promise<VerifyResult> {
     for (const file of names) files.push(await compareFile(file, closed, manifest, dir, out));
     files.push(await compareManifest(closed, manifest, dir, out, outManifestText, outManifest));
     const reproduced = files.every((f) => f.status === "same");
-    // manifest.json is never recorded (it holds its own time): compared with out's only.
-    const matchesRegister = files.every((f) => f.file === "manifest.json" || (f.recorded !== undefined && f.recomputed === f.recorded));
+    // With --out, manifest.json is compared with out's (the register keeps no hash of it, as it
+    // holds its own time); without, with what the register recorded, so it must agree too.
+    const matchesRegister =
+      out === undefined ? reproduced : files.every((f) => f.file === "manifest.json" || (f.recorded !== undefined && f.recomputed === f.recorded));
     // Only outputs proven to be the close's are written: anything else is not what was posted.
     if (reproduced && restore !== undefined) {
       await writeDirAtomically(restore, restoreFolder, async (tmp) => {

@@ -46,7 +46,7 @@ export const exportCommand = {
         if (!o.rules) {
           throw new InputError(
             "--rules",
-            `${o.period} was closed with the rules file ${closedWith}; ${rules.file} has changed since (sha256 ${rules.sha256.slice(0, 12)}…), and its erp: mapping may not be the close's. Give --rules the file the period was closed with, or name the file whose mapping to use with --rules`,
+            `${o.period} was closed with the rules file ${closedWith}; ${rules.file} is not that file now (sha256 ${rules.sha256.slice(0, 12)}…): it has changed since, or that path names another file from this folder, and its erp: mapping may not be the close's. Give --rules the file the period was closed with, or name the file whose mapping to use with --rules`,
           );
         }
         warnings.push(`mapped by ${rules.file}'s erp: section, not by the rules file ${o.period} was closed with (${closedWith}): the file may differ from the close's journal-PROFILE.csv`);

@@ -9,7 +9,7 @@ import { InputError, SnapshotError } from "../errors.js";
 import { assertBalanced, buildEntries, type JournalEntry, PostingBook } from "../ledger/journal.js";
 import { type Cents, checkTotal, formatCents } from "../money.js";
 import { type AssetBalance, type AssetEvent, type AssetRetirement, type AssetSource, type ClassBalance, type EarlierRetirementsTax, emptyRegisterState, ledgerKey, midQuarterBasis, type RegisterState, stateDigest } from "../register/model.js";
-import { type AdjustmentRow, type DisposalRow, type ExpensePosting, holdBackClaimedIds, reconcile } from "../register/reconcile.js";
+import { type AdjustmentRow, type DisposalRow, type ExpensePosting, holdBackClaimedIds, type ReversalWhy, reconcile } from "../register/reconcile.js";
 import type { RetirementRequest } from "../register/retirements.js";
 import type { Rules } from "../rules/model.js";
 import type { Snapshot } from "../snapshot/reader.js";
@@ -118,7 +118,7 @@ export interface ExpenseReversal {
   taskId: number;
   account: string;
   amount: Cents;
-  why: "capitalized" | "exception" | "withdrawn";
+  why: ReversalWhy;
   /** The task as it is now (its asset or exception row), when the snapshot holds it. */
   taskType: string | undefined;
   inServiceDate: string | undefined;
@@ -439,8 +439,10 @@ export async function closePeriod(input: CloseInput): Promise<CloseResult> {
   const expensePosted = new Map<string, Cents>();
   const posted = rec.expense.filter((e) => !e.takeOn);
   for (const e of posted) expensePosted.set(`${e.project}#${e.taskId}`, e.amount);
+  // A task still in expensed.csv (of no financial effect now) shows its reversal on its own row.
+  const listed = new Set(expensed.map((e) => `${e.project}#${e.taskId}`));
   const expenseReversals = posted
-    .filter((e) => e.reversal !== undefined)
+    .filter((e) => e.reversal !== undefined && !listed.has(`${e.project}#${e.taskId}`))
     .map((e) => ({ project: e.project, taskId: e.taskId, account: e.account, amount: e.amount, ...e.reversal! }))
     .sort(byTask);
   const exceptions = c.exceptions.filter((e) => inScope(e.inServiceDate));
@@ -766,7 +768,13 @@ function earlierTaxYearsNow(
 }
 
 /** The memo of an expense reversed, by why (withdrawn: as it always read). */
-const REVERSED = { capitalized: "reversed, capitalized now", exception: "reversed, an exception now", withdrawn: "withdrawn" } as const;
+const REVERSED = {
+  capitalized: "reversed, capitalized now",
+  exception: "reversed, an exception now",
+  no_effect: "reversed, no financial effect now",
+  later: "reversed, in service after the period now",
+  withdrawn: "withdrawn",
+} as const;
 
 /** The period's journals: capitalization, expense and depreciation as before, then adjustments and retirements. */
 function buildJournal(rules: Rules, period: string, date: string, assets: ReturnType<typeof reconcile>["assets"], expense: ExpensePosting[]): JournalEntry[] {

@@ -94,6 +94,13 @@ export interface AssetPeriod {
   fiscalYearDepreciation: Cents;
 }
 
+/**
+ * Why an expense posted before is reversed: the task is capitalized now, an exception now, of no
+ * financial effect now (its type's treatment), in service after the period now, or no longer
+ * approved (or missing from a snapshot covering its project).
+ */
+export type ReversalWhy = "capitalized" | "exception" | "no_effect" | "later" | "withdrawn";
+
 export interface ExpensePosting {
   item: ExpensedItem | undefined;
   project: string;
@@ -109,7 +116,7 @@ export interface ExpensePosting {
    * is capitalized now (its cost passed the threshold, or its type's treatment changed), is an
    * exception now, or lost its approval. With the task as it is now, where it is in the snapshot.
    */
-  reversal?: { why: "capitalized" | "exception" | "withdrawn"; taskType: string | undefined; inServiceDate: string | undefined } | undefined;
+  reversal?: { why: ReversalWhy; taskType: string | undefined; inServiceDate: string | undefined } | undefined;
 }
 
 export interface Reconciliation {
@@ -643,8 +650,10 @@ function reconcileExpense(state: RegisterState, c: Classification, rules: Rules,
   const now = new Map<string, NonNullable<ExpensePosting["reversal"]>>();
   const unexpensed = [...state.expensed].filter(([key, posted]) => posted.amount !== 0 && !seen.has(key));
   if (unexpensed.length) {
+    // Later lists win: an asset over an exception over an expensed row of the same task.
+    for (const x of c.expensed) now.set(expensedKey(x.project, x.taskId), { why: x.inServiceDate > end ? "later" : "no_effect", taskType: x.taskType, inServiceDate: x.inServiceDate });
     for (const x of c.exceptions) if (x.taskId !== undefined) now.set(expensedKey(x.project, x.taskId), { why: "exception", taskType: x.taskType, inServiceDate: x.inServiceDate });
-    for (const a of c.assets) if (a.inServiceDate <= end) now.set(expensedKey(a.project, a.taskId), { why: "capitalized", taskType: a.taskType, inServiceDate: a.inServiceDate });
+    for (const a of c.assets) now.set(expensedKey(a.project, a.taskId), { why: a.inServiceDate > end ? "later" : "capitalized", taskType: a.taskType, inServiceDate: a.inServiceDate });
   }
   for (const [key, posted] of unexpensed) {
     const cut = key.lastIndexOf("#");

@@ -1,7 +1,7 @@
 import type { CloseResult, RegisterEntry } from "../close/close.js";
 
 /** expensed.csv's reason for a reversed expense: what the task is now. */
-const REVERSAL_REASON = { capitalized: "NOW_CAPITALIZED", exception: "NOW_EXCEPTION", withdrawn: "WITHDRAWN" } as const;
+const REVERSAL_REASON = { capitalized: "NOW_CAPITALIZED", exception: "NOW_EXCEPTION", later: "NOW_AFTER_PERIOD", no_effect: "NO_FINANCIAL_EFFECT", withdrawn: "WITHDRAWN" } as const;
 import type { Rules } from "../rules/model.js";
 
 /**
