@@ -369,13 +369,17 @@ describe("capex rules check: the erp section", () => {
     ]);
   });
 
-  it("refuses a date format the ledger's import does not read: Oracle's YYYY/MM/DD only, Xero's day or month first", () => {
+  it("warns of a date format the ledger's import does not read (Oracle's YYYY/MM/DD only, Xero's day or month first), and still loads the rules", () => {
     const text = readFileSync("rules/render-fiber.yaml", "utf8").replace("\n  xero:\n", "\n  xero:\n    date_format: YYYY/MM/DD\n").replace("\n  oracle-fbdi:\n", "\n  oracle-fbdi:\n    date_format: MM/DD/YYYY\n");
-    const line = (s: string) => text.split("\n").findIndex((l) => l.includes(s)) + 1;
-    expect(checkRulesText(text, "r.yaml").problems.map((p) => [p.path, p.line, p.message])).toEqual([
-      ["erp.xero.date_format", line("date_format: YYYY/MM/DD"), "date_format must be one of DD/MM/YYYY, MM/DD/YYYY (Xero imports manual journals dated dd/mm/yyyy, or mm/dd/yyyy in a US organisation)"],
-      ["erp.oracle-fbdi.date_format", line("date_format: MM/DD/YYYY"), "date_format must be one of YYYY/MM/DD (Oracle Journal Import reads GL_INTERFACE dates as YYYY/MM/DD only)"],
-    ]);
+    const { rules: loaded, problems } = checkRulesText(text, "r.yaml");
+    expect(problems).toEqual([]);
+    expect(exportJournal(JOURNAL, "oracle-fbdi", loaded!.erp.get("oracle-fbdi")).warnings[0]).toBe(
+      "oracle-fbdi: date_format MM/DD/YYYY is not one the ledger's import reads (YYYY/MM/DD: Journal Import reads GL_INTERFACE dates as YYYY/MM/DD only); set erp: oracle-fbdi: date_format: to one of them",
+    );
+    expect(exportJournal(JOURNAL, "xero", loaded!.erp.get("xero")).warnings[0]).toBe(
+      "xero: date_format YYYY/MM/DD is not one the ledger's import reads (DD/MM/YYYY or MM/DD/YYYY: Xero imports manual journals dated dd/mm/yyyy, or mm/dd/yyyy in a US organisation); set erp: xero: date_format: to one of them",
+    );
+    expect(exportJournal(JOURNAL, "oracle-fbdi", rules.erp.get("oracle-fbdi")).warnings.filter((w) => w.includes("date_format"))).toEqual([]);
   });
 
   it("the bundled rules' sample section passes", () => {

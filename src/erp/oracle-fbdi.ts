@@ -54,6 +54,7 @@ export const oracleFbdi: ErpProfile = {
   ],
   header: false,
   dateFormat: "YYYY/MM/DD",
+  dateFormats: { formats: ["YYYY/MM/DD"], why: "Journal Import reads GL_INTERFACE dates as YYYY/MM/DD only" },
   defaultAccount: "code",
   required: { ledger_id: "the ledger's id (Setup and Maintenance > Manage Primary Ledgers)" },
   *rows(entries, x) {

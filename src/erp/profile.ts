@@ -27,6 +27,8 @@ export interface ErpProfile {
   /** false: the ledger's loader reads columns by position and would load a header row as data. */
   header: boolean;
   dateFormat: DateFormat;
+  /** The date formats the ledger's import reads, with why, when not every format is: another is warned of. */
+  dateFormats?: { formats: readonly DateFormat[]; why: string };
   /** How an account without a mapping is written: its code, or (QuickBooks Online matches by name) its name. */
   defaultAccount: "code" | "name";
   /** Settings the rules must give for this ledger, with what each is. */

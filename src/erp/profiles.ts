@@ -91,6 +91,11 @@ export function exportJournal(entries: readonly JournalEntry[], profileName: Erp
     lines++;
   }
   const warnings: string[] = [];
+  // Warned of, not refused: a rules file that set it loads as it always did (verify of its closes included).
+  const dates = profile.dateFormats;
+  if (dates && mapping.dateFormat !== undefined && !dates.formats.includes(mapping.dateFormat)) {
+    warnings.push(`${profile.name}: date_format ${mapping.dateFormat} is not one the ledger's import reads (${dates.formats.join(" or ")}: ${dates.why}); set erp: ${profile.name}: date_format: to one of them`);
+  }
   const ref = profile.limits?.reference;
   const long = ref ? entries.filter((e) => e.journalId.length > ref.max) : [];
   if (ref && long.length) {

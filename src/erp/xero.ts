@@ -16,6 +16,7 @@ export const xero: ErpProfile = {
   columns: ["Narration", "Date", "Description", "AccountCode", "TaxRate", "Amount", "TrackingName1", "TrackingOption1", "TrackingName2", "TrackingOption2"],
   header: true,
   dateFormat: "DD/MM/YYYY",
+  dateFormats: { formats: ["DD/MM/YYYY", "MM/DD/YYYY"], why: "Xero imports manual journals dated dd/mm/yyyy, or mm/dd/yyyy in a US organisation" },
   defaultAccount: "code",
   limits: { linesPerFile: 300 },
   *rows(entries, x) {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { isIsoDate, isValidTimeZone, MAX_YEAR, MIN_YEAR } from "../dates.js";
 import { CONVENTIONS, DECLINING_BALANCE_YEARS, METHODS, ROUNDINGS, TAX_RECOVERY_YEARS } from "../depreciation/types.js";
-import { DATE_FORMATS, type DateFormat, DIMENSION_SOURCES } from "../erp/mapping.js";
+import { DATE_FORMATS, DIMENSION_SOURCES } from "../erp/mapping.js";
 import { keyProblem } from "../ids.js";
 import { Dec, MAX_AMOUNT_TEXT } from "../money.js";
 import { TREATMENTS } from "./model.js";
@@ -132,24 +132,20 @@ export const erpCategoriesSchema = z.strictObject({
   disposal: text.optional(),
 });
 
-/** A date format among those the ledger's import reads (its own first). */
-const dateFormat = (ledger: string, formats: readonly [DateFormat, ...DateFormat[]], why = "") =>
-  z.enum(formats, { message: `date_format must be one of ${formats.join(", ")}${why ? ` (${ledger} ${why})` : ""}` }).optional();
 const erpCommon = {
   accounts: z.record(text, ledgerCode).optional(),
-  date_format: dateFormat("", DATE_FORMATS),
+  date_format: z.enum(DATE_FORMATS, { message: `date_format must be one of ${DATE_FORMATS.join(", ")}` }).optional(),
 };
 const dim = erpDimensionSchema.optional();
 
 export const erpProfileSchemas = {
   netsuite: z.strictObject({ ...erpCommon, subsidiary: ledgerCode.optional(), department: dim, class: dim, location: dim }),
   "quickbooks-online": z.strictObject({ ...erpCommon, name: dim, class: dim, location: dim }),
-  xero: z.strictObject({ ...erpCommon, date_format: dateFormat("Xero", ["DD/MM/YYYY", "MM/DD/YYYY"], "imports manual journals dated dd/mm/yyyy, or mm/dd/yyyy in a US organisation"), tax_rate: text.optional(), tracking: z.array(erpTrackingSchema).max(2, { message: "Xero has at most two tracking categories" }).optional() }),
+  xero: z.strictObject({ ...erpCommon, tax_rate: text.optional(), tracking: z.array(erpTrackingSchema).max(2, { message: "Xero has at most two tracking categories" }).optional() }),
   "sage-intacct": z.strictObject({ ...erpCommon, journal: ledgerCode.optional(), location: dim, department: dim }),
   "business-central": z.strictObject({ ...erpCommon, journal_template: ledgerCode.optional(), journal_batch: ledgerCode.optional(), dimension1: dim, dimension2: dim }),
   "oracle-fbdi": z.strictObject({
     ...erpCommon,
-    date_format: dateFormat("Oracle", ["YYYY/MM/DD"], "Journal Import reads GL_INTERFACE dates as YYYY/MM/DD only"),
     ledger_id: ledgerCode,
     source: text.optional(),
     group_id: ledgerCode.optional(),
