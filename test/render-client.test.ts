@@ -54,7 +54,11 @@ describe("token handling", () => {
     expect(withPassword).toThrow(
       new ConfigError("RENDER_API_URL: the URL holds a user name or password, which fiber-capex would not send; Render's credentials go in RENDER_CLIENT_ID and RENDER_CLIENT_SECRET"),
     );
-    expect(() => connectionFromEnv(env("ht!tp://user:pw-s3cret@api.example"))).toThrow(new ConfigError('RENDER_API_URL="ht!tp://api.example" is not a URL; write it like https://api.produs.rendernetworks.com'));
+    for (const secret of ["ht!tp://user:pw-s3cret@api.example", "https://u:s3cr/t@[bad", "https://user:pa@ss@[::1"]) {
+      expect(() => connectionFromEnv(env(secret))).toThrow(new ConfigError("RENDER_API_URL (not shown: it holds an @, which may be a password) is not a URL; write it like https://api.produs.rendernetworks.com"));
+    }
+    // A "://" in a path or query is not a scheme.
+    expect(connectionFromEnv(env("api.example/v1?next=https://x")).apiUrl).toBe("https://api.example/v1");
     // A bare host is still read as https.
     expect(connectionFromEnv(env("api.example/v1/")).apiUrl).toBe("https://api.example/v1");
   });

@@ -38,11 +38,13 @@ function isLoopback(host: string): boolean {
  */
 export function normalizeBaseUrl(variable: string, raw: string): string {
   const text = raw.trim().replace(/\/+$/, "");
-  // Shown without any user:password@ it may hold.
-  const notUrl = () => new ConfigError(`${variable}="${raw.replace(/\/\/[^/@]*@/, "//")}" is not a URL; write it like https://api.produs.rendernetworks.com`);
+  // A value holding an "@" may hold a password: it is not shown.
+  const notUrl = () =>
+    new ConfigError(`${variable}${raw.includes("@") ? " (not shown: it holds an @, which may be a password)" : `="${raw}"`} is not a URL; write it like https://api.produs.rendernetworks.com`);
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
-  // "ht!tp://host" is no scheme: it must not become a host "ht!tp" under https://.
-  if (!scheme && text.includes("://")) throw notUrl();
+  // "ht!tp://host" is no scheme: it must not become a host "ht!tp" under https:// (a "://"
+  // after the host, in a path or query, is left to URL).
+  if (!scheme && /^[^/?#]*:\/\//.test(text)) throw notUrl();
   let url: URL;
   try {
     url = new URL(scheme ? text : `https://${text}`);
