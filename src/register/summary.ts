@@ -53,7 +53,7 @@ export async function registerSummary(store: RegisterStore): Promise<RegisterSum
   // Exactly, through decimal.js: a control total is text like "2883327.10".
   const cents = (text: string | undefined) => toCents(parseDecimal(text ?? "0"));
   let opening = 0;
-  const periods = s.periods.map((p) => ({
+  const periods = s.periods.map((p, i) => ({
     period: p.period,
     kind: p.kind,
     provisional: s.provisional.includes(p.period),
@@ -70,10 +70,12 @@ export async function registerSummary(store: RegisterStore): Promise<RegisterSum
     depreciation: p.controlTotals.depreciation ?? "0.00",
     ...(() => {
       const t = p.controlTotals;
-      const closing = cents(t.closing_cost);
       const moved = cents(t.additions) + cents(t.cost_adjustments) - cents(t.disposals);
-      const row = { openingCost: formatCents(opening), takenOn: formatCents(closing - opening - moved), costAdjustments: formatCents(cents(t.cost_adjustments)), retired: formatCents(cents(t.disposals)) };
-      opening = closing;
+      // Taken on: an import's, as it recorded it; a first close's, what its closing cost holds
+      // beyond its movements. No later period takes anything on: its row foots on its totals.
+      const takenOn = t.taken_on !== undefined ? cents(t.taken_on) : i === 0 ? cents(t.closing_cost) - moved : 0;
+      const row = { openingCost: formatCents(opening), takenOn: formatCents(takenOn), costAdjustments: formatCents(cents(t.cost_adjustments)), retired: formatCents(cents(t.disposals)) };
+      opening = cents(t.closing_cost);
       return row;
     })(),
   }));
