@@ -72,13 +72,13 @@ const T1_SEP = conduit(1, "2026-09-10T14:00:00Z");
 const withRules = (change: Partial<Rules>): Rules => ({ ...rules, ...change });
 
 describe("late_addition: a task approved late, in service in a closed month", () => {
-  it("in service before the register's first close: its message names that close, not a close of its month, which never was", async () => {
+  it("in service before the register's first period: its message names that period, not a close of its month, which never was", async () => {
     const { results } = await closeSequence([
       ["2026-09", [T1_SEP]],
       ["2026-10", [T1_SEP, conduit(8, "2026-05-10T14:00:00Z")]],
     ]);
     expect(adjustmentRows(results[1]!)).toEqual([
-      "P1-8,P1,8,late_addition,2026-05-10,1924.00,16.03,16.03,Infrastructure,Infrastructure,in service 2026-05, before the register's first close (2026-09), and approved after it; 5 month(s) of depreciation to 2026-09-30 caught up",
+      "P1-8,P1,8,late_addition,2026-05-10,1924.00,16.03,16.03,Infrastructure,Infrastructure,in service 2026-05, before the register's first period (2026-09), and approved after it; 5 month(s) of depreciation to 2026-09-30 caught up",
     ]);
   });
 

@@ -3,7 +3,7 @@ import type { Argv } from "yargs";
 import { z } from "zod";
 import { writeNewFile } from "../erp/file.js";
 import { ERP_PROFILE_NAMES } from "../erp/mapping.js";
-import { checkErpProfiles, erpFileName } from "../erp/profiles.js";
+import { checkErpProfiles, erpFileName, erpProfile } from "../erp/profiles.js";
 import { exportPeriodJournal } from "../erp/register.js";
 import { parsePeriod } from "../dates.js";
 import { InputError } from "../errors.js";
@@ -33,6 +33,8 @@ export const exportCommand = {
   handler: async (argv: unknown): Promise<number> => {
     const o = parseOptions(options, argv);
     parsePeriod(o.period, "--period");
+    // A mistyped profile is said before the register is opened (a wrong --db would hide it).
+    for (const name of o.erp) erpProfile(name);
     const store = await RegisterStore.open(o.db, { mustExist: true });
     const files: Array<{ profile: string; file: string; lines: number; status: "written" | "unchanged" }> = [];
     const warnings: string[] = [];

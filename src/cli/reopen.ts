@@ -49,7 +49,7 @@ export const reopenCommand = {
       const what = r.kind === "import" ? " (the take-on by capex register import)" : "";
       const now = r.latestClosed ? `back to where ${r.latestClosed} closed it` : "empty again";
       w(`Reopened ${r.period}${what}: the register ${store.location} is ${now}.`);
-      w(`  logged:   the close removed (closed ${r.logged.removed.closedAt} by ${r.logged.removed.closedBy}), reopened ${r.logged.reopenedAt} by ${r.logged.reopenedBy}${r.logged.reason ? `: ${r.logged.reason}` : " (no --reason given)"}`);
+      w(`  logged:   the ${r.kind === "import" ? "take-on" : "close"} removed (closed ${r.logged.removed.closedAt} by ${r.logged.removed.closedBy}), reopened ${r.logged.reopenedAt} by ${r.logged.reopenedBy}${r.logged.reason ? `: ${r.logged.reason}` : " (no --reason given)"}`);
       if (r.kind === "close") w(`  journal:  if ${r.period}'s journal was imported into the ledger, reverse it there before the period's close is posted again`);
       w(`  removed:  ${plural(r.events, "asset event")} (${plural(r.newAssets, "asset")} first posted in ${r.period}), ${plural(r.balances, "depreciation balance")}, ${plural(r.journalEntries, "journal entry", "journal entries")} (${plural(r.journalLines, "line")})`);
       if (r.kind === "close") {

@@ -364,7 +364,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         const why = (state.expensed.get(expensedKey(record.project, record.taskId))?.amount ?? 0) !== 0
           ? "expensed before, capitalized now (its cost passed the threshold, or its type's treatment changed; the expense is reversed)"
           : state.firstClosed !== undefined && record.inServiceDate < periodStartDate(state.firstClosed)
-            ? `in service ${record.inServiceDate.slice(0, 7)}, before the register's first close (${state.firstClosed}), and approved after it`
+            ? `in service ${record.inServiceDate.slice(0, 7)}, before the register's first period (${state.firstClosed}), and approved after it`
             : `approved after the close that covered its in-service month (${record.inServiceDate.slice(0, 7)})`;
         const message = `${why}; ${monthsBetween(record.inServiceDate, period)} month(s) of depreciation to ${periodEndDate(periodOfPrevious(period))} caught up`;
         adjust("late_addition", record, record.cost, posted, posted, record.faClass, message, record.inServiceDate);

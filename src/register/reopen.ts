@@ -10,12 +10,6 @@ export interface ReopenResult extends PeriodContents {
   logged: ReopenRecord;
 }
 
-/**
- * Rolls the register back to before its latest closed period (DESIGN §8: closed is closed).
- * Only the latest: an earlier period has later closes standing on it, and what it posted is
- * in the ledger, so it never changes; corrections to it flow through the next close's
- * adjustments. Runs under the register's close lock, in one transaction.
- */
 export interface ReopenOptions {
   /** Why, for the register's log (capex reopen --reason). */
   reason?: string | undefined;
@@ -23,6 +17,13 @@ export interface ReopenOptions {
   now?: () => Date;
 }
 
+/**
+ * Rolls the register back to before its latest closed period (DESIGN §8: closed is closed).
+ * Only the latest: an earlier period has later closes standing on it, and what it posted is
+ * in the ledger, so it never changes; corrections to it flow through the next close's
+ * adjustments. Runs under the register's close lock, in one transaction, and logs the close it
+ * removes (RegisterStore.reopenLog).
+ */
 export async function reopenPeriod(store: RegisterStore, period: string, options: ReopenOptions = {}): Promise<ReopenResult> {
   parsePeriod(period, "--period");
   return store.exclusive(async (tx) => {

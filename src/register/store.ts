@@ -556,10 +556,6 @@ export class RegisterStore {
     return (await closedPeriods(this.db)).find((p) => p.period === period);
   }
 
-  /**
-   * The closed period `period`, or a PeriodOrderError saying why it is not closed and what to
-   * do (notClosedReason), then `onlyClosed`: what the caller does with closed periods only.
-   */
   /** Every reopen the register logged (of `period`, when given), oldest first. */
   async reopenLog(period?: string): Promise<ReopenRecord[]> {
     let q = this.db.selectFrom("reopened_periods").selectAll().orderBy("reopen_no");
@@ -567,6 +563,10 @@ export class RegisterStore {
     return (await q.execute()).map(reopenRecord);
   }
 
+  /**
+   * The closed period `period`, or a PeriodOrderError saying why it is not closed and what to
+   * do (notClosedReason), then `onlyClosed`: what the caller does with closed periods only.
+   */
   async requireClosed(period: string, onlyClosed: string): Promise<ClosedPeriod> {
     const periods = await closedPeriods(this.db);
     const closed = periods.find((p) => p.period === period);
