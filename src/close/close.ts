@@ -158,9 +158,9 @@ export interface CloseResult {
   /** Expense posted in the period per task ("PROJECT#taskId"): new, late or changed expensed work. */
   expensePosted: Map<string, Cents>;
   /**
-   * Tasks expensed before and not now (capitalized now, an exception now, or no longer
-   * approved), whose expense the period reverses: expensed.csv lists them after `expensed`, so
-   * that its posted amounts add up to the expense journal.
+   * Tasks expensed before and not now (see ReversalWhy), whose expense the period reverses and
+   * which expensed.csv does not list already: it lists them after `expensed`, so that its
+   * posted amounts add up to the expense journal.
    */
   expenseReversals: ExpenseReversal[];
   exceptions: ExceptionRow[];

@@ -48,11 +48,20 @@ export interface RegisterSummary {
   reopens: ReopenRecord[];
 }
 
+/** Exactly, through decimal.js: a control total is text like "2883327.10". */
+const cents = (text: string | undefined) => toCents(parseDecimal(text ?? "0"));
+
+/** A period's cost rollforward from its control totals and the period's before (none: the register's first). */
+function costRollforward(t: Record<string, string>, before: Record<string, string> | undefined): Pick<PeriodSummary, "openingCost" | "takenOn" | "costAdjustments" | "retired"> {
+  const moved = cents(t.additions) + cents(t.cost_adjustments) - cents(t.disposals);
+  // Taken on: an import's, as it recorded it; a first close's, what its closing cost holds
+  // beyond its movements. No later period takes anything on: its row foots on its totals.
+  const takenOn = t.taken_on !== undefined ? cents(t.taken_on) : before === undefined ? cents(t.closing_cost) - moved : 0;
+  return { openingCost: formatCents(cents(before?.closing_cost)), takenOn: formatCents(takenOn), costAdjustments: formatCents(cents(t.cost_adjustments)), retired: formatCents(cents(t.disposals)) };
+}
+
 export async function registerSummary(store: RegisterStore): Promise<RegisterSummary> {
   const s = await store.status();
-  // Exactly, through decimal.js: a control total is text like "2883327.10".
-  const cents = (text: string | undefined) => toCents(parseDecimal(text ?? "0"));
-  let opening = 0;
   const periods = s.periods.map((p, i) => ({
     period: p.period,
     kind: p.kind,
@@ -68,16 +77,7 @@ export async function registerSummary(store: RegisterStore): Promise<RegisterSum
     closingNbv: p.controlTotals.closing_nbv ?? "0.00",
     additions: p.controlTotals.additions ?? "0.00",
     depreciation: p.controlTotals.depreciation ?? "0.00",
-    ...(() => {
-      const t = p.controlTotals;
-      const moved = cents(t.additions) + cents(t.cost_adjustments) - cents(t.disposals);
-      // Taken on: an import's, as it recorded it; a first close's, what its closing cost holds
-      // beyond its movements. No later period takes anything on: its row foots on its totals.
-      const takenOn = t.taken_on !== undefined ? cents(t.taken_on) : i === 0 ? cents(t.closing_cost) - moved : 0;
-      const row = { openingCost: formatCents(opening), takenOn: formatCents(takenOn), costAdjustments: formatCents(cents(t.cost_adjustments)), retired: formatCents(cents(t.disposals)) };
-      opening = cents(t.closing_cost);
-      return row;
-    })(),
+    ...costRollforward(p.controlTotals, s.periods[i - 1]?.controlTotals),
   }));
   const latestClosed = periods.at(-1)?.period;
   return {
